@@ -1,0 +1,1 @@
+"""Scripted chat bots driven by YAML dialogue files."""

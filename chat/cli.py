@@ -1,0 +1,140 @@
+"""The programs' edge: shared options, and one place where errors become exit statuses."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from types import FrameType
+
+from chat import __version__
+from chat.errors import ChatError, Terminated
+from chat.protocol import MAX_MESSAGE_BYTES
+from chat.status import ExitStatus
+
+DEFAULT_HOST = "127.0.0.1"  # the classic programs' address: loopback unless told otherwise
+DEFAULT_PORT = 65432  # the classic programs' port
+
+ENV_HELP = (
+    "environment: CHAT_HOST and CHAT_PORT set the defaults of --host and --port.\n"
+    "exit status: 0 chat ended, 2 bad usage, 3 connection failed, 4 peer lost,\n"
+    "130 Ctrl-C, 143 SIGTERM (the README lists them all)."
+)
+
+
+class UsageError(ChatError):
+    """The command line or the environment asked for something impossible."""
+
+    status = ExitStatus.USAGE
+
+
+def port_number(text: str) -> int:
+    """argparse type: a TCP port, 0 meaning 'any free port'."""
+    try:
+        port = int(text, 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0-65535)") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is out of range (0-65535)")
+    return port
+
+
+def positive_bytes(text: str) -> int:
+    """argparse type: a byte count of at least 1."""
+    try:
+        value = int(text, 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of bytes") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1 byte")
+    return value
+
+
+def env_port() -> int:
+    """The default port: CHAT_PORT when set and valid, else the classic 65432."""
+    raw = os.environ.get("CHAT_PORT")
+    if raw is None or raw == "":
+        return DEFAULT_PORT
+    try:
+        return port_number(raw)
+    except argparse.ArgumentTypeError as exc:
+        raise UsageError(
+            f"environment variable CHAT_PORT={raw!r} is invalid: {exc}; fix or unset it"
+        ) from None
+
+
+def add_address_options(parser: argparse.ArgumentParser, *, listening: bool) -> None:
+    """Add --host and --port with their environment defaults (CHAT_HOST, CHAT_PORT)."""
+    host = os.environ.get("CHAT_HOST") or DEFAULT_HOST
+    what = "address to listen on" if listening else "server to connect to"
+    parser.add_argument(
+        "--host",
+        default=host,
+        help=f"{what}: a name, an IPv4 or an IPv6 address such as ::1 (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--port",
+        type=port_number,
+        default=None,
+        help=f"TCP port{'; 0 picks any free port and the listening line shows it' if listening else ''}"
+        f" (default: {DEFAULT_PORT}, or CHAT_PORT)",
+    )
+
+
+def add_common_options(parser: argparse.ArgumentParser) -> None:
+    """Add the options every program has: message size limit and version."""
+    parser.add_argument(
+        "--max-message-bytes",
+        type=positive_bytes,
+        default=MAX_MESSAGE_BYTES,
+        metavar="N",
+        help="largest message accepted from the peer, in bytes; longer ones are reported "
+        "and discarded (default: %(default)s, 1 MiB)",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+
+
+def new_parser(prog: str, description: str) -> argparse.ArgumentParser:
+    """An argparse parser with the package's epilog (environment and exit statuses)."""
+    return argparse.ArgumentParser(
+        prog=prog,
+        description=description,
+        epilog=ENV_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+def resolve_port(args: argparse.Namespace) -> int:
+    """--port if given, else CHAT_PORT, else 65432."""
+    return int(args.port) if args.port is not None else env_port()
+
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    raise Terminated("terminated by SIGTERM")
+
+
+def run(prog: str, main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None = None) -> int:
+    """Run *main* and turn every expected error into one stderr line and an exit status."""
+    signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        return main(argv)
+    except ChatError as exc:
+        if isinstance(exc, Terminated):
+            return int(exc.status)
+        print(f"{prog}: {exc}", file=sys.stderr, flush=True)
+        return int(exc.status)
+    except KeyboardInterrupt:
+        print(file=sys.stderr, flush=True)
+        return int(ExitStatus.INTERRUPTED)
+    except Exception as exc:  # a bug: still one line, unless the user asked for the traceback
+        if os.environ.get("CHAT_DEBUG"):
+            raise
+        print(
+            f"{prog}: internal error: {type(exc).__name__}: {exc} (set CHAT_DEBUG=1 for a traceback, "
+            "and please report it)",
+            file=sys.stderr,
+            flush=True,
+        )
+        return int(ExitStatus.ERROR)

@@ -1,0 +1,55 @@
+"""chat-client: connect to a chat server and chat turn by turn (the classic client.py)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from chat import cli
+from chat.net import Channel, connect, endpoint
+from chat.protocol import ChatConnection
+from chat.session import converse
+from chat.terminal import enable_line_editing, say
+
+PROG = "chat-client"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse options, connect and chat; return the exit status."""
+    parser = cli.new_parser(
+        PROG,
+        "Connect to a chat server and chat turn by turn: you speak first at the 'Client: ' "
+        "prompt, and 'exit' from either side ends the chat.",
+    )
+    cli.add_address_options(parser, listening=False)
+    parser.add_argument(
+        "--classic",
+        action="store_true",
+        help="speak the classic wire style (messages without a newline) from the start, "
+        "for the classic server.py; other servers are detected without it",
+    )
+    cli.add_common_options(parser)
+    args = parser.parse_args(argv)
+    port = cli.resolve_port(args)
+
+    sock = connect(args.host, port)
+    channel = Channel(
+        sock,
+        ChatConnection(args.max_message_bytes, classic=args.classic),
+        f"the server at {endpoint(args.host, port)}",
+    )
+    say("Connected to server. Type 'exit' to quit.")
+    enable_line_editing()
+    try:
+        return int(converse(channel, me="Client", peer="Server", speak_first=True))
+    finally:
+        channel.close()
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(cli.run(PROG, main))
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,41 @@
+"""The few error classes of the package.
+
+The split follows h11 and trio: who is at fault decides the class, and the
+program's edge turns each expected error into one stderr line and an exit status.
+"""
+
+from __future__ import annotations
+
+from chat.status import ExitStatus
+
+
+class ChatError(Exception):
+    """Base of every expected error; carries the exit status the program should end with."""
+
+    status: ExitStatus = ExitStatus.ERROR
+
+
+class LocalProtocolError(ChatError):
+    """We were misused: our own code asked the protocol for something it cannot do."""
+
+
+class RemoteProtocolError(ChatError):
+    """The peer broke the protocol (for example a message over the size limit)."""
+
+
+class ConnectError(ChatError):
+    """A connection could not be made or a port could not be opened."""
+
+    status = ExitStatus.CONNECTION_ERROR
+
+
+class PeerLost(ChatError):
+    """The peer went away (closed, reset, killed) without ending the chat with `exit`."""
+
+    status = ExitStatus.PEER_LOST
+
+
+class Terminated(ChatError):
+    """SIGTERM arrived; raised from the signal handler so every `finally` still runs."""
+
+    status = ExitStatus.TERMINATED

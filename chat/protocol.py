@@ -1,0 +1,212 @@
+"""The chat wire protocol, sans-IO: bytes go in, events come out, bytes to send come back.
+
+This module never touches a socket, a clock or a terminal, so one codec serves
+the server, the client and the bot, and it is unit-tested without a network.
+
+The wire format (README, "Wire protocol"):
+
+* A message is UTF-8 text ending in ``\\n``; a ``\\r`` before the ``\\n`` is
+  dropped, so telnet's CRLF works. Plain line tools (nc, socat, telnet) speak it.
+* A *classic* peer (the seed's ``client.py``/``server.py``) sends each message as
+  bare bytes with no newline and then waits. The adapter tells us when the peer
+  went quiet with a partial message pending (:meth:`ChatConnection.silence`);
+  that partial is then a whole message, the peer is marked classic, and from
+  then on our messages to it go without a newline, exactly as a classic peer
+  expects. A peer that ever ends a message with ``\\n`` is a line peer for good.
+* Invalid UTF-8 never fails: it decodes with U+FFFD replacement characters.
+* A message longer than ``max_message_bytes`` is never buffered whole: it is
+  reported once as :class:`MessageTooLong` and the rest of it, up to its
+  newline, is discarded as it arrives. Memory per peer stays bounded even when
+  a peer streams forever without a newline.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from chat.errors import LocalProtocolError
+
+MAX_MESSAGE_BYTES = 1 << 20  # one pasted page is far less; bounds memory per peer
+EXIT_WORD = "exit"  # the classic programs end the chat on this word, any case
+
+
+class PeerStyle(enum.Enum):
+    """How the peer frames its messages."""
+
+    #: Nothing complete received yet.
+    UNKNOWN = "unknown"
+    #: Newline-terminated messages: chat-client/chat-server, nc, socat, telnet.
+    LINE = "line"
+    #: Bare messages without a newline, ended by silence: the seed's programs.
+    CLASSIC = "classic"
+
+
+@dataclass(frozen=True)
+class Event:
+    """Base of everything :meth:`ChatConnection.next_event` returns."""
+
+
+@dataclass(frozen=True)
+class Message(Event):
+    """One whole chat message, already decoded, without its line ending."""
+
+    text: str
+
+    @property
+    def is_exit(self) -> bool:
+        """True when this message ends the chat, as the classic programs decide it."""
+        return is_exit(self.text)
+
+
+@dataclass(frozen=True)
+class MessageTooLong(Event):
+    """The peer's current message passed the size limit; its bytes are being discarded."""
+
+    limit: int
+
+
+@dataclass(frozen=True)
+class ConnectionClosed(Event):
+    """The peer closed its side; nothing more will arrive."""
+
+
+class _NeedData:
+    """Sentinel type: no whole event is buffered yet."""
+
+    def __repr__(self) -> str:
+        return "NEED_DATA"
+
+
+NEED_DATA = _NeedData()
+
+
+def is_exit(text: str) -> bool:
+    """True when *text* is the word that ends a chat (any case, surrounding blanks ignored)."""
+    return text.strip().lower() == EXIT_WORD
+
+
+class ChatConnection:
+    """One side of a chat connection: a framing codec plus the peer's style.
+
+    Feed received bytes to :meth:`receive_data` (``b""`` at end of file), then
+    drain :meth:`next_event` until it returns :data:`NEED_DATA`. Turn a message
+    into bytes with :meth:`send`.
+    """
+
+    def __init__(self, max_message_bytes: int = MAX_MESSAGE_BYTES, *, classic: bool = False) -> None:
+        if max_message_bytes < 1:
+            raise LocalProtocolError(f"max_message_bytes must be >= 1, not {max_message_bytes}")
+        self.max_message_bytes = max_message_bytes
+        #: How the peer frames messages; ``classic=True`` presets it for a known classic peer.
+        self.peer_style = PeerStyle.CLASSIC if classic else PeerStyle.UNKNOWN
+        self._buffer = bytearray()
+        # Where the newline search resumes, so a long message arriving in many
+        # small pieces costs linear time, not quadratic.
+        self._scanned = 0
+        self._discarding = False
+        self._events: list[Event] = []
+        self._closed = False
+
+    # -- receiving ---------------------------------------------------------
+
+    def receive_data(self, data: bytes) -> None:
+        """Feed bytes from the peer; ``b""`` means the peer closed its side."""
+        if self._closed:
+            if data:
+                raise LocalProtocolError("receive_data called after end of file")
+            return
+        if not data:
+            self._closed = True
+            if self._buffer and not self._discarding:
+                # A classic peer's last message (typically "exit") has no newline.
+                self._emit_message(bytes(self._buffer))
+            self._buffer.clear()
+            self._events.append(ConnectionClosed())
+            return
+        self._buffer += data
+        self._split()
+
+    def silence(self) -> None:
+        """The adapter's report that the peer went quiet with a partial message pending.
+
+        Only meaningful while :attr:`wants_silence_timer` is true; the pending
+        bytes become one message and the peer is marked classic.
+        """
+        if not self.wants_silence_timer:
+            return
+        self.peer_style = PeerStyle.CLASSIC
+        if self._discarding:
+            # A classic peer's oversize message ends at silence too; it was reported.
+            self._discarding = False
+        else:
+            self._emit_message(bytes(self._buffer))
+        self._buffer.clear()
+        self._scanned = 0
+
+    @property
+    def wants_silence_timer(self) -> bool:
+        """True when silence from the peer would end the pending message (classic framing)."""
+        return (
+            (bool(self._buffer) or self._discarding)
+            and not self._closed
+            and self.peer_style is not PeerStyle.LINE
+        )
+
+    @property
+    def pending_bytes(self) -> int:
+        """Bytes buffered for a message not yet complete (bounded by the size limit)."""
+        return len(self._buffer)
+
+    def next_event(self) -> Event | _NeedData:
+        """Return the next whole event, or :data:`NEED_DATA`."""
+        if self._events:
+            return self._events.pop(0)
+        return NEED_DATA
+
+    def _split(self) -> None:
+        while True:
+            newline = self._buffer.find(b"\n", self._scanned)
+            if newline < 0:
+                break
+            line = bytes(self._buffer[:newline])
+            del self._buffer[: newline + 1]
+            self._scanned = 0
+            self.peer_style = PeerStyle.LINE
+            if self._discarding:
+                # The tail of an oversize message: already reported, dropped here.
+                self._discarding = False
+                continue
+            if len(line) > self.max_message_bytes:
+                self._events.append(MessageTooLong(self.max_message_bytes))
+                continue
+            self._emit_message(line)
+        self._scanned = len(self._buffer)
+        if len(self._buffer) > self.max_message_bytes:
+            if not self._discarding:
+                self._events.append(MessageTooLong(self.max_message_bytes))
+                self._discarding = True
+            self._buffer.clear()
+            self._scanned = 0
+
+    def _emit_message(self, raw: bytes) -> None:
+        if raw.endswith(b"\r"):
+            raw = raw[:-1]
+        self._events.append(Message(raw.decode("utf-8", errors="replace")))
+
+    # -- sending -----------------------------------------------------------
+
+    def send(self, message: Message) -> bytes:
+        """Return the bytes that carry *message* to this peer, framed for its style."""
+        if "\n" in message.text or "\r" in message.text:
+            raise LocalProtocolError("a chat message is one line: it cannot contain a line break")
+        data = message.text.encode("utf-8", errors="replace")
+        if len(data) > self.max_message_bytes:
+            raise LocalProtocolError(
+                f"message of {len(data)} bytes is over the {self.max_message_bytes}-byte limit"
+            )
+        if self.peer_style is PeerStyle.CLASSIC:
+            # A classic peer blocks in recv() until bytes come; an empty message
+            # would send none and hang both sides, so it travels as one blank.
+            return data or b" "
+        return data + b"\n"

@@ -1,0 +1,61 @@
+"""chat-server: wait for one client, then chat with it turn by turn (the classic server.py)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from chat import cli
+from chat.net import Channel, bound_port, endpoint, listen
+from chat.protocol import ChatConnection
+from chat.session import converse
+from chat.status import ExitStatus
+from chat.terminal import enable_line_editing, say
+
+PROG = "chat-server"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse options, listen, accept one client and chat; return the exit status."""
+    parser = cli.new_parser(
+        PROG,
+        "Wait for one chat client, then chat with it turn by turn: the client speaks first, "
+        "and 'exit' from either side ends the chat.",
+    )
+    cli.add_address_options(parser, listening=True)
+    cli.add_common_options(parser)
+    args = parser.parse_args(argv)
+    port = cli.resolve_port(args)
+
+    listener = listen(args.host, port)
+    try:
+        # The classic line, kept byte for byte; with --port 0 it shows the real port.
+        say(f"Server listening on {args.host}:{bound_port(listener)}...")
+        try:
+            sock, addr = listener.accept()
+        except KeyboardInterrupt:
+            return int(ExitStatus.INTERRUPTED)
+    finally:
+        # One chat per run, as in the classic server: later callers are refused
+        # at once instead of waiting forever in the backlog.
+        listener.close()
+    say(f"Connected by {addr}")
+    channel = Channel(
+        sock,
+        ChatConnection(args.max_message_bytes),
+        f"the client at {endpoint(str(addr[0]), int(addr[1]))}",
+    )
+    enable_line_editing()
+    try:
+        return int(converse(channel, me="Server", peer="Client", speak_first=False))
+    finally:
+        channel.close()
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(cli.run(PROG, main))
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,69 @@
+"""One classic chat conversation over a :class:`chat.net.Channel`, strictly turn by turn.
+
+The server and the client run the same loop; they differ only in their names
+and in who speaks first. The screen lines are the classic programs' own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from chat.errors import PeerLost, Terminated
+from chat.net import Channel
+from chat.protocol import ConnectionClosed, Message, MessageTooLong, is_exit
+from chat.status import ExitStatus
+from chat.terminal import say, visible
+
+
+def _end_by_us(channel: Channel, me: str) -> None:
+    # The peer learns of it the classic way: our last message is "exit".
+    with contextlib.suppress(PeerLost):
+        channel.send("exit")
+    say(f"{me} ended the chat.")
+
+
+def _show(event: object, channel: Channel, peer: str) -> bool:
+    """Show what the peer sent; return True when the peer ended the chat."""
+    if isinstance(event, Message):
+        say(f"{peer}: {visible(event.text)}")
+        if event.is_exit:
+            say(f"{peer} ended the chat.")
+            return True
+        return False
+    if isinstance(event, MessageTooLong):
+        say(
+            f"{peer}: [message over the {event.limit:,}-byte limit, not shown; "
+            "raise --max-message-bytes to receive it]"
+        )
+        return False
+    assert isinstance(event, ConnectionClosed)
+    raise PeerLost(f"connection lost: {channel.peer} closed the connection without saying 'exit'")
+
+
+def converse(channel: Channel, *, me: str, peer: str, speak_first: bool) -> ExitStatus:
+    """Chat until either side says ``exit``; return the exit status for the program."""
+    my_turn = speak_first
+    try:
+        while True:
+            if my_turn:
+                try:
+                    text = input(f"{me}: ")
+                except EOFError:  # Ctrl-D, or the end of piped input
+                    print(flush=True)
+                    _end_by_us(channel, me)
+                    return ExitStatus.SUCCESS
+                channel.send(text)
+                if is_exit(text):
+                    say(f"{me} ended the chat.")
+                    return ExitStatus.SUCCESS
+            elif _show(channel.receive(), channel, peer):
+                return ExitStatus.SUCCESS
+            my_turn = not my_turn
+    except KeyboardInterrupt:
+        print(flush=True)
+        _end_by_us(channel, me)
+        return ExitStatus.INTERRUPTED
+    except Terminated:
+        print(flush=True)
+        _end_by_us(channel, me)
+        return ExitStatus.TERMINATED

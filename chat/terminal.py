@@ -1,0 +1,47 @@
+"""What the person at the terminal sees and types: safe display and the prompt."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import unicodedata
+
+# Characters a terminal may act on instead of showing: C0/C1 controls (ESC starts
+# escape sequences) and the bidirectional overrides that can reorder what is shown.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def visible(text: str) -> str:
+    """Return *text* safe to print: controls and escape sequences become visible escapes.
+
+    ``ESC [31m`` from a peer prints as ``\\x1b[31m``: the person sees it, the
+    terminal never executes it. Tabs stay tabs; everything printable is kept,
+    accents, CJK, right-to-left scripts and emoji included.
+    """
+    if text.isprintable():
+        return text
+    out: list[str] = []
+    for char in text:
+        if char == "\t":
+            out.append(char)
+        elif char in _BIDI_CONTROLS:
+            out.append(f"\\u{ord(char):04x}")
+        elif unicodedata.category(char) == "Cc":
+            out.append(f"\\x{ord(char):02x}")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def enable_line_editing() -> None:
+    """Give ``input()`` line editing and in-memory history where readline exists."""
+    if not sys.stdin.isatty():
+        return
+    # Windows and minimal builds have no readline: plain input() still works.
+    with contextlib.suppress(ImportError):
+        import readline  # noqa: F401  (importing it is what hooks input())
+
+
+def say(line: str) -> None:
+    """Print one line and flush at once, so a peer program or a pipe sees it now."""
+    print(line, flush=True)
