@@ -32,15 +32,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     port = cli.resolve_port(args)
 
+    # Before connecting, not between the greeting and the turn loop: a Ctrl-C
+    # there (importing readline takes a while) would leave the server unaware.
+    enable_line_editing()
     sock = connect(args.host, port)
     channel = Channel(
         sock,
         ChatConnection(args.max_message_bytes, classic=args.classic),
         f"the server at {endpoint(args.host, port)}",
     )
-    say("Connected to server. Type 'exit' to quit.")
-    enable_line_editing()
     try:
+        say("Connected to server. Type 'exit' to quit.")
         return int(converse(channel, me="Client", peer="Server", speak_first=True))
     finally:
         channel.close()

@@ -23,6 +23,7 @@ The wire format (README, "Wire protocol"):
 from __future__ import annotations
 
 import enum
+from collections import deque
 from dataclasses import dataclass
 
 from chat.errors import LocalProtocolError
@@ -105,7 +106,9 @@ class ChatConnection:
         # small pieces costs linear time, not quadratic.
         self._scanned = 0
         self._discarding = False
-        self._events: list[Event] = []
+        # A deque: one read can hold thousands of tiny messages, and popping the head of a
+        # list costs its whole length each time (a 64 KiB flood of newlines took seconds).
+        self._events: deque[Event] = deque()
         self._closed = False
 
     # -- receiving ---------------------------------------------------------
@@ -161,7 +164,7 @@ class ChatConnection:
     def next_event(self) -> Event | _NeedData:
         """Return the next whole event, or :data:`NEED_DATA`."""
         if self._events:
-            return self._events.pop(0)
+            return self._events.popleft()
         return NEED_DATA
 
     def _split(self) -> None:
@@ -177,17 +180,23 @@ class ChatConnection:
                 # The tail of an oversize message: already reported, dropped here.
                 self._discarding = False
                 continue
-            if len(line) > self.max_message_bytes:
+            # The limit counts the message, not the \r of its CRLF (_emit_message drops it).
+            size = len(line) - 1 if line.endswith(b"\r") else len(line)
+            if size > self.max_message_bytes:
                 self._events.append(MessageTooLong(self.max_message_bytes))
                 continue
             self._emit_message(line)
         self._scanned = len(self._buffer)
-        if len(self._buffer) > self.max_message_bytes:
+        if len(self._buffer) > self.max_message_bytes and not self._may_be_crlf_at_limit():
             if not self._discarding:
                 self._events.append(MessageTooLong(self.max_message_bytes))
                 self._discarding = True
             self._buffer.clear()
             self._scanned = 0
+
+    def _may_be_crlf_at_limit(self) -> bool:
+        # A message of exactly the limit followed by the \r of its CRLF, the \n not here yet.
+        return len(self._buffer) == self.max_message_bytes + 1 and self._buffer.endswith(b"\r")
 
     def _emit_message(self, raw: bytes) -> None:
         if raw.endswith(b"\r"):

@@ -27,6 +27,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     port = cli.resolve_port(args)
 
+    # Before the chat starts, not between "Connected by" and the turn loop: a
+    # Ctrl-C there (importing readline takes a while) would leave the peer unaware.
+    enable_line_editing()
     listener = listen(args.host, port)
     try:
         # The classic line, kept byte for byte; with --port 0 it shows the real port.
@@ -39,14 +42,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         # One chat per run, as in the classic server: later callers are refused
         # at once instead of waiting forever in the backlog.
         listener.close()
-    say(f"Connected by {addr}")
     channel = Channel(
         sock,
         ChatConnection(args.max_message_bytes),
         f"the client at {endpoint(str(addr[0]), int(addr[1]))}",
     )
-    enable_line_editing()
     try:
+        say(f"Connected by {addr}")
         return int(converse(channel, me="Server", peer="Client", speak_first=False))
     finally:
         channel.close()

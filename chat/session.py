@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 
-from chat.errors import PeerLost, Terminated
+from chat.errors import LocalProtocolError, PeerLost, Terminated
 from chat.net import Channel
 from chat.protocol import ConnectionClosed, Message, MessageTooLong, is_exit
 from chat.status import ExitStatus
@@ -52,7 +52,13 @@ def converse(channel: Channel, *, me: str, peer: str, speak_first: bool) -> Exit
                     print(flush=True)
                     _end_by_us(channel, me)
                     return ExitStatus.SUCCESS
-                channel.send(text)
+                try:
+                    channel.send(text)
+                except LocalProtocolError as exc:
+                    # Too long for the limit, or a pasted line break: nothing was
+                    # sent, so the turn is still ours; say why and ask again.
+                    say(f"[{exc}; not sent, type it again]")
+                    continue
                 if is_exit(text):
                     say(f"{me} ended the chat.")
                     return ExitStatus.SUCCESS

@@ -1,0 +1,87 @@
+# One image for chat-server, chat-client and chat-bot.
+#
+#   docker build -t chat .                                          # from the public python image
+#   docker build -t chat --build-arg BASE=chat-base:local .         # from a base made by .ci/docker-setup.sh
+#   docker run -it --rm chat chat-server                            # likewise chat-client --host NAME, chat-bot
+#
+# Build arguments (all optional):
+#   BASE              the image both stages start from: any Debian-like image with python3 >= 3.11 and venv
+#                     (the default, or a base made locally without a registry; see .ci/docker-setup.sh).
+#   PIP_INDEX_URL     a package index other than pip's default, as `pip config list` shows it on the host.
+#   PIP_EXTRA_INDEX_URL  further indexes, likewise.
+# pip trusts what BASE trusts: a base made by .ci/docker-setup.sh carries the machine's CA bundle; behind a
+# TLS-intercepting proxy, derive a base from the public image that adds the CA (see the README).
+
+ARG BASE=python:3.12-slim
+
+# ---- stage 1: build the wheel and install it, with its dependencies, into a virtual environment ----------
+FROM ${BASE} AS build
+# ARGs become environment variables of the RUN steps below, which pip reads; empty ones are ignored.
+ARG PIP_INDEX_URL=""
+ARG PIP_EXTRA_INDEX_URL=""
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+# /opt/build holds the build tools; /opt/chat is what the runtime stage gets.
+RUN python3 -m venv /opt/build \
+    && /opt/build/bin/pip install --quiet "setuptools>=70.1" \
+    && python3 -m venv /opt/chat
+
+WORKDIR /src
+# The runtime dependencies first, read from pyproject.toml: this layer stays cached while only code changes,
+# so a rebuild after a code change needs no network at all.
+COPY pyproject.toml ./
+RUN /opt/build/bin/python -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))' \
+        > /tmp/requirements.txt \
+    && /opt/chat/bin/pip install --quiet --requirement /tmp/requirements.txt
+
+# .dockerignore lets only the packaged files through.
+COPY . ./
+RUN /opt/build/bin/pip wheel --quiet --no-build-isolation --no-deps --wheel-dir /wheels . \
+    && /opt/chat/bin/pip install --quiet --no-deps /wheels/*.whl \
+    && /opt/chat/bin/pip check \
+    && /opt/chat/bin/python -m pip uninstall --quiet --yes pip setuptools \
+    && ln -s "$(/opt/chat/bin/python -I -c 'import bots, pathlib; print(pathlib.Path(bots.__file__).parent / "dialogues")')" \
+        /opt/chat/dialogues
+# ^ the bundled dialogues at a path that does not depend on the Python version: /opt/chat/dialogues/quiz.yaml
+
+# ---- stage 2: the runtime -----------------------------------------------------------------------------
+FROM ${BASE}
+
+LABEL org.opencontainers.image.title="chat" \
+      org.opencontainers.image.description="The classic two-person terminal chat over TCP and a scripted chat bot" \
+      org.opencontainers.image.licenses="MIT"
+
+# tini is PID 1: it passes SIGTERM (docker stop) and SIGINT (Ctrl-C) on to the program, which ends the chat
+# politely and exits at once, and a signal that arrives before Python has installed its handlers still
+# ends the program (a bare PID 1 would ignore it and docker would kill it only after 10 s).
+# A base made by .ci/docker-setup.sh has tini already; the public python image gets it from apt.
+RUN if ! command -v tini >/dev/null; then \
+        apt-get update -qq \
+        && apt-get install -y -qq --no-install-recommends tini >/dev/null \
+        && apt-get clean \
+        && rm -rf /var/lib/apt/lists/* /var/log/apt /var/log/dpkg.log; \
+    fi \
+    && groupadd --system --gid 10001 chat \
+    && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
+        --shell /usr/sbin/nologin chat
+
+COPY --from=build /opt/chat /opt/chat
+
+ENV PATH=/opt/chat/bin:${PATH} \
+    PYTHONUNBUFFERED=1 \
+    LANG=C.UTF-8 \
+    CHAT_HOST=0.0.0.0
+
+# Mount your own dialogues here: docker run -v "$PWD/quiz.yaml:/dialogues/quiz.yaml:ro" ... --script quiz.yaml
+WORKDIR /dialogues
+USER 10001:10001
+EXPOSE 65432
+
+# No health check: chat-server serves exactly one person and stops listening once it has accepted, so a
+# probe that connects would become its chat partner, and a listening-socket check would call a busy server
+# unhealthy. Health is a property of the running program; see the README for chat-bot.
+HEALTHCHECK NONE
+
+ENTRYPOINT ["/usr/bin/tini", "--"]
+CMD ["chat-bot"]

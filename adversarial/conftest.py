@@ -1,0 +1,289 @@
+"""The adversarial suite's harness: hypothesis profiles, process probes, a re-chunking proxy.
+
+Run it with ``tox -e adversarial`` (``pytest adversarial -m adversarial``). Every
+server it starts listens on loopback with ``--port 0``; every test is bounded by
+pytest-timeout, and the load tests by their own counts and deadlines.
+
+The e2e harness (``e2e/conftest.py``: :class:`Terminal`, the ``programs`` and
+``raw_peers`` fixtures) is reused, not copied, so both suites drive the
+installed programs the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import sys
+import threading
+import time
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # makes the sibling e2e/ harness importable as a package
+
+from e2e.conftest import (  # noqa: E402
+    EXPECT_TIMEOUT_S,
+    Programs,
+    RawPeer,
+    Terminal,
+    child_env,
+    listening_port,
+    program,
+    programs,
+    raw_peers,
+)
+
+__all__ = [
+    "EXPECT_TIMEOUT_S",
+    "ChunkingProxy",
+    "Programs",
+    "RawPeer",
+    "Terminal",
+    "child_env",
+    "count_fds",
+    "wait_until",
+    "listening_port",
+    "program",
+    "programs",
+    "random_text",
+    "raw_peers",
+    "rss_kib",
+]
+
+# The issue asks for at least 10,000 examples per property in this env; a quick
+# profile (CHAT_HYPOTHESIS_PROFILE=quick) is there for editing the tests, never for CI.
+PROPERTY_EXAMPLES = 10_000
+settings.register_profile(
+    "adversarial",
+    max_examples=PROPERTY_EXAMPLES,
+    deadline=None,  # 2 shared cores: wall-clock noise must not fail a property
+    database=None,  # nothing written into the work tree; failures print their reproduction blob
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile("quick", parent=settings.get_profile("adversarial"), max_examples=200)
+settings.load_profile(os.environ.get("CHAT_HYPOTHESIS_PROFILE", "adversarial"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep hypothesis's failure report readable under the project's ``filterwarnings = error``."""
+    # On a failure hypothesis imports libcst (where installed) to suggest a patch; some libcst
+    # versions warn on import, which "error" would turn into an INTERNALERROR hiding the failure.
+    config.addinivalue_line("filterwarnings", "ignore:mypy_extensions.TypedDict is deprecated:DeprecationWarning")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Iterator[None]:
+    """Attach every child's transcript to a failed test's report (as the e2e suite does)."""
+    outcome = yield
+    report = outcome.get_result()
+    progs = getattr(item, "funcargs", {}).get("programs")
+    if report.when == "call" and report.failed and isinstance(progs, Programs) and progs.terminals:
+        report.sections.append(("transcripts", progs.transcripts()))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Refuse a test of this folder that forgot the ``adversarial`` marker (it would never run)."""
+    here = Path(__file__).resolve().parent
+    for item in items:
+        if here in Path(str(item.fspath)).resolve().parents and item.get_closest_marker("adversarial") is None:
+            raise pytest.UsageError(f"{item.nodeid}: every adversarial test needs pytest.mark.adversarial")
+
+
+# -- figures for the report -----------------------------------------------------
+
+_FIGURES: list[tuple[str, str, str]] = []
+
+
+@pytest.fixture
+def figures(request: pytest.FixtureRequest) -> Any:
+    """``figures(what, value)`` records one measured figure; all are printed after the run."""
+
+    def record(what: str, value: str) -> None:
+        _FIGURES.append((request.node.name, what, value))
+
+    return record
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print every figure the tests measured: the numbers behind the README's reliability table."""
+    if not _FIGURES:
+        return
+    terminalreporter.section("adversarial figures")
+    for test, what, value in _FIGURES:
+        terminalreporter.write_line(f"{test}: {what}: {value}")
+
+
+# -- probes on a running process ------------------------------------------------
+
+
+def count_fds(pid: int) -> int:
+    """Open file descriptors of *pid*, from /proc (Linux)."""
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def rss_kib(pid: int) -> int:
+    """Resident set size of *pid* in KiB, from /proc/PID/status (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError(f"no VmRSS line for pid {pid}")
+
+
+def wait_until(predicate: Any, timeout: float, what: str, interval: float = 0.02) -> None:
+    """Poll *predicate* until true; fail naming *what* after *timeout* seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.1f} s waiting for {what}")
+        time.sleep(interval)
+
+
+# -- random chat text --------------------------------------------------------------
+
+# Scripts a chat really carries, by code point ranges: ASCII, accents, Greek, Cyrillic, Hebrew and
+# Arabic (right to left), Devanagari, CJK, Hangul, emoji, and the whole of the supplementary planes.
+_SCRIPTS = [
+    (0x20, 0x7E),
+    (0xA0, 0x24F),
+    (0x370, 0x3FF),
+    (0x400, 0x4FF),
+    (0x590, 0x5FF),
+    (0x600, 0x6FF),
+    (0x900, 0x97F),
+    (0x4E00, 0x9FFF),
+    (0xAC00, 0xD7A3),
+    (0x1F300, 0x1FAFF),
+    (0x10000, 0x10FFFF),
+]
+_ZWJ = "\u200d"  # joins emoji into one glyph: a format character, not a control
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+LONG_MESSAGE_CHANCE = 0.01  # one message in a hundred is long: thousands of characters
+LONG_MESSAGE_CHARS = 8_000
+
+
+def random_text(rng: random.Random) -> str:
+    """One chat line of random length and content: any Unicode but controls, bidi overrides, surrogates.
+
+    Such text is shown on screen exactly as sent (``chat.terminal.visible`` leaves it alone), so a
+    receiver's screen can be compared with what was sent, character for character. Controls are
+    the bad-input tests' business. Never the word ``exit``, which would end the chat.
+    """
+    size = rng.randint(0, LONG_MESSAGE_CHARS) if rng.random() < LONG_MESSAGE_CHANCE else rng.randint(0, 120)
+    chars: list[str] = []
+    while len(chars) < size:
+        low, high = rng.choice(_SCRIPTS) if rng.random() < 0.5 else _SCRIPTS[0]
+        char = chr(rng.randint(low, high))
+        if char in _BIDI or 0xD800 <= ord(char) <= 0xDFFF or unicodedata.category(char) == "Cc":
+            continue
+        chars.append(_ZWJ if rng.random() < 0.01 else char)
+    text = "".join(chars)
+    return text + "!" if text.strip().lower() == "exit" else text
+
+
+# -- the re-chunking proxy --------------------------------------------------------
+
+PIECE_BITS = 11  # piece sizes are log-uniform in 1..2**11 bytes: as many 1-9 byte pieces as
+# 100-999 byte ones, so short and long messages are both cut, at any byte, many times over
+PAUSE_PROBABILITY = 0.002  # now and then a piece is held back so the reader surely sees a partial
+PAUSE_S = 0.002  # far below the codec's 0.25 s classic-silence window, so framing never changes
+
+
+@dataclass
+class ProxyStats:
+    """What the proxy did to the byte stream, for the report."""
+
+    bytes: int = 0
+    reads: int = 0
+    pieces: int = 0
+    pauses: int = 0
+    connections: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class ChunkingProxy:
+    """A loopback TCP proxy that re-cuts every byte stream into random pieces.
+
+    Each chunk read from one side is cut at random places into pieces of 1 to
+    2 ** :data:`PIECE_BITS` bytes, each sent with its own ``send()`` and
+    TCP_NODELAY, so the other side reads them as separate segments; a piece is
+    sometimes held back for :data:`PAUSE_S`. Bytes are never changed, dropped or
+    reordered: whatever the peers see differently is the programs' doing.
+    """
+
+    def __init__(self, target_port: int, seed: int, target_host: str = "127.0.0.1") -> None:
+        self.target = (target_host, target_port)
+        self.rng = random.Random(seed)
+        self.stats = ProxyStats()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.listener.getsockname()[1])
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._sockets: list[socket.socket] = [self.listener]
+        self._acceptor = threading.Thread(target=self._accept_loop, name="proxy-accept", daemon=True)
+        self._acceptor.start()
+
+    def _accept_loop(self) -> None:
+        self.listener.settimeout(0.1)
+        while not self._stop.is_set():
+            try:
+                down, _addr = self.listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            up = socket.create_connection(self.target)
+            for sock in (down, up):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                self._sockets.append(sock)
+            self.stats.connections += 1
+            for src, dst in ((down, up), (up, down)):
+                thread = threading.Thread(target=self._pump, args=(src, dst), daemon=True)
+                thread.start()
+                self._threads.append(thread)
+
+    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
+        rng = random.Random(self.rng.random())
+        try:
+            while chunk := src.recv(65536):
+                self.stats.reads += 1
+                self.stats.bytes += len(chunk)
+                view = memoryview(chunk)
+                while view:
+                    size = int(2 ** rng.uniform(0, PIECE_BITS))
+                    dst.sendall(view[:size])
+                    view = view[size:]
+                    self.stats.pieces += 1
+                    if rng.random() < PAUSE_PROBABILITY:
+                        self.stats.pauses += 1
+                        time.sleep(PAUSE_S)
+            dst.shutdown(socket.SHUT_WR)  # pass the end of file on, as TCP would
+        except OSError as exc:
+            if not self._stop.is_set():
+                self.stats.errors.append(f"{type(exc).__name__}: {exc}")
+
+    def close(self) -> None:
+        """Stop accepting and close every socket the proxy holds."""
+        self._stop.set()
+        for sock in self._sockets:
+            sock.close()
+        self._acceptor.join(timeout=2)
+
+
+@pytest.fixture
+def chunking_proxy() -> Iterator[list[ChunkingProxy]]:
+    """A list to put proxies in; all are closed in teardown."""
+    proxies: list[ChunkingProxy] = []
+    yield proxies
+    for proxy in proxies:
+        proxy.close()
+

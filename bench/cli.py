@@ -1,0 +1,110 @@
+"""``python -m bench [--quick] [--json FILE] [--only 1,2,3,4]``: run the scenarios, print the table.
+
+Exit status 0 whenever the benchmark ran, targets met or not (the table's Met column
+says which); non-zero, with one line on stderr, only when it could not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+
+from bench import report
+from bench.procs import BenchError
+from bench.scenarios import FULL, QUICK, SCENARIOS, Bench, progress
+from chat import cli
+
+PROG = "python -m bench"
+
+
+def _scenario_list(text: str) -> list[str]:
+    chosen = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = [part for part in chosen if part not in SCENARIOS]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a list of scenarios: use numbers from {', '.join(SCENARIOS)}, e.g. 1,3"
+        )
+    return chosen
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Benchmark the serving chat bot against a bare asyncio echo server run alongside; "
+        "print a Markdown table of figures, baselines, ratios and targets.",
+        epilog="exit status: 0 when the benchmark ran (missed targets show in the Met column), "
+        "1 when it could not run, 2 bad usage.",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="small numbers, under a minute: the CI run that keeps it working"
+    )
+    parser.add_argument(
+        "--json", type=Path, metavar="FILE", help="also write the rows as JSON objects to FILE"
+    )
+    parser.add_argument(
+        "--only",
+        type=_scenario_list,
+        default=list(SCENARIOS),
+        metavar="N,...",
+        help="run only these scenarios (default: all of 1,2,3,4)",
+    )
+    return parser
+
+
+def _over_time(limit_s: int) -> None:
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise BenchError(
+            f"the benchmark ran past its {limit_s} s limit and stopped; servers were stopped too"
+        )
+
+    signal.signal(signal.SIGALRM, handler)
+    signal.alarm(limit_s)
+
+
+def _load() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the chosen scenarios and print the table; return the exit status."""
+    args = _parser().parse_args(argv)
+    plan = QUICK if args.quick else FULL
+    if args.json is not None and not args.json.parent.is_dir():
+        raise cli.UsageError(
+            f"--json {args.json}: directory {args.json.parent} does not exist; create it first"
+        )
+    _over_time(plan.overall_limit_s)
+    began = time.monotonic()
+    load_before = _load()
+    rows: list[report.Row] = []
+    with tempfile.TemporaryDirectory(prefix="chat-bench-") as workdir:
+        bench = Bench(plan, Path(workdir))
+        for number in args.only:
+            rows.extend(SCENARIOS[number](bench))
+    signal.alarm(0)
+    took = time.monotonic() - began
+    print(report.markdown(rows))
+    print()
+    print(
+        f"{'Quick' if args.quick else 'Full'} run (`{PROG}{' --quick' if args.quick else ''}`) "
+        f"on {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()} "
+        f"{platform.release()}; load average (1, 5, 15 min) {load_before} before, {_load()} after; "
+        f"took {took:.0f} s."
+    )
+    if args.json is not None:
+        report.write_json(rows, args.json)
+        progress(f"rows written to {args.json}")
+    return 0
+
+
+def run() -> None:
+    """Entry point of ``python -m bench``."""
+    sys.exit(cli.run(PROG, main))

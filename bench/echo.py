@@ -1,0 +1,92 @@
+"""The baseline: a minimal asyncio line-echo server with no dialogue logic.
+
+Each newline-terminated line goes back to its sender as it came, on the leanest
+asyncio adapter there is: a ``Protocol``, no stream objects, no task per connection,
+no decoding. So it pays only what any server of this protocol must pay in Python
+(the event loop, the socket calls, finding the newline): the practical limit the
+bot is measured against.
+
+``python -m bench.echo [--host H] [--port P]`` prints ``Echo listening on HOST:PORT...``.
+Line peers only: a classic peer's messages, ended by silence, are work it skips.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import resource
+import signal
+import sys
+from collections.abc import Sequence
+
+from chat.protocol import MAX_MESSAGE_BYTES
+from chat.status import ExitStatus
+
+BACKLOG = 1024  # the bench connects 64 at a time; a deep backlog keeps any burst from a SYN retry
+
+
+class EchoProtocol(asyncio.Protocol):
+    """One connection: each whole line goes straight back, bytes for bytes."""
+
+    def __init__(self) -> None:
+        self.buffer = bytearray()
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        assert self.transport is not None
+        self.buffer += data
+        end = self.buffer.rfind(b"\n")
+        if end >= 0:
+            # Every whole line in one write: echoing them one by one would only add calls.
+            self.transport.write(bytes(self.buffer[: end + 1]))
+            del self.buffer[: end + 1]
+        elif len(self.buffer) > MAX_MESSAGE_BYTES:
+            self.buffer.clear()  # the codec's bound: an endless line must not grow without limit
+
+    def eof_received(self) -> bool | None:
+        return None  # close when the client does
+
+
+def _raise_nofile_limit() -> None:
+    # A server holding thousands of idle peers needs a descriptor each; the hard limit allows it.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+async def serve(host: str, port: int) -> None:
+    """Listen on host:port, print the listening line, echo until SIGTERM or SIGINT."""
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(EchoProtocol, host, port, backlog=BACKLOG)
+    bound = server.sockets[0].getsockname()[1]
+    print(f"Echo listening on {host}:{bound}...", flush=True)
+    stop = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    async with server:
+        await stop.wait()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse --host/--port and serve."""
+    parser = argparse.ArgumentParser(prog="python -m bench.echo", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=0, help="TCP port, 0 for any (default: %(default)s)")
+    args = parser.parse_args(argv)
+    _raise_nofile_limit()
+    try:
+        asyncio.run(serve(args.host, args.port))
+    except OSError as exc:
+        print(f"bench.echo: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return int(ExitStatus.CONNECTION_ERROR)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,370 @@
+"""chat-bot: serve, connect, test or check with a YAML dialogue file.
+
+Start-up matters (``chat-bot --check`` runs in editors and CI): asyncio, JSON
+and XML are imported only by the roles that use them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from bots.dialogue import Dialogue, DialogueError, check_dialogue_files, load_dialogue
+from chat import cli
+from chat.errors import ChatError
+from chat.status import ExitStatus
+from chat.terminal import say, visible
+
+if TYPE_CHECKING:
+    from bots.engine import Outcome, StepResult
+    from bots.report import Transcript
+
+PROG = "chat-bot"
+DEFAULT_DIALOGUE = "default.yaml"  # in bots/dialogues/, shipped in the package
+
+DESCRIPTION = """\
+A chat bot for the classic chat, driven by a YAML dialogue file.
+
+  chat-bot --try                          chat with the bundled bot right here
+  chat-bot --script d.yaml --port 0       serve many clients (chat-client, classic client, nc)
+  chat-bot --script t.yaml --connect      dial a server and speak first; a dialogue
+                                          with expect steps tests that server
+  chat-bot --check d.yaml ...             validate dialogue files, every error as file:line:col
+
+Without --script the bundled default dialogue (a friendly greeter) is used."""
+
+STATUS_HELP = (
+    "environment: CHAT_HOST and CHAT_PORT set the defaults of --host and --port.\n"
+    "exit status: 0 chat ended (test passed), 2 bad usage, 3 connection failed, 4 peer lost,\n"
+    "5 invalid dialogue, 6 mismatch, 7 timeout, 8 abort, 130 Ctrl-C, 143 SIGTERM."
+)
+
+
+class CheckFailed(ChatError):
+    """--check found problems (each already printed as file:line:col: message)."""
+
+    status = ExitStatus.INVALID_DIALOGUE
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1."""
+    try:
+        value = int(text, 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def positive_seconds(text: str) -> float:
+    """argparse type: a number of seconds above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError("must be a number of seconds above 0")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The chat-bot command line."""
+    parser = cli.new_parser(PROG, DESCRIPTION)
+    parser.epilog = STATUS_HELP
+    parser.add_argument(
+        "--script",
+        metavar="FILE",
+        help="the dialogue file (YAML, format version 1); default: the bundled greeter",
+    )
+    parser.add_argument(
+        "--check",
+        nargs="+",
+        metavar="FILE",
+        help="validate dialogue files and exit: 0 when all are valid, 5 otherwise",
+    )
+    parser.add_argument(
+        "--try",
+        dest="try_it",
+        action="store_true",
+        help="serve the dialogue on a free loopback port and chat with it in this terminal, "
+        "through the chat-client screen",
+    )
+    parser.add_argument(
+        "--connect",
+        action="store_true",
+        help="dial the server at --host/--port and speak first, as chat-client does",
+    )
+    parser.add_argument(
+        "--classic",
+        action="store_true",
+        help="with --connect: the server is the classic server.py (messages without a newline)",
+    )
+    cli.add_address_options(parser, listening=True)
+    parser.add_argument("--seed", help="seed for random replies and delays: the same seed, the same chat")
+    parser.add_argument(
+        "--no-delay", action="store_true", help="reply at once, ignoring the dialogue's delay"
+    )
+    parser.add_argument(
+        "--once",
+        action="store_true",
+        help="serve a single chat, then exit with its outcome (test a client program this way)",
+    )
+    parser.add_argument(
+        "--max-clients",
+        type=positive_int,
+        metavar="N",
+        help="serve at most N clients at once; one more gets a 'busy' line and is closed",
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        type=positive_seconds,
+        metavar="SECONDS",
+        help="close a client that sends nothing for this long, with one line telling it why",
+    )
+    parser.add_argument(
+        "--transcript", metavar="FILE", help="write every message as JSON Lines: time, direction, text"
+    )
+    parser.add_argument(
+        "--junit", metavar="FILE", help="write the test report as JUnit XML (with --connect or --once)"
+    )
+    parser.add_argument("--quiet", action="store_true", help="do not show the chat lines, only the report")
+    parser.add_argument(
+        "--verbose", action="store_true", help="serving: print a line when a chat begins or ends"
+    )
+    cli.add_common_options(parser)
+    return parser
+
+
+def bundled_dialogue_path(name: str = DEFAULT_DIALOGUE) -> str:
+    """Path of a dialogue shipped in bots/dialogues/."""
+    from importlib import resources
+
+    return str(resources.files("bots").joinpath("dialogues").joinpath(name))
+
+
+def check(paths: Sequence[str]) -> int:
+    """--check: print every problem as file:line:col: message (stdout); exit 0 only when all are valid."""
+    bad_files = problems = 0
+    for path, found in check_dialogue_files(paths):
+        if not found:
+            say(f"{path}: ok")
+            continue
+        bad_files += 1
+        problems += len(found)
+        for problem in found:
+            say(str(problem))
+    if problems:
+        noun = "problem" if problems == 1 else "problems"
+        raise CheckFailed(f"{problems} {noun} in {bad_files} of {len(paths)} dialogue file(s)")
+    return int(ExitStatus.SUCCESS)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse options and run the chosen role; return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.check:
+        return check(args.check)
+    if args.classic and not args.connect:
+        parser.error("--classic goes with --connect (a serving bot detects classic clients itself)")
+    if args.connect and (args.max_clients or args.idle_timeout or args.once):
+        parser.error("--max-clients, --idle-timeout and --once are for the serving role, not --connect")
+    if args.junit and not (args.connect or args.once):
+        parser.error("--junit reports one chat: use it with --connect or --once")
+    path = args.script or bundled_dialogue_path()
+    try:
+        dialogue = load_dialogue(path)
+    except DialogueError as exc:
+        if len(exc.problems) > 1:
+            for problem in exc.problems[:-1]:
+                print(f"{PROG}: {problem}", file=sys.stderr)
+            raise DialogueError(exc.problems[-1:]) from None
+        raise
+    if args.try_it:
+        return try_it(dialogue, args)
+    transcript = None
+    if args.transcript:
+        from bots.report import Transcript
+
+        transcript = Transcript(args.transcript)
+    try:
+        if args.connect:
+            return connect_role(dialogue, args, transcript)
+        return serve_role(dialogue, args, transcript)
+    finally:
+        if transcript is not None:
+            transcript.close()
+
+
+def _screen(me: str, peer: str) -> Callable[[str, str], None]:
+    def show(direction: str, text: str) -> None:
+        say(f"{me if direction == 'out' else peer}: {visible(text)}")
+
+    return show
+
+
+def _end_line(outcome: Outcome, me: str, peer: str) -> None:
+    from bots.engine import Outcome
+
+    if outcome is Outcome.ENDED_BY_PEER:
+        say(f"{peer} ended the chat.")
+    elif outcome is Outcome.ENDED_BY_BOT:
+        say(f"{me} ended the chat.")
+
+
+def _finish(
+    dialogue: Dialogue,
+    args: argparse.Namespace,
+    outcome: Outcome,
+    reason: str,
+    results: list[StepResult],
+    elapsed: float,
+    started_wall: float,
+) -> int:
+    from bots import report
+
+    if dialogue.is_test:
+        for skipped in report.not_run(dialogue, results):
+            say(f"NOT RUN {skipped.where.file_line} {skipped.label}")
+        say(report.summary(dialogue, results, outcome, elapsed))
+    if args.junit:
+        report.write_junit(args.junit, dialogue, results, outcome, reason, elapsed, started_wall)
+    if outcome.status is not ExitStatus.SUCCESS:
+        raise report.failure(results, outcome, reason)
+    return int(ExitStatus.SUCCESS)
+
+
+def connect_role(dialogue: Dialogue, args: argparse.Namespace, transcript: Transcript | None) -> int:
+    """--connect: dial, speak first, chat to the end; a test dialogue's verdict is the exit status."""
+    import time
+
+    from bots.connect import ConnectOptions, run_connect
+    from bots.report import format_result
+
+    port = cli.resolve_port(args)
+    options = ConnectOptions(
+        seed=args.seed,
+        delays=not args.no_delay,
+        max_message_bytes=args.max_message_bytes,
+        classic=args.classic,
+        transcript=transcript,
+    )
+    show = None if args.quiet else _screen("Client", "Server")
+
+    def on_result(result: StepResult) -> None:
+        if dialogue.is_test:
+            say(format_result(result))
+
+    started, started_wall = time.monotonic(), time.time()
+    chat = run_connect(dialogue, args.host, port, options, screen=show, on_result=on_result)
+    if chat.interrupted is not None:
+        say("Client ended the chat.")
+        return int(chat.interrupted)
+    if not args.quiet:
+        _end_line(chat.outcome, "Client", "Server")
+    return _finish(
+        dialogue, args, chat.outcome, chat.reason, chat.results, time.monotonic() - started, started_wall
+    )
+
+
+def serve_role(dialogue: Dialogue, args: argparse.Namespace, transcript: Transcript | None) -> int:
+    """The default role: listen and serve every client with its own conversation."""
+    import time
+
+    from bots.adapter import BotConnection
+    from bots.report import format_result
+    from bots.server import BotServer, ServeOptions, raise_open_file_limit
+
+    port = cli.resolve_port(args)
+    options = ServeOptions(
+        seed=args.seed,
+        delays=not args.no_delay,
+        max_message_bytes=args.max_message_bytes,
+        max_clients=args.max_clients,
+        idle_timeout=args.idle_timeout,
+        once=args.once,
+        transcript=transcript,
+    )
+    results: list[StepResult] = []
+    show_chat = args.once and not args.quiet
+    started = [0.0, 0.0]
+
+    def on_result(_connection: BotConnection, result: StepResult) -> None:
+        if args.once:
+            results.append(result)
+            if dialogue.is_test:
+                say(format_result(result))
+
+    def log(line: str) -> None:
+        if args.verbose:
+            say(line)
+
+    def announce(bound: int) -> None:
+        # The chat-server listening line, so tools and the test harness find the port.
+        say(f"Bot listening on {args.host}:{bound}...")
+        started[0], started[1] = time.monotonic(), time.time()
+
+    raise_open_file_limit()
+
+    async def serve_once_aware() -> tuple[int, BotServer]:
+        import signal
+        import threading
+
+        server = BotServer(dialogue, options, log=log, on_result=on_result)
+        bound = await server.start(args.host, port)
+        assert server.run is not None
+        if show_chat:
+            server.run.screen = _screen("Server", "Client")
+        loop = asyncio.get_running_loop()
+        if threading.current_thread() is threading.main_thread() and sys.platform != "win32":
+            loop.add_signal_handler(signal.SIGTERM, server.stop, ExitStatus.TERMINATED)
+            loop.add_signal_handler(signal.SIGINT, server.stop, ExitStatus.INTERRUPTED)
+        announce(bound)
+        status = await server.wait_stopped()
+        return int(status), server
+
+    import asyncio
+
+    status, server = asyncio.run(serve_once_aware())
+    if transcript is not None:
+        transcript.flush()
+    if not args.once or server.outcome is None:
+        return status
+    if show_chat:
+        _end_line(server.outcome, "Server", "Client")
+    reason = "the chat ended" if server.outcome.status is ExitStatus.SUCCESS else server.outcome.value
+    return _finish(dialogue, args, server.outcome, reason, results, time.monotonic() - started[0], started[1])
+
+
+def try_it(dialogue: Dialogue, args: argparse.Namespace) -> int:
+    """--try: serve in-process on a free loopback port and chat with it through the chat-client screen."""
+    from bots.server import ServeOptions, ServerThread
+    from chat.net import Channel, connect, endpoint
+    from chat.protocol import ChatConnection
+    from chat.session import converse
+    from chat.terminal import enable_line_editing
+
+    options = ServeOptions(seed=args.seed, delays=not args.no_delay, max_message_bytes=args.max_message_bytes)
+    with ServerThread(dialogue, options, host="127.0.0.1", port=0) as bot:
+        sock = connect("127.0.0.1", bot.port)
+        channel = Channel(
+            sock, ChatConnection(args.max_message_bytes), f"the bot at {endpoint('127.0.0.1', bot.port)}"
+        )
+        say("Connected to server. Type 'exit' to quit.")
+        enable_line_editing()
+        try:
+            return int(converse(channel, me="Client", peer="Server", speak_first=True))
+        finally:
+            channel.close()
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(cli.run(PROG, main))
+
+
+if __name__ == "__main__":
+    run()

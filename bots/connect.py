@@ -1,0 +1,148 @@
+"""The connecting role: dial a chat server, speak first as a client does, chat until the end."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import socket
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bots.adapter import BotConnection, Run
+from bots.dialogue import Dialogue
+from bots.engine import Outcome, StepResult
+from bots.report import Transcript
+from chat.errors import ConnectError
+from chat.net import CONNECT_TIMEOUT_S, endpoint
+from chat.protocol import MAX_MESSAGE_BYTES
+from chat.status import ExitStatus
+
+INTERRUPT_GRACE_S = 1.0  # after a signal, the server gets this long to take our `exit`
+
+
+@dataclass
+class ConnectOptions:
+    """How the connecting bot behaves; every field has the command line's default."""
+
+    seed: str | None = None
+    delays: bool = True
+    max_message_bytes: int = MAX_MESSAGE_BYTES
+    #: --classic: the server is the seed's server.py (messages without a newline).
+    classic: bool = False
+    transcript: Transcript | None = None
+
+
+@dataclass
+class ChatResult:
+    """How the one chat of a connecting bot ended, with its report."""
+
+    outcome: Outcome
+    reason: str
+    results: list[StepResult] = field(default_factory=list)
+    #: Set when a signal ended the chat: 130 or 143.
+    interrupted: ExitStatus | None = None
+
+
+def _connect_error(exc: BaseException, where: str) -> ConnectError:
+    if isinstance(exc, ConnectionRefusedError):
+        return ConnectError(
+            f"connection refused by {where}: is a chat server or a serving chat-bot running there? "
+            "Start it first, or pass the right --host/--port"
+        )
+    if isinstance(exc, asyncio.TimeoutError | TimeoutError):
+        return ConnectError(
+            f"cannot connect to {where}: no answer within {CONNECT_TIMEOUT_S:.0f} s; "
+            "check the host, the port and any firewall"
+        )
+    if isinstance(exc, socket.gaierror):
+        return ConnectError(
+            f"cannot resolve host {where.rsplit(':', 1)[0]!r}: {exc.strerror}; "
+            "check the name or give an IP address with --host"
+        )
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return ConnectError(f"cannot connect to {where}: {reason}; check --host and --port")
+
+
+async def converse(
+    dialogue: Dialogue,
+    host: str,
+    port: int,
+    options: ConnectOptions,
+    *,
+    screen: Callable[[str, str], None] | None = None,
+    on_result: Callable[[StepResult], None] | None = None,
+) -> ChatResult:
+    """Connect, chat to the end, and return how it ended (raises ConnectError if it cannot connect)."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[tuple[Outcome, str]] = loop.create_future()
+    results: list[StepResult] = []
+
+    def result(_connection: BotConnection, step: StepResult) -> None:
+        results.append(step)
+        if on_result is not None:
+            on_result(step)
+
+    def closed(_connection: BotConnection, outcome: Outcome, reason: str) -> None:
+        if not done.done():
+            done.set_result((outcome, reason))
+
+    run = Run(
+        dialogue,
+        seed=options.seed,
+        delays=options.delays,
+        max_message_bytes=options.max_message_bytes,
+        speaks_first=True,
+        classic=options.classic,
+        transcript=options.transcript,
+        screen=screen,
+        on_result=result,
+        on_close=closed,
+    )
+    lost: asyncio.Future[None] = loop.create_future()
+    run.on_lost = lambda _connection: None if lost.done() else lost.set_result(None)
+    where = endpoint(host, port)
+    try:
+        transport, protocol = await asyncio.wait_for(
+            loop.create_connection(lambda: BotConnection(run), host, port), CONNECT_TIMEOUT_S
+        )
+    except (OSError, asyncio.TimeoutError) as exc:
+        raise _connect_error(exc, where) from exc
+    interrupted: list[ExitStatus] = []
+
+    def stop(status: ExitStatus) -> None:
+        interrupted.append(status)
+        protocol.interrupt("interrupted")
+        loop.call_later(INTERRUPT_GRACE_S, transport.abort)
+
+    in_main = threading.current_thread() is threading.main_thread() and sys.platform != "win32"
+    if in_main:
+        loop.add_signal_handler(signal.SIGTERM, stop, ExitStatus.TERMINATED)
+        loop.add_signal_handler(signal.SIGINT, stop, ExitStatus.INTERRUPTED)
+    try:
+        outcome, reason = await done
+        # Let the last message and the close reach the server before we return.
+        transport.close()
+        try:
+            await asyncio.wait_for(lost, INTERRUPT_GRACE_S)
+        except asyncio.TimeoutError:
+            transport.abort()
+    finally:
+        if in_main:
+            loop.remove_signal_handler(signal.SIGTERM)
+            loop.remove_signal_handler(signal.SIGINT)
+    return ChatResult(outcome, reason, results, interrupted[0] if interrupted else None)
+
+
+def run_connect(
+    dialogue: Dialogue,
+    host: str,
+    port: int,
+    options: ConnectOptions,
+    *,
+    screen: Callable[[str, str], None] | None = None,
+    on_result: Callable[[StepResult], None] | None = None,
+) -> ChatResult:
+    """The blocking entry point of ``chat-bot --connect``."""
+    return asyncio.run(converse(dialogue, host, port, options, screen=screen, on_result=on_result))

@@ -1,0 +1,893 @@
+"""Dialogue files (format version 1): safe loading, validation with positions, the frozen model.
+
+Loading never builds Python objects from YAML tags and never follows aliases:
+the document is *composed* into nodes by PyYAML's pure-Python composer (with a
+depth limit), every node is checked against the format, and the model is built
+from the nodes directly, so every error carries the file:line:col of the node
+at fault. All errors of a file are collected, not just the first.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.composer import Composer
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.parser import Parser
+from yaml.reader import Reader
+from yaml.resolver import Resolver
+from yaml.scanner import Scanner
+
+from bots import matcher
+from bots.template import Template, TemplateError, parse_template
+from chat.errors import ChatError
+from chat.status import ExitStatus
+
+FORMAT_VERSION = 1
+MAX_DIALOGUE_BYTES = 1 << 20  # a large hand-written dialogue is tens of KiB; 10,000 generated
+# rules fit in well under this, and it bounds what a hostile file costs to parse
+MAX_NESTING = 32  # the format nests five levels deep; deeper is an attack on the composer
+DEFAULT_TIMEOUT_S = 10.0  # how long an expect step waits: a program answers in far less,
+# and a test run that hangs should fail within seconds, not minutes
+DEFAULT_GREETING = "Hello!"  # what a connecting bot says first when its dialogue names nothing
+ORDERS = ("in_order", "random", "no_repeat")
+ON_MISMATCH = ("fail", "rules")
+PATTERN_KINDS = ("exact", "contains", "glob", "regex")
+INPUT_NAME = "input"  # {input} is always the whole message just received
+
+# Tags of the YAML core schema (plus timestamp, which a plain date resolves to and
+# which we read as text). Anything else (!!python/object, !!binary, !!set, !local)
+# asks the loader to build something other than plain data, and is refused.
+_CORE = "tag:yaml.org,2002:"
+_ALLOWED_TAGS = frozenset(
+    _CORE + t for t in ("str", "int", "float", "bool", "null", "seq", "map", "timestamp")
+)
+
+_TOP_KEYS = (
+    "version",
+    "name",
+    "description",
+    "case_sensitive",
+    "vars",
+    "reflect",
+    "greeting",
+    "rules",
+    "fallback",
+    "script",
+    "abort",
+    "delay",
+    "max_turns",
+    "timeout",
+)
+_RULE_KEYS = (*PATTERN_KINDS, "case_sensitive", "reply", "set", "examples")
+_STEP_KEYS = ("say", "expect", "timeout", "on_mismatch", "name")
+_PATTERN_KEYS = (*PATTERN_KINDS, "case_sensitive")
+_REPLY_KEYS = ("from", "order")
+
+
+@dataclass(frozen=True, slots=True)
+class Where:
+    """A position in a dialogue file, 1-based like an editor's."""
+
+    file: str
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+    @property
+    def file_line(self) -> str:
+        """``file:line``, as the test report shows it."""
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One error found in a dialogue file."""
+
+    where: Where
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+class DialogueError(ChatError):
+    """A dialogue file is invalid; carries every problem found, first one in the message."""
+
+    status = ExitStatus.INVALID_DIALOGUE
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        first = str(self.problems[0])
+        more = len(self.problems) - 1
+        if more:
+            first += f" (and {more} more: run chat-bot --check {self.problems[0].where.file})"
+        super().__init__(first)
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """What a message must look like: one or more alternatives of one kind."""
+
+    kind: str
+    sources: tuple[str, ...]
+    regexes: tuple[re.Pattern[str], ...]
+    #: Per alternative, text every match contains (folded), for the rule index.
+    literals: tuple[str | None, ...]
+    #: Names and numbers a reply may use as {x} after this pattern matched.
+    captures: frozenset[str]
+    where: Where
+
+    def search(self, text: str) -> re.Match[str] | None:
+        """The first alternative's match in *text*, or None."""
+        subject = text[: matcher.MAX_MATCH_CHARS]
+        for rx in self.regexes:
+            found = rx.search(subject)
+            if found is not None:
+                return found
+        return None
+
+    def describe(self) -> str:
+        """How the report names this pattern: ``contains 'yes'``, ``regex one of '..', '..'``."""
+        shown = ", ".join(repr(s) for s in self.sources)
+        return f"{self.kind} {'one of ' if len(self.sources) > 1 else ''}{shown}"
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """The text(s) the bot may send, and how it picks among several."""
+
+    choices: tuple[Template, ...]
+    order: str
+    #: Unique per dialogue: a conversation keeps its place in each list under this key.
+    key: int
+    where: Where
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """Pattern -> reply, with variables to set and examples that must route here."""
+
+    number: int
+    pattern: Pattern
+    reply: Reply
+    sets: tuple[tuple[str, Template], ...]
+    examples: tuple[tuple[str, Where], ...]
+    where: Where
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One script step: the bot says something, or expects the peer to say something."""
+
+    number: int
+    kind: str  # "say" or "expect"
+    reply: Reply | None
+    pattern: Pattern | None
+    timeout: float
+    on_mismatch: str
+    name: str | None
+    where: Where
+
+    def describe(self) -> str:
+        """A short label for reports: ``say 'Hello'`` or ``expect contains 'ready'``."""
+        if self.reply is not None:
+            return f"say {self.reply.choices[0].source!r}"
+        assert self.pattern is not None
+        return f"expect {self.pattern.describe()}"
+
+
+@dataclass(frozen=True)
+class Dialogue:
+    """A validated dialogue file, ready to drive any number of conversations."""
+
+    path: str
+    name: str
+    description: str
+    case_sensitive: bool
+    variables: dict[str, str]
+    reflect: dict[str, str]
+    greeting: Reply | None
+    rules: tuple[Rule, ...]
+    fallback: Reply | None
+    script: tuple[Step, ...]
+    abort: tuple[Pattern, ...]
+    delay: tuple[float, float]
+    max_turns: int | None
+    timeout: float
+    index: matcher.RuleIndex = field(repr=False, compare=False)
+
+    def match(self, text: str) -> tuple[Rule, re.Match[str]] | None:
+        """The first rule that matches *text* and its match, or None."""
+        found = self.index.match(text)
+        if found is None:
+            return None
+        return self.rules[found[0]], found[1]
+
+    @property
+    def is_test(self) -> bool:
+        """True when the script expects something: the dialogue then tests its peer."""
+        return any(step.kind == "expect" for step in self.script)
+
+
+# -- safe YAML composition ---------------------------------------------------
+
+
+class _SafeComposer(Composer):
+    """PyYAML's composer, refusing aliases and limiting depth (its recursion is unbounded)."""
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        events: Any = self  # the parser half of the loader class provides the event methods
+        if events.check_event(yaml.AliasEvent):
+            event = events.peek_event()
+            raise _Refused(
+                event.start_mark,
+                f"YAML alias *{event.anchor} is not allowed in a dialogue file: "
+                "write the value out where it is needed",
+            )
+        self._depth: int = getattr(self, "_depth", 0) + 1
+        try:
+            if self._depth > MAX_NESTING:
+                raise _Refused(events.peek_event().start_mark, f"nested more than {MAX_NESTING} levels deep")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+class _NodeLoader(Reader, Scanner, Parser, _SafeComposer, Resolver):
+    """Reads YAML up to nodes only: no constructor, so no object is ever built."""
+
+    def __init__(self, stream: str) -> None:
+        Reader.__init__(self, stream)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+        _SafeComposer.__init__(self)
+        Resolver.__init__(self)
+
+
+try:  # LibYAML's C parser makes events ~10x faster; our composer still builds the nodes
+    from yaml.cyaml import CParser as _CParser  # type: ignore[attr-defined]
+
+    class _FastNodeLoader(_SafeComposer, _CParser, Resolver):
+        """As _NodeLoader, with the scanning and parsing done by LibYAML."""
+
+        def __init__(self, stream: str) -> None:
+            _CParser.__init__(self, stream)
+            _SafeComposer.__init__(self)
+            Resolver.__init__(self)
+
+    _LOADER: type[_NodeLoader] | type[_FastNodeLoader] = _FastNodeLoader
+except ImportError:  # pragma: no cover - PyYAML built without LibYAML
+    _LOADER = _NodeLoader
+
+
+class _Refused(Exception):
+    def __init__(self, mark: Any, message: str) -> None:
+        super().__init__(message)
+        self.mark = mark
+        self.message = message
+
+
+def _mark_where(path: str, mark: Any) -> Where:
+    if mark is None:
+        return Where(path, 1, 1)
+    return Where(path, int(mark.line) + 1, int(mark.column) + 1)
+
+
+def _compose(text: str, path: str) -> Node | None:
+    loader = _LOADER(text)
+    try:
+        return loader.get_single_node()
+    except _Refused as exc:
+        raise DialogueError([Problem(_mark_where(path, exc.mark), exc.message)]) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        what = exc.problem or exc.context or "invalid YAML"
+        if exc.context and exc.context_mark is not None and exc.problem:
+            what += f" ({exc.context} at line {exc.context_mark.line + 1})"
+        raise DialogueError([Problem(_mark_where(path, mark), f"YAML syntax error: {what}")]) from None
+    except yaml.YAMLError as exc:  # ReaderError: a control character in the text
+        position = getattr(exc, "position", 0)
+        line = text.count("\n", 0, position) + 1
+        col = position - (text.rfind("\n", 0, position) + 1) + 1
+        reason = getattr(exc, "reason", "unreadable")
+        raise DialogueError(
+            [Problem(Where(path, line, col), f"YAML cannot contain this character: {reason}")]
+        ) from None
+    finally:
+        loader.dispose()
+
+
+def read_dialogue_text(path: str) -> str:
+    """Read a dialogue file as text, refusing oversize and non-UTF-8 files."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_DIALOGUE_BYTES + 1)
+    except OSError as exc:
+        raise DialogueError(
+            [Problem(Where(path, 1, 1), f"cannot read the dialogue file: {exc.strerror or exc}")]
+        ) from None
+    if len(data) > MAX_DIALOGUE_BYTES:
+        raise DialogueError(
+            [
+                Problem(
+                    Where(path, 1, 1),
+                    f"file is over the {MAX_DIALOGUE_BYTES // 1024} KiB limit for dialogue files; "
+                    "split it or trim it",
+                )
+            ]
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise DialogueError(
+            [Problem(Where(path, line, col), "not UTF-8 text: save the file as UTF-8")]
+        ) from None
+
+
+def load_dialogue(path: str | os.PathLike[str]) -> Dialogue:
+    """Load and validate a dialogue file; raise :class:`DialogueError` listing every problem."""
+    name = os.fspath(path)
+    return parse_dialogue(read_dialogue_text(name), name)
+
+
+def parse_dialogue(text: str, path: str = "<dialogue>") -> Dialogue:
+    """Validate dialogue *text* (named *path* in messages) and build the model."""
+    if len(text.encode("utf-8", errors="replace")) > MAX_DIALOGUE_BYTES:
+        raise DialogueError(
+            [Problem(Where(path, 1, 1), f"dialogue is over the {MAX_DIALOGUE_BYTES // 1024} KiB limit")]
+        )
+    root = _compose(text, path)
+    builder = _Builder(path)
+    dialogue = builder.build(root)
+    if builder.problems or dialogue is None:
+        problems = sorted(builder.problems, key=lambda p: (p.where.line, p.where.col))
+        raise DialogueError(problems or [Problem(Where(path, 1, 1), "invalid dialogue")])
+    return dialogue
+
+
+def check_dialogue_files(paths: Sequence[str]) -> Iterator[tuple[str, list[Problem]]]:
+    """For each path, every problem found (an empty list when the file is valid)."""
+    for path in paths:
+        try:
+            load_dialogue(path)
+        except DialogueError as exc:
+            yield path, exc.problems
+        else:
+            yield path, []
+
+
+# -- validation and building ----------------------------------------------
+
+
+def _did_you_mean(word: str, choices: Sequence[str]) -> str:
+    import difflib  # only on the error path: keeps start-up fast
+
+    close = difflib.get_close_matches(word, choices, n=1)
+    return f"did you mean '{close[0]}'? " if close else ""
+
+
+class _Builder:
+    """Walks the node tree once, collecting problems and building the model."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.problems: list[Problem] = []
+        self._reply_keys = 0
+        # Templates to check once every variable name in the file is known:
+        # (template, names the context adds, where).
+        self._templates: list[tuple[Template, frozenset[str], Where]] = []
+        self._variables: set[str] = set()
+        self.case_sensitive = False
+        # Mappings that had an unknown key: a missing pattern there is the same mistake.
+        self._unknown_in: set[int] = set()
+
+    # -- small helpers
+
+    def where(self, node: Node, offset: int = 0) -> Where:
+        mark = node.start_mark
+        col = int(mark.column) + 1
+        # Point inside a one-line scalar when we can count its characters exactly.
+        if offset and isinstance(node, ScalarNode) and node.style in (None, "", "'"):
+            raw = node.value
+            if "\n" not in raw and "'" not in raw:
+                col += offset + (1 if node.style == "'" else 0)
+        return Where(self.path, int(mark.line) + 1, col)
+
+    def problem(self, node: Node, message: str, offset: int = 0) -> None:
+        self.problems.append(Problem(self.where(node, offset), message))
+
+    def check_tags(self, node: Node) -> bool:
+        """Refuse tags that build objects; True when the whole tree is plain data."""
+        ok = True
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            if current.tag not in _ALLOWED_TAGS:
+                if current.tag == _CORE + "merge":
+                    self.problem(current, "YAML merge keys (<<) are not allowed in a dialogue file")
+                else:
+                    self.problem(
+                        current,
+                        f"YAML tag {current.tag.replace(_CORE, '!!')!r} is not allowed: "
+                        "a dialogue file holds plain text, numbers, lists and mappings only",
+                    )
+                ok = False
+            if isinstance(current, SequenceNode):
+                stack.extend(current.value)
+            elif isinstance(current, MappingNode):
+                for key, value in current.value:
+                    stack.extend((key, value))
+        return ok
+
+    def mapping(self, node: Node, what: str, allowed: Sequence[str]) -> dict[str, tuple[Node, Node]] | None:
+        if not isinstance(node, MappingNode):
+            self.problem(node, f"{what} must be a mapping (key: value lines)")
+            return None
+        out: dict[str, tuple[Node, Node]] = {}
+        for key, value in node.value:
+            if not isinstance(key, ScalarNode):
+                self.problem(key, f"a key in {what} must be plain text")
+                continue
+            name = str(key.value)
+            if name in out:
+                first = self.where(out[name][0])
+                self.problem(key, f"duplicate key '{name}' in {what} (first at line {first.line})")
+                continue
+            if name not in allowed:
+                self._unknown_in.add(id(node))
+                self.problem(
+                    key,
+                    f"unknown key '{name}' in {what}: {_did_you_mean(name, allowed)}"
+                    f"expected one of: {', '.join(allowed)}",
+                )
+                continue
+            out[name] = (key, value)
+        return out
+
+    def string(self, node: Node, what: str, *, empty_ok: bool = False) -> str | None:
+        # Any plain scalar is text where text is expected: `expect: yes` means the
+        # word yes, not the YAML 1.1 boolean true.
+        if not isinstance(node, ScalarNode):
+            self.problem(
+                node, f"{what} must be text, not a {'list' if isinstance(node, SequenceNode) else 'mapping'}"
+            )
+            return None
+        text = str(node.value)
+        if not text.strip() and not empty_ok:
+            self.problem(node, f"{what} is empty")
+            return None
+        return text
+
+    def strings(self, node: Node, what: str) -> list[tuple[str, Node]]:
+        """Text or a non-empty list of texts."""
+        if isinstance(node, SequenceNode):
+            if not node.value:
+                self.problem(node, f"{what} is an empty list")
+                return []
+            out = []
+            for item in node.value:
+                text = self.string(item, f"each item of {what}")
+                if text is not None:
+                    out.append((text, item))
+            return out
+        text = self.string(node, what)
+        return [] if text is None else [(text, node)]
+
+    def number(self, node: Node, what: str, *, positive: bool) -> float | None:
+        if not isinstance(node, ScalarNode) or node.tag not in (_CORE + "int", _CORE + "float"):
+            self.problem(node, f"{what} must be a number of seconds")
+            return None
+        try:
+            value = float(str(node.value).replace("_", ""))
+        except ValueError:
+            value = float("nan")
+        if value != value or value in (float("inf"), float("-inf")):
+            self.problem(node, f"{what} must be a finite number of seconds")
+            return None
+        if value < 0 or (positive and value == 0):
+            self.problem(node, f"{what} must be {'above' if positive else 'at least'} 0")
+            return None
+        return value
+
+    def integer(self, node: Node, what: str) -> int | None:
+        if not isinstance(node, ScalarNode) or node.tag != _CORE + "int":
+            self.problem(node, f"{what} must be a whole number")
+            return None
+        try:
+            value = int(str(node.value).replace("_", ""), 0)
+        except ValueError:
+            self.problem(node, f"{what} must be a whole number written in decimal")
+            return None
+        return value
+
+    def boolean(self, node: Node, what: str) -> bool | None:
+        if not isinstance(node, ScalarNode) or node.tag != _CORE + "bool":
+            self.problem(node, f"{what} must be true or false")
+            return None
+        return str(node.value).lower() in ("true", "yes", "on", "y")
+
+    # -- parts of the format
+
+    def template(self, text: str, node: Node, local: frozenset[str]) -> Template | None:
+        text = text.rstrip("\r\n")  # a block scalar (| or >) ends with a line break
+        if "\n" in text or "\r" in text:
+            self.problem(node, "a chat message is one line: this text has a line break inside")
+            return None
+        try:
+            parsed = parse_template(text)
+        except TemplateError as exc:
+            self.problem(node, str(exc), exc.offset)
+            return None
+        self._templates.append((parsed, local, self.where(node)))
+        return parsed
+
+    def reply(self, node: Node, what: str, local: frozenset[str]) -> Reply | None:
+        order = "in_order"
+        source = node
+        if isinstance(node, MappingNode):
+            fields = self.mapping(node, what, _REPLY_KEYS)
+            if fields is None:
+                return None
+            if "from" not in fields:
+                self.problem(node, f"{what} needs 'from': the list of texts to choose from")
+                return None
+            source = fields["from"][1]
+            if "order" in fields:
+                chosen = self.string(fields["order"][1], "order")
+                if chosen is not None and chosen not in ORDERS:
+                    self.problem(fields["order"][1], f"order must be one of: {', '.join(ORDERS)}")
+                elif chosen is not None:
+                    order = chosen
+        choices = []
+        for text, item in self.strings(source, what):
+            parsed = self.template(text, item, local)
+            if parsed is not None:
+                choices.append(parsed)
+        if not choices:
+            return None
+        self._reply_keys += 1
+        return Reply(tuple(choices), order, self._reply_keys, self.where(node))
+
+    def pattern(self, kind: str, node: Node, case_sensitive: bool) -> Pattern | None:
+        flags = 0 if case_sensitive else re.IGNORECASE
+        regexes: list[re.Pattern[str]] = []
+        literals: list[str | None] = []
+        captures: set[str] = set()
+        sources: list[str] = []
+        for text, item in self.strings(node, kind):
+            if kind == "regex":
+                source = text
+            elif kind == "exact":
+                source = matcher.exact_regex(text)
+            elif kind == "contains":
+                source = matcher.contains_regex(text)
+            else:
+                source = matcher.glob_regex(text)
+            try:
+                compiled = re.compile(source, flags)
+                tree = matcher.parse_regex(source, flags)
+                matcher.check_regex_safety(tree)
+            except re.error as exc:
+                pos = exc.pos if kind == "regex" and exc.pos is not None else 0
+                self.problem(item, f"regex does not compile: {exc.msg} at position {pos}", pos)
+                continue
+            except matcher.UnsafeRegex as exc:
+                self.problem(item, f"regex refused: {exc}")
+                continue
+            except RecursionError:
+                self.problem(item, "regex refused: nested too deeply")
+                continue
+            regexes.append(compiled)
+            literals.append(matcher.required_literal(tree))
+            captures.update(compiled.groupindex)
+            captures.update(str(n) for n in range(1, compiled.groups + 1))
+            sources.append(text)
+        if not regexes:
+            return None
+        return Pattern(
+            kind, tuple(sources), tuple(regexes), tuple(literals), frozenset(captures), self.where(node)
+        )
+
+    def pattern_spec(self, node: Node, what: str) -> Pattern | None:
+        """`text` (contains) or a mapping with one pattern kind and case_sensitive."""
+        if isinstance(node, ScalarNode):
+            return self.pattern("contains", node, self.case_sensitive)
+        fields = self.mapping(node, what, _PATTERN_KEYS)
+        if fields is None:
+            return None
+        return self.pattern_in(fields, node, what)
+
+    def pattern_in(self, fields: dict[str, tuple[Node, Node]], node: Node, what: str) -> Pattern | None:
+        kinds = [k for k in PATTERN_KINDS if k in fields]
+        if len(kinds) != 1:
+            if kinds:
+                self.problem(fields[kinds[1]][0], f"{what} has more than one pattern: {', '.join(kinds)}")
+            elif id(node) not in self._unknown_in:
+                self.problem(node, f"{what} needs a pattern: one of {', '.join(PATTERN_KINDS)}")
+            return None
+        case_sensitive = self.case_sensitive
+        if "case_sensitive" in fields:
+            flag = self.boolean(fields["case_sensitive"][1], "case_sensitive")
+            case_sensitive = case_sensitive if flag is None else flag
+        return self.pattern(kinds[0], fields[kinds[0]][1], case_sensitive)
+
+    def rule(self, number: int, node: Node) -> Rule | None:
+        fields = self.mapping(node, f"rule {number + 1}", _RULE_KEYS)
+        if fields is None:
+            return None
+        pattern = self.pattern_in(fields, node, f"rule {number + 1}")
+        # "*": the pattern is broken, so which names it captures is unknown: check none.
+        local = frozenset("*") if pattern is None else pattern.captures
+        reply = None
+        if "reply" not in fields:
+            self.problem(node, f"rule {number + 1} needs a 'reply'")
+        else:
+            reply = self.reply(fields["reply"][1], "reply", local)
+        sets: list[tuple[str, Template]] = []
+        if "set" in fields:
+            sets = self.assignments(fields["set"][1], local)
+        examples: list[tuple[str, Where]] = []
+        if "examples" in fields:
+            examples = [
+                (text, self.where(item)) for text, item in self.strings(fields["examples"][1], "examples")
+            ]
+        if pattern is None or reply is None:
+            return None
+        return Rule(number, pattern, reply, tuple(sets), tuple(examples), self.where(node))
+
+    def assignments(self, node: Node, local: frozenset[str]) -> list[tuple[str, Template]]:
+        if not isinstance(node, MappingNode):
+            self.problem(node, "set must be a mapping of variable: text")
+            return []
+        out = []
+        for key, value in node.value:
+            name = self.variable_name(key)
+            text = self.string(value, f"the value of {name}", empty_ok=True) if name else None
+            if name is None or text is None:
+                continue
+            parsed = self.template(text, value, local)
+            if parsed is not None:
+                self._variables.add(name)
+                out.append((name, parsed))
+        return out
+
+    def variable_name(self, node: Node) -> str | None:
+        name = self.string(node, "a variable name")
+        if name is None:
+            return None
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            self.problem(
+                node, f"variable name '{name}' must be letters, digits and _ (not starting with a digit)"
+            )
+            return None
+        if name == INPUT_NAME:
+            self.problem(node, "'input' is the message just received: choose another variable name")
+            return None
+        return name
+
+    def step(self, number: int, node: Node, timeout: float) -> Step | None:
+        what = f"script step {number}"
+        fields = self.mapping(node, what, _STEP_KEYS)
+        if fields is None:
+            return None
+        kinds = [k for k in ("say", "expect") if k in fields]
+        if len(kinds) != 1:
+            if kinds:
+                self.problem(
+                    fields["expect"][0], f"{what} has both 'say' and 'expect': split it in two steps"
+                )
+            else:
+                self.problem(node, f"{what} needs 'say' or 'expect'")
+            return None
+        name = self.string(fields["name"][1], "name") if "name" in fields else None
+        on_mismatch = "fail"
+        if "on_mismatch" in fields:
+            value = self.string(fields["on_mismatch"][1], "on_mismatch")
+            if value is not None and value not in ON_MISMATCH:
+                self.problem(
+                    fields["on_mismatch"][1], f"on_mismatch must be one of: {', '.join(ON_MISMATCH)}"
+                )
+            elif value is not None:
+                on_mismatch = value
+        step_timeout = timeout
+        if "timeout" in fields:
+            step_timeout = self.number(fields["timeout"][1], "timeout", positive=True) or timeout
+        if kinds[0] == "say":
+            for key in ("timeout", "on_mismatch"):
+                if key in fields:
+                    self.problem(fields[key][0], f"'{key}' belongs to expect steps, not to say steps")
+            reply = self.reply(fields["say"][1], "say", frozenset())
+            if reply is None:
+                return None
+            return Step(number, "say", reply, None, step_timeout, on_mismatch, name, self.where(node))
+        pattern = self.pattern_spec(fields["expect"][1], "expect")
+        if pattern is None:
+            return None
+        # An expect step's named captures become variables for later steps and replies.
+        self._variables.update(n for n in pattern.captures if not n.isdigit())
+        return Step(number, "expect", None, pattern, step_timeout, on_mismatch, name, self.where(node))
+
+    def delay(self, node: Node) -> tuple[float, float]:
+        if isinstance(node, SequenceNode):
+            if len(node.value) != 2:
+                self.problem(node, "delay must be a number of seconds or a range [min, max]")
+                return (0.0, 0.0)
+            low = self.number(node.value[0], "delay minimum", positive=False)
+            high = self.number(node.value[1], "delay maximum", positive=False)
+            if low is None or high is None:
+                return (0.0, 0.0)
+            if low > high:
+                self.problem(node, f"delay range [{low:g}, {high:g}] has its minimum above its maximum")
+                return (0.0, 0.0)
+            return (low, high)
+        value = self.number(node, "delay", positive=False)
+        return (0.0, 0.0) if value is None else (value, value)
+
+    def build(self, root: Node | None) -> Dialogue | None:
+        if root is None:
+            self.problems.append(
+                Problem(Where(self.path, 1, 1), "file is empty: a dialogue starts with 'version: 1'")
+            )
+            return None
+        if not self.check_tags(root):
+            return None
+        fields = self.mapping(root, "the dialogue", _TOP_KEYS)
+        if fields is None:
+            return None
+        if "version" not in fields:
+            self.problem(root, f"missing 'version: {FORMAT_VERSION}' (the dialogue format version)")
+        else:
+            version = self.integer(fields["version"][1], "version")
+            if version is not None and version != FORMAT_VERSION:
+                self.problem(
+                    fields["version"][1],
+                    f"version {version} is not supported: "
+                    f"this chat-bot reads dialogue format {FORMAT_VERSION}",
+                )
+        name = os.path.splitext(os.path.basename(self.path))[0]
+        if "name" in fields:
+            name = self.string(fields["name"][1], "name") or name
+        description = ""
+        if "description" in fields:
+            description = self.string(fields["description"][1], "description", empty_ok=True) or ""
+        if "case_sensitive" in fields:
+            self.case_sensitive = bool(self.boolean(fields["case_sensitive"][1], "case_sensitive"))
+        timeout = DEFAULT_TIMEOUT_S
+        if "timeout" in fields:
+            timeout = self.number(fields["timeout"][1], "timeout", positive=True) or timeout
+        variables: dict[str, str] = {}
+        if "vars" in fields:
+            node = fields["vars"][1]
+            if isinstance(node, MappingNode):
+                for key, value in node.value:
+                    var = self.variable_name(key)
+                    text = self.string(value, f"the value of {var}", empty_ok=True) if var else None
+                    if var is not None and text is not None:
+                        variables[var] = text
+                        self._variables.add(var)
+            else:
+                self.problem(node, "vars must be a mapping of variable: text")
+        reflect: dict[str, str] = {}
+        if "reflect" in fields:
+            node = fields["reflect"][1]
+            if isinstance(node, MappingNode):
+                for key, value in node.value:
+                    word = self.string(key, "a reflected word")
+                    into = self.string(value, "a reflection", empty_ok=True)
+                    if word is not None and into is not None:
+                        reflect[word.lower()] = into
+            else:
+                self.problem(node, "reflect must be a mapping of word: replacement")
+        script: list[Step] = []
+        if "script" in fields:
+            node = fields["script"][1]
+            if isinstance(node, SequenceNode):
+                for number, item in enumerate(node.value, start=1):
+                    step = self.step(number, item, timeout)
+                    if step is not None:
+                        script.append(step)
+            else:
+                self.problem(node, "script must be a list of steps (- say: ... / - expect: ...)")
+        rules: list[Rule] = []
+        if "rules" in fields:
+            node = fields["rules"][1]
+            if isinstance(node, SequenceNode):
+                for position, item in enumerate(node.value):
+                    rule = self.rule(position, item)
+                    if rule is not None:
+                        rules.append(rule)
+            else:
+                self.problem(node, "rules must be a list of rules (- contains: ... reply: ...)")
+        greeting = (
+            self.reply(fields["greeting"][1], "greeting", frozenset()) if "greeting" in fields else None
+        )
+        fallback = (
+            self.reply(fields["fallback"][1], "fallback", frozenset()) if "fallback" in fields else None
+        )
+        abort: list[Pattern] = []
+        if "abort" in fields:
+            node = fields["abort"][1]
+            for item in node.value if isinstance(node, SequenceNode) else [node]:
+                found = self.pattern_spec(item, "abort")
+                if found is not None:
+                    abort.append(found)
+        delay = self.delay(fields["delay"][1]) if "delay" in fields else (0.0, 0.0)
+        max_turns = None
+        if "max_turns" in fields:
+            max_turns = self.integer(fields["max_turns"][1], "max_turns")
+            if max_turns is not None and max_turns < 1:
+                self.problem(fields["max_turns"][1], "max_turns must be at least 1")
+                max_turns = None
+        self.check_names()
+        index = matcher.RuleIndex(
+            [list(zip(r.pattern.regexes, r.pattern.literals, strict=True)) for r in rules]
+        )
+        dialogue = Dialogue(
+            path=self.path,
+            name=name,
+            description=description,
+            case_sensitive=self.case_sensitive,
+            variables=variables,
+            reflect=reflect,
+            greeting=greeting,
+            rules=tuple(rules),
+            fallback=fallback,
+            script=tuple(script),
+            abort=tuple(abort),
+            delay=delay,
+            max_turns=max_turns,
+            timeout=timeout,
+            index=index,
+        )
+        if not self.problems:
+            self.check_examples(dialogue)
+        return dialogue
+
+    def check_names(self) -> None:
+        known = self._variables | {INPUT_NAME}
+        for parsed, local, where in self._templates:
+            for name in parsed.names:
+                if name in known or name in local or "*" in local:
+                    continue
+                if name.isdigit():
+                    message = f"{{{name}}} is not captured: the rule's pattern has fewer groups or wildcards"
+                else:
+                    message = (
+                        f"{{{name}}} is never captured or set: capture it with (?P<{name}>...) in "
+                        f"this rule's regex, or give it a value under 'vars' or a rule's 'set'"
+                    )
+                self.problems.append(Problem(where, message))
+
+    def check_examples(self, dialogue: Dialogue) -> None:
+        for rule in dialogue.rules:
+            for text, where in rule.examples:
+                found = dialogue.match(text)
+                if found is None:
+                    self.problems.append(
+                        Problem(where, f"example {text!r} matches no rule, not even its own")
+                    )
+                elif found[0] is not rule:
+                    other = found[0]
+                    if other.number < rule.number:
+                        why = (
+                            "it comes first and shadows this one: move this rule above it or narrow that one"
+                        )
+                    else:
+                        why = "this rule's own pattern does not match it"
+                    self.problems.append(
+                        Problem(
+                            where,
+                            f"example {text!r} is answered by the rule at line {other.where.line} "
+                            f"({other.pattern.describe()}), not by this rule: {why}",
+                        )
+                    )

@@ -1,0 +1,425 @@
+"""One conversation with one peer, sans-IO: messages and the time go in, actions come out.
+
+No socket, no clock, no sleep: the adapter passes ``now`` (seconds, any
+monotonic origin) into every call, carries out the :class:`Send` and
+:class:`Close` actions (a Send may ask to wait ``delay`` seconds first), and
+calls :meth:`Conversation.tick` when :attr:`Conversation.deadline` passes. The
+same engine therefore drives the serving bot, the connecting bot and the unit
+tests, where time is just a number.
+
+Turn rules (the README's "How a conversation runs"):
+
+1. A message from the peer is checked against the ``abort`` patterns, then
+   against the current ``expect`` step. A match passes the step (its named
+   captures become variables); a mismatch fails the test, unless the step
+   says ``on_mismatch: rules``, in which case the rules answer and the step
+   waits for the next message.
+2. The peer's ``exit`` ends the chat.
+3. Then it is the bot's turn: a ``say`` step if the script is at one, else the
+   first matching rule, else ``fallback``; with nothing to say the bot ends
+   the chat with ``exit``. Past ``max_turns`` messages it says ``exit``.
+4. A test passes only when every ``expect`` step passed.
+"""
+
+from __future__ import annotations
+
+import enum
+import random
+import re
+from dataclasses import dataclass
+
+from bots.dialogue import DEFAULT_GREETING, INPUT_NAME, Dialogue, Reply, Step, Where
+from bots.template import Template
+from chat.protocol import EXIT_WORD, is_exit
+from chat.status import ExitStatus
+
+
+class Outcome(enum.Enum):
+    """How a conversation ended."""
+
+    #: The peer said `exit` and every expect step passed.
+    ENDED_BY_PEER = "ended by peer"
+    #: The bot said `exit` (a reply, max_turns, or nothing left to say) and every expect step passed.
+    ENDED_BY_BOT = "ended by bot"
+    #: An expect step did not match, or the chat ended before every expect step ran.
+    MISMATCH = "mismatch"
+    #: The peer stayed silent past an expect step's timeout.
+    TIMEOUT = "timeout"
+    #: A message matched an abort pattern.
+    ABORT = "abort"
+    #: The peer closed the connection without saying `exit`.
+    PEER_LOST = "peer lost"
+
+    @property
+    def status(self) -> ExitStatus:
+        """The exit status a program ending with this outcome returns."""
+        return _STATUS[self]
+
+
+_STATUS = {
+    Outcome.ENDED_BY_PEER: ExitStatus.SUCCESS,
+    Outcome.ENDED_BY_BOT: ExitStatus.SUCCESS,
+    Outcome.MISMATCH: ExitStatus.MISMATCH,
+    Outcome.TIMEOUT: ExitStatus.TIMEOUT,
+    Outcome.ABORT: ExitStatus.ABORT,
+    Outcome.PEER_LOST: ExitStatus.PEER_LOST,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """Send *text* to the peer, after waiting *delay* seconds."""
+
+    text: str
+    delay: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Close:
+    """The conversation is over: close the connection once everything sent is flushed."""
+
+    outcome: Outcome
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    """One line of the test report."""
+
+    #: "PASS", "FAIL" or "NOT RUN".
+    verdict: str
+    where: Where
+    #: ``step 2 expect contains 'ready'``, ``abort contains 'BUSY'``.
+    label: str
+    expected: str | None
+    received: str | None
+    elapsed: float
+    step: Step | None = None
+
+
+Action = Send | Close | StepResult
+
+
+class Conversation:
+    """The state of one chat with one peer; create one per connection."""
+
+    __slots__ = (
+        "_bags",
+        "_cursors",
+        "_last",
+        "_rng",
+        "_seed",
+        "_variables",
+        "deadline",
+        "delays",
+        "dialogue",
+        "done",
+        "outcome",
+        "position",
+        "sent",
+        "waiting_since",
+    )
+
+    def __init__(self, dialogue: Dialogue, *, seed: str | None = None, delays: bool = True) -> None:
+        self.dialogue = dialogue
+        self.delays = delays
+        self._seed = seed
+        self._rng: random.Random | None = None  # made on first use: most chats never draw
+        # Copy on first write: until a rule sets something, every chat shares the defaults.
+        self._variables: dict[str, str] = dialogue.variables
+        self._cursors: dict[int, int] | None = None
+        self._bags: dict[int, list[int]] | None = None
+        self._last: dict[int, int] | None = None
+        #: Index of the current script step (len(script) when the script is done).
+        self.position = 0
+        #: Messages the bot sent, `exit` not counted (for max_turns).
+        self.sent = 0
+        #: When the current expect step's timeout fires; None when nothing is awaited.
+        self.deadline: float | None = None
+        #: When the peer's turn began (for the elapsed time of expect steps).
+        self.waiting_since = 0.0
+        self.done = False
+        self.outcome: Outcome | None = None
+
+    # -- inputs ------------------------------------------------------------
+
+    def start(self, now: float) -> list[Action]:
+        """The bot speaks first (the connecting role): a say step, the greeting, or "Hello!"."""
+        actions: list[Action] = []
+        step = self._step()
+        if step is not None and step.kind == "say":
+            self._say_step(step, {INPUT_NAME: ""}, now, actions)
+        else:
+            greeting = self.dialogue.greeting
+            text = DEFAULT_GREETING if greeting is None else self._render(greeting, {INPUT_NAME: ""})
+            self._send(text, now, actions)
+        return actions
+
+    def receive(self, text: str, now: float) -> list[Action]:
+        """A whole message from the peer."""
+        if self.done:
+            return []
+        actions: list[Action] = []
+        self.deadline = None
+        for pattern in self.dialogue.abort:
+            if pattern.search(text) is not None:
+                actions.append(
+                    StepResult(
+                        "FAIL",
+                        pattern.where,
+                        f"abort {pattern.describe()}",
+                        "no abort pattern",
+                        repr(text),
+                        max(0.0, now - self.waiting_since),
+                    )
+                )
+                self._finish(
+                    Outcome.ABORT, f"abort pattern {pattern.describe()} seen", actions, say_exit=True
+                )
+                return actions
+        captures: dict[str, str] = {}
+        step = self._step()
+        if step is not None and step.kind == "expect":
+            assert step.pattern is not None
+            found = step.pattern.search(text)
+            if found is not None:
+                actions.append(self._result("PASS", step, repr(text), now))
+                named = {k: (v or "").strip() for k, v in found.groupdict().items()}
+                if named:
+                    self._set_variables(named)
+                self.position += 1
+            elif step.on_mismatch == "rules":
+                pass  # the rules answer below; the step waits for the next message
+            else:
+                actions.append(self._result("FAIL", step, repr(text), now))
+                self._finish(Outcome.MISMATCH, f"step {step.number} did not match", actions, say_exit=True)
+                return actions
+        if is_exit(text):
+            self._end_of_chat(
+                Outcome.ENDED_BY_PEER, "the peer said exit", "the peer ended the chat", now, actions
+            )
+            return actions
+        captures[INPUT_NAME] = text
+        self._bot_turn(text, captures, now, actions)
+        return actions
+
+    def receive_oversize(self, limit: int, now: float) -> list[Action]:
+        """The peer sent a message over the size limit: it was discarded unread."""
+        if self.done:
+            return []
+        actions: list[Action] = []
+        self.deadline = None
+        received = f"a message over the {limit}-byte limit"
+        step = self._step()
+        if step is not None and step.kind == "expect" and step.on_mismatch == "fail":
+            actions.append(self._result("FAIL", step, received, now))
+            self._finish(Outcome.MISMATCH, f"step {step.number} did not match", actions, say_exit=True)
+            return actions
+        self._send(f"[your message was over the {limit}-byte limit; I did not read it]", now, actions)
+        return actions
+
+    def peer_closed(self, now: float) -> list[Action]:
+        """The connection closed without an `exit` from the peer."""
+        if self.done:
+            return []
+        actions: list[Action] = []
+        self._end_of_chat(
+            Outcome.PEER_LOST,
+            "the peer closed the connection without saying exit",
+            "the peer closed the connection",
+            now,
+            actions,
+        )
+        return actions
+
+    def tick(self, now: float) -> list[Action]:
+        """Time passed: fail the awaited expect step when its timeout is over."""
+        if self.done or self.deadline is None or now < self.deadline:
+            return []
+        actions: list[Action] = []
+        step = self._step()
+        assert step is not None
+        actions.append(self._result("FAIL", step, f"nothing within {step.timeout:g} s", now))
+        self._finish(Outcome.TIMEOUT, f"no message within {step.timeout:g} s", actions, say_exit=True)
+        return actions
+
+    def interrupt(self, reason: str) -> list[Action]:
+        """The program is stopping (a signal): end the chat politely with `exit`."""
+        if self.done:
+            return []
+        actions: list[Action] = [Send(EXIT_WORD)]
+        self.done = True
+        self.outcome = Outcome.ENDED_BY_BOT
+        actions.append(Close(Outcome.ENDED_BY_BOT, reason))
+        return actions
+
+    # -- the bot's turn ----------------------------------------------------
+
+    def _bot_turn(self, text: str, values: dict[str, str], now: float, actions: list[Action]) -> None:
+        max_turns = self.dialogue.max_turns
+        if max_turns is not None and self.sent >= max_turns:
+            self._end_of_chat(Outcome.ENDED_BY_BOT, f"max_turns ({max_turns}) reached", "", now, actions)
+            return
+        step = self._step()
+        if step is not None and step.kind == "say":
+            self._say_step(step, values, now, actions)
+            return
+        found = self.dialogue.match(text)
+        if found is not None:
+            rule, match = found
+            values.update(self._captures(match))
+            if rule.sets:
+                self._set_variables({name: self._fill(tpl, values) for name, tpl in rule.sets})
+            self._send(self._render(rule.reply, values), now, actions)
+            return
+        if self.dialogue.fallback is not None:
+            self._send(self._render(self.dialogue.fallback, values), now, actions)
+            return
+        self._end_of_chat(Outcome.ENDED_BY_BOT, "nothing left to say", "", now, actions)
+
+    def _say_step(self, step: Step, values: dict[str, str], now: float, actions: list[Action]) -> None:
+        assert step.reply is not None
+        text = self._render(step.reply, values)
+        self.position += 1
+        actions.append(StepResult("PASS", step.where, f"step {step.number} say", None, repr(text), 0.0, step))
+        self._send(text, now, actions)
+
+    def _send(self, text: str, now: float, actions: list[Action]) -> None:
+        if is_exit(text):
+            self._end_of_chat(Outcome.ENDED_BY_BOT, "the bot said exit", "", now, actions, exit_text=text)
+            return
+        delay = self._delay()
+        actions.append(Send(text, delay))
+        self.sent += 1
+        self.waiting_since = now + delay
+        step = self._step()
+        if step is not None and step.kind == "expect":
+            self.deadline = self.waiting_since + step.timeout
+
+    def _end_of_chat(
+        self,
+        outcome: Outcome,
+        reason: str,
+        received: str,
+        now: float,
+        actions: list[Action],
+        *,
+        exit_text: str = EXIT_WORD,
+    ) -> None:
+        """The chat ends normally; a test still fails if an expect step never ran."""
+        bot_ends = outcome is Outcome.ENDED_BY_BOT
+        pending = [s for s in self.dialogue.script[self.position :] if s.kind == "expect"]
+        if pending and outcome is not Outcome.PEER_LOST:
+            step = pending[0]
+            actions.append(self._result("FAIL", step, received or "the bot ended the chat first", now))
+            outcome, reason = Outcome.MISMATCH, f"the chat ended before step {step.number}"
+        elif pending:
+            actions.append(self._result("FAIL", pending[0], received, now))
+        if bot_ends:
+            actions.append(Send(exit_text))
+        self.done = True
+        self.outcome = outcome
+        self.deadline = None
+        actions.append(Close(outcome, reason))
+
+    def _finish(self, outcome: Outcome, reason: str, actions: list[Action], *, say_exit: bool) -> None:
+        if say_exit:
+            actions.append(Send(EXIT_WORD))
+        self.done = True
+        self.outcome = outcome
+        self.deadline = None
+        actions.append(Close(outcome, reason))
+
+    # -- helpers -----------------------------------------------------------
+
+    def _step(self) -> Step | None:
+        script = self.dialogue.script
+        return script[self.position] if self.position < len(script) else None
+
+    def _result(self, verdict: str, step: Step, received: str, now: float) -> StepResult:
+        assert step.pattern is not None
+        return StepResult(
+            verdict,
+            step.where,
+            f"step {step.number} expect",
+            step.pattern.describe(),
+            received,
+            max(0.0, now - self.waiting_since),
+            step,
+        )
+
+    def _captures(self, match: re.Match[str]) -> dict[str, str]:
+        found = {k: (v or "").strip() for k, v in match.groupdict().items()}
+        for number, value in enumerate(match.groups(), start=1):
+            found[str(number)] = (value or "").strip()
+        reflect = self.dialogue.reflect
+        if reflect:
+            found = {k: " ".join(reflect.get(w.lower(), w) for w in v.split()) for k, v in found.items()}
+        return found
+
+    def _set_variables(self, values: dict[str, str]) -> None:
+        if self._variables is self.dialogue.variables:
+            self._variables = dict(self._variables)
+        self._variables.update(values)
+
+    def _fill(self, template: Template, values: dict[str, str]) -> str:
+        if len(template.parts) == 1:
+            return template.parts[0]
+        return template.render({**self._variables, **values})
+
+    def _render(self, reply: Reply, values: dict[str, str]) -> str:
+        return self._fill(self._choose(reply), values)
+
+    @property
+    def rng(self) -> random.Random:
+        """This chat's random source: seeded from --seed when given, so runs repeat exactly."""
+        if self._rng is None:
+            self._rng = random.Random(self._seed) if self._seed is not None else random.Random()
+        return self._rng
+
+    def _choose(self, reply: Reply) -> Template:
+        choices = reply.choices
+        count = len(choices)
+        if count == 1:
+            return choices[0]
+        if reply.order == "in_order":
+            if self._cursors is None:
+                self._cursors = {}
+            at = self._cursors.get(reply.key, 0)
+            self._cursors[reply.key] = (at + 1) % count
+            return choices[at]
+        if reply.order == "random":
+            return choices[self.rng.randrange(count)]
+        # no_repeat: draw from a shuffled bag; refill when empty, never repeating
+        # the last choice across the refill.
+        if self._bags is None:
+            self._bags, self._last = {}, {}
+        assert self._last is not None
+        bag = self._bags.get(reply.key)
+        if not bag:
+            bag = list(range(count))
+            self.rng.shuffle(bag)
+            if bag[-1] == self._last.get(reply.key):
+                bag[0], bag[-1] = bag[-1], bag[0]
+            self._bags[reply.key] = bag
+        chosen = bag.pop()
+        self._last[reply.key] = chosen
+        return choices[chosen]
+
+    def _delay(self) -> float:
+        if not self.delays:
+            return 0.0
+        low, high = self.dialogue.delay
+        if low == high:
+            return low
+        return self.rng.uniform(low, high)
+
+    @property
+    def variables(self) -> dict[str, str]:
+        """The chat's variables now (read-only view for tests and reports)."""
+        return dict(self._variables)
+
+
+def pending_steps(conversation: Conversation) -> list[Step]:
+    """Script steps that never ran (reported as NOT RUN)."""
+    return list(conversation.dialogue.script[conversation.position :])

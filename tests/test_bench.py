@@ -1,0 +1,226 @@
+"""The benchmark's own parts: statistics, table and JSON, generated dialogues, servers and load generator."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench import dialogues, report
+from bench.cli import main as bench_main
+from bench.load import Holders, drive_turns, merge, split
+from bench.procs import LISTENING, BenchError, Server, process_cpu_s, python_module, running
+from bench.stats import Latency, median, per_connection_kib, percentile, ratio
+from bots.dialogue import parse_dialogue
+
+# -- statistics ---------------------------------------------------------------------------------
+
+
+def test_percentile_interpolates_between_ranks() -> None:
+    samples = [float(n) for n in range(1, 101)]
+    assert percentile(samples, 50) == pytest.approx(50.5)
+    assert percentile(samples, 99) == pytest.approx(99.01)
+
+
+def test_percentile_ends_are_the_minimum_and_the_maximum() -> None:
+    samples = [3.0, 1.0, 2.0]
+    assert percentile(samples, 0) == 1.0
+    assert percentile(samples, 100) == 3.0
+
+
+def test_percentile_of_one_sample_is_that_sample() -> None:
+    assert percentile([7.0], 99) == 7.0
+
+
+def test_median_does_not_depend_on_order() -> None:
+    assert median([5.0, 1.0, 3.0, 2.0, 4.0]) == 3.0
+
+
+def test_percentile_of_no_samples_is_an_error() -> None:
+    with pytest.raises(ValueError, match=r"^percentile of no samples$"):
+        percentile([], 50)
+
+
+def test_percentile_outside_0_to_100_is_an_error() -> None:
+    with pytest.raises(ValueError, match=r"^percentile must be within 0\.\.100, not 101$"):
+        percentile([1.0], 101)
+
+
+def test_latency_summary_of_no_samples_is_not_a_number() -> None:
+    summary = Latency.of([])
+    assert summary.count == 0
+    assert math.isnan(summary.p99)
+
+
+def test_latency_summary_reports_p50_p99_and_max() -> None:
+    summary = Latency.of([0.001 * n for n in range(1, 1001)])
+    assert summary.count == 1000
+    assert summary.p50 == pytest.approx(0.5005)
+    assert summary.p99 == pytest.approx(0.99001)
+    assert summary.max == pytest.approx(1.0)
+
+
+def test_ratio_against_a_zero_or_missing_baseline_is_not_a_number() -> None:
+    assert math.isnan(ratio(1.0, 0.0))
+    assert math.isnan(ratio(1.0, float("nan")))
+    assert ratio(3.0, 2.0) == 1.5
+
+
+def test_rss_per_connection_subtracts_the_idle_rss() -> None:
+    assert per_connection_kib(30_720, 20_480, 1000) == pytest.approx(10.24)
+
+
+def test_rss_per_connection_with_nothing_held_is_not_a_number() -> None:
+    assert math.isnan(per_connection_kib(30_720, 20_480, 0))
+
+
+def test_split_spreads_connections_evenly_inside_the_per_process_limit() -> None:
+    assert split(10_000, 4_000) == [3334, 3333, 3333]
+    assert split(500, 19_936) == [500]
+    assert split(0, 10) == []
+
+
+def test_merge_of_two_generators_adds_turns_and_errors() -> None:
+    one = {
+        "clients": 1,
+        "latencies": [0.1, 0.2],
+        "errors": {"wrong reply": 1},
+        "wall_s": 1.0,
+        "first_wrong": "",
+    }
+    two = {"clients": 2, "latencies": [0.3], "errors": {"wrong reply": 2}, "wall_s": 2.0, "first_wrong": "x"}
+    merged = merge([one, two])
+    assert merged["clients"] == 3
+    assert merged["turns"] == 3
+    assert merged["turns_per_s"] == pytest.approx(1.5)
+    assert merged["errors"] == {"wrong reply": 3}
+    assert merged["first_wrong"] == "x"
+
+
+# -- table and JSON -----------------------------------------------------------------------------
+
+
+def _row(met: bool | None, figure: float = 1234.5) -> report.Row:
+    return report.Row("1. load: throughput", figure, "turns/s", 2000.0, 0.61725, ">= 0.80x", met, "best of 2")
+
+
+def test_table_marks_a_missed_target_in_bold() -> None:
+    table = report.markdown([_row(False)])
+    assert table.splitlines()[0] == "| Scenario | Figure | Baseline | Ratio | Target | Met | Details |"
+    assert table.splitlines()[2] == (
+        "| 1. load: throughput | 1,234 turns/s | 2,000 turns/s | 0.62x | >= 0.80x | **no** | best of 2 |"
+    )
+
+
+def test_table_shows_a_dash_for_rows_without_a_target_and_for_missing_figures() -> None:
+    line = report.markdown([_row(None, figure=float("nan"))]).splitlines()[2]
+    assert line.startswith("| 1. load: throughput | - turns/s |")
+    assert "| - | best of 2 |" in line
+
+
+def test_json_has_one_object_per_row_with_the_issue_keys(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    report.write_json([_row(True), _row(None, figure=float("nan"))], out)
+    rows = json.loads(out.read_text())
+    assert [set(row) for row in rows] == [
+        {"name", "figure", "unit", "baseline", "ratio", "target", "met", "details"}
+    ] * 2
+    assert rows[0]["met"] is True
+    assert rows[1]["figure"] is None
+    assert rows[1]["met"] is None
+
+
+# -- generated dialogues ------------------------------------------------------------------------
+
+
+def test_twenty_rule_dialogue_routes_each_message_to_its_own_rule() -> None:
+    text, script = dialogues.twenty_rules()
+    dialogue = parse_dialogue(text, "twenty.yaml")
+    assert len(dialogue.rules) == 20
+    assert len(script) == 21
+    for number, (message, _reply) in enumerate(script[:20]):
+        found = dialogue.match(message)
+        assert found is not None, message
+        assert found[0] is dialogue.rules[number], message
+    assert dialogue.match(script[20][0]) is None
+
+
+def test_regex_dialogue_has_the_rules_asked_for_and_leaves_the_message_to_the_fallback() -> None:
+    dialogue = parse_dialogue(dialogues.regex_rules(200), "regex.yaml")
+    assert len(dialogue.rules) == 200
+    assert {rule.pattern.kind for rule in dialogue.rules} == {"regex"}
+    assert dialogue.match(dialogues.UNMATCHED_MESSAGE) is None
+
+
+def test_echo_script_expects_each_message_back() -> None:
+    assert dialogues.echo_script([("hi", "hello")]) == [("hi", "hi")]
+
+
+# -- servers and load generator (real processes, loopback) --------------------------------------
+
+
+def test_listening_line_gives_host_and_port_also_for_ipv6() -> None:
+    found = LISTENING.search("Bot listening on ::1:4242...")
+    assert found is not None
+    assert (found["host"], found["port"]) == ("::1", "4242")
+
+
+def test_a_server_that_exits_before_listening_is_reported_in_one_line(tmp_path: Path) -> None:
+    server = Server("broken", [sys.executable, "-c", "import sys; sys.exit('boom: no dialogue')"], tmp_path)
+    with pytest.raises(
+        BenchError, match=r"^broken exited with status 1 before listening: boom: no dialogue "
+    ):
+        server.start(timeout_s=20)
+
+
+def _echo(tmp_path: Path) -> Server:
+    return Server("echo", python_module("bench.echo", "--host", "127.0.0.1", "--port", "0"), tmp_path)
+
+
+def test_echo_baseline_answers_every_turn_of_every_client(tmp_path: Path) -> None:
+    script = dialogues.write_script(tmp_path / "s.json", [("one", "one"), ("two", "two")])
+    with running(_echo(tmp_path), timeout_s=20) as echo:
+        result = drive_turns(echo.host, echo.port, clients=3, turns=4, script_file=script, time_limit_s=20)
+    assert result["errors"] == {}
+    assert result["clients"] == 3
+    assert result["turns"] == 12
+
+
+def test_load_generator_counts_wrong_replies(tmp_path: Path) -> None:
+    script = dialogues.write_script(tmp_path / "s.json", [("ping", "pong")])
+    with running(_echo(tmp_path), timeout_s=20) as echo:
+        result = drive_turns(echo.host, echo.port, clients=2, turns=2, script_file=script, time_limit_s=20)
+    assert result["errors"] == {"wrong reply": 4}
+    assert result["first_wrong"] == "sent b'ping\\n', expected b'pong', got b'ping'"
+
+
+def test_holders_keep_idle_connections_open_on_the_server(tmp_path: Path) -> None:
+    with running(_echo(tmp_path), timeout_s=20) as echo, Holders(echo.host, echo.port, 5, 20) as holders:
+        held, errors = holders.wait_held()
+        assert echo.memory_kib()["VmRSS"] > 0
+    assert (held, dict(errors)) == (5, {})
+
+
+def test_stopped_server_is_gone(tmp_path: Path) -> None:
+    with running(_echo(tmp_path), timeout_s=20) as echo:
+        assert echo.alive()
+    assert not echo.alive()
+
+
+def test_unknown_scenario_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stop:
+        bench_main(["--only", "1,7"])
+    assert stop.value.code == 2
+    assert (
+        "'1,7' is not a list of scenarios: use numbers from 1, 2, 3, 4, e.g. 1,3" in capsys.readouterr().err
+    )
+
+
+def test_cpu_time_of_a_live_process_is_read_and_of_a_missing_one_is_not_a_number() -> None:
+    sum(range(200_000))  # some work of our own, so our CPU time is above zero
+    assert process_cpu_s(os.getpid()) > 0
+    assert math.isnan(process_cpu_s(2**22 + 1))  # above the kernel's pid_max: never a process

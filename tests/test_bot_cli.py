@@ -1,0 +1,64 @@
+"""bots.cli: --check output and exit status, usage errors, invalid --script refused before listening."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bots import cli
+from chat.cli import run
+from chat.status import ExitStatus
+
+
+def test_check_prints_ok_for_valid_files_and_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    path = cli.bundled_dialogue_path()
+    assert run("chat-bot", cli.main, ["--check", path]) == 0
+    assert capsys.readouterr().out == f"{path}: ok\n"
+
+
+def test_check_prints_every_problem_and_exits_with_invalid_dialogue(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("version: 1\nmax_turns: 0\nfallback: [ok, {x: 1}]\n", encoding="utf-8")
+    assert run("chat-bot", cli.main, ["--check", str(bad)]) == ExitStatus.INVALID_DIALOGUE
+    out, err = capsys.readouterr()
+    assert out.splitlines() == [
+        f"{bad}:2:12: max_turns must be at least 1",
+        f"{bad}:3:16: each item of fallback must be text, not a mapping",
+    ]
+    assert err == "chat-bot: 2 problems in 1 of 1 dialogue file(s)\n"
+
+
+def test_an_invalid_script_prints_every_problem_and_never_listens(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("version: 1\nmax_turns: 0\ntimeout: -1\n", encoding="utf-8")
+    assert run("chat-bot", cli.main, ["--script", str(bad), "--port", "0"]) == ExitStatus.INVALID_DIALOGUE
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.splitlines() == [
+        f"chat-bot: {bad}:2:12: max_turns must be at least 1",
+        f"chat-bot: {bad}:3:10: timeout must be above 0",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--classic"], "--classic goes with --connect"),
+        (["--connect", "--once"], "--max-clients, --idle-timeout and --once are for the serving role"),
+        (["--junit", "r.xml"], "--junit reports one chat: use it with --connect or --once"),
+        (["--max-clients", "0"], "argument --max-clients: must be at least 1"),
+        (["--idle-timeout", "soon"], "argument --idle-timeout: 'soon' is not a number of seconds"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_clear_line(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as caught:
+        cli.main(argv)
+    assert caught.value.code == ExitStatus.USAGE
+    assert message in capsys.readouterr().err

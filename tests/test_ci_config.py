@@ -1,0 +1,191 @@
+"""The CI configuration agrees with itself: the GitHub workflows, tox.ini and the local mirror (.ci/run).
+
+tox-gh maps a matrix job's Python to tox envs through tox.ini's ``[gh]`` table. A version added to the
+matrix and not to the table makes a job run nothing; a version added to env_list and not to .ci/run goes
+untested here. These tests fail first, on every platform, with no network and no tool but PyYAML.
+"""
+
+from __future__ import annotations
+
+import configparser
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+WORKFLOWS = REPO / ".github" / "workflows"
+TOX_INI = REPO / "tox.ini"
+CI_RUN = REPO / ".ci" / "run"
+PYPROJECT = REPO / "pyproject.toml"
+
+# The test matrix lives in the "tox" job; Windows runs the unit tests in "windows-unit".
+TESTS_WORKFLOW = "tests.yml"
+MATRIX_JOBS = ("tox", "windows-unit")
+STATIC_WORKFLOW = "static.yml"
+
+PY_ENV = re.compile(r"^py(\d)(\d+)$")  # tox's py310 stands for Python 3.10
+# A release tag (v4, v4.2, v4.2.1) or a full commit id: never a branch, which moves under our feet.
+PINNED_REF = re.compile(r"^v\d+(\.\d+){0,2}$|^[0-9a-f]{40}$")
+
+
+def python_of(env: str) -> str | None:
+    """The Python version a py-env stands for (py310 -> 3.10), or None for other envs."""
+    match = PY_ENV.match(env)
+    return f"{match[1]}.{match[2]}" if match else None
+
+
+def split_list(value: str) -> list[str]:
+    """A tox list (comma or newline separated) as a list of names."""
+    return [item.strip() for item in re.split(r"[,\n]", value) if item.strip()]
+
+
+def read_tox() -> configparser.ConfigParser:
+    parser = configparser.ConfigParser(interpolation=None)
+    with TOX_INI.open(encoding="utf-8") as f:
+        parser.read_file(f)
+    return parser
+
+
+def tox_gh_table(tox: configparser.ConfigParser) -> dict[str, list[str]]:
+    """tox.ini's [gh] python table: Python version -> the envs tox-gh runs on it."""
+    table: dict[str, list[str]] = {}
+    for line in tox["gh"]["python"].splitlines():
+        if line.strip():
+            version, _, envs = line.partition("=")
+            table[version.strip()] = split_list(envs)
+    return table
+
+
+def read_workflow(name: str) -> dict[str, Any]:
+    with (WORKFLOWS / name).open(encoding="utf-8") as f:
+        workflow: dict[str, Any] = yaml.safe_load(f)
+    return workflow
+
+
+def matrix_values(workflow: str, job: str, key: str) -> list[Any]:
+    values: list[Any] = read_workflow(workflow)["jobs"][job]["strategy"]["matrix"][key]
+    return values
+
+
+def ci_run_pythons() -> list[str]:
+    """The major.minor versions .ci/run makes visible through PYENV_VERSION."""
+    match = re.search(r"^export PYENV_VERSION=(\S+)$", CI_RUN.read_text(encoding="utf-8"), re.MULTILINE)
+    assert match, f"{CI_RUN} sets no PYENV_VERSION"
+    return [version.rsplit(".", 1)[0] for version in match[1].split(":")]
+
+
+def workflow_files() -> list[Path]:
+    return sorted(WORKFLOWS.glob("*.yml"))
+
+
+def test_the_test_matrix_and_the_tox_gh_table_name_the_same_pythons() -> None:
+    matrix = matrix_values(TESTS_WORKFLOW, "tox", "python")
+    table = tox_gh_table(read_tox())
+    assert sorted(map(str, matrix)) == sorted(table), (
+        f"{TESTS_WORKFLOW} tests Python {matrix}, but tox.ini's [gh] table maps {sorted(table)}: "
+        "add or remove the version in both"
+    )
+
+
+@pytest.mark.parametrize("job", MATRIX_JOBS)
+def test_matrix_versions_are_quoted_so_yaml_does_not_read_3_10_as_3_1(job: str) -> None:
+    for version in matrix_values(TESTS_WORKFLOW, job, "python"):
+        assert isinstance(version, str), f'{TESTS_WORKFLOW}: job {job}: write "{version}" in quotes'
+
+
+def test_the_windows_job_tests_the_same_pythons_as_linux_and_macos() -> None:
+    assert matrix_values(TESTS_WORKFLOW, "windows-unit", "python") == matrix_values(
+        TESTS_WORKFLOW, "tox", "python"
+    )
+
+
+def test_each_python_in_the_tox_gh_table_runs_its_own_py_env_and_no_other() -> None:
+    for version, envs in tox_gh_table(read_tox()).items():
+        pythons = {python_of(env) for env in envs} - {None}
+        assert pythons == {version}, f"tox.ini [gh]: Python {version} runs {envs}"
+
+
+def test_every_env_the_tox_gh_table_names_exists_in_tox_ini() -> None:
+    tox = read_tox()
+    for envs in tox_gh_table(tox).values():
+        for env in envs:
+            # A py-env needs no section of its own: [testenv] defines it.
+            assert python_of(env) or tox.has_section(f"testenv:{env}"), f"tox.ini has no [testenv:{env}]"
+
+
+def test_env_list_tests_exactly_the_pythons_ci_run_provides() -> None:
+    env_list = split_list(read_tox()["tox"]["env_list"])
+    local = sorted(version for version in map(python_of, env_list) if version)
+    assert local == sorted(ci_run_pythons()), (
+        f"tox.ini's env_list tests Python {local}, but .ci/run's PYENV_VERSION provides {ci_run_pythons()}"
+    )
+
+
+def test_every_python_in_env_list_is_in_the_test_matrix() -> None:
+    env_list = split_list(read_tox()["tox"]["env_list"])
+    matrix = matrix_values(TESTS_WORKFLOW, "tox", "python")
+    for env in env_list:
+        version = python_of(env)
+        assert version is None or version in matrix, (
+            f"{env} is in env_list but {TESTS_WORKFLOW} skips {version}"
+        )
+
+
+def test_the_lowest_python_tested_is_the_one_pyproject_requires() -> None:
+    match = re.search(
+        r'^requires-python\s*=\s*">=\s*(\d+\.\d+)"', PYPROJECT.read_text(encoding="utf-8"), re.M
+    )
+    assert match, 'pyproject.toml has no requires-python of the form ">=3.X"'
+    lowest = min(matrix_values(TESTS_WORKFLOW, "tox", "python"), key=lambda v: tuple(map(int, v.split("."))))
+    assert lowest == match[1]
+
+
+def test_the_static_workflow_runs_envs_that_tox_ini_defines() -> None:
+    tox = read_tox()
+    envs = matrix_values(STATIC_WORKFLOW, "check", "env")
+    assert envs, f"{STATIC_WORKFLOW} runs no env"
+    for env in envs:
+        assert tox.has_section(f"testenv:{env}"), f"{STATIC_WORKFLOW} runs {env}, which tox.ini lacks"
+    assert set(envs) <= set(split_list(tox["tox"]["env_list"])), "plain `tox` must run the static checks too"
+
+
+def test_the_repository_has_the_four_workflows() -> None:
+    names = {path.name for path in workflow_files()}
+    assert {"tests.yml", "static.yml", "docker.yml", "release.yml"} <= names
+
+
+@pytest.mark.parametrize("path", workflow_files(), ids=lambda path: path.name)
+def test_workflow_sets_least_permissions_and_cancels_superseded_runs(path: Path) -> None:
+    workflow = read_workflow(path.name)
+    assert "permissions" in workflow, f"{path.name}: set top-level permissions"
+    assert workflow["permissions"] in ({}, {"contents": "read"}), (
+        f"{path.name}: top-level permissions too wide"
+    )
+    assert "group" in workflow.get("concurrency", {}), f"{path.name}: set a concurrency group"
+
+
+@pytest.mark.parametrize("path", workflow_files(), ids=lambda path: path.name)
+def test_every_job_of_the_workflow_has_a_timeout(path: Path) -> None:
+    for name, job in read_workflow(path.name)["jobs"].items():
+        assert isinstance(job.get("timeout-minutes"), int), f"{path.name}: job {name} has no timeout-minutes"
+
+
+@pytest.mark.parametrize("path", workflow_files(), ids=lambda path: path.name)
+def test_every_action_is_pinned_to_a_release_tag_or_a_full_commit(path: Path) -> None:
+    for name, job in read_workflow(path.name)["jobs"].items():
+        for step in job.get("steps", []):
+            if "uses" in step:
+                _, _, ref = step["uses"].partition("@")
+                assert PINNED_REF.match(ref), f"{path.name}: job {name}: {step['uses']} is not pinned"
+
+
+def test_the_release_job_alone_may_mint_an_id_token() -> None:
+    for path in workflow_files():
+        for name, job in read_workflow(path.name)["jobs"].items():
+            if job.get("permissions", {}).get("id-token") == "write":
+                assert (path.name, name) == ("release.yml", "pypi"), (
+                    f"{path.name}: job {name} asks for id-token"
+                )

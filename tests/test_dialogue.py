@@ -1,0 +1,311 @@
+"""bots.dialogue: loading, every kind of error with its file:line:col, safety limits, examples."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from bots import dialogue as dlg
+from bots.dialogue import DialogueError, load_dialogue, parse_dialogue
+from chat.status import ExitStatus
+
+BUNDLED = sorted((Path(dlg.__file__).parent / "dialogues").glob("*.yaml"))
+
+
+def problems(text: str) -> list[str]:
+    """Every problem of a dialogue text, as `d.yaml:line:col: message`."""
+    with pytest.raises(DialogueError) as caught:
+        parse_dialogue(textwrap.dedent(text).lstrip("\n"), "d.yaml")
+    assert caught.value.status is ExitStatus.INVALID_DIALOGUE
+    return [str(p) for p in caught.value.problems]
+
+
+def test_a_valid_dialogue_builds_rules_script_and_settings() -> None:
+    d = parse_dialogue(
+        textwrap.dedent(
+            """
+            version: 1
+            name: demo
+            delay: [0.1, 0.5]
+            max_turns: 3
+            vars: {who: you}
+            rules:
+              - regex: 'name is (?P<name>\\w+)'
+                reply: "Hi {name}"
+                set: {who: "{name}"}
+              - contains: [hi, hello]
+                reply: {from: [a, b], order: no_repeat}
+            script:
+              - say: Welcome {who}
+              - expect: "yes"
+                timeout: 2
+                on_mismatch: rules
+            fallback: ok
+            """
+        ),
+        "demo.yaml",
+    )
+    assert d.name == "demo"
+    assert d.delay == (0.1, 0.5)
+    assert d.max_turns == 3
+    assert [r.pattern.kind for r in d.rules] == ["regex", "contains"]
+    assert d.rules[1].reply.order == "no_repeat"
+    assert [(s.kind, s.timeout, s.on_mismatch) for s in d.script] == [
+        ("say", dlg.DEFAULT_TIMEOUT_S, "fail"),
+        ("expect", 2.0, "rules"),
+    ]
+    assert d.script[1].where.file_line == "demo.yaml:15"
+    assert d.is_test
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=lambda p: p.name)
+def test_every_bundled_dialogue_is_valid(path: Path) -> None:
+    load_dialogue(path)
+
+
+def test_bundled_dialogues_include_the_four_the_readme_names() -> None:
+    assert {p.name for p in BUNDLED} >= {"default.yaml", "eliza.yaml", "quiz.yaml", "quiz_test.yaml"}
+
+
+def test_yaml_syntax_errors_give_the_position_and_what_was_open() -> None:
+    assert problems(
+        """
+        version: 1
+        fallback: "never closed
+        """
+    ) == [
+        "d.yaml:3:1: YAML syntax error: found unexpected end of stream "
+        "(while scanning a quoted scalar at line 2)"
+    ]
+
+
+def test_unknown_keys_are_reported_with_a_suggestion() -> None:
+    assert problems(
+        """
+        version: 1
+        rules:
+          - contains: hi
+            replay: hello
+        """
+    ) == [
+        "d.yaml:3:5: rule 1 needs a 'reply'",
+        "d.yaml:4:5: unknown key 'replay' in rule 1: did you mean 'reply'? expected one of: "
+        "exact, contains, glob, regex, case_sensitive, reply, set, examples",
+    ]
+
+
+def test_wrong_types_are_reported_where_they_are() -> None:
+    assert problems(
+        """
+        version: "1"
+        max_turns: many
+        delay: [2, 1]
+        case_sensitive: perhaps
+        rules: {contains: hi}
+        """
+    ) == [
+        "d.yaml:1:10: version must be a whole number",
+        "d.yaml:2:12: max_turns must be a whole number",
+        "d.yaml:3:8: delay range [2, 1] has its minimum above its maximum",
+        "d.yaml:4:17: case_sensitive must be true or false",
+        "d.yaml:5:8: rules must be a list of rules (- contains: ... reply: ...)",
+    ]
+
+
+def test_a_missing_version_and_a_wrong_version_are_reported() -> None:
+    assert problems("fallback: hi\n") == ["d.yaml:1:1: missing 'version: 1' (the dialogue format version)"]
+    assert problems("version: 2\n") == [
+        "d.yaml:1:10: version 2 is not supported: this chat-bot reads dialogue format 1"
+    ]
+
+
+def test_a_regex_that_does_not_compile_points_at_the_bad_character() -> None:
+    assert problems(
+        """
+        version: 1
+        rules:
+          - regex: 'my (name'
+            reply: hi
+        """
+    ) == ["d.yaml:3:16: regex does not compile: missing ), unterminated subpattern at position 3"]
+
+
+def test_a_pathological_regex_is_refused_at_load() -> None:
+    assert problems(
+        """
+        version: 1
+        rules:
+          - regex: '(a+)+$'
+            reply: hi
+        """
+    ) == [
+        "d.yaml:3:12: regex refused: a repeat inside a repeat (like (a+)+) can take exponential time; "
+        "rewrite it without the nesting, or make the inner part atomic: (?>...)"
+    ]
+
+
+def test_names_never_captured_or_set_are_reported() -> None:
+    assert problems(
+        """
+        version: 1
+        rules:
+          - regex: 'I am (?P<mood>\\w+)'
+            reply: "Why {mood}, {name}?"
+          - glob: "* and *"
+            reply: "{1} then {3}"
+        fallback: "{mood}"
+        """
+    ) == [
+        "d.yaml:4:12: {name} is never captured or set: capture it with (?P<name>...) in this rule's regex, "
+        "or give it a value under 'vars' or a rule's 'set'",
+        "d.yaml:6:12: {3} is not captured: the rule's pattern has fewer groups or wildcards",
+        "d.yaml:7:11: {mood} is never captured or set: capture it with (?P<mood>...) in this rule's regex, "
+        "or give it a value under 'vars' or a rule's 'set'",
+    ]
+
+
+def test_a_variable_set_by_any_rule_or_captured_by_an_expect_step_may_be_used_anywhere() -> None:
+    parse_dialogue(
+        textwrap.dedent(
+            """
+            version: 1
+            rules:
+              - regex: 'call me (?P<n>\\w+)'
+                set: {nick: "{n}"}
+                reply: ok
+            script:
+              - expect: {regex: 'I am (?P<who>\\w+)'}
+              - say: "Hello {who}, alias {nick}"
+            fallback: "{nick}? {input}"
+            """
+        )
+    )
+
+
+def test_a_bad_brace_in_a_reply_points_inside_the_text() -> None:
+    assert problems(
+        """
+        version: 1
+        fallback: Use {{ and } here
+        """
+    ) == ["d.yaml:2:22: '}' closes no placeholder: write }} for a literal brace"]
+
+
+def test_an_example_shadowed_by_an_earlier_rule_is_reported() -> None:
+    assert problems(
+        """
+        version: 1
+        rules:
+          - contains: hello
+            reply: a
+          - contains: hello there
+            reply: b
+            examples: ["hello there", "goodbye"]
+        """
+    ) == [
+        "d.yaml:7:16: example 'hello there' is answered by the rule at line 3 (contains 'hello'), "
+        "not by this rule: it comes first and shadows this one: move this rule above it or narrow that one",
+        "d.yaml:7:31: example 'goodbye' matches no rule, not even its own",
+    ]
+
+
+def test_yaml_aliases_are_refused() -> None:
+    assert problems(
+        """
+        version: 1
+        fallback: &a hi
+        greeting: *a
+        """
+    ) == [
+        "d.yaml:3:11: YAML alias *a is not allowed in a dialogue file: write the value out where it is needed"
+    ]
+
+
+def test_an_alias_bomb_is_refused_before_it_expands() -> None:
+    bomb = "version: 1\na: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n" for i in range(9)
+    )
+    found = problems(bomb)
+    assert found == [
+        "d.yaml:3:8: YAML alias *a is not allowed in a dialogue file: write the value out where it is needed"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("tag", "shown"),
+    [
+        ("!!python/object/apply:os.system ['true']", "!!python/object/apply:os.system"),
+        ("!!binary aGk=", "!!binary"),
+        ("!custom x", "!custom"),
+    ],
+)
+def test_tags_that_build_objects_are_refused(tag: str, shown: str) -> None:
+    assert problems(f"version: 1\nfallback: {tag}\n") == [
+        f"d.yaml:2:11: YAML tag '{shown}' is not allowed: "
+        "a dialogue file holds plain text, numbers, lists and mappings only"
+    ]
+
+
+def test_deep_nesting_is_refused_without_exhausting_the_stack() -> None:
+    found = problems("version: 1\nfallback: " + "[" * 5000 + "]" * 5000 + "\n")
+    assert found == [f"d.yaml:2:{11 + dlg.MAX_NESTING - 1}: nested more than {dlg.MAX_NESTING} levels deep"]
+
+
+def test_a_file_over_the_size_limit_is_refused_before_parsing(tmp_path: Path) -> None:
+    big = tmp_path / "big.yaml"
+    big.write_bytes(b"version: 1\n" + b"#" * dlg.MAX_DIALOGUE_BYTES)
+    with pytest.raises(
+        DialogueError, match=r"big\.yaml:1:1: file is over the 1024 KiB limit for dialogue files"
+    ):
+        load_dialogue(big)
+
+
+def test_a_file_that_is_not_utf8_gives_the_position_of_the_bad_byte(tmp_path: Path) -> None:
+    bad = tmp_path / "latin1.yaml"
+    bad.write_bytes(b"version: 1\nfallback: caf\xe9\n")
+    with pytest.raises(DialogueError, match=r"^.*latin1\.yaml:2:14: not UTF-8 text: save the file as UTF-8$"):
+        load_dialogue(bad)
+
+
+def test_a_missing_file_is_one_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(DialogueError, match=r"nope\.yaml:1:1: cannot read the dialogue file: No such file"):
+        load_dialogue(tmp_path / "nope.yaml")
+
+
+def test_an_empty_file_says_what_a_dialogue_starts_with() -> None:
+    assert problems("") == ["d.yaml:1:1: file is empty: a dialogue starts with 'version: 1'"]
+
+
+def test_yes_and_no_are_text_where_text_is_expected() -> None:
+    d = parse_dialogue("version: 1\nscript:\n  - expect: yes\n  - say: no\n")
+    assert d.script[0].pattern is not None
+    assert d.script[0].pattern.sources == ("yes",)
+
+
+def test_a_reply_with_a_line_break_is_refused() -> None:
+    assert problems('version: 1\nfallback: "one\\ntwo"\n') == [
+        "d.yaml:2:11: a chat message is one line: this text has a line break inside"
+    ]
+
+
+def test_the_error_message_counts_the_other_problems() -> None:
+    with pytest.raises(DialogueError) as caught:
+        parse_dialogue("version: 1\nmax_turns: 0\ntimeout: -1\n", "d.yaml")
+    assert str(caught.value) == (
+        "d.yaml:2:12: max_turns must be at least 1 (and 1 more: run chat-bot --check d.yaml)"
+    )
+
+
+def test_the_shipped_json_schema_accepts_every_bundled_dialogue() -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    yaml = pytest.importorskip("yaml")
+    schema = json.loads((Path(dlg.__file__).parent / "schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    for path in BUNDLED:
+        errors = [e.message for e in validator.iter_errors(yaml.safe_load(path.read_text(encoding="utf-8")))]
+        assert errors == [], path.name
+    assert list(validator.iter_errors({"version": 1, "rules": [{"contains": "x"}]}))  # no reply

@@ -1,0 +1,266 @@
+"""bots.engine: one conversation, sans-IO; time is a number the test passes in."""
+
+from __future__ import annotations
+
+import itertools
+import textwrap
+
+from bots.dialogue import Dialogue, parse_dialogue
+from bots.engine import Action, Close, Conversation, Outcome, Send, StepResult
+from chat.status import ExitStatus
+
+
+def dialogue(text: str) -> Dialogue:
+    return parse_dialogue(textwrap.dedent(text).lstrip("\n"), "t.yaml")
+
+
+def sent(actions: list[Action]) -> list[str]:
+    return [a.text for a in actions if isinstance(a, Send)]
+
+
+def closed(actions: list[Action]) -> Close | None:
+    return next((a for a in actions if isinstance(a, Close)), None)
+
+
+GREETER = dialogue(
+    """
+    version: 1
+    vars: {name: friend}
+    rules:
+      - regex: 'my name is (?P<name>\\w+)'
+        set: {name: "{name}"}
+        reply: "Hi {name}!"
+      - glob: "echo *"
+        reply: "{1} / {input}"
+      - contains: bye
+        reply: exit
+    fallback: "Go on, {name}."
+    """
+)
+
+
+def test_a_rule_reply_fills_captures_and_set_variables_persist() -> None:
+    chat = Conversation(GREETER, delays=False)
+    assert sent(chat.receive("my name is Ann", 0.0)) == ["Hi Ann!"]
+    assert sent(chat.receive("what now", 1.0)) == ["Go on, Ann."]
+    assert sent(chat.receive("echo  a b ", 2.0)) == ["a b / echo  a b "]
+
+
+def test_each_conversation_has_its_own_variables() -> None:
+    first, second = Conversation(GREETER, delays=False), Conversation(GREETER, delays=False)
+    first.receive("my name is Ann", 0.0)
+    assert sent(second.receive("hm", 0.0)) == ["Go on, friend."]
+    assert GREETER.variables == {"name": "friend"}
+
+
+def test_the_bots_exit_reply_ends_the_chat_the_classic_way() -> None:
+    chat = Conversation(GREETER, delays=False)
+    actions = chat.receive("ok bye", 0.0)
+    assert sent(actions) == ["exit"]
+    end = closed(actions)
+    assert end is not None
+    assert end.outcome is Outcome.ENDED_BY_BOT
+    assert chat.done
+    assert chat.receive("hello?", 1.0) == []
+
+
+def test_the_peers_exit_ends_the_chat_without_a_reply() -> None:
+    chat = Conversation(GREETER, delays=False)
+    actions = chat.receive("  EXIT ", 0.0)
+    assert sent(actions) == []
+    end = closed(actions)
+    assert end is not None
+    assert end.outcome is Outcome.ENDED_BY_PEER
+    assert end.outcome.status is ExitStatus.SUCCESS
+
+
+def test_max_turns_makes_the_bot_say_exit_after_that_many_messages() -> None:
+    d = dialogue("version: 1\nmax_turns: 2\nfallback: ok\n")
+    chat = Conversation(d, delays=False)
+    assert sent(chat.receive("a", 0)) == ["ok"]
+    assert sent(chat.receive("b", 0)) == ["ok"]
+    assert sent(chat.receive("c", 0)) == ["exit"]
+
+
+def test_with_nothing_to_say_the_bot_ends_the_chat() -> None:
+    chat = Conversation(dialogue("version: 1\nrules: [{exact: hi, reply: hello}]\n"), delays=False)
+    assert sent(chat.receive("hi", 0)) == ["hello"]
+    assert sent(chat.receive("what", 0)) == ["exit"]
+
+
+def test_in_order_replies_cycle() -> None:
+    chat = Conversation(dialogue("version: 1\nfallback: [a, b, c]\n"), delays=False)
+    assert [sent(chat.receive("x", 0))[0] for _ in range(5)] == ["a", "b", "c", "a", "b"]
+
+
+def test_random_replies_repeat_exactly_with_the_same_seed() -> None:
+    d = dialogue("version: 1\nfallback: {from: [a, b, c, d, e], order: random}\n")
+
+    def run(seed: str) -> list[str]:
+        chat = Conversation(d, seed=seed, delays=False)
+        return [sent(chat.receive("x", 0))[0] for _ in range(20)]
+
+    assert run("7:1") == run("7:1")
+    assert run("7:1") != run("8:1")
+    assert set(run("7:1")) <= {"a", "b", "c", "d", "e"}
+
+
+def test_no_repeat_uses_every_reply_before_any_repeats_and_never_twice_in_a_row() -> None:
+    d = dialogue("version: 1\nfallback: {from: [a, b, c], order: no_repeat}\n")
+    chat = Conversation(d, seed="1", delays=False)
+    picks = [sent(chat.receive("x", 0))[0] for _ in range(30)]
+    for start in range(0, 30, 3):
+        assert sorted(picks[start : start + 3]) == ["a", "b", "c"]
+    assert all(a != b for a, b in itertools.pairwise(picks))
+
+
+def test_delays_are_fixed_or_drawn_from_the_range_and_off_on_request() -> None:
+    fixed = Conversation(dialogue("version: 1\ndelay: 0.5\nfallback: ok\n"))
+    assert [a.delay for a in fixed.receive("x", 0) if isinstance(a, Send)] == [0.5]
+    ranged = Conversation(dialogue("version: 1\ndelay: [1, 2]\nfallback: ok\n"), seed="s")
+    delays = [a.delay for _ in range(20) for a in ranged.receive("x", 0) if isinstance(a, Send)]
+    assert all(1 <= d <= 2 for d in delays)
+    assert len(set(delays)) > 1
+    off = Conversation(dialogue("version: 1\ndelay: 3\nfallback: ok\n"), delays=False)
+    assert [a.delay for a in off.receive("x", 0) if isinstance(a, Send)] == [0.0]
+
+
+def test_reflect_swaps_pronouns_in_captures() -> None:
+    d = dialogue(
+        """
+        version: 1
+        reflect: {my: your, i: you}
+        rules:
+          - regex: 'i need (?P<what>.+)'
+            reply: "Why do you need {what}?"
+        """
+    )
+    assert sent(Conversation(d, delays=False).receive("I need my sleep", 0)) == [
+        "Why do you need your sleep?"
+    ]
+
+
+TEST = dialogue(
+    """
+    version: 1
+    timeout: 2
+    abort: [BUSY]
+    script:
+      - say: hello
+      - expect: {regex: 'welcome (?P<who>\\w+)'}
+      - say: "thanks {who}"
+      - expect: {exact: exit}
+    """
+)
+
+
+def test_a_test_dialogue_passes_when_every_expect_step_matches() -> None:
+    chat = Conversation(TEST, delays=False)
+    assert sent(chat.start(0.0)) == ["hello"]
+    assert chat.deadline == 2.0
+    actions = chat.receive("Welcome Bob", 0.5)
+    assert sent(actions) == ["thanks Bob"]
+    results = [a for a in actions if isinstance(a, StepResult)]
+    assert [(r.verdict, r.label, r.where.file_line, r.elapsed) for r in results] == [
+        ("PASS", "step 2 expect", "t.yaml:6", 0.5),
+        ("PASS", "step 3 say", "t.yaml:7", 0.0),
+    ]
+    end = closed(chat.receive("exit", 1.0))
+    assert end is not None
+    assert end.outcome is Outcome.ENDED_BY_PEER
+
+
+def test_a_mismatch_fails_the_step_says_exit_and_ends_with_the_mismatch_status() -> None:
+    chat = Conversation(TEST, delays=False)
+    chat.start(0.0)
+    actions = chat.receive("go away", 0.25)
+    failed = [a for a in actions if isinstance(a, StepResult)]
+    assert [(r.verdict, r.expected, r.received, r.elapsed) for r in failed] == [
+        ("FAIL", "regex 'welcome (?P<who>\\\\w+)'", "'go away'", 0.25)
+    ]
+    assert sent(actions) == ["exit"]
+    end = closed(actions)
+    assert end is not None
+    assert end.outcome.status is ExitStatus.MISMATCH
+
+
+def test_silence_past_the_step_timeout_is_a_timeout() -> None:
+    chat = Conversation(TEST, delays=False)
+    chat.start(10.0)
+    assert chat.tick(11.9) == []
+    actions = chat.tick(12.0)
+    assert [(a.verdict, a.received) for a in actions if isinstance(a, StepResult)] == [
+        ("FAIL", "nothing within 2 s")
+    ]
+    end = closed(actions)
+    assert end is not None
+    assert end.outcome.status is ExitStatus.TIMEOUT
+
+
+def test_an_abort_pattern_stops_the_test_with_the_abort_status() -> None:
+    chat = Conversation(TEST, delays=False)
+    chat.start(0.0)
+    end = closed(chat.receive("line BUSY", 0.1))
+    assert end is not None
+    assert end.outcome.status is ExitStatus.ABORT
+
+
+def test_a_peer_leaving_before_the_last_expect_step_fails_the_test() -> None:
+    chat = Conversation(TEST, delays=False)
+    chat.start(0.0)
+    chat.receive("welcome Bob", 0.1)
+    actions = chat.peer_closed(0.2)
+    assert [(a.verdict, a.received) for a in actions if isinstance(a, StepResult)] == [
+        ("FAIL", "the peer closed the connection")
+    ]
+    end = closed(actions)
+    assert end is not None
+    assert end.outcome.status is ExitStatus.PEER_LOST
+
+
+def test_on_mismatch_rules_answers_from_the_rules_and_waits_for_another_try() -> None:
+    quiz = dialogue(
+        """
+        version: 1
+        script:
+          - say: "2 + 2?"
+          - expect: {exact: "4"}
+            on_mismatch: rules
+          - say: right
+        rules:
+          - contains: hint
+            reply: "think of 2 pairs"
+        fallback: try again
+        """
+    )
+    chat = Conversation(quiz, delays=False)
+    assert sent(chat.receive("hi", 0)) == ["2 + 2?"]
+    assert sent(chat.receive("5", 0)) == ["try again"]
+    assert sent(chat.receive("a hint?", 0)) == ["think of 2 pairs"]
+    assert sent(chat.receive("4", 0)) == ["right"]
+
+
+def test_an_oversize_message_is_answered_with_a_note_or_fails_an_expect_step() -> None:
+    chat = Conversation(GREETER, delays=False)
+    assert sent(chat.receive_oversize(10, 0)) == [
+        "[your message was over the 10-byte limit; I did not read it]"
+    ]
+    test = Conversation(TEST, delays=False)
+    test.start(0)
+    end = closed(test.receive_oversize(10, 0))
+    assert end is not None
+    assert end.outcome is Outcome.MISMATCH
+
+
+def test_interrupt_says_exit_and_closes() -> None:
+    chat = Conversation(GREETER, delays=False)
+    actions = chat.interrupt("stopping")
+    assert sent(actions) == ["exit"]
+    assert closed(actions) is not None
+    assert chat.interrupt("again") == []
+
+
+def test_a_connecting_bot_greets_with_the_greeting_or_hello() -> None:
+    d = dialogue("version: 1\ngreeting: Good day\n")
+    assert sent(Conversation(d, delays=False).start(0)) == ["Good day"]
+    assert sent(Conversation(dialogue("version: 1\n"), delays=False).start(0)) == ["Hello!"]

@@ -1,0 +1,257 @@
+"""The blocking adapter: OSError translated once into messages a person can act on.
+
+These tests use real loopback sockets (bound to port 0) and socket pairs.
+"""
+
+from __future__ import annotations
+
+import errno
+import re
+import socket
+import struct
+from collections.abc import Iterator
+
+import pytest
+
+from chat import net
+from chat.errors import ConnectError, PeerLost
+from chat.net import Channel, bound_port, connect, endpoint, listen
+from chat.protocol import ChatConnection, ConnectionClosed, Message, MessageTooLong, PeerStyle
+
+
+@pytest.fixture
+def pair() -> Iterator[tuple[Channel, socket.socket]]:
+    """A Channel and the raw socket at the other end."""
+    ours, theirs = socket.socketpair()
+    theirs.settimeout(5)
+    channel = Channel(ours, ChatConnection(), "the test peer")
+    yield channel, theirs
+    channel.close()
+    theirs.close()
+
+
+@pytest.fixture
+def refusing_port() -> Iterator[int]:
+    """A loopback port bound (nobody else gets it) but not listening: connections are refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield int(sock.getsockname()[1])
+
+
+# -- endpoint -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "shown"),
+    [
+        ("127.0.0.1", 65432, "127.0.0.1:65432"),
+        ("::1", 5000, "[::1]:5000"),
+        ("example.org", 1, "example.org:1"),
+    ],
+)
+def test_endpoint_brackets_ipv6_addresses(host: str, port: int, shown: str) -> None:
+    assert endpoint(host, port) == shown
+
+
+# -- listen ---------------------------------------------------------------------------------
+
+
+def test_listen_on_port_0_gets_a_real_port_with_so_reuseaddr() -> None:
+    with listen("127.0.0.1", 0) as sock:
+        port = bound_port(sock)
+
+        assert 0 < port <= 65535
+        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR) != 0
+        with socket.create_connection(("127.0.0.1", port), timeout=5):
+            conn, _ = sock.accept()
+            conn.close()
+
+
+def test_listen_on_ipv6_loopback() -> None:
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6 in this Python")
+    try:
+        sock = listen("::1", 0)
+    except ConnectError:
+        pytest.skip("this machine cannot listen on ::1")
+    with sock:
+        assert sock.family == socket.AF_INET6
+
+
+def test_listen_on_a_port_in_use_says_so_and_what_to_do() -> None:
+    with listen("127.0.0.1", 0) as first:
+        port = bound_port(first)
+        with pytest.raises(ConnectError) as caught:
+            listen("127.0.0.1", port)
+
+    assert str(caught.value) == (
+        f"cannot listen on 127.0.0.1:{port}: port already in use; "
+        "stop the program using it or choose another --port (0 picks a free one)"
+    )
+
+
+def test_listen_on_an_address_of_another_machine_says_so() -> None:
+    with pytest.raises(ConnectError, match=r"^cannot listen on 192\.0\.2\.1:0: address not available"):
+        listen("192.0.2.1", 0)
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        (
+            errno.EACCES,
+            "cannot listen on 127.0.0.1:80: permission denied; "
+            "ports below 1024 need privileges, choose --port 1024 or above",
+        ),
+        (
+            errno.EADDRINUSE,
+            "cannot listen on 127.0.0.1:80: port already in use; "
+            "stop the program using it or choose another --port (0 picks a free one)",
+        ),
+        (
+            errno.EADDRNOTAVAIL,
+            "cannot listen on 127.0.0.1:80: address not available on this machine; "
+            "use one of its own addresses, such as 127.0.0.1",
+        ),
+        (errno.EINVAL, "cannot listen on 127.0.0.1:80: Invalid argument"),
+    ],
+)
+def test_bind_errors_are_translated_into_one_actionable_line(code: int, message: str) -> None:
+    # Permission denied cannot be provoked for real here (the tests may run as root).
+    exc = OSError(code, "Invalid argument" if code == errno.EINVAL else "whatever")
+
+    error = net._bind_error(exc, "127.0.0.1:80")
+
+    assert isinstance(error, ConnectError)
+    assert str(error) == message
+
+
+# -- connect --------------------------------------------------------------------------------
+
+
+def test_connect_returns_a_blocking_connected_socket() -> None:
+    with listen("127.0.0.1", 0) as server:
+        sock = connect("127.0.0.1", bound_port(server))
+        with sock:
+            assert sock.gettimeout() is None
+            assert sock.getpeername()[1] == bound_port(server)
+
+
+def test_connection_refused_names_the_address_and_what_to_do(refusing_port: int) -> None:
+    with pytest.raises(ConnectError) as caught:
+        connect("127.0.0.1", refusing_port)
+
+    assert str(caught.value) == (
+        f"connection refused by 127.0.0.1:{refusing_port}: is chat-server running there? "
+        "Start it first, or pass the right --host/--port"
+    )
+    assert isinstance(caught.value.__cause__, ConnectionRefusedError)
+
+
+def test_an_unknown_host_names_the_host() -> None:
+    with pytest.raises(
+        ConnectError,
+        match=r"^cannot resolve host 'no-such-host\.invalid': .+; "
+        r"check the name or give an IP address with --host$",
+    ):
+        connect("no-such-host.invalid", 1)
+
+
+def test_a_host_name_that_cannot_exist_is_not_a_crash() -> None:
+    with pytest.raises(
+        ConnectError,
+        match=r"^cannot resolve host '(x{64})\.org': not a valid host name; check the name",
+    ):
+        connect("x" * 64 + ".org", 1)
+
+
+def test_a_host_that_never_answers_times_out_with_a_clear_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(net, "CONNECT_TIMEOUT_S", 0.2)
+    # A listener with a full backlog drops further SYNs: the connection attempt gets no answer.
+    with socket.socket() as full:
+        full.bind(("127.0.0.1", 0))
+        full.listen(0)
+        port = int(full.getsockname()[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=5), pytest.raises(ConnectError) as caught:
+            connect("127.0.0.1", port)
+
+    assert str(caught.value) == (
+        f"cannot connect to 127.0.0.1:{port}: no answer within 0 s; check the host, the port and any firewall"
+    )
+
+
+# -- Channel ---------------------------------------------------------------------------------
+
+
+def test_a_channel_sends_line_framed_messages(pair: tuple[Channel, socket.socket]) -> None:
+    channel, theirs = pair
+
+    channel.send("ça va 🎉")
+
+    assert theirs.recv(100) == "ça va 🎉\n".encode()
+
+
+def test_a_channel_receives_messages_one_event_at_a_time(pair: tuple[Channel, socket.socket]) -> None:
+    channel, theirs = pair
+    theirs.sendall(b"one\ntwo\n")
+    theirs.close()
+
+    assert channel.receive() == Message("one")
+    assert channel.receive() == Message("two")
+    assert channel.receive() == ConnectionClosed()
+
+
+def test_a_channel_ends_a_classic_message_at_silence(pair: tuple[Channel, socket.socket]) -> None:
+    channel, theirs = pair
+    theirs.sendall(b"bare")
+
+    assert channel.receive() == Message("bare")
+    assert channel.conn.peer_style is PeerStyle.CLASSIC
+    channel.send("reply")
+    assert theirs.recv(100) == b"reply"
+
+
+def test_a_channel_reports_an_oversize_message(pair: tuple[Channel, socket.socket]) -> None:
+    channel, theirs = pair
+    channel.conn = ChatConnection(max_message_bytes=10)
+    theirs.sendall(b"x" * 100 + b"\nok\n")
+
+    assert channel.receive() == MessageTooLong(10)
+    assert channel.receive() == Message("ok")
+
+
+def test_a_reset_becomes_peer_lost_with_one_line() -> None:
+    with listen("127.0.0.1", 0) as server:
+        peer = socket.create_connection(("127.0.0.1", bound_port(server)))
+        sock, _ = server.accept()
+    channel = Channel(sock, ChatConnection(), "the client at 127.0.0.1:1")
+    peer.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    peer.close()  # with linger 0: a TCP reset
+
+    with pytest.raises(
+        PeerLost, match=r"^connection lost: the client at 127\.0\.0\.1:1 reset the connection$"
+    ):
+        channel.receive()
+    channel.close()
+
+
+def test_sending_to_a_vanished_peer_becomes_peer_lost(pair: tuple[Channel, socket.socket]) -> None:
+    channel, theirs = pair
+    theirs.close()
+
+    with pytest.raises(PeerLost, match=r"^connection lost: the test peer reset the connection$"):
+        channel.send("hello?")
+
+
+def test_other_socket_errors_become_peer_lost_naming_the_peer() -> None:
+    with pytest.raises(PeerLost, match=re.escape("connection lost with the peer: No route to host")):  # noqa: SIM117
+        with net._peer_errors("the peer"):
+            raise OSError(errno.EHOSTUNREACH, "No route to host")
+
+
+def test_a_channel_closes_twice_without_error(pair: tuple[Channel, socket.socket]) -> None:
+    channel, _ = pair
+    channel.close()
+    channel.close()
+
+    assert channel.sock.fileno() == -1

@@ -1,0 +1,235 @@
+"""The turn loop both programs share, over a real socket pair, with scripted typing."""
+
+from __future__ import annotations
+
+import builtins
+import socket
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from chat.errors import PeerLost, Terminated
+from chat.net import Channel
+from chat.protocol import ChatConnection
+from chat.session import converse
+from chat.status import ExitStatus
+
+
+class Typist:
+    """Stands in for the person at the keyboard: answers each prompt from a script."""
+
+    def __init__(self, *answers: str | BaseException) -> None:
+        self.answers = list(answers)
+        self.prompts: list[str] = []
+
+    def __call__(self, prompt: str = "") -> str:
+        self.prompts.append(prompt)
+        answer = self.answers.pop(0)
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
+
+@pytest.fixture
+def pair() -> Iterator[tuple[Channel, socket.socket]]:
+    ours, theirs = socket.socketpair()
+    theirs.settimeout(5)
+    channel = Channel(ours, ChatConnection(), "the server at 127.0.0.1:65432")
+    yield channel, theirs
+    channel.close()
+    theirs.close()
+
+
+def typing(monkeypatch: pytest.MonkeyPatch, *answers: str | BaseException) -> Typist:
+    typist = Typist(*answers)
+    monkeypatch.setattr(builtins, "input", typist)
+    return typist
+
+
+def recv_all(sock: socket.socket) -> bytes:
+    data = b""
+    while chunk := sock.recv(65536):
+        data += chunk
+    return data
+
+
+def as_client(channel: Channel) -> Callable[[], ExitStatus]:
+    return lambda: converse(channel, me="Client", peer="Server", speak_first=True)
+
+
+def test_the_client_speaks_first_and_the_server_ends_the_chat(
+    pair: tuple[Channel, socket.socket], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    channel, theirs = pair
+    typist = typing(monkeypatch, "hello", "how are you?")
+    theirs.sendall(b"hi\nEXIT\n")
+
+    assert as_client(channel)() is ExitStatus.SUCCESS
+
+    assert typist.prompts == ["Client: ", "Client: "]
+    assert capsys.readouterr().out == "Server: hi\nServer: EXIT\nServer ended the chat.\n"
+    assert theirs.recv(100) == b"hello\nhow are you?\n"
+
+
+def test_the_server_waits_for_the_client_then_answers(
+    pair: tuple[Channel, socket.socket], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    channel, theirs = pair
+    typist = typing(monkeypatch, "hi there")
+    theirs.sendall(b"hello\n  exit \n")
+
+    assert converse(channel, me="Server", peer="Client", speak_first=False) is ExitStatus.SUCCESS
+
+    assert typist.prompts == ["Server: "]
+    assert capsys.readouterr().out == "Client: hello\nClient:   exit \nClient ended the chat.\n"
+
+
+def test_typing_exit_in_any_case_ends_the_chat_and_tells_the_peer(
+    pair: tuple[Channel, socket.socket], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    channel, theirs = pair
+    typing(monkeypatch, " ExIt ")
+
+    assert as_client(channel)() is ExitStatus.SUCCESS
+
+    assert capsys.readouterr().out == "Client ended the chat.\n"
+    channel.close()
+    assert recv_all(theirs) == b" ExIt \n"
+
+
+def test_ctrl_d_ends_the_chat_cleanly_and_the_peer_receives_exit(
+    pair: tuple[Channel, socket.socket], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    channel, theirs = pair
+    typing(monkeypatch, EOFError())
+
+    assert as_client(channel)() is ExitStatus.SUCCESS
+
+    assert capsys.readouterr().out == "\nClient ended the chat.\n"
+    channel.close()
+    assert recv_all(theirs) == b"exit\n"
+
+
+@pytest.mark.parametrize(
+    ("interruption", "status"),
+    [
+        (KeyboardInterrupt(), ExitStatus.INTERRUPTED),
+        (Terminated("terminated by SIGTERM"), ExitStatus.TERMINATED),
+    ],
+)
+def test_ctrl_c_or_sigterm_ends_the_chat_and_the_peer_receives_exit(
+    pair: tuple[Channel, socket.socket],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    interruption: BaseException,
+    status: ExitStatus,
+) -> None:
+    channel, theirs = pair
+    typing(monkeypatch, interruption)
+
+    assert as_client(channel)() is status
+
+    assert capsys.readouterr().out == "\nClient ended the chat.\n"
+    channel.close()
+    assert recv_all(theirs) == b"exit\n"
+
+
+def test_ctrl_c_after_the_peer_vanished_still_ends_quietly(
+    pair: tuple[Channel, socket.socket], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    channel, theirs = pair
+    theirs.close()
+    typing(monkeypatch, KeyboardInterrupt())
+
+    assert as_client(channel)() is ExitStatus.INTERRUPTED
+
+    assert capsys.readouterr().out == "\nClient ended the chat.\n"
+
+
+def test_a_peer_that_closes_without_exit_is_peer_lost_with_one_line(
+    pair: tuple[Channel, socket.socket], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    channel, theirs = pair
+    typing(monkeypatch, "hello")
+    theirs.shutdown(socket.SHUT_WR)  # it reads what we send, then stops without a word
+
+    with pytest.raises(PeerLost) as caught:
+        as_client(channel)()
+
+    assert str(caught.value) == (
+        "connection lost: the server at 127.0.0.1:65432 closed the connection without saying 'exit'"
+    )
+
+
+def test_a_classic_peer_s_last_exit_without_newline_still_ends_the_chat(
+    pair: tuple[Channel, socket.socket], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    channel, theirs = pair
+    typing(monkeypatch, "bye")
+    theirs.sendall(b"exit")
+    theirs.shutdown(socket.SHUT_WR)  # the classic program closes right after its "exit"
+
+    assert as_client(channel)() is ExitStatus.SUCCESS
+
+    assert capsys.readouterr().out == "Server: exit\nServer ended the chat.\n"
+
+
+def test_escape_sequences_from_the_peer_are_shown_harmlessly(
+    pair: tuple[Channel, socket.socket], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    channel, theirs = pair
+    typing(monkeypatch, "hi", "what was that?")
+    theirs.sendall(b"\x1b[2J\x1b]0;owned\x07\nexit\n")
+
+    as_client(channel)()
+
+    out = capsys.readouterr().out
+    assert "Server: \\x1b[2J\\x1b]0;owned\\x07\n" in out
+    assert "\x1b" not in out
+
+
+def test_an_oversize_message_is_one_line_and_takes_the_peer_s_turn(
+    pair: tuple[Channel, socket.socket], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    channel, theirs = pair
+    channel.conn = ChatConnection(max_message_bytes=2000)
+    typist = typing(monkeypatch, "hi", "exit")
+    theirs.sendall(b"y" * 5000 + b"\n")
+
+    assert as_client(channel)() is ExitStatus.SUCCESS
+
+    assert typist.prompts == ["Client: ", "Client: "]
+    assert capsys.readouterr().out == (
+        "Server: [message over the 2,000-byte limit, not shown; raise --max-message-bytes to receive it]\n"
+        "Client ended the chat.\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("typed", "notice"),
+    [
+        ("x" * 11, "[message of 11 bytes is over the 10-byte limit; not sent, type it again]"),
+        (
+            "pasted\rbreak",
+            "[a chat message is one line: it cannot contain a line break; not sent, type it again]",
+        ),
+    ],
+)
+def test_a_message_that_cannot_be_sent_is_explained_and_the_turn_stays_ours(
+    pair: tuple[Channel, socket.socket],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    typed: str,
+    notice: str,
+) -> None:
+    channel, theirs = pair
+    channel.conn = ChatConnection(max_message_bytes=10)
+    typist = typing(monkeypatch, typed, "short", "exit")
+    theirs.sendall(b"ok\n")
+
+    assert as_client(channel)() is ExitStatus.SUCCESS
+
+    assert typist.prompts == ["Client: "] * 3
+    assert capsys.readouterr().out == f"{notice}\nServer: ok\nClient ended the chat.\n"
+    channel.close()
+    assert recv_all(theirs) == b"short\nexit\n"
