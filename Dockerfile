@@ -31,7 +31,7 @@ WORKDIR /src
 # The runtime dependencies first, read from pyproject.toml: this layer stays cached while only code changes,
 # so a rebuild after a code change needs no network at all.
 COPY pyproject.toml ./
-RUN /opt/build/bin/python -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))' \
+RUN /opt/build/bin/python -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"], sep="\n")' \
         > /tmp/requirements.txt \
     && /opt/chat/bin/pip install --quiet --requirement /tmp/requirements.txt
 
@@ -41,8 +41,8 @@ RUN /opt/build/bin/pip wheel --quiet --no-build-isolation --no-deps --wheel-dir 
     && /opt/chat/bin/pip install --quiet --no-deps /wheels/*.whl \
     && /opt/chat/bin/pip check \
     && /opt/chat/bin/python -m pip uninstall --quiet --yes pip setuptools \
-    && ln -s "$(/opt/chat/bin/python -I -c 'import bots, pathlib; print(pathlib.Path(bots.__file__).parent / "dialogues")')" \
-        /opt/chat/dialogues
+    && package="$(/opt/chat/bin/python -I -c 'import bots, os; print(os.path.dirname(bots.__file__))')" \
+    && ln -s "$package/dialogues" /opt/chat/dialogues
 # ^ the bundled dialogues at a path that does not depend on the Python version: /opt/chat/dialogues/quiz.yaml
 
 # ---- stage 2: the runtime -----------------------------------------------------------------------------

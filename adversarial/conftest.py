@@ -13,6 +13,11 @@ from __future__ import annotations
 
 import os
 import random
+import re
+import resource
+import shutil
+import signal
+import subprocess
 import socket
 import sys
 import threading
@@ -32,6 +37,7 @@ if str(ROOT) not in sys.path:
 
 from e2e.conftest import (  # noqa: E402
     EXPECT_TIMEOUT_S,
+    LISTENING,
     Programs,
     RawPeer,
     Terminal,
@@ -44,7 +50,9 @@ from e2e.conftest import (  # noqa: E402
 
 __all__ = [
     "EXPECT_TIMEOUT_S",
+    "CRASH_SIGNS",
     "ChunkingProxy",
+    "Daemon",
     "Programs",
     "RawPeer",
     "Terminal",
@@ -53,6 +61,7 @@ __all__ = [
     "wait_until",
     "listening_port",
     "program",
+    "raise_fd_limit",
     "programs",
     "random_text",
     "raw_peers",
@@ -146,6 +155,125 @@ def wait_until(predicate: Any, timeout: float, what: str, interval: float = 0.02
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.1f} s waiting for {what}")
         time.sleep(interval)
+
+
+# -- programs under test as plain subprocesses ----------------------------------------
+
+# What a program under attack must never print: Python's traceback header, and the
+# package's line for an unexpected exception (chat.cli.run catches those, bots alike).
+CRASH_SIGNS = ("Traceback (most recent call last)", "internal error")
+ECHO_DIALOGUE = """\
+# Echoes every message: the adversarial suite's peer compares what comes back byte for byte.
+version: 1
+name: echo
+fallback: "{input}"
+"""
+
+
+class Daemon:
+    """A program run as a plain subprocess, its output in files (a full pipe would block it).
+
+    For the serving bot and other long-running servers under load, where a pty adds nothing.
+    """
+
+    def __init__(self, args: list[str], workdir: Path, name: str) -> None:
+        self.name = name
+        self.stdout_path = workdir / f"{name}.out"
+        self.stderr_path = workdir / f"{name}.err"
+        with self.stdout_path.open("wb") as out, self.stderr_path.open("wb") as err:
+            self.proc = subprocess.Popen(args, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=child_env())
+        self.pid = self.proc.pid
+
+    @property
+    def stdout(self) -> str:
+        return self.stdout_path.read_bytes().decode("utf-8", errors="replace")
+
+    @property
+    def stderr(self) -> str:
+        return self.stderr_path.read_bytes().decode("utf-8", errors="replace")
+
+    def listening(self, timeout: float = EXPECT_TIMEOUT_S) -> tuple[str, int]:
+        """Wait for the ``... listening on HOST:PORT...`` line; return host and port."""
+        found: list[re.Match[str]] = []
+
+        def seen() -> bool:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"{self.name} exited {self.proc.returncode}: {self.stderr[-2000:]}")
+            match = LISTENING.search(self.stdout)
+            if match:
+                found.append(match)
+            return bool(match)
+
+        wait_until(seen, timeout, f"{self.name}'s listening line")
+        return found[0].group(1), int(found[0].group(2))
+
+    def assert_no_crash(self) -> None:
+        """Nothing on stdout or stderr looks like a traceback or an internal error."""
+        for stream, text in (("stdout", self.stdout), ("stderr", self.stderr)):
+            for sign in CRASH_SIGNS:
+                assert sign not in text, f"{self.name} {stream} shows {sign!r}:\n{text[-3000:]}"
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 5.0) -> int:
+        """Send *sig*, wait for the exit; return its status (128+N when killed by signal N)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError(f"{self.name} did not exit within {timeout} s of signal {sig}") from None
+        code = self.proc.returncode
+        return 128 - code if code < 0 else code
+
+
+@pytest.fixture
+def daemons(tmp_path: Path) -> Iterator[Any]:
+    """``daemons(name, *args)`` starts an installed program as a :class:`Daemon`; all end in teardown."""
+    started: list[Daemon] = []
+
+    def start(name: str, *args: str) -> Daemon:
+        daemon = Daemon([program(name), *args], tmp_path, f"{name}-{len(started)}")
+        started.append(daemon)
+        return daemon
+
+    yield start
+    for daemon in started:
+        if daemon.proc.poll() is None:
+            daemon.proc.kill()
+            daemon.proc.wait()
+
+
+@pytest.fixture
+def echo_dialogue(tmp_path: Path) -> Path:
+    """A dialogue file whose only reply is the message received."""
+    path = tmp_path / "echo.yaml"
+    path.write_text(ECHO_DIALOGUE, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def echo_bot(daemons: Any, echo_dialogue: Path) -> Any:
+    """``echo_bot(*extra_args)`` starts a serving echo bot; returns it and its port."""
+
+    def start(*extra: str) -> tuple[Daemon, int]:
+        if shutil.which("chat-bot", path=os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])) is None:
+            pytest.fail("chat-bot is not installed: run `pip install -e .` once bots/cli.py exists")
+        bot = daemons("chat-bot", "--script", str(echo_dialogue), "--port", "0", "--no-delay", *extra)
+        host, port = bot.listening()
+        assert host == "127.0.0.1"
+        return bot, port
+
+    return start
+
+
+def raise_fd_limit(needed: int) -> None:
+    """Raise our soft limit on open files (children inherit it); fail clearly if the hard one is lower."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < needed:
+        if hard != resource.RLIM_INFINITY and hard < needed:
+            pytest.fail(f"this test needs {needed} open files; the hard limit is {hard} (ulimit -Hn)")
+        resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
 
 
 # -- random chat text --------------------------------------------------------------

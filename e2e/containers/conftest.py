@@ -97,17 +97,20 @@ def pip_build_args() -> list[str]:
         ).stdout
     except (OSError, subprocess.TimeoutExpired):
         return []
-    found: dict[str, list[str]] = {}
+    # Lines are `section.key='value'`, sorted by name; for `pip install` the environment (`:env:`)
+    # overrides an [install] section, which overrides [global].
+    rank = {"global": 0, "install": 1, ":env:": 2}
+    found: dict[str, tuple[int, list[str]]] = {}
     for line in listing.splitlines():
-        match = re.fullmatch(r"[^.]*\.(index-url|extra-index-url)='(.*)'", line.strip())
-        if match:
-            urls = [u for u in match.group(2).split() if u.startswith(("http://", "https://"))]
-            found.setdefault(match.group(1), []).extend(urls)
+        match = re.fullmatch(r"([^.]*)\.(index-url|extra-index-url)='(.*)'", line.strip())
+        if match and match.group(1) in rank and rank[match.group(1)] > found.get(match.group(2), (-1, []))[0]:
+            urls = [u for u in match.group(3).split() if u.startswith(("http://", "https://"))]
+            found[match.group(2)] = (rank[match.group(1)], urls)
     args = []
     for key, arg in (("index-url", "PIP_INDEX_URL"), ("extra-index-url", "PIP_EXTRA_INDEX_URL")):
-        if found.get(key):
-            urls = list(dict.fromkeys(found[key]))  # the first setting wins, duplicates dropped
-            args += ["--build-arg", f"{arg}={urls[0] if key == 'index-url' else ' '.join(urls)}"]
+        urls = found.get(key, (0, []))[1]
+        if urls:
+            args += ["--build-arg", f"{arg}={' '.join(urls[:1] if key == 'index-url' else urls)}"]
     return args
 
 
@@ -153,7 +156,8 @@ def sweep_stale() -> None:
 class Session:
     """What the session prepared: the image, or the reason there is none."""
 
-    problem: str | None = None
+    problem: str | None = None  # no engine: the tests skip (or fail with CHAT_REQUIRE_DOCKER=1)
+    build_error: str | None = None  # an engine, but the image does not build: the tests fail
     image: str | None = None
     base: str | None = None
     build_seconds: float | None = None
@@ -183,7 +187,7 @@ def _build_image() -> None:
         docker(*args, timeout=BUILD_TIMEOUT_S)
     except DockerError as exc:
         hint = "" if base else " (no registry? make a base: .ci/docker-setup.sh, then set CHAT_DOCKER_BASE)"
-        STATE.problem = f"the image did not build{hint}: {str(exc)[-2000:]}"
+        STATE.build_error = f"the image did not build{hint}: {str(exc)[-2000:]}"
         return
     STATE.build_seconds = time.monotonic() - started
     STATE.image = IMAGE_TAG
@@ -262,6 +266,8 @@ def chat_image() -> str:
     """The image under test, built once per session."""
     if STATE.problem is not None:
         _unavailable(STATE.problem)
+    if STATE.build_error is not None:
+        pytest.fail(STATE.build_error, pytrace=False)
     if STATE.image is None:
         _unavailable("the session did not build it (were the docker tests deselected at collection?)")
     assert STATE.image is not None

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.docker
 
 REPO = Path(__file__).resolve().parents[2]
 NO_ENGINE = "unix:///nonexistent/chat-e2e-docker.sock"  # a socket no engine listens on
-ONE_TEST = "e2e/docker/test_chat.py::test_docker_stop_ends_a_server_still_waiting_for_its_client"
+ONE_TEST = "e2e/containers/test_chat.py::test_docker_stop_ends_a_server_still_waiting_for_its_client"
 INNER_TIMEOUT_S = 50.0  # the inner pytest only collects and finds no engine: a few seconds
 
 
