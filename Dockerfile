@@ -56,6 +56,9 @@ LABEL org.opencontainers.image.title="chat" \
 # politely and exits at once, and a signal that arrives before Python has installed its handlers still
 # ends the program (a bare PID 1 would ignore it and docker would kill it only after 10 s).
 # A base made by .ci/docker-setup.sh has tini already; the public python image gets it from apt.
+# Unpinned on purpose: the version is whatever BASE's own Debian release ships, and a pin would break the
+# build each time the base image moves to a newer point release.
+# hadolint ignore=DL3008
 RUN if ! command -v tini >/dev/null; then \
         apt-get update -qq \
         && apt-get install -y -qq --no-install-recommends tini >/dev/null \

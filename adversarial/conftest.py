@@ -17,8 +17,8 @@ import re
 import resource
 import shutil
 import signal
-import subprocess
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -49,23 +49,24 @@ from e2e.conftest import (  # noqa: E402
 )
 
 __all__ = [
-    "EXPECT_TIMEOUT_S",
     "CRASH_SIGNS",
+    "EXPECT_TIMEOUT_S",
     "ChunkingProxy",
     "Daemon",
+    "LineClient",
     "Programs",
     "RawPeer",
     "Terminal",
     "child_env",
     "count_fds",
-    "wait_until",
     "listening_port",
     "program",
-    "raise_fd_limit",
     "programs",
+    "raise_fd_limit",
     "random_text",
     "raw_peers",
     "rss_kib",
+    "wait_until",
 ]
 
 # The issue asks for at least 10,000 examples per property in this env; a quick
@@ -87,7 +88,9 @@ def pytest_configure(config: pytest.Config) -> None:
     """Keep hypothesis's failure report readable under the project's ``filterwarnings = error``."""
     # On a failure hypothesis imports libcst (where installed) to suggest a patch; some libcst
     # versions warn on import, which "error" would turn into an INTERNALERROR hiding the failure.
-    config.addinivalue_line("filterwarnings", "ignore:mypy_extensions.TypedDict is deprecated:DeprecationWarning")
+    config.addinivalue_line(
+        "filterwarnings", "ignore:mypy_extensions.TypedDict is deprecated:DeprecationWarning"
+    )
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -104,7 +107,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Refuse a test of this folder that forgot the ``adversarial`` marker (it would never run)."""
     here = Path(__file__).resolve().parent
     for item in items:
-        if here in Path(str(item.fspath)).resolve().parents and item.get_closest_marker("adversarial") is None:
+        if (
+            here in Path(str(item.fspath)).resolve().parents
+            and item.get_closest_marker("adversarial") is None
+        ):
             raise pytest.UsageError(f"{item.nodeid}: every adversarial test needs pytest.mark.adversarial")
 
 
@@ -181,7 +187,9 @@ class Daemon:
         self.stdout_path = workdir / f"{name}.out"
         self.stderr_path = workdir / f"{name}.err"
         with self.stdout_path.open("wb") as out, self.stderr_path.open("wb") as err:
-            self.proc = subprocess.Popen(args, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=child_env())
+            self.proc = subprocess.Popen(
+                args, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=child_env()
+            )
         self.pid = self.proc.pid
 
     @property
@@ -257,7 +265,12 @@ def echo_bot(daemons: Any, echo_dialogue: Path) -> Any:
     """``echo_bot(*extra_args)`` starts a serving echo bot; returns it and its port."""
 
     def start(*extra: str) -> tuple[Daemon, int]:
-        if shutil.which("chat-bot", path=os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])) is None:
+        if (
+            shutil.which(
+                "chat-bot", path=os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
+            )
+            is None
+        ):
             pytest.fail("chat-bot is not installed: run `pip install -e .` once bots/cli.py exists")
         bot = daemons("chat-bot", "--script", str(echo_dialogue), "--port", "0", "--no-delay", *extra)
         host, port = bot.listening()
@@ -274,6 +287,45 @@ def raise_fd_limit(needed: int) -> None:
         if hard != resource.RLIM_INFINITY and hard < needed:
             pytest.fail(f"this test needs {needed} open files; the hard limit is {hard} (ulimit -Hn)")
         resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
+
+
+_OPEN_CLIENTS: list[socket.socket] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_line_clients() -> Iterator[None]:
+    """Every LineClient a test opened is closed after it, also when the test failed."""
+    yield
+    while _OPEN_CLIENTS:
+        _OPEN_CLIENTS.pop().close()
+
+
+class LineClient:
+    """A blocking line-protocol client with a receive buffer."""
+
+    def __init__(self, port: int, timeout: float = 10.0) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        _OPEN_CLIENTS.append(self.sock)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buffer = bytearray()
+
+    def line(self) -> bytes:
+        while (end := self.buffer.find(b"\n")) < 0:
+            chunk = self.sock.recv(1 << 16)
+            if not chunk:
+                raise EOFError(f"closed; unterminated: {bytes(self.buffer[-100:])!r}")
+            self.buffer += chunk
+        line = bytes(self.buffer[:end])
+        del self.buffer[: end + 1]
+        return line
+
+    def round_trip(self, text: str) -> float:
+        start = time.perf_counter()
+        self.sock.sendall(text.encode() + b"\n")
+        got = self.line()
+        elapsed = time.perf_counter() - start
+        assert got == text.encode(), (got, text)
+        return elapsed
 
 
 # -- random chat text --------------------------------------------------------------
@@ -414,4 +466,3 @@ def chunking_proxy() -> Iterator[list[ChunkingProxy]]:
     yield proxies
     for proxy in proxies:
         proxy.close()
-

@@ -12,16 +12,20 @@ from __future__ import annotations
 import random
 import socket
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
-from conftest import EXPECT_TIMEOUT_S, Programs, RawPeer, Terminal
+from conftest import EXPECT_TIMEOUT_S, LineClient, Programs, RawPeer, Terminal
 
 from chat.terminal import visible
 
 pytestmark = pytest.mark.adversarial
 
 SMALL_LIMIT = 1000  # a small --max-message-bytes, so an oversize line is quick to send
-_GARBAGE = bytes(b for b in random.Random(7).randbytes(700) if b != 0x0A)  # no newline, under the limit
+_GARBAGE = bytes(
+    b for b in random.Random(7).randbytes(300) if b != 0x0A
+)  # no newline; even as U+FFFDs, under the limit
 
 
 def _shown(raw: bytes) -> str:
@@ -116,3 +120,69 @@ def test_chat_client_shows_a_bad_first_reply_harmlessly_and_chats_on(
     client.expect("Client ended the chat.")
     assert client.wait_exit() == 0
     assert_clean(client)
+
+
+def assert_echo(reply: bytes, raw: bytes, notice: str | None) -> None:
+    """The echo dialogue sends back what it understood: the text, U+FFFD for each bad byte."""
+    if notice is not None:
+        return  # an oversize message is not a message: the bot may say anything, in one line
+    text = raw.decode("utf-8", errors="replace").removesuffix("\r")
+    if "\r" not in text:
+        assert reply == text.encode()
+    else:
+        # A CR inside a line cannot be sent back in one line; any clear one-line notice will do,
+        # but not a wrong reason: this message is well under the size limit.
+        assert len(text.encode()) < SMALL_LIMIT
+        assert not reply.startswith(b"[reply over the"), f"misleading notice for a CR, not a size: {reply!r}"
+
+
+@pytest.mark.parametrize(("case", "raw", "notice"), BAD_INPUTS, ids=CASE_IDS)
+def test_a_serving_bot_answers_a_bad_first_message_and_serves_on(
+    echo_bot: Any, case: str, raw: bytes, notice: str | None
+) -> None:
+    bot, port = echo_bot("--max-message-bytes", str(SMALL_LIMIT))
+    bystander = LineClient(port)
+    bystander.round_trip("before")
+    peer = LineClient(port)
+    peer.sock.sendall(raw + b"\n")
+    assert_echo(peer.line(), raw, notice)
+    peer.round_trip("still here")
+    bystander.round_trip("after")
+    bot.assert_no_crash()
+    for line in bot.stdout.splitlines():
+        assert all(char in "\t" or char.isprintable() for char in line), (
+            f"raw control on the bot's screen: {line!r}"
+        )
+
+
+@pytest.mark.parametrize(("case", "raw", "notice"), BAD_INPUTS, ids=CASE_IDS)
+def test_a_connecting_bot_shows_a_bad_first_reply_harmlessly_and_chats_on(
+    programs: Programs,
+    raw_peers: list[RawPeer],
+    listener: socket.socket,
+    echo_dialogue: Path,
+    case: str,
+    raw: bytes,
+    notice: str | None,
+) -> None:
+    port = listener.getsockname()[1]
+    bot = programs.spawn(
+        "chat-bot",
+        "--connect",
+        "--script",
+        str(echo_dialogue),
+        "--port",
+        str(port),
+        "--no-delay",
+        "--max-message-bytes",
+        str(SMALL_LIMIT),
+    )
+    peer = RawPeer(listener.accept()[0])
+    raw_peers.append(peer)
+    greeting = peer.recv_line()  # a connecting bot speaks first
+    assert greeting
+    peer.send(raw + b"\n")
+    assert_echo(peer.recv_line(), raw, notice)
+    peer.send(b"exit\n")
+    assert bot.wait_exit() == 0
+    assert_clean(bot)

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ECHO_DIALOGUE, Daemon, child_env, program, wait_until
-from test_bot_load import LineClient
+from conftest import ECHO_DIALOGUE, Daemon, LineClient, child_env, program, wait_until
 
 from chat.status import ExitStatus
 
@@ -67,7 +65,8 @@ def test_a_pathological_regex_is_refused_at_load_or_never_freezes_the_bot(
 ) -> None:
     path = tmp_path / "redos.yaml"
     path.write_text(
-        f"version: 1\nrules:\n  - regex: '{pattern}'\n    reply: matched\nfallback: no match\n", encoding="utf-8"
+        f"version: 1\nrules:\n  - regex: '{pattern}'\n    reply: matched\nfallback: no match\n",
+        encoding="utf-8",
     )
     done = check(path)
     if done.returncode == ExitStatus.INVALID_DIALOGUE:
@@ -108,7 +107,7 @@ def test_an_alias_bomb_is_refused_at_once_with_a_clear_line(tmp_path: Path) -> N
     done = check(path)
     assert done.returncode == ExitStatus.INVALID_DIALOGUE
     assert (
-        f"{path}:3:5: YAML alias *a is not allowed in a dialogue file: write the value out where it is needed"
+        f"{path}:3:8: YAML alias *a is not allowed in a dialogue file: write the value out where it is needed"
         in done.stdout
     )
     assert done.elapsed < CHECK_LIMIT_S  # type: ignore[attr-defined]
@@ -116,7 +115,12 @@ def test_an_alias_bomb_is_refused_at_once_with_a_clear_line(tmp_path: Path) -> N
 
 @pytest.mark.parametrize(
     "tag",
-    ["!!python/object/apply:os.system", "!!python/object/new:os.system", "!!python/name:os.system", "!!binary"],
+    [
+        "!!python/object/apply:os.system",
+        "!!python/object/new:os.system",
+        "!!python/name:os.system",
+        "!!binary",
+    ],
 )
 def test_an_object_building_tag_is_refused_and_builds_nothing(tmp_path: Path, tag: str) -> None:
     witness = tmp_path / "pwned"
@@ -124,7 +128,12 @@ def test_an_object_building_tag_is_refused_and_builds_nothing(tmp_path: Path, ta
     path.write_text(f"version: 1\nfallback: {tag} [touch {witness}]\n", encoding="utf-8")
     for args in (["--check", str(path)], ["--script", str(path), "--port", "0"]):
         done = subprocess.run(
-            [program("chat-bot"), *args], capture_output=True, text=True, env=child_env(), timeout=10, check=False
+            [program("chat-bot"), *args],
+            capture_output=True,
+            text=True,
+            env=child_env(),
+            timeout=10,
+            check=False,
         )
         assert done.returncode == ExitStatus.INVALID_DIALOGUE
         assert f"{path}:2:11: YAML tag '{tag}' is not allowed" in done.stdout + done.stderr
@@ -229,7 +238,15 @@ def test_a_signal_ends_every_chat_politely_within_2_s_with_the_transcript_flushe
     dialogue.write_text(ECHO_DIALOGUE, encoding="utf-8")
     transcript = tmp_path / "transcript.jsonl"
     bot = daemons(
-        "chat-bot", "--script", str(dialogue), "--port", "0", "--no-delay", "--quiet", "--transcript", str(transcript)
+        "chat-bot",
+        "--script",
+        str(dialogue),
+        "--port",
+        "0",
+        "--no-delay",
+        "--quiet",
+        "--transcript",
+        str(transcript),
     )
     _host, port = bot.listening()
     clients = [LineClient(port, timeout=STOP_LIMIT_S + 1) for _ in range(50)]
@@ -253,4 +270,7 @@ def test_a_signal_ends_every_chat_politely_within_2_s_with_the_transcript_flushe
         assert texts.count(f"client {i} was here") == 2  # received and echoed, both written
     assert texts.count("exit") >= len(clients)
     bot.assert_no_crash()
-    figures(f"signal {signal.Signals(sig).name}", f"50 chats ended with 'exit', bot exited {code} in {elapsed:.2f} s")
+    figures(
+        f"signal {signal.Signals(sig).name}",
+        f"50 chats ended with 'exit', bot exited {code} in {elapsed:.2f} s",
+    )

@@ -39,7 +39,9 @@ KEYS = sorted(
 )
 SCALARS = st.one_of(
     st.text(st.characters(blacklist_categories=("Cs",)), max_size=12),
-    st.sampled_from(["{input}", "{name}", "{", "}", "{{", "(a+)+$", "(", "[a-", "*?", "exit", "(?P<name>\\w+)"]),
+    st.sampled_from(
+        ["{input}", "{name}", "{", "}", "{{", "(a+)+$", "(", "[a-", "*?", "exit", "(?P<name>\\w+)"]
+    ),
     st.integers(min_value=-(2**70), max_value=2**70),
     st.floats(allow_nan=True, allow_infinity=True),
     st.booleans(),
@@ -50,7 +52,13 @@ VALUES = st.recursive(
     SCALARS,
     lambda inner: st.one_of(
         st.lists(inner, max_size=4),
-        st.dictionaries(st.one_of(st.sampled_from(KEYS), st.text(st.characters(blacklist_categories=("Cs",)), max_size=6)), inner, max_size=5),
+        st.dictionaries(
+            st.one_of(
+                st.sampled_from(KEYS), st.text(st.characters(blacklist_categories=("Cs",)), max_size=6)
+            ),
+            inner,
+            max_size=5,
+        ),
     ),
     max_leaves=8,  # small documents: 10,000 of them must load in well under a minute
 )
@@ -103,11 +111,15 @@ def documents(draw: st.DrawFn) -> str:
 
 
 @given(text=documents(), message=st.text(max_size=40))
-def test_any_document_loads_as_a_dialogue_or_fails_with_one_clear_positioned_line(text: str, message: str) -> None:
+def test_any_document_loads_as_a_dialogue_or_fails_with_one_clear_positioned_line(
+    text: str, message: str
+) -> None:
     try:
         loaded = dialogue.parse_dialogue(text, PATH)
     except dialogue.DialogueError as exc:
-        assert ERROR_LINE.fullmatch(str(exc)), f"unclear error: {exc!s}"
-        assert exc.problems
+        error = exc  # checked below, outside the handler
     else:
         loaded.match(message)  # a valid dialogue routes any message without raising
+        return
+    assert ERROR_LINE.fullmatch(str(error)), f"unclear error: {error!s}"
+    assert error.problems

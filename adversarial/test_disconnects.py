@@ -51,7 +51,7 @@ def test_chat_server_survives_a_client_vanishing(
     raw_peers.append(peer)
     server.expect("Connected by")
     if point == "mid-message":
-        peer.send("half a mess".encode())
+        peer.send(b"half a mess")
     elif point in ("at the server's prompt", "after the server's reply"):
         peer.send(b"hello\n")
         server.expect("Server: ")

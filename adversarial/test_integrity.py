@@ -12,11 +12,12 @@ from __future__ import annotations
 import random
 import re
 import subprocess
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EXPECT_TIMEOUT_S, ChunkingProxy, child_env, program, random_text, wait_until
+from conftest import EXPECT_TIMEOUT_S, ChunkingProxy, LineClient, child_env, program, random_text, wait_until
 
 from chat.terminal import visible
 
@@ -61,7 +62,10 @@ def test_100000_messages_cross_a_rechunking_proxy_exactly_once_in_order_and_inta
         assert match, listening
         proxy = ChunkingProxy(int(match.group(1)), seed=SEED)
         chunking_proxy.append(proxy)
-        with (tmp_path / "client.in").open("rb") as client_in, (tmp_path / "client.out").open("wb") as client_out:
+        with (
+            (tmp_path / "client.in").open("rb") as client_in,
+            (tmp_path / "client.out").open("wb") as client_out,
+        ):
             client = subprocess.run(
                 [program("chat-client"), "--port", str(proxy.port)],
                 stdin=client_in,
@@ -97,11 +101,58 @@ def test_100000_messages_cross_a_rechunking_proxy_exactly_once_in_order_and_inta
     sent_bytes = sum(len(t.encode()) + 1 for t in client_says + server_says)
     assert proxy.stats.bytes >= sent_bytes
     figures("messages exchanged, each checked once in order", f"{MESSAGES:,} (lost: 0)")
-    figures("payload bytes", f"{sent_bytes:,} ({sum(len(t) for t in client_says + server_says):,} characters)")
-    figures("proxy: reads / pieces sent / held-back pieces", f"{proxy.stats.reads:,} / {proxy.stats.pieces:,} / {proxy.stats.pauses:,}")
+    figures(
+        "payload bytes", f"{sent_bytes:,} ({sum(len(t) for t in client_says + server_says):,} characters)"
+    )
+    figures(
+        "proxy: reads / pieces sent / held-back pieces",
+        f"{proxy.stats.reads:,} / {proxy.stats.pieces:,} / {proxy.stats.pauses:,}",
+    )
 
 
 def first_difference(got: str, want: str) -> str:
     """Where two screens part, for a readable failure."""
-    at = next((i for i, (a, b) in enumerate(zip(got, want)) if a != b), min(len(got), len(want)))
-    return f"screens differ at character {at}: got {got[at - 80 : at + 80]!r}, want {want[at - 80 : at + 80]!r}"
+    pairs = enumerate(zip(got, want, strict=False))
+    at = next((i for i, (a, b) in pairs if a != b), min(len(got), len(want)))
+    return (
+        f"screens differ at character {at}: got {got[at - 80 : at + 80]!r}, want {want[at - 80 : at + 80]!r}"
+    )
+
+
+def any_line(rng: random.Random) -> str:
+    """Any one-line text at all: random_text plus controls, escapes, NUL, blanks, braces."""
+    text = random_text(rng)
+    extras = ["\x00", "\x1b[31m", "\t", "{input}", "{", "}", "\u202e", "\x7f", "\u0085", "  "]
+    for _ in range(rng.randint(0, 3)):
+        at = rng.randint(0, len(text))
+        text = text[:at] + rng.choice(extras) + text[at:]
+    return text + "!" if text.strip().lower() == "exit" else text
+
+
+def test_100000_messages_through_a_bot_under_random_segmentation_come_back_exactly_once_in_order(
+    echo_bot: Any, chunking_proxy: list[ChunkingProxy], figures: Any
+) -> None:
+    # The echo dialogue (fallback "{input}") turns the bot into a mirror; our peer sends
+    # without waiting for turns and compares every reply with what it sent, byte for byte.
+    bot, port = echo_bot("--quiet")
+    proxy = ChunkingProxy(port, seed=SEED)
+    chunking_proxy.append(proxy)
+    rng = random.Random(SEED + 1)
+    sent = [any_line(rng) for _ in range(MESSAGES)]
+    payload = b"".join(text.encode() + b"\n" for text in sent)
+    peer = LineClient(proxy.port, timeout=60)
+    sender = threading.Thread(target=peer.sock.sendall, args=(payload,), daemon=True)
+    sender.start()
+    received = [peer.line() for _ in range(MESSAGES)]
+    sender.join(timeout=10)
+    lost = [i for i, (got, want) in enumerate(zip(received, sent, strict=True)) if got != want.encode()]
+    assert not lost, (
+        f"{len(lost)} differ, first at {lost[0]}: got {received[lost[0]]!r}, sent {sent[lost[0]]!r}"
+    )
+    bot.assert_no_crash()
+    figures("messages echoed by the serving bot, each checked", f"{MESSAGES:,} (lost: 0)")
+    figures("payload bytes each way", f"{len(payload):,}")
+    figures(
+        "proxy: reads / pieces / held-back",
+        f"{proxy.stats.reads:,} / {proxy.stats.pieces:,} / {proxy.stats.pauses:,}",
+    )

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.procs import BenchError, python_module
+from bench.procs import BenchError, module_env, python_module
 from bench.stats import Latency
 
 CONNECT_CONCURRENCY = 64  # connects in flight at once: inside any listen backlog, so no SYN waits 1 s
@@ -298,6 +298,7 @@ def drive_turns(
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
+            env=module_env(),
         )
         for part in split(clients, sockets_per_generator())
     ]
@@ -355,6 +356,7 @@ class Holders:
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
+                env=module_env(),
             )
             for part in split(count, sockets_per_generator())
         ]

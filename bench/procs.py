@@ -56,9 +56,12 @@ def process_cpu_s(pid: int) -> float:
 class Server:
     """A server under test, started as a subprocess that prints its listening line."""
 
-    def __init__(self, name: str, argv: Sequence[str], log_dir: Path) -> None:
+    def __init__(
+        self, name: str, argv: Sequence[str], log_dir: Path, env: dict[str, str] | None = None
+    ) -> None:
         self.name = name
         self.argv = list(argv)
+        self.env = env
         self._out_path = log_dir / f"{name}.stdout"
         self._err_path = log_dir / f"{name}.stderr"
         self.process: subprocess.Popen[bytes] | None = None
@@ -78,12 +81,18 @@ class Server:
         began = time.perf_counter()
         with self._out_path.open("wb") as out, self._err_path.open("wb") as err:
             # Output goes to files, never to a pipe nobody reads: a chatty server must not block.
-            self.process = subprocess.Popen(
-                self.argv,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=err,
-            )
+            try:
+                self.process = subprocess.Popen(
+                    self.argv,
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=err,
+                    env=self.env,
+                )
+            except OSError as exc:
+                raise BenchError(
+                    f"{self.name} could not be started: {self.argv[0]}: {exc.strerror or exc}"
+                ) from None
         deadline = began + timeout_s
         while True:
             match = LISTENING.search(self._out_path.read_text(errors="replace"))
@@ -185,9 +194,19 @@ class RssSampler:
         self.sample()
 
 
+# The directory holding the bench package: its helper processes find it from any working directory.
+_ROOT = str(Path(__file__).resolve().parent.parent)
+
+
 def python_module(module: str, *args: str) -> list[str]:
-    """argv running ``python -m module`` with this very interpreter."""
+    """argv running ``python -m module`` with this very interpreter (see :func:`module_env`)."""
     return [sys.executable, "-m", module, *args]
+
+
+def module_env() -> dict[str, str]:
+    """The environment for :func:`python_module` commands: ours, with the bench importable."""
+    path = os.environ.get("PYTHONPATH")
+    return {**os.environ, "PYTHONPATH": _ROOT + (os.pathsep + path if path else "")}
 
 
 def console_script(name: str) -> str:

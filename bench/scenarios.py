@@ -1,6 +1,7 @@
 """The four scenarios of the benchmark; each returns its rows of the table.
 
-1. Many clients at once against a 20-rule dialogue: throughput, p99 latency, errors.
+1. Many clients at once against a 20-rule dialogue: throughput, capacity (turns per server
+   CPU-second), p99 latency, errors.
 2. Rule-count scaling: per-turn latency when only the fallback matches.
 3. Idle connections held by one server: RSS per connection.
 4. Start-up: wall time of ``chat-bot --check`` and ``chat-client --help``.
@@ -22,7 +23,7 @@ from typing import Any
 
 from bench import dialogues
 from bench.load import Holders, drive_turns
-from bench.procs import RssSampler, Server, console_script, python_module, running
+from bench.procs import RssSampler, Server, console_script, module_env, python_module, running
 from bench.report import Row
 from bench.stats import KIB, median, per_connection_kib, ratio
 
@@ -99,7 +100,8 @@ class Bench:
 
     def echo(self, name: str = "echo") -> Server:
         """The baseline server."""
-        return Server(name, python_module("bench.echo", "--host", HOST, "--port", "0"), self.workdir)
+        argv = python_module("bench.echo", "--host", HOST, "--port", "0")
+        return Server(name, argv, self.workdir, env=module_env())
 
     def bot(self, name: str, dialogue: Path) -> Server:
         """A serving bot on *dialogue*, replies without delay."""

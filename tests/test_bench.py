@@ -10,12 +10,25 @@ from pathlib import Path
 
 import pytest
 
+from bots.dialogue import parse_dialogue
+
+# The bench is a tool of the repository, not part of the installed package, and the pytest
+# console script does not put the working directory on sys.path: import it from the tree.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 from bench import dialogues, report
 from bench.cli import main as bench_main
 from bench.load import Holders, drive_turns, merge, split
-from bench.procs import LISTENING, BenchError, Server, process_cpu_s, python_module, running
+from bench.procs import (
+    LISTENING,
+    BenchError,
+    Server,
+    module_env,
+    process_cpu_s,
+    python_module,
+    running,
+)
 from bench.stats import Latency, median, per_connection_kib, percentile, ratio
-from bots.dialogue import parse_dialogue
 
 # -- statistics ---------------------------------------------------------------------------------
 
@@ -178,7 +191,8 @@ def test_a_server_that_exits_before_listening_is_reported_in_one_line(tmp_path: 
 
 
 def _echo(tmp_path: Path) -> Server:
-    return Server("echo", python_module("bench.echo", "--host", "127.0.0.1", "--port", "0"), tmp_path)
+    argv = python_module("bench.echo", "--host", "127.0.0.1", "--port", "0")
+    return Server("echo", argv, tmp_path, env=module_env())
 
 
 def test_echo_baseline_answers_every_turn_of_every_client(tmp_path: Path) -> None:
@@ -224,3 +238,9 @@ def test_cpu_time_of_a_live_process_is_read_and_of_a_missing_one_is_not_a_number
     sum(range(200_000))  # some work of our own, so our CPU time is above zero
     assert process_cpu_s(os.getpid()) > 0
     assert math.isnan(process_cpu_s(2**22 + 1))  # above the kernel's pid_max: never a process
+
+
+def test_a_server_program_that_does_not_exist_is_reported_in_one_line(tmp_path: Path) -> None:
+    server = Server("ghost", [str(tmp_path / "no-such-program")], tmp_path)
+    with pytest.raises(BenchError, match=r"^ghost could not be started: .*no-such-program: No such file"):
+        server.start(timeout_s=5)
