@@ -140,6 +140,29 @@ class BotConnection(asyncio.Protocol):
             return
         self.last_seen = now = self.loop.time()
         codec = self.codec if self.codec is not None else self._make_codec()
+        run = self.run
+        if run.transcript is None and run.screen is None and not self.outbox and self.deadline_handle is None:
+            # The common turn, one whole line in and one reply out: the same codec and
+            # conversation calls as below, without the event and action objects.
+            text = codec.take_line(data)
+            if text is not None:
+                conv = self.conv
+                if conv is None:
+                    conv = self.conv = run.conversation()
+                reply = conv.reply_to(text, now)
+                if not isinstance(reply, str):
+                    self._perform(reply)
+                    return
+                # _write, with no transcript or screen to feed (inline: this runs once a turn).
+                transport = self.transport
+                if transport is not None and not transport.is_closing():
+                    try:
+                        framed = codec.frame(reply)
+                    except LocalProtocolError:
+                        self._write(reply)  # says why instead
+                    else:
+                        transport.write(framed)
+                return
         codec.receive_data(data)
         self._drain()
         if not self.closing and codec.wants_silence_timer:

@@ -9,13 +9,14 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 
 from bots.dialogue import Dialogue, DialogueError, check_dialogue_files, load_dialogue
 from chat import cli
 from chat.errors import ChatError
 from chat.status import ExitStatus
 from chat.terminal import say, visible
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 
 if TYPE_CHECKING:
     from bots.engine import Outcome, StepResult

@@ -12,8 +12,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
 import yaml
 from yaml.composer import Composer
@@ -25,8 +23,15 @@ from yaml.scanner import Scanner
 
 from bots import matcher
 from bots.template import Template, TemplateError, parse_template
+from bots.value import Value
 from chat.errors import ChatError
+from chat.protocol import is_exit
 from chat.status import ExitStatus
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+
+if TYPE_CHECKING:
+    from typing import Any
 
 FORMAT_VERSION = 1
 MAX_DIALOGUE_BYTES = 1 << 20  # a large hand-written dialogue is tens of KiB; 10,000 generated
@@ -70,13 +75,20 @@ _PATTERN_KEYS = (*PATTERN_KINDS, "case_sensitive")
 _REPLY_KEYS = ("from", "order")
 
 
-@dataclass(frozen=True, slots=True)
-class Where:
+# The model's records are plain classes (bots.value.Value), not dataclasses: chat-bot --check
+# would spend about a third of its start-up importing dataclasses and building the classes.
+
+
+class Where(Value):
     """A position in a dialogue file, 1-based like an editor's."""
 
-    file: str
-    line: int
-    col: int
+    __slots__ = ("col", "file", "line")
+    __match_args__ = ("file", "line", "col")
+
+    def __init__(self, file: str, line: int, col: int) -> None:
+        self.file = file
+        self.line = line
+        self.col = col
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.col}"
@@ -87,12 +99,15 @@ class Where:
         return f"{self.file}:{self.line}"
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
+class Problem(Value):
     """One error found in a dialogue file."""
 
-    where: Where
-    message: str
+    __slots__ = ("message", "where")
+    __match_args__ = ("where", "message")
+
+    def __init__(self, where: Where, message: str) -> None:
+        self.where = where
+        self.message = message
 
     def __str__(self) -> str:
         return f"{self.where}: {self.message}"
@@ -112,18 +127,32 @@ class DialogueError(ChatError):
         super().__init__(first)
 
 
-@dataclass(frozen=True, slots=True)
-class Pattern:
+class Pattern(Value):
     """What a message must look like: one or more alternatives of one kind."""
 
-    kind: str
-    sources: tuple[str, ...]
-    regexes: tuple[re.Pattern[str], ...]
-    #: Per alternative, text every match contains (folded), for the rule index.
-    literals: tuple[str | None, ...]
-    #: Names and numbers a reply may use as {x} after this pattern matched.
-    captures: frozenset[str]
-    where: Where
+    __slots__ = ("captures", "kind", "literals", "regexes", "runs", "sources", "where")
+    __match_args__ = ("kind", "sources", "regexes", "literals", "captures", "where")
+
+    def __init__(
+        self,
+        kind: str,
+        sources: tuple[str, ...],
+        regexes: tuple[re.Pattern[str], ...],
+        literals: tuple[str | None, ...],
+        captures: frozenset[str],
+        where: Where,
+        runs: tuple[tuple[str, ...], ...] = (),
+    ) -> None:
+        self.kind = kind
+        self.sources = sources
+        self.regexes = regexes
+        #: Per alternative, text every match contains (folded), for the rule index.
+        self.literals = literals
+        #: Names and numbers a reply may use as {x} after this pattern matched.
+        self.captures = captures
+        self.where = where
+        #: Per alternative, every text a match contains (folded), for the rule index.
+        self.runs = runs
 
     def search(self, text: str) -> re.Match[str] | None:
         """The first alternative's match in *text*, or None."""
@@ -140,41 +169,79 @@ class Pattern:
         return f"{self.kind} {'one of ' if len(self.sources) > 1 else ''}{shown}"
 
 
-@dataclass(frozen=True, slots=True)
-class Reply:
+class Reply(Value):
     """The text(s) the bot may send, and how it picks among several."""
 
-    choices: tuple[Template, ...]
-    order: str
-    #: Unique per dialogue: a conversation keeps its place in each list under this key.
-    key: int
-    where: Where
+    __slots__ = ("choices", "fixed", "key", "order", "where")
+    __match_args__ = ("choices", "order", "key", "where")
+
+    def __init__(self, choices: tuple[Template, ...], order: str, key: int, where: Where) -> None:
+        self.choices = choices
+        self.order = order
+        #: Unique per dialogue: a conversation keeps its place in each list under this key.
+        self.key = key
+        self.where = where
+        #: The text when this reply is always the same and is not `exit` (one choice, no
+        #: placeholder): a turn sends it with nothing to choose or fill; else None.
+        self.fixed: str | None = None
+        if len(choices) == 1 and len(choices[0].parts) == 1 and not is_exit(choices[0].parts[0]):
+            self.fixed = choices[0].parts[0]
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
+class Rule(Value):
     """Pattern -> reply, with variables to set and examples that must route here."""
 
-    number: int
-    pattern: Pattern
-    reply: Reply
-    sets: tuple[tuple[str, Template], ...]
-    examples: tuple[tuple[str, Where], ...]
-    where: Where
+    __slots__ = ("examples", "fixed", "number", "pattern", "reply", "sets", "uses_captures", "where")
+    __match_args__ = ("number", "pattern", "reply", "sets", "examples", "where")
+
+    def __init__(
+        self,
+        number: int,
+        pattern: Pattern,
+        reply: Reply,
+        sets: tuple[tuple[str, Template], ...],
+        examples: tuple[tuple[str, Where], ...],
+        where: Where,
+    ) -> None:
+        self.number = number
+        self.pattern = pattern
+        self.reply = reply
+        self.sets = sets
+        self.examples = examples
+        self.where = where
+        #: Whether the reply or a `set` uses one of the pattern's captures: when none
+        #: does, a turn need not collect them.
+        templates = [*reply.choices, *(template for _name, template in sets)]
+        self.uses_captures = any(name in pattern.captures for t in templates for name in t.names)
+        #: The reply's fixed text when the rule sets nothing either; else None.
+        self.fixed = None if sets else reply.fixed
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
+class Step(Value):
     """One script step: the bot says something, or expects the peer to say something."""
 
-    number: int
-    kind: str  # "say" or "expect"
-    reply: Reply | None
-    pattern: Pattern | None
-    timeout: float
-    on_mismatch: str
-    name: str | None
-    where: Where
+    __slots__ = ("kind", "name", "number", "on_mismatch", "pattern", "reply", "timeout", "where")
+    __match_args__ = ("number", "kind", "reply", "pattern", "timeout", "on_mismatch", "name", "where")
+
+    def __init__(
+        self,
+        number: int,
+        kind: str,  # "say" or "expect"
+        reply: Reply | None,
+        pattern: Pattern | None,
+        timeout: float,
+        on_mismatch: str,
+        name: str | None,
+        where: Where,
+    ) -> None:
+        self.number = number
+        self.kind = kind
+        self.reply = reply
+        self.pattern = pattern
+        self.timeout = timeout
+        self.on_mismatch = on_mismatch
+        self.name = name
+        self.where = where
 
     def describe(self) -> str:
         """A short label for reports: ``say 'Hello'`` or ``expect contains 'ready'``."""
@@ -184,25 +251,77 @@ class Step:
         return f"expect {self.pattern.describe()}"
 
 
-@dataclass(frozen=True)
-class Dialogue:
+class Dialogue(Value):
     """A validated dialogue file, ready to drive any number of conversations."""
 
-    path: str
-    name: str
-    description: str
-    case_sensitive: bool
-    variables: dict[str, str]
-    reflect: dict[str, str]
-    greeting: Reply | None
-    rules: tuple[Rule, ...]
-    fallback: Reply | None
-    script: tuple[Step, ...]
-    abort: tuple[Pattern, ...]
-    delay: tuple[float, float]
-    max_turns: int | None
-    timeout: float
-    index: matcher.RuleIndex = field(repr=False, compare=False)
+    __slots__ = (
+        "abort",
+        "case_sensitive",
+        "delay",
+        "description",
+        "fallback",
+        "greeting",
+        "index",
+        "max_turns",
+        "name",
+        "path",
+        "reflect",
+        "rules",
+        "script",
+        "timeout",
+        "variables",
+    )
+    # The index is derived from the rules: it takes no part in equality or the repr.
+    __match_args__ = (
+        "path",
+        "name",
+        "description",
+        "case_sensitive",
+        "variables",
+        "reflect",
+        "greeting",
+        "rules",
+        "fallback",
+        "script",
+        "abort",
+        "delay",
+        "max_turns",
+        "timeout",
+    )
+
+    def __init__(
+        self,
+        path: str,
+        name: str,
+        description: str,
+        case_sensitive: bool,
+        variables: dict[str, str],
+        reflect: dict[str, str],
+        greeting: Reply | None,
+        rules: tuple[Rule, ...],
+        fallback: Reply | None,
+        script: tuple[Step, ...],
+        abort: tuple[Pattern, ...],
+        delay: tuple[float, float],
+        max_turns: int | None,
+        timeout: float,
+        index: matcher.RuleIndex,
+    ) -> None:
+        self.path = path
+        self.name = name
+        self.description = description
+        self.case_sensitive = case_sensitive
+        self.variables = variables
+        self.reflect = reflect
+        self.greeting = greeting
+        self.rules = rules
+        self.fallback = fallback
+        self.script = script
+        self.abort = abort
+        self.delay = delay
+        self.max_turns = max_turns
+        self.timeout = timeout
+        self.index = index
 
     def match(self, text: str) -> tuple[Rule, re.Match[str]] | None:
         """The first rule that matches *text* and its match, or None."""
@@ -562,6 +681,7 @@ class _Builder:
         flags = 0 if case_sensitive else re.IGNORECASE
         regexes: list[re.Pattern[str]] = []
         literals: list[str | None] = []
+        runs: list[tuple[str, ...]] = []
         captures: set[str] = set()
         sources: list[str] = []
         for text, item in self.strings(node, kind):
@@ -589,13 +709,20 @@ class _Builder:
                 continue
             regexes.append(compiled)
             literals.append(matcher.required_literal(tree))
+            runs.append(matcher.required_literals(tree))
             captures.update(compiled.groupindex)
             captures.update(str(n) for n in range(1, compiled.groups + 1))
             sources.append(text)
         if not regexes:
             return None
         return Pattern(
-            kind, tuple(sources), tuple(regexes), tuple(literals), frozenset(captures), self.where(node)
+            kind,
+            tuple(sources),
+            tuple(regexes),
+            tuple(literals),
+            frozenset(captures),
+            self.where(node),
+            tuple(runs),
         )
 
     def pattern_spec(self, node: Node, what: str) -> Pattern | None:
@@ -830,7 +957,8 @@ class _Builder:
                 max_turns = None
         self.check_names()
         index = matcher.RuleIndex(
-            [list(zip(r.pattern.regexes, r.pattern.literals, strict=True)) for r in rules]
+            [list(zip(r.pattern.regexes, r.pattern.literals, strict=True)) for r in rules],
+            [r.pattern.runs for r in rules],
         )
         dialogue = Dialogue(
             path=self.path,

@@ -26,10 +26,10 @@ from __future__ import annotations
 import enum
 import random
 import re
-from dataclasses import dataclass
 
-from bots.dialogue import DEFAULT_GREETING, INPUT_NAME, Dialogue, Reply, Step, Where
+from bots.dialogue import DEFAULT_GREETING, INPUT_NAME, Dialogue, Reply, Rule, Step, Where
 from bots.template import Template
+from bots.value import Value
 from chat.protocol import EXIT_WORD, is_exit
 from chat.status import ExitStatus
 
@@ -66,35 +66,53 @@ _STATUS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Send:
+class Send(Value):
     """Send *text* to the peer, after waiting *delay* seconds."""
 
-    text: str
-    delay: float = 0.0
+    __slots__ = ("delay", "text")
+    __match_args__ = ("text", "delay")
+
+    def __init__(self, text: str, delay: float = 0.0) -> None:
+        self.text = text
+        self.delay = delay
 
 
-@dataclass(frozen=True, slots=True)
-class Close:
+class Close(Value):
     """The conversation is over: close the connection once everything sent is flushed."""
 
-    outcome: Outcome
-    reason: str
+    __slots__ = ("outcome", "reason")
+    __match_args__ = ("outcome", "reason")
+
+    def __init__(self, outcome: Outcome, reason: str) -> None:
+        self.outcome = outcome
+        self.reason = reason
 
 
-@dataclass(frozen=True, slots=True)
-class StepResult:
+class StepResult(Value):
     """One line of the test report."""
 
-    #: "PASS", "FAIL" or "NOT RUN".
-    verdict: str
-    where: Where
-    #: ``step 2 expect contains 'ready'``, ``abort contains 'BUSY'``.
-    label: str
-    expected: str | None
-    received: str | None
-    elapsed: float
-    step: Step | None = None
+    __slots__ = ("elapsed", "expected", "label", "received", "step", "verdict", "where")
+    __match_args__ = ("verdict", "where", "label", "expected", "received", "elapsed", "step")
+
+    def __init__(
+        self,
+        verdict: str,
+        where: Where,
+        label: str,
+        expected: str | None,
+        received: str | None,
+        elapsed: float,
+        step: Step | None = None,
+    ) -> None:
+        #: "PASS", "FAIL" or "NOT RUN".
+        self.verdict = verdict
+        self.where = where
+        #: ``step 2 expect contains 'ready'``, ``abort contains 'BUSY'``.
+        self.label = label
+        self.expected = expected
+        self.received = received
+        self.elapsed = elapsed
+        self.step = step
 
 
 Action = Send | Close | StepResult
@@ -107,6 +125,7 @@ class Conversation:
         "_bags",
         "_cursors",
         "_last",
+        "_plain",
         "_rng",
         "_seed",
         "_variables",
@@ -130,6 +149,8 @@ class Conversation:
         self._cursors: dict[int, int] | None = None
         self._bags: dict[int, list[int]] | None = None
         self._last: dict[int, int] | None = None
+        # A plain turn (see reply_to) needs no abort check and sends at once without a draw.
+        self._plain = not dialogue.abort and (not delays or dialogue.delay == (0.0, 0.0))
         #: Index of the current script step (len(script) when the script is done).
         self.position = 0
         #: Messages the bot sent, `exit` not counted (for max_turns).
@@ -203,6 +224,47 @@ class Conversation:
         self._bot_turn(text, captures, now, actions)
         return actions
 
+    def reply_to(self, text: str, now: float) -> str | list[Action]:
+        """As :meth:`receive`, but a plain turn's one reply comes back as just its text.
+
+        A plain turn is the rules answering a message (no script step left, no abort
+        pattern, no delay, not the end of the chat): the adapter sends the text at once
+        and no action objects are built. Any other turn returns :meth:`receive`'s actions.
+        """
+        if not self._plain or self.done or self.position < len(self.dialogue.script) or is_exit(text):
+            return self.receive(text, now)
+        max_turns = self.dialogue.max_turns
+        if max_turns is not None and self.sent >= max_turns:
+            return self.receive(text, now)
+        self.deadline = None
+        # _answer, where an always-the-same reply is taken as it is (it is never `exit`).
+        dialogue = self.dialogue
+        found = dialogue.index.match(text)
+        if found is not None:
+            rule = dialogue.rules[found[0]]
+            reply = rule.fixed
+            if reply is None:
+                reply = self._rule_reply(rule, found[1], {INPUT_NAME: text})
+                if is_exit(reply):
+                    return self._last_reply(reply, now)
+        elif dialogue.fallback is not None:
+            reply = dialogue.fallback.fixed
+            if reply is None:
+                reply = self._render(dialogue.fallback, {INPUT_NAME: text})
+                if is_exit(reply):
+                    return self._last_reply(reply, now)
+        else:
+            return self._last_reply(None, now)
+        # What _send does for a reply without delay, with no expect step waiting.
+        self.sent += 1
+        self.waiting_since = now
+        return reply
+
+    def _last_reply(self, reply: str | None, now: float) -> list[Action]:
+        actions: list[Action] = []
+        self._reply(reply, now, actions)
+        return actions
+
     def receive_oversize(self, limit: int, now: float) -> list[Action]:
         """The peer sent a message over the size limit: it was discarded unread."""
         if self.done:
@@ -264,18 +326,29 @@ class Conversation:
         if step is not None and step.kind == "say":
             self._say_step(step, values, now, actions)
             return
+        self._reply(self._answer(text, values), now, actions)
+
+    def _answer(self, text: str, values: dict[str, str]) -> str | None:
+        """The first matching rule's reply (its `set` done), else the fallback; None: nothing to say."""
         found = self.dialogue.match(text)
         if found is not None:
-            rule, match = found
-            values.update(self._captures(match))
-            if rule.sets:
-                self._set_variables({name: self._fill(tpl, values) for name, tpl in rule.sets})
-            self._send(self._render(rule.reply, values), now, actions)
-            return
+            return self._rule_reply(found[0], found[1], values)
         if self.dialogue.fallback is not None:
-            self._send(self._render(self.dialogue.fallback, values), now, actions)
-            return
-        self._end_of_chat(Outcome.ENDED_BY_BOT, "nothing left to say", "", now, actions)
+            return self._render(self.dialogue.fallback, values)
+        return None
+
+    def _rule_reply(self, rule: Rule, match: re.Match[str], values: dict[str, str]) -> str:
+        if rule.uses_captures:
+            values.update(self._captures(match))
+        if rule.sets:
+            self._set_variables({name: self._fill(tpl, values) for name, tpl in rule.sets})
+        return self._render(rule.reply, values)
+
+    def _reply(self, reply: str | None, now: float, actions: list[Action]) -> None:
+        if reply is None:
+            self._end_of_chat(Outcome.ENDED_BY_BOT, "nothing left to say", "", now, actions)
+        else:
+            self._send(reply, now, actions)
 
     def _say_step(self, step: Step, values: dict[str, str], now: float, actions: list[Action]) -> None:
         assert step.reply is not None
@@ -365,7 +438,7 @@ class Conversation:
     def _fill(self, template: Template, values: dict[str, str]) -> str:
         if len(template.parts) == 1:
             return template.parts[0]
-        return template.render({**self._variables, **values})
+        return template.fill(values, self._variables)
 
     def _render(self, reply: Reply, values: dict[str, str]) -> str:
         return self._fill(self._choose(reply), values)

@@ -7,8 +7,13 @@ format's ``{x.attr}`` / ``{x[0]}`` would let it reach into Python objects.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+
+from bots.value import Value
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 # A placeholder is a variable name or a capture number; anything else in braces is an error.
 _TOKEN = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*|[0-9]+)\}|\{|\}")
@@ -22,13 +27,16 @@ class TemplateError(ValueError):
         self.offset = offset
 
 
-@dataclass(frozen=True, slots=True)
-class Template:
+class Template(Value):
     """A parsed reply text: literal parts and placeholder names, alternating."""
 
-    source: str
-    #: Literal text and names: parts[0] text, parts[1] name, parts[2] text, ...
-    parts: tuple[str, ...]
+    __slots__ = ("parts", "source")
+    __match_args__ = ("source", "parts")
+
+    def __init__(self, source: str, parts: tuple[str, ...]) -> None:
+        self.source = source
+        #: Literal text and names: parts[0] text, parts[1] name, parts[2] text, ...
+        self.parts = parts
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -37,11 +45,18 @@ class Template:
 
     def render(self, values: Mapping[str, str]) -> str:
         """Fill the placeholders; a name with no value yet renders as empty text."""
-        if len(self.parts) == 1:
-            return self.parts[0]
-        out = []
-        for position, part in enumerate(self.parts):
-            out.append(values.get(part, "") if position % 2 else part)
+        return self.fill(values, {})
+
+    def fill(self, values: Mapping[str, str], defaults: Mapping[str, str]) -> str:
+        """As :meth:`render` with ``{**defaults, **values}``, without building that mapping."""
+        parts = self.parts
+        if len(parts) == 1:
+            return parts[0]
+        out = list(parts)
+        for position in range(1, len(parts), 2):
+            name = parts[position]
+            value = values.get(name)
+            out[position] = value if value is not None else defaults.get(name, "")
         return "".join(out)
 
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import enum
 from collections import deque
-from dataclasses import dataclass
 
 from chat.errors import LocalProtocolError
 
@@ -43,16 +42,39 @@ class PeerStyle(enum.Enum):
     CLASSIC = "classic"
 
 
-@dataclass(frozen=True)
 class Event:
-    """Base of everything :meth:`ChatConnection.next_event` returns."""
+    """Base of everything :meth:`ChatConnection.next_event` returns (immutable by convention)."""
+
+    # Plain classes, not dataclasses: importing dataclasses and building the classes cost
+    # start-up time (chat-client --help, chat-bot --check), and construction is per message.
+    __slots__ = ()
+    __match_args__: tuple[str, ...] = ()
+
+    def _fields(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in self.__match_args__)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            assert isinstance(other, Event)
+            return self._fields() == other._fields()
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.__class__, self._fields()))
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__match_args__)
+        return f"{type(self).__name__}({shown})"
 
 
-@dataclass(frozen=True)
 class Message(Event):
     """One whole chat message, already decoded, without its line ending."""
 
-    text: str
+    __slots__ = ("text",)
+    __match_args__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
 
     @property
     def is_exit(self) -> bool:
@@ -60,16 +82,20 @@ class Message(Event):
         return is_exit(self.text)
 
 
-@dataclass(frozen=True)
 class MessageTooLong(Event):
     """The peer's current message passed the size limit; its bytes are being discarded."""
 
-    limit: int
+    __slots__ = ("limit",)
+    __match_args__ = ("limit",)
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
 
 
-@dataclass(frozen=True)
 class ConnectionClosed(Event):
     """The peer closed its side; nothing more will arrive."""
+
+    __slots__ = ()
 
 
 class _NeedData:
@@ -80,6 +106,20 @@ class _NeedData:
 
 
 NEED_DATA = _NeedData()
+
+
+def _line_size(line: bytes) -> int:
+    # The message's length in a line ending in its \n: the limit counts neither the \n nor
+    # the \r of a CRLF (a \r before that one is part of the message).
+    return len(line) - 2 if line.endswith(b"\r\n") else len(line) - 1
+
+
+def _decode(raw: bytes) -> str:
+    # Strict decoding gives the same text for valid UTF-8 and costs less than errors="replace".
+    try:
+        return raw.decode()
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", errors="replace")
 
 
 def is_exit(text: str) -> bool:
@@ -127,8 +167,35 @@ class ChatConnection:
             self._buffer.clear()
             self._events.append(ConnectionClosed())
             return
+        if not self._buffer and not self._discarding and data.find(b"\n") == len(data) - 1:
+            # The common case, one whole line into an empty buffer: no buffering, no scan.
+            self.peer_style = PeerStyle.LINE
+            size = _line_size(data)
+            if size > self.max_message_bytes:
+                self._events.append(MessageTooLong(self.max_message_bytes))
+            else:
+                self._events.append(Message(_decode(data[:size])))
+            return
         self._buffer += data
         self._split()
+
+    def take_line(self, data: bytes) -> str | None:
+        """Fast path for adapters: the text of *data* when it is one whole message line, else None.
+
+        *data* counts only when it is exactly one newline-terminated line within the
+        size limit, arriving with nothing buffered or queued; the codec is then left
+        as :meth:`receive_data` and :meth:`next_event` would leave it. On None nothing
+        changed: feed *data* to :meth:`receive_data` as usual.
+        """
+        end = len(data) - 1
+        if self._buffer or self._events or self._discarding or self._closed or data.find(b"\n") != end:
+            return None
+        if data.endswith(b"\r\n"):  # _line_size, inline: this runs once per message
+            end -= 1
+        if end > self.max_message_bytes:
+            return None
+        self.peer_style = PeerStyle.LINE
+        return _decode(data[:end])
 
     def silence(self) -> None:
         """The adapter's report that the peer went quiet with a partial message pending.
@@ -201,15 +268,22 @@ class ChatConnection:
     def _emit_message(self, raw: bytes) -> None:
         if raw.endswith(b"\r"):
             raw = raw[:-1]
-        self._events.append(Message(raw.decode("utf-8", errors="replace")))
+        self._events.append(Message(_decode(raw)))
 
     # -- sending -----------------------------------------------------------
 
     def send(self, message: Message) -> bytes:
         """Return the bytes that carry *message* to this peer, framed for its style."""
-        if "\n" in message.text or "\r" in message.text:
+        return self.frame(message.text)
+
+    def frame(self, text: str) -> bytes:
+        """Return the bytes that carry the message *text* to this peer (as :meth:`send`)."""
+        if "\n" in text or "\r" in text:
             raise LocalProtocolError("a chat message is one line: it cannot contain a line break")
-        data = message.text.encode("utf-8", errors="replace")
+        try:
+            data = text.encode()  # strict UTF-8 first: the common case, and cheaper than "replace"
+        except UnicodeEncodeError:  # a lone surrogate
+            data = text.encode("utf-8", errors="replace")
         if len(data) > self.max_message_bytes:
             raise LocalProtocolError(
                 f"message of {len(data)} bytes is over the {self.max_message_bytes}-byte limit"

@@ -264,3 +264,116 @@ def test_a_connecting_bot_greets_with_the_greeting_or_hello() -> None:
     d = dialogue("version: 1\ngreeting: Good day\n")
     assert sent(Conversation(d, delays=False).start(0)) == ["Good day"]
     assert sent(Conversation(dialogue("version: 1\n"), delays=False).start(0)) == ["Hello!"]
+
+
+# -- reply_to: the adapter's fast path agrees with receive ------------------------------
+
+PLAIN = dialogue(
+    """
+    version: 1
+    vars: {name: friend}
+    reflect: {my: your}
+    max_turns: 12
+    rules:
+      - regex: 'my name is (?P<name>\\w+)'
+        set: {name: "{name}"}
+        reply: "Hi {name}!"
+      - glob: "echo *"
+        reply: "{1} / {input}"
+      - contains: pick
+        reply: {from: [one, two, three], order: random}
+      - contains: cycle
+        reply: {from: [a, b], order: no_repeat}
+      - contains: stop
+        reply: exit
+      - contains: fixed
+        reply: always the same
+      - regex: 'say (?P<what>.+)'
+        reply: "{what}"
+    fallback: {from: ["Go on, {name}.", "Hm?"], order: in_order}
+    """
+)
+
+MESSAGES = [
+    "hello",
+    "my name is Ann",
+    "pick one",
+    "cycle",
+    "echo  my b ",
+    "fixed please",
+    "cycle",
+    "pick again",
+    "what now",
+    "say my thing",
+    "cycle",
+    "pick",
+    "anything",
+    "more",
+]
+
+
+def _as_actions(result: str | list[Action]) -> list[Action]:
+    return [Send(result)] if isinstance(result, str) else result
+
+
+def _state(chat: Conversation) -> tuple[object, ...]:
+    return (
+        chat.sent,
+        chat.done,
+        chat.outcome,
+        chat.variables,
+        chat.waiting_since,
+        chat.deadline,
+        chat.position,
+    )
+
+
+def _agree(
+    d: Dialogue, messages: list[str], *, seed: str = "9:1", delays: bool = False
+) -> list[list[Action]]:
+    fast, general = Conversation(d, seed=seed, delays=delays), Conversation(d, seed=seed, delays=delays)
+    turns = []
+    for now, text in enumerate(messages):
+        expected = general.receive(text, float(now))
+        assert _as_actions(fast.reply_to(text, float(now))) == expected, text
+        assert _state(fast) == _state(general), text
+        turns.append(expected)
+    return turns
+
+
+def test_reply_to_gives_the_same_replies_and_state_as_receive_over_a_chat() -> None:
+    turns = _agree(PLAIN, MESSAGES)
+    assert sent(turns[1]) == ["Hi Ann!"]
+    assert sent(turns[4]) == ["your b / echo  my b "]
+    assert sent(turns[9]) == ["your thing"]
+    assert [sent(t) for t in turns[8:10]] == [["Hm?"], ["your thing"]]
+    assert [sent(t) for t in turns[-2:]] == [["exit"], []]  # max_turns, then the chat is over
+
+
+def test_reply_to_returns_the_plain_reply_as_text_and_ends_like_receive() -> None:
+    chat = Conversation(PLAIN, seed="1", delays=False)
+    assert chat.reply_to("fixed", 0.0) == "always the same"
+    end = _as_actions(chat.reply_to("please stop", 1.0))
+    assert sent(end) == ["exit"]
+    assert closed(end) is not None
+    assert chat.reply_to("hello?", 2.0) == []
+
+
+def test_reply_to_agrees_when_the_reply_or_the_message_is_exit_or_nothing_is_left_to_say() -> None:
+    _agree(PLAIN, ["say exit", "more"])
+    _agree(PLAIN, ["  EXIT "])
+    _agree(PLAIN, ["stop"])
+    _agree(dialogue("version: 1\nrules: [{exact: hi, reply: hello}]\n"), ["hi", "what"])
+
+
+def test_reply_to_agrees_with_receive_where_a_script_abort_or_delay_is_involved() -> None:
+    _agree(TEST, ["Welcome Bob", "exit"])
+    _agree(TEST, ["go away"])
+    _agree(dialogue("version: 1\nabort: [BUSY]\nfallback: ok\n"), ["hi", "BUSY now"])
+    _agree(dialogue("version: 1\ndelay: [1, 2]\nfallback: [a, b, c]\n"), ["x", "y", "z"], delays=True)
+    _agree(dialogue("version: 1\ndelay: 0\nfallback: ok\n"), ["x", "y"], delays=True)
+    mixed = dialogue(
+        "version: 1\nscript: [{expect: ready, on_mismatch: rules}, {say: go}]\n"
+        "rules: [{contains: hi, reply: hello}]\nfallback: what?\n"
+    )
+    _agree(mixed, ["hi", "huh", "ready", "hi", "x"])

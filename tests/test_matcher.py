@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 import re
+import sys
+import time
 
 import pytest
 
@@ -79,8 +81,38 @@ def test_nested_repeats_are_refused_as_exponential(source: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "source", [r"(\d{1,3}\.){3}\d{1,3}", r"(?>a+)+b", r"\w+\s+\w+", r"(ab)+", r"(a|b)*c"]
+    "source", [r"(a|a)*$", r"^(a|a?)+$", r"(a|aa)+$", r"(?:foo|fo)+", r"(?i)(?:Cat|cAt)+"]
 )
+def test_alternatives_that_start_alike_inside_a_repeat_are_refused(source: str) -> None:
+    with pytest.raises(matcher.UnsafeRegex, match=r"^alternatives that can start with the same character"):
+        matcher.check_regex_safety(matcher.parse_regex(source, 0))
+
+
+@pytest.mark.parametrize("source", [r"(a?){30}a{30}", r"(?:\b)+x", r"(?:a|b?)+"])
+def test_a_repeated_part_that_can_match_nothing_is_refused(source: str) -> None:
+    with pytest.raises(matcher.UnsafeRegex, match=r"^(a repeated part that can match nothing|alternatives)"):
+        matcher.check_regex_safety(matcher.parse_regex(source, 0))
+
+
+def test_every_refused_shape_is_really_slow_and_every_allowed_one_is_fast() -> None:
+    # The check is a proxy for time: pin it to the real engine on the classic attack input.
+    attack = "a" * 18 + "!"
+    for source in [r"(a|a)*$", r"(a+)+$", r"^(a|a?)+$"]:
+        started = time.perf_counter()
+        re.search(source, attack)
+        assert time.perf_counter() - started > 0.01, source
+    for source in [r"(?:cat|dog|cow)+$", r"(a|b)*c", r"(\d{1,3}\.){3}\d{1,3}"]:
+        matcher.check_regex_safety(matcher.parse_regex(source, 0))
+        started = time.perf_counter()
+        re.search(source, attack)
+        assert time.perf_counter() - started < 0.01, source
+
+
+# Atomic groups are Python 3.11+; on 3.10 such a pattern does not even compile.
+ATOMIC = [r"(?>a+)+b"] if sys.version_info >= (3, 11) else []
+
+
+@pytest.mark.parametrize("source", [r"(\d{1,3}\.){3}\d{1,3}", *ATOMIC, r"\w+\s+\w+", r"(ab)+", r"(a|b)*c"])
 def test_safe_regexes_pass_the_safety_check(source: str) -> None:
     matcher.check_regex_safety(matcher.parse_regex(source, 0))
 
@@ -134,3 +166,29 @@ def test_rule_index_tries_only_rules_whose_literal_the_message_contains() -> Non
     # keyword5 and keyword51 are inside keyword512: candidates, which their regex then rejects.
     assert index.candidates(matcher.fold("keyword512 x")) == [5, 51, 512, 1000]
     assert index.match("keyword512 x")[0] == 512  # type: ignore[index]
+
+
+def test_required_literals_lists_every_run_a_match_needs_folded_once() -> None:
+    tree = matcher.parse_regex(r"^Order (?P<n>\d+) (?P<item>\w+) for ALPHA$", re.IGNORECASE)
+    assert matcher.required_literals(tree) == ("order ", " ", " for alpha")
+    assert matcher.required_literals(matcher.parse_regex(r"(?:abc|xyz)", 0)) == ()
+
+
+def test_the_plain_scan_with_every_literal_finds_the_same_rule_as_trying_each_regex() -> None:
+    rng = random.Random(11)
+    words = ["status", "report", "alpha", "beta", "Straße", "\u017fun", "KELVIN", "x", "for"]
+    sources = []
+    for _rule in range(matcher.LINEAR_SCAN_MAX):
+        a, b = (re.escape(rng.choice(words)) for _ in range(2))
+        sources.append(
+            rng.choice([f"{a}\\s+{b}", f"\\A\\s*{a} (\\w+) {b}\\s*\\Z", f"{a}.*{b}|{b}", f"(?:{a})+"])
+        )
+    rules = _rules(sources)
+    runs = [[matcher.required_literals(matcher.parse_regex(source, re.IGNORECASE))] for source in sources]
+    index = matcher.RuleIndex(rules, runs)
+    for _ in range(500):
+        message = " ".join(rng.choice(words) for _ in range(rng.randrange(1, 5)))
+        message = rng.choice([message, message.upper(), message.title()])
+        linear = next((n for n, alts in enumerate(rules) if any(rx.search(message) for rx, _ in alts)), None)
+        found = index.match(message)
+        assert (found[0] if found else None) == linear, message

@@ -354,3 +354,84 @@ def test_exit_in_any_case_with_surrounding_blanks_ends_the_chat(text: str) -> No
 def test_other_words_do_not_end_the_chat(text: str) -> None:
     assert not is_exit(text)
     assert not Message(text).is_exit
+
+
+# -- the one-line fast path (take_line, and receive_data's own) -------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "text"),
+    [
+        (b"hello\n", "hello"),
+        (b"telnet\r\n", "telnet"),
+        (b"c\r\r\n", "c\r"),
+        (b"\n", ""),
+        (b"a\xffb\n", "a\ufffdb"),
+    ],
+)
+def test_take_line_gives_one_whole_line_and_leaves_the_codec_as_receive_data_would(
+    line: bytes, text: str
+) -> None:
+    fast, general = ChatConnection(max_message_bytes=8), ChatConnection(max_message_bytes=8)
+
+    assert fast.take_line(line) == text
+    assert feed(general, line) == [Message(text)]
+    for conn in (fast, general):
+        assert conn.next_event() is NEED_DATA
+        assert conn.peer_style is PeerStyle.LINE
+        assert conn.pending_bytes == 0
+        assert not conn.wants_silence_timer
+    assert feed(fast, b"next\n") == feed(general, b"next\n") == [Message("next")]
+
+
+@pytest.mark.parametrize(
+    ("before", "data"),
+    [
+        (b"", b"partial"),  # no newline yet
+        (b"", b"one\ntwo\n"),  # two messages
+        (b"", b"one\ntw"),  # a message and a partial
+        (b"", b"123456789\n"),  # over the 8-byte limit
+        (b"hal", b"f\n"),  # something already buffered
+        (b"a\nb\n", b"c\n"),  # events still queued
+    ],
+)
+def test_take_line_declines_everything_else_and_changes_nothing(before: bytes, data: bytes) -> None:
+    fast, general = ChatConnection(max_message_bytes=8), ChatConnection(max_message_bytes=8)
+    for conn in (fast, general):
+        if before:
+            conn.receive_data(before)
+
+    assert fast.take_line(data) is None
+    assert fast.peer_style is general.peer_style
+    assert feed(fast, data) == feed(general, data)
+
+
+def test_take_line_declines_after_end_of_file() -> None:
+    conn = ChatConnection()
+    conn.receive_data(b"")
+
+    assert conn.take_line(b"late\n") is None
+
+
+def test_one_oversize_line_in_one_segment_is_reported_once_and_the_next_line_is_read() -> None:
+    conn = ChatConnection(max_message_bytes=4)
+
+    assert feed(conn, b"abcde\n") == [MessageTooLong(4)]
+    assert feed(conn, b"abcd\r\n") == [Message("abcd")]
+    assert conn.peer_style is PeerStyle.LINE
+
+
+def test_frame_is_send_for_a_text() -> None:
+    conn = ChatConnection()
+
+    assert conn.frame("héllo") == conn.send(Message("héllo")) == "héllo\n".encode()
+
+
+def test_events_compare_print_and_hash_like_records() -> None:
+    assert Message("a") == Message("a") != Message("b")
+    assert Message("a") != MessageTooLong(1)
+    assert ConnectionClosed() == ConnectionClosed()
+    assert repr(Message("a")) == "Message(text='a')"
+    assert repr(MessageTooLong(5)) == "MessageTooLong(limit=5)"
+    assert repr(ConnectionClosed()) == "ConnectionClosed()"
+    assert len({Message("a"), Message("a"), ConnectionClosed()}) == 2
