@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -381,22 +382,26 @@ def default_dialogue() -> Path:
 
 
 def _wall_ms(argv: Sequence[str]) -> tuple[float, int]:
+    # Popen and a plain wait(), not subprocess.run(timeout=...): with a timeout, wait() polls
+    # in sleeps doubling up to 50 ms, which rounded every reading up to ~31.5/63.5/113.5 ms.
+    # A timer kills a hung command instead; the clock runs from spawn to the exit seen.
     # Bytecode may be written: the warm-up run then leaves current .pyc files, as an installed
     # wheel has, and no measured run pays for compiling a module from source.
     env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
     began = time.perf_counter()
+    process = subprocess.Popen(
+        argv,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    killer = threading.Timer(COMMAND_TIMEOUT_S, process.kill)
+    killer.start()
     try:
-        status = subprocess.run(
-            argv,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            timeout=COMMAND_TIMEOUT_S,
-            check=False,
-        ).returncode
-    except subprocess.TimeoutExpired:
-        status = -1
+        status = process.wait()  # a command the timer killed reports -9 (SIGKILL)
+    finally:
+        killer.cancel()
     return _ms(time.perf_counter() - began), status
 
 

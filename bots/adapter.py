@@ -10,6 +10,17 @@ Back-pressure: when a peer does not read what the bot sends, the transport's
 write buffer passes :data:`WRITE_BUFFER_HIGH` and the adapter stops reading
 from that peer until the buffer drains, so a flooding or stalled peer cannot
 make the bot's memory grow, and never slows the other peers.
+
+Fairness: one read can hold thousands of short messages. The adapter handles at
+most :data:`MESSAGES_PER_CALLBACK` of them per event-loop callback; with more
+waiting it stops reading from that peer and goes on in a later callback, so the
+other peers are served in between. Reading resumes only when neither reason to
+pause (a backlog, a full write buffer) still holds.
+
+A reply that cannot be framed is never dropped silently: one with a line break
+goes out with each CR and LF shown as ``\\x0d`` and ``\\x0a`` (as
+:func:`chat.terminal.visible` shows them); one over the size limit is replaced by
+a notice saying so, shortened to fit when the limit is tiny.
 """
 
 from __future__ import annotations
@@ -31,6 +42,42 @@ if TYPE_CHECKING:
 
 WRITE_BUFFER_HIGH = 64 * 1024  # per peer: far above one turn's reply, small beside 10,000 peers
 WRITE_BUFFER_LOW = 16 * 1024  # resume reading once the peer has taken most of it
+# One 256 KiB read can hold ~4,000 short messages; handling them all in one callback stalled
+# every other peer for 100-300 ms. 64 take well under a millisecond, and a one-message read
+# (the common turn) never reaches the cap.
+MESSAGES_PER_CALLBACK = 64
+# Line breaks in a reply travel as visible escapes, the notation of chat.terminal.visible.
+_LINE_BREAKS = str.maketrans({"\r": "\\x0d", "\n": "\\x0a"})
+# The notice for an oversize reply, longest first: the first that fits the limit is sent,
+# and below the shortest one's size it is cut to the limit (a notice must never fail to frame).
+_OVERSIZE_NOTICES = (
+    "[reply over the {limit:,}-byte limit, not sent]",
+    "[reply too long, not sent]",
+    "[not sent]",
+)
+
+
+def framable(codec: ChatConnection, text: str) -> tuple[str, bytes]:
+    """What goes out instead of a reply *codec* cannot frame, and its bytes.
+
+    A reply is one line: each CR and LF in it (an echo of ``a\\rb``) is sent as its
+    visible escape, ``\\x0d`` or ``\\x0a``, so the peer still gets the message. A
+    reply (so escaped) over the size limit becomes a notice saying so; under a limit
+    too small for any notice, the shortest notice cut to the limit. Never raises.
+    """
+    if "\r" in text or "\n" in text:
+        text = text.translate(_LINE_BREAKS)
+        try:
+            return text, codec.frame(text)
+        except LocalProtocolError:
+            pass  # the escaped reply is over the limit: a notice below
+    limit = codec.max_message_bytes
+    for notice in _OVERSIZE_NOTICES:
+        text = notice.format(limit=limit)
+        if len(text) <= limit:  # ASCII: characters are bytes
+            return text, codec.frame(text)
+    text = text[:limit]
+    return text, codec.frame(text)
 
 
 class Run:
@@ -81,6 +128,8 @@ class BotConnection(asyncio.Protocol):
     """One peer: bytes in, codec, conversation, actions out."""
 
     __slots__ = (
+        "backlog_handle",
+        "backlogged",
         "closing",
         "codec",
         "conv",
@@ -94,6 +143,7 @@ class BotConnection(asyncio.Protocol):
         "silence_at",
         "silence_handle",
         "transport",
+        "write_paused",
     )
 
     def __init__(self, run: Run) -> None:
@@ -111,6 +161,11 @@ class BotConnection(asyncio.Protocol):
         self.outbox: deque[tuple[float, str | Close]] | None = None
         self.outbox_handle: asyncio.TimerHandle | None = None
         self.closing = False
+        # The two reasons to stop reading from the peer, tracked apart so that one ending
+        # never resumes reading while the other still holds.
+        self.backlogged = False  # received messages wait for a later callback
+        self.write_paused = False  # the peer is not reading what we send
+        self.backlog_handle: asyncio.Handle | None = None
 
     # -- asyncio callbacks -------------------------------------------------
 
@@ -174,14 +229,15 @@ class BotConnection(asyncio.Protocol):
         if not self.closing:
             codec = self.codec if self.codec is not None else self._make_codec()
             codec.receive_data(b"")
-            self._drain()
+            # The transport closes on return: everything still queued is handled now.
+            self._drain(None)
         return False  # let the transport close
 
     def connection_lost(self, exc: Exception | None) -> None:
-        for handle in (self.silence_handle, self.deadline_handle, self.outbox_handle):
+        for handle in (self.silence_handle, self.deadline_handle, self.outbox_handle, self.backlog_handle):
             if handle is not None:
                 handle.cancel()
-        self.silence_handle = self.deadline_handle = self.outbox_handle = None
+        self.silence_handle = self.deadline_handle = self.outbox_handle = self.backlog_handle = None
         self.outbox = None
         conv = self.conv
         if conv is not None and not conv.done:
@@ -200,12 +256,16 @@ class BotConnection(asyncio.Protocol):
             self.run.on_lost(self)
 
     def pause_writing(self) -> None:
-        # The peer is not reading: stop reading from it until it catches up.
+        # The peer is not reading: stop reading from it, and handling its backlog, until it catches up.
+        self.write_paused = True
         if self.transport is not None and not self.transport.is_closing():
             self.transport.pause_reading()
 
     def resume_writing(self) -> None:
-        if self.transport is not None and not self.transport.is_closing():
+        self.write_paused = False
+        if self.backlogged:
+            self._continue_later()  # reading resumes once the backlog is handled
+        elif self.transport is not None and not self.transport.is_closing():
             self.transport.resume_reading()
 
     # -- the conversation --------------------------------------------------
@@ -226,13 +286,21 @@ class BotConnection(asyncio.Protocol):
         codec.silence()
         self._drain()
 
-    def _drain(self) -> None:
+    def _drain(self, limit: int | None = MESSAGES_PER_CALLBACK) -> None:
+        """Handle the codec's events in order, at most *limit* of them (None: all) in this callback."""
         codec = self.codec
         assert codec is not None
+        handled = 0
         while not self.closing:
+            if limit is not None and (handled >= limit or self.write_paused):
+                self._hold()
+                return
             event = codec.next_event()
             if event is NEED_DATA:
+                if self.backlogged:
+                    self._release()
                 return
+            handled += 1
             conv = self.conv
             if conv is None:
                 conv = self.conv = self.run.conversation()
@@ -252,6 +320,31 @@ class BotConnection(asyncio.Protocol):
                 assert isinstance(event, ConnectionClosed)
                 actions = conv.peer_closed(now)
             self._perform(actions)
+
+    def _hold(self) -> None:
+        # More may be queued: stop reading from this peer and go on in a later callback
+        # (after resume_writing when the write buffer is what stopped us).
+        if not self.backlogged:
+            self.backlogged = True
+            if self.transport is not None and not self.transport.is_closing():
+                self.transport.pause_reading()
+        if not self.write_paused:
+            self._continue_later()
+
+    def _continue_later(self) -> None:
+        if self.backlog_handle is None and not self.closing:
+            self.backlog_handle = self.loop.call_soon(self._continue)
+
+    def _continue(self) -> None:
+        self.backlog_handle = None
+        if not self.closing and self.codec is not None:
+            self._drain()
+
+    def _release(self) -> None:
+        # The backlog is handled: read again, unless the peer is still not reading our replies.
+        self.backlogged = False
+        if not self.write_paused and self.transport is not None and not self.transport.is_closing():
+            self.transport.resume_reading()
 
     def _perform(self, actions: list[Action]) -> None:
         for action in actions:
@@ -319,11 +412,9 @@ class BotConnection(asyncio.Protocol):
             return
         codec = self.codec if self.codec is not None else self._make_codec()
         try:
-            data = codec.send(Message(text))
+            data = codec.frame(text)
         except LocalProtocolError:
-            # A reply built from a huge {input} can pass the size limit: say so instead.
-            text = f"[reply over the {codec.max_message_bytes}-byte limit, not sent]"
-            data = codec.send(Message(text))
+            text, data = framable(codec, text)
         transport.write(data)
         if self.run.transcript is not None:
             self.run.transcript.record(time.time(), "out", text, self._transcript_peer())

@@ -1,13 +1,17 @@
-"""bots.adapter: the one-line fast path of data_received writes exactly what the general path writes."""
+"""bots.adapter: the fast path matches the general path, unframable replies, fairness under a flood."""
 
 from __future__ import annotations
 
 import asyncio
 import textwrap
+from collections.abc import Callable
 
-from bots.adapter import BotConnection, Run
+import pytest
+
+from bots.adapter import MESSAGES_PER_CALLBACK, BotConnection, Run, framable
 from bots.dialogue import Dialogue, parse_dialogue
 from bots.engine import Outcome
+from chat.protocol import ChatConnection
 
 DIALOGUE = parse_dialogue(
     textwrap.dedent(
@@ -47,16 +51,31 @@ CHUNKS = [
 ]
 
 
+ECHO = parse_dialogue('version: 1\nfallback: "{input}"\n', "echo.yaml")
+
+
 class Wire(asyncio.Transport):
-    """Records what the bot writes; closing is only noted."""
+    """Records what the bot writes and whether it reads; closing is only noted."""
 
     def __init__(self) -> None:
         super().__init__()
         self.written: list[bytes] = []
         self.closed = False
+        self.reading = True
+        self.on_write: Callable[[], object] = lambda: None
+
+    def pause_reading(self) -> None:
+        self.reading = False
+
+    def resume_reading(self) -> None:
+        self.reading = True
+
+    def is_reading(self) -> bool:
+        return self.reading
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         self.written.append(bytes(data))
+        self.on_write()
 
     def is_closing(self) -> bool:
         return self.closed
@@ -103,7 +122,7 @@ def test_the_fast_path_writes_the_same_bytes_as_the_general_path() -> None:
     assert fast == general
     assert fast_ends == general_ends == [Outcome.ENDED_BY_BOT]  # max_turns
     assert fast[:2] == [b"Go on, .\n", b"Hi Ann!\n"]
-    assert b"[reply over the 64-byte limit, not sent]\n" in fast  # "a\rb" cannot be framed
+    assert b"a\\x0db\n" in fast  # "a\rb" cannot be framed as it is: its CR is sent visible
     assert fast[-1] == b"exit\n"
 
 
@@ -122,3 +141,194 @@ def test_the_peers_exit_on_the_fast_path_ends_the_chat_without_a_reply() -> None
 
     assert fast == []
     assert fast_ends == [Outcome.ENDED_BY_PEER]
+
+
+# -- replies that cannot be framed as they are ------------------------------------------------
+
+
+def test_a_reply_with_a_carriage_return_is_sent_with_it_shown_as_an_escape() -> None:
+    assert framable(ChatConnection(64), "a\rb") == ("a\\x0db", b"a\\x0db\n")
+
+
+def test_a_reply_with_line_feeds_is_sent_with_them_shown_as_escapes() -> None:
+    assert framable(ChatConnection(64), "one\r\ntwo\n") == (
+        "one\\x0d\\x0atwo\\x0a",
+        b"one\\x0d\\x0atwo\\x0a\n",
+    )
+
+
+def test_a_reply_over_the_limit_becomes_a_notice_saying_so() -> None:
+    assert framable(ChatConnection(1000), "x" * 1001) == (
+        "[reply over the 1,000-byte limit, not sent]",
+        b"[reply over the 1,000-byte limit, not sent]\n",
+    )
+
+
+def test_a_reply_over_the_limit_once_its_line_breaks_are_escaped_becomes_the_size_notice() -> None:
+    text = "x" * 40 + "\r"  # 41 bytes fit a 43-byte limit; escaped, 44 do not
+
+    assert framable(ChatConnection(43), text)[0] == "[reply over the 43-byte limit, not sent]"
+
+
+@pytest.mark.parametrize(
+    ("limit", "notice"),
+    [
+        (40, "[reply over the 40-byte limit, not sent]"),  # exactly fits
+        (39, "[reply too long, not sent]"),
+        (26, "[reply too long, not sent]"),
+        (25, "[not sent]"),
+        (10, "[not sent]"),
+        (9, "[not sent"),
+        (1, "["),
+    ],
+)
+def test_under_a_small_limit_the_notice_shortens_to_fit(limit: int, notice: str) -> None:
+    codec = ChatConnection(limit)
+
+    assert framable(codec, "y" * (limit + 1)) == (notice, notice.encode() + b"\n")
+
+
+def test_a_notice_to_a_classic_peer_goes_without_a_newline() -> None:
+    codec = ChatConnection(20, classic=True)
+
+    assert framable(codec, "z" * 21) == ("[not sent]", b"[not sent]")
+
+
+def _echo(limit: int, chunks: list[bytes], dialogue: Dialogue = ECHO) -> list[bytes]:
+    async def run() -> list[bytes]:
+        connection = BotConnection(Run(dialogue, seed=None, delays=False, max_message_bytes=limit))
+        wire = Wire()
+        connection.connection_made(wire)
+        for chunk in chunks:
+            connection.data_received(chunk)
+        return wire.written
+
+    return asyncio.run(run())
+
+
+def test_an_echo_of_a_message_with_a_carriage_return_keeps_the_message_on_both_paths() -> None:
+    # b"a\rb\n" in one read takes the fast path; split over two reads, the general path.
+    assert _echo(1000, [b"a\rb\n", b"a\r", b"b\n"]) == [b"a\\x0db\n", b"a\\x0db\n"]
+
+
+def test_an_oversize_reply_under_a_tiny_limit_sends_a_short_notice_instead_of_failing() -> None:
+    doubled = parse_dialogue('version: 1\nfallback: "{input}{input}"\n', "double.yaml")
+
+    # Fast path, then general path (two messages in one read): neither raises.
+    assert _echo(12, [b"0123456789\n", b"abcdefgh\nijklmnop\n"], doubled) == [
+        b"[not sent]\n",
+        b"[not sent]\n",
+        b"[not sent]\n",
+    ]
+
+
+# -- fairness: a flood of messages in one read ------------------------------------------------
+
+
+def _flood(count: int) -> bytes:
+    return b"".join(b"m%d\n" % number for number in range(count))
+
+
+def _echoes(count: int) -> list[bytes]:
+    return [b"m%d\n" % number for number in range(count)]
+
+
+def test_one_read_of_many_messages_is_handled_a_bounded_number_per_callback_in_order() -> None:
+    async def run() -> None:
+        connection = BotConnection(Run(ECHO, seed=None, delays=False, max_message_bytes=1000))
+        wire = Wire()
+        connection.connection_made(wire)
+
+        connection.data_received(_flood(200))
+        assert wire.written == _echoes(MESSAGES_PER_CALLBACK)
+        assert not wire.reading  # the rest waits for a later callback; nothing more is read meanwhile
+        for turn in (2, 3):
+            await asyncio.sleep(0)  # one loop iteration: the continuation runs once
+            assert wire.written == _echoes(turn * MESSAGES_PER_CALLBACK)
+            assert not wire.reading
+        await asyncio.sleep(0)
+        assert wire.written == _echoes(200)
+        assert wire.reading
+
+    asyncio.run(run())
+
+
+def test_a_read_of_exactly_the_cap_resumes_reading_once_nothing_is_left() -> None:
+    async def run() -> None:
+        connection = BotConnection(Run(ECHO, seed=None, delays=False, max_message_bytes=1000))
+        wire = Wire()
+        connection.connection_made(wire)
+
+        connection.data_received(_flood(MESSAGES_PER_CALLBACK))
+        assert wire.written == _echoes(MESSAGES_PER_CALLBACK)
+        await asyncio.sleep(0)
+        assert wire.reading
+        connection.data_received(b"next\n")
+        assert wire.written[-1] == b"next\n"
+
+    asyncio.run(run())
+
+
+def test_a_full_write_buffer_holds_the_backlog_and_its_end_does_not_resume_reading_early() -> None:
+    async def run() -> None:
+        connection = BotConnection(Run(ECHO, seed=None, delays=False, max_message_bytes=1000))
+        wire = Wire()
+        connection.connection_made(wire)
+
+        connection.data_received(_flood(200))
+        connection.pause_writing()  # the peer stopped reading our replies
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert wire.written == _echoes(MESSAGES_PER_CALLBACK)  # a peer that does not read gets no turn
+        assert not wire.reading
+
+        connection.resume_writing()
+        assert not wire.reading  # the backlog still holds reading
+        await asyncio.sleep(0)
+        connection.pause_writing()
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert wire.written == _echoes(2 * MESSAGES_PER_CALLBACK)
+        assert not wire.reading
+
+        connection.resume_writing()
+        for _ in range(2):
+            await asyncio.sleep(0)
+        assert wire.written == _echoes(200)
+        assert wire.reading
+
+    asyncio.run(run())
+
+
+def test_a_write_buffer_filling_on_the_backlogs_last_message_keeps_reading_paused_until_it_drains() -> None:
+    async def run() -> None:
+        connection = BotConnection(Run(ECHO, seed=None, delays=False, max_message_bytes=1000))
+        wire = Wire()
+        connection.connection_made(wire)
+        # The transport calls pause_writing from inside write() when its buffer passes the mark.
+        wire.on_write = lambda: len(wire.written) == MESSAGES_PER_CALLBACK + 1 and connection.pause_writing()
+
+        connection.data_received(_flood(MESSAGES_PER_CALLBACK + 1))
+        await asyncio.sleep(0)  # the last message goes out and fills the write buffer
+        assert wire.written == _echoes(MESSAGES_PER_CALLBACK + 1)
+        assert not wire.reading
+        await asyncio.sleep(0)
+        assert not wire.reading  # the backlog is over, but the peer still is not reading
+
+        connection.resume_writing()
+        await asyncio.sleep(0)
+        assert wire.reading
+
+    asyncio.run(run())
+
+
+def test_end_of_file_after_a_flood_answers_every_message_before_closing() -> None:
+    async def run() -> list[bytes]:
+        connection = BotConnection(Run(ECHO, seed=None, delays=False, max_message_bytes=1000))
+        wire = Wire()
+        connection.connection_made(wire)
+        connection.data_received(_flood(200))
+        assert connection.eof_received() is False
+        return wire.written
+
+    assert asyncio.run(run()) == _echoes(200)

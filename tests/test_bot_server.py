@@ -1,15 +1,18 @@
-"""bots.server in-process: ServerThread serves real sockets on loopback and stops politely."""
+"""bots.server in-process: ServerThread serves real sockets on loopback, fairly, and stops politely."""
 
 from __future__ import annotations
 
 import socket
+import threading
 
 from bots.cli import bundled_dialogue_path
-from bots.dialogue import load_dialogue
+from bots.dialogue import load_dialogue, parse_dialogue
 from bots.server import ServeOptions, ServerThread
 from chat.status import ExitStatus
 
 TIMEOUT_S = 5.0  # generous for a loaded machine; a healthy run takes milliseconds
+FLOOD_MESSAGES = 20_000  # ~240 KB: many reads' worth, each far over the per-callback cap
+SMALL_RECEIVE_BUFFER = 16 * 1024  # the flooder's: the bot's replies back up, so it pauses writing too
 
 
 def _line(sock: socket.socket) -> bytes:
@@ -42,3 +45,30 @@ def test_server_thread_chats_with_several_clients_and_says_exit_when_stopped() -
     finally:
         for client in clients:
             client.close()
+
+
+def test_a_flood_from_one_client_is_answered_whole_and_in_order_while_another_chats() -> None:
+    echo = parse_dialogue('version: 1\nfallback: "{input}"\n', "echo.yaml")
+    sent = [f"flood {number}" for number in range(FLOOD_MESSAGES)]
+    with ServerThread(echo, ServeOptions(delays=False)) as bot:
+        flooder = socket.socket()
+        flooder.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, SMALL_RECEIVE_BUFFER)
+        flooder.settimeout(TIMEOUT_S)
+        flooder.connect(("127.0.0.1", bot.port))
+        other = socket.create_connection(("127.0.0.1", bot.port), timeout=TIMEOUT_S)
+        sender = threading.Thread(
+            target=flooder.sendall, args=("".join(f"{text}\n" for text in sent).encode(),), daemon=True
+        )
+        try:
+            sender.start()
+            other.sendall(b"meanwhile\n")
+            assert _line(other) == b"meanwhile\n"
+            with flooder.makefile("rb") as replies:
+                received = [replies.readline().rstrip(b"\n").decode() for _ in sent]
+            sender.join(TIMEOUT_S)
+            flooder.sendall(b"after the flood\n")  # reading resumed once the backlog was handled
+            assert _line(flooder) == b"after the flood\n"
+        finally:
+            flooder.close()
+            other.close()
+    assert received == sent
