@@ -343,23 +343,11 @@ def serve_role(dialogue: Dialogue, args: argparse.Namespace, transcript: Transcr
 def try_it(dialogue: Dialogue, args: argparse.Namespace) -> int:
     """--try: serve in-process on a free loopback port and chat with it through the chat-client screen."""
     from bots.server import ServeOptions, ServerThread
-    from chat.net import Channel, connect, endpoint
-    from chat.protocol import ChatConnection
-    from chat.session import converse
-    from chat.terminal import enable_line_editing
+    from chat.client import chat_as_client
 
     options = ServeOptions(seed=args.seed, delays=not args.no_delay, max_message_bytes=args.max_message_bytes)
     with ServerThread(dialogue, options, host="127.0.0.1", port=0) as bot:
-        sock = connect("127.0.0.1", bot.port)
-        channel = Channel(
-            sock, ChatConnection(args.max_message_bytes), f"the bot at {endpoint('127.0.0.1', bot.port)}"
-        )
-        say("Connected to server. Type 'exit' to quit.")
-        enable_line_editing()
-        try:
-            return int(converse(channel, me="Client", peer="Server", speak_first=True))
-        finally:
-            channel.close()
+        return chat_as_client("127.0.0.1", bot.port, max_message_bytes=args.max_message_bytes, peer="the bot")
 
 
 def run() -> None:

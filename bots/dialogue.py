@@ -23,10 +23,10 @@ from yaml.scanner import Scanner
 
 from bots import matcher
 from bots.template import Template, TemplateError, parse_template
-from bots.value import Value
 from chat.errors import ChatError
 from chat.protocol import is_exit
 from chat.status import ExitStatus
+from chat.value import Value
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 

@@ -29,9 +29,9 @@ import re
 
 from bots.dialogue import DEFAULT_GREETING, INPUT_NAME, Dialogue, Reply, Rule, Step, Where
 from bots.template import Template
-from bots.value import Value
 from chat.protocol import EXIT_WORD, is_exit
 from chat.status import ExitStatus
+from chat.value import Value
 
 
 class Outcome(enum.Enum):

@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import signal
-import socket
 import sys
 import threading
 from collections.abc import Callable
@@ -33,8 +31,7 @@ from bots.adapter import BotConnection, Run
 from bots.dialogue import Dialogue
 from bots.engine import Outcome, StepResult
 from bots.report import Transcript
-from chat.errors import ConnectError
-from chat.net import endpoint
+from chat.net import endpoint, listen_error
 from chat.protocol import MAX_MESSAGE_BYTES
 from chat.status import ExitStatus
 
@@ -75,30 +72,6 @@ def raise_open_file_limit() -> None:
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
         if soft != hard:
             resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-
-
-def _listen_error(exc: OSError, where: str) -> ConnectError:
-    if exc.errno == errno.EADDRINUSE:
-        return ConnectError(
-            f"cannot listen on {where}: port already in use; "
-            "stop the program using it or choose another --port (0 picks a free one)"
-        )
-    if exc.errno == errno.EACCES:
-        return ConnectError(
-            f"cannot listen on {where}: permission denied; ports below 1024 need privileges, "
-            "choose --port 1024 or above"
-        )
-    if exc.errno == errno.EADDRNOTAVAIL:
-        return ConnectError(
-            f"cannot listen on {where}: address not available on this machine; "
-            "use one of its own addresses, such as 127.0.0.1"
-        )
-    if isinstance(exc, socket.gaierror):
-        return ConnectError(
-            f"cannot resolve host {where.rsplit(':', 1)[0]!r}: {exc.strerror}; "
-            "check the name or give an IP address with --host"
-        )
-    return ConnectError(f"cannot listen on {where}: {exc.strerror or exc}")
 
 
 class BotServer:
@@ -157,7 +130,7 @@ class BotServer:
                 lambda: BotConnection(run), host, port, backlog=LISTEN_BACKLOG, reuse_address=True
             )
         except OSError as exc:
-            raise _listen_error(exc, where) from exc
+            raise listen_error(exc, where) from exc
         sockets = self._server.sockets
         self.port = int(sockets[0].getsockname()[1]) if sockets else port
         if options.idle_timeout is not None:

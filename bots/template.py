@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from bots.value import Value
+from chat.value import Value
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 

@@ -32,14 +32,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     port = cli.resolve_port(args)
 
+    return chat_as_client(args.host, port, max_message_bytes=args.max_message_bytes, classic=args.classic)
+
+
+def chat_as_client(
+    host: str, port: int, *, max_message_bytes: int, classic: bool = False, peer: str = "the server"
+) -> int:
+    """Connect to host:port and run the client's screen until the chat ends; return the exit status.
+
+    chat-client runs it, and so does ``chat-bot --try`` against its in-process bot.
+    """
     # Before connecting, not between the greeting and the turn loop: a Ctrl-C
     # there (importing readline takes a while) would leave the server unaware.
     enable_line_editing()
-    sock = connect(args.host, port)
+    sock = connect(host, port)
     channel = Channel(
-        sock,
-        ChatConnection(args.max_message_bytes, classic=args.classic),
-        f"the server at {endpoint(args.host, port)}",
+        sock, ChatConnection(max_message_bytes, classic=classic), f"{peer} at {endpoint(host, port)}"
     )
     try:
         say("Connected to server. Type 'exit' to quit.")

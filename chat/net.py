@@ -27,7 +27,13 @@ def endpoint(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def _bind_error(exc: OSError, where: str) -> ConnectError:
+def listen_error(exc: OSError, where: str) -> ConnectError:
+    """Translate a failure to listen on *where* (host:port) into one actionable line."""
+    if isinstance(exc, socket.gaierror):
+        host = where.rsplit(":", 1)[0].strip("[]")
+        return ConnectError(
+            f"cannot resolve host {host!r}: {exc.strerror}; check the name or give an IP address with --host"
+        )
     if exc.errno == errno.EADDRINUSE:
         return ConnectError(
             f"cannot listen on {where}: port already in use; "
@@ -70,7 +76,7 @@ def listen(host: str, port: int, backlog: int = 16) -> socket.socket:
         sock.listen(backlog)
     except OSError as exc:
         sock.close()
-        raise _bind_error(exc, where) from exc
+        raise listen_error(exc, where) from exc
     return sock
 
 

@@ -26,6 +26,7 @@ import enum
 from collections import deque
 
 from chat.errors import LocalProtocolError
+from chat.value import Value
 
 MAX_MESSAGE_BYTES = 1 << 20  # one pasted page is far less; bounds memory per peer
 EXIT_WORD = "exit"  # the classic programs end the chat on this word, any case
@@ -42,29 +43,10 @@ class PeerStyle(enum.Enum):
     CLASSIC = "classic"
 
 
-class Event:
+class Event(Value):
     """Base of everything :meth:`ChatConnection.next_event` returns (immutable by convention)."""
 
-    # Plain classes, not dataclasses: importing dataclasses and building the classes cost
-    # start-up time (chat-client --help, chat-bot --check), and construction is per message.
     __slots__ = ()
-    __match_args__: tuple[str, ...] = ()
-
-    def _fields(self) -> tuple[object, ...]:
-        return tuple(getattr(self, name) for name in self.__match_args__)
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is self.__class__:
-            assert isinstance(other, Event)
-            return self._fields() == other._fields()
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash((self.__class__, self._fields()))
-
-    def __repr__(self) -> str:
-        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__match_args__)
-        return f"{type(self).__name__}({shown})"
 
 
 class Message(Event):

@@ -120,7 +120,7 @@ def test_bind_errors_are_translated_into_one_actionable_line(code: int, message:
     # Permission denied cannot be provoked for real here (the tests may run as root).
     exc = OSError(code, "Invalid argument" if code == errno.EINVAL else "whatever")
 
-    error = net._bind_error(exc, "127.0.0.1:80")
+    error = net.listen_error(exc, "127.0.0.1:80")
 
     assert isinstance(error, ConnectError)
     assert str(error) == message

@@ -2,9 +2,10 @@
 
 ``dataclasses`` imports ``inspect`` (and with it ``ast``, ``dis`` and ``tokenize``), and
 building each class with it runs generated code: together about a third of the start-up
-time of ``chat-bot --check``. These records are plain classes with ``__slots__``; the
-fields named in ``__match_args__`` give equality, hashing and the dataclass-style repr.
-They are immutable by convention: nothing assigns to a record after building it.
+time of ``chat-bot --check``, and part of ``chat-client --help`` through the codec's events.
+These records are plain classes with ``__slots__``; the fields named in ``__match_args__``
+give equality, hashing and the dataclass-style repr. They are immutable by convention:
+nothing assigns to a record after building it.
 """
 
 from __future__ import annotations
