@@ -73,6 +73,7 @@ def test_a_thousand_peers_trickling_a_byte_a_second_leave_a_normal_client_p99_un
     bot, port = echo_bot("--quiet")
     slow = open_many(port, SLOW_PEERS)
     stop = threading.Event()
+    all_started = threading.Event()
     trickled = [0]
 
     def trickle() -> None:
@@ -84,6 +85,8 @@ def test_a_thousand_peers_trickling_a_byte_a_second_leave_a_normal_client_p99_un
             for sock in slow:
                 sock.send(text[position : position + 1])
                 trickled[0] += 1
+                if trickled[0] == SLOW_PEERS:
+                    all_started.set()
                 if stop.wait(0.9 / SLOW_PEERS):
                     return
             position = (position + 1) % len(text)
@@ -92,7 +95,8 @@ def test_a_thousand_peers_trickling_a_byte_a_second_leave_a_normal_client_p99_un
     trickler = threading.Thread(target=trickle, daemon=True)
     trickler.start()
     try:
-        time.sleep(1.0)  # every slow peer has started a message before we measure
+        # Measure only once every slow peer is mid-message.
+        assert all_started.wait(10), f"only {trickled[0]} of {SLOW_PEERS} slow peers started in 10 s"
         samples = measure_latency(port, MEASURE_S)
     finally:
         stop.set()

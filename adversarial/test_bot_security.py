@@ -222,7 +222,7 @@ def test_idle_timeout_closes_only_the_silent_client_with_one_line(echo_bot: Any)
             silent.buffer += data
             break
         assert time.monotonic() - started < 4, "the silent client was not closed within 4 s of a 1 s timeout"
-        time.sleep(0.3)
+        time.sleep(0.3)  # the lively client's pace: a few messages a second, as a person types
     silent.sock.settimeout(2)
     assert silent.line() == b"idle: no message for 1 s, so this bot closed the chat"
     assert silent.sock.recv(100) == b""

@@ -17,10 +17,10 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bots import dialogue
+
 pytestmark = [pytest.mark.adversarial, pytest.mark.timeout(600)]
 
-dialogue = pytest.importorskip("bots.dialogue", reason="the bot package is not built yet")
-# (importorskip only guards a checkout from before the bot existed; the bot ships with this suite.)
 
 PATH = "fuzzed.yaml"
 ERROR_LINE = re.compile(rf"{re.escape(PATH)}:\d+:\d+: \S[^\n]*")

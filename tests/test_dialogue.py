@@ -6,7 +6,9 @@ import json
 import textwrap
 from pathlib import Path
 
+import jsonschema
 import pytest
+import yaml
 
 from bots import dialogue as dlg
 from bots.dialogue import DialogueError, load_dialogue, parse_dialogue
@@ -312,8 +314,6 @@ def test_the_error_message_counts_the_other_problems() -> None:
 
 
 def test_the_shipped_json_schema_accepts_every_bundled_dialogue() -> None:
-    jsonschema = pytest.importorskip("jsonschema")
-    yaml = pytest.importorskip("yaml")
     schema = json.loads((Path(dlg.__file__).parent / "schema.json").read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator.check_schema(schema)
     validator = jsonschema.Draft202012Validator(schema)
