@@ -26,6 +26,7 @@ from bots.template import Template, TemplateError, parse_template
 from chat.errors import ChatError
 from chat.protocol import is_exit
 from chat.status import ExitStatus
+from chat.terminal import visible
 from chat.value import Value
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
@@ -107,7 +108,9 @@ class Problem(Value):
 
     def __init__(self, where: Where, message: str) -> None:
         self.where = where
-        self.message = message
+        # Keys and values quoted from the file may hold line breaks or escape sequences:
+        # shown as visible escapes, a problem stays one harmless line.
+        self.message = visible(message)
 
     def __str__(self) -> str:
         return f"{self.where}: {self.message}"

@@ -321,3 +321,11 @@ def test_the_shipped_json_schema_accepts_every_bundled_dialogue() -> None:
         errors = [e.message for e in validator.iter_errors(yaml.safe_load(path.read_text(encoding="utf-8")))]
         assert errors == [], path.name
     assert list(validator.iter_errors({"version": 1, "rules": [{"contains": "x"}]}))  # no reply
+
+
+def test_a_key_with_a_line_break_is_reported_on_one_line() -> None:
+    # Found by the adversarial suite's property test: quoted text keeps its escapes visible.
+    assert problems('version: 1\n"\\n": x\n') == [
+        "d.yaml:2:1: unknown key '\\x0a' in the dialogue: expected one of: version, name, description, "
+        "case_sensitive, vars, reflect, greeting, rules, fallback, script, abort, delay, max_turns, timeout"
+    ]
