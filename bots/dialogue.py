@@ -929,6 +929,7 @@ class _Builder:
             else:
                 self.problem(node, "script must be a list of steps (- say: ... / - expect: ...)")
         rules: list[Rule] = []
+        problems_before_rules = len(self.problems)
         if "rules" in fields:
             node = fields["rules"][1]
             if isinstance(node, SequenceNode):
@@ -938,6 +939,8 @@ class _Builder:
                         rules.append(rule)
             else:
                 self.problem(node, "rules must be a list of rules (- contains: ... reply: ...)")
+        # Examples can be routed whenever every rule was built, whatever else is wrong in the file.
+        rules_sound = len(self.problems) == problems_before_rules
         greeting = (
             self.reply(fields["greeting"][1], "greeting", frozenset()) if "greeting" in fields else None
         )
@@ -980,7 +983,7 @@ class _Builder:
             timeout=timeout,
             index=index,
         )
-        if not self.problems:
+        if rules_sound:
             self.check_examples(dialogue)
         return dialogue
 

@@ -329,3 +329,21 @@ def test_a_key_with_a_line_break_is_reported_on_one_line() -> None:
         "d.yaml:2:1: unknown key '\\x0a' in the dialogue: expected one of: version, name, description, "
         "case_sensitive, vars, reflect, greeting, rules, fallback, script, abort, delay, max_turns, timeout"
     ]
+
+
+def test_examples_are_checked_even_when_another_part_of_the_file_has_a_problem() -> None:
+    text = (
+        "version: 1\n"
+        "rules:\n"
+        "  - contains: hello\n"
+        '    reply: "{who}"\n'
+        "  - exact: hi\n"
+        "    reply: hey\n"
+        "    examples: [hello there]\n"
+    )
+    assert problems(text) == [
+        "d.yaml:4:12: {who} is never captured or set: capture it with (?P<who>...) in this rule's regex, "
+        "or give it a value under 'vars' or a rule's 'set'",
+        "d.yaml:7:16: example 'hello there' is answered by the rule at line 3 (contains 'hello'), not by "
+        "this rule: it comes first and shadows this one: move this rule above it or narrow that one",
+    ]
