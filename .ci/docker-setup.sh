@@ -4,7 +4,7 @@
 #   bash .ci/docker-setup.sh            # engine + base image (chat-base:local)
 #   bash .ci/docker-setup.sh --no-base  # engine only (the build then uses the public python image)
 #
-# 1. Installs the distribution's docker.io and debootstrap when they are missing.
+# 1. Installs the distribution's Docker engine package and debootstrap when they are missing.
 # 2. Starts dockerd by hand in the background when no engine answers (no systemd needed), and waits for it.
 # 3. Builds the base image without any registry: debootstrap a minimal system with python3 into a folder,
 #    then `docker import` it. The mirror is read from this machine's own apt sources, and the machine's
@@ -46,9 +46,12 @@ for arg in "$@"; do
     esac
 done
 
+DOCKER_ENGINE_PACKAGE=docker.io
+
 install_packages() {
     local missing=()
-    command -v dockerd >/dev/null || missing+=(docker.io)
+    # Debian's package of the Docker engine (its name, not a registry).
+    command -v dockerd >/dev/null || missing+=("$DOCKER_ENGINE_PACKAGE")
     if [ "$want_base" -eq 1 ] && ! command -v debootstrap >/dev/null && [ ! -x /usr/sbin/debootstrap ]; then
         missing+=(debootstrap)
     fi
