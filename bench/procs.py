@@ -125,13 +125,6 @@ class Server:
             return "(no stderr)"
         return lines[-1].strip() if lines else "(nothing on stderr)"
 
-    def stderr_lines(self) -> int:
-        """How many lines the server wrote on stderr (a traceback under load shows up here)."""
-        try:
-            return len(self._err_path.read_text(errors="replace").splitlines())
-        except OSError:
-            return 0
-
     def memory_kib(self) -> dict[str, int]:
         """The server's current memory figures (VmRSS, VmHWM, ...) in KiB."""
         return proc_status_kib(self.pid)

@@ -491,8 +491,3 @@ class Conversation:
     def variables(self) -> dict[str, str]:
         """The chat's variables now (read-only view for tests and reports)."""
         return dict(self._variables)
-
-
-def pending_steps(conversation: Conversation) -> list[Step]:
-    """Script steps that never ran (reported as NOT RUN)."""
-    return list(conversation.dialogue.script[conversation.position :])

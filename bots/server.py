@@ -96,17 +96,11 @@ class BotServer:
         self._stopped: asyncio.Event | None = None
         self._stopping = False
         self._idle_task: asyncio.Task[None] | None = None
-        self._accepted = 0
         #: The exit status the run ends with (set by stop(), or by the chat in --once).
         self.status = ExitStatus.SUCCESS
         #: In --once mode: how the one chat ended.
         self.outcome: Outcome | None = None
         self.port = 0
-
-    @property
-    def active(self) -> int:
-        """Clients chatting now."""
-        return 0 if self.run is None else len(self.run.connections)
 
     async def start(self, host: str, port: int) -> int:
         """Listen on host:port (0 = any free port); return the port really bound."""
@@ -146,7 +140,6 @@ class BotServer:
             if self._log is not None:
                 self._log(f"refused a client: {limit} already chatting (--max-clients)")
             return BUSY_LINE.format(limit=limit)
-        self._accepted += 1
         if self.options.once and self._server is not None:
             self._server.close()  # one chat per run, like chat-server
         return None

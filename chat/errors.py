@@ -19,10 +19,6 @@ class LocalProtocolError(ChatError):
     """We were misused: our own code asked the protocol for something it cannot do."""
 
 
-class RemoteProtocolError(ChatError):
-    """The peer broke the protocol (for example a message over the size limit)."""
-
-
 class ConnectError(ChatError):
     """A connection could not be made or a port could not be opened."""
 

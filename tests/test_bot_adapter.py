@@ -233,6 +233,16 @@ def _echoes(count: int) -> list[bytes]:
     return [b"m%d\n" % number for number in range(count)]
 
 
+async def next_loop_turn() -> None:
+    """Let the event loop run exactly one iteration (no wall-clock wait).
+
+    The fairness cap is counted in loop turns: each turn lets a backlogged peer's
+    continuation (scheduled with call_soon) answer one more batch, so the tests step
+    the loop turn by turn and check what was written after each.
+    """
+    await asyncio.sleep(0)
+
+
 def test_one_read_of_many_messages_is_handled_a_bounded_number_per_callback_in_order() -> None:
     async def run() -> None:
         connection = BotConnection(Run(ECHO, seed=None, delays=False, max_message_bytes=1000))
@@ -243,10 +253,10 @@ def test_one_read_of_many_messages_is_handled_a_bounded_number_per_callback_in_o
         assert wire.written == _echoes(MESSAGES_PER_CALLBACK)
         assert not wire.reading  # the rest waits for a later callback; nothing more is read meanwhile
         for turn in (2, 3):
-            await asyncio.sleep(0)  # one loop iteration: the continuation runs once
+            await next_loop_turn()  # the continuation answers one more batch
             assert wire.written == _echoes(turn * MESSAGES_PER_CALLBACK)
             assert not wire.reading
-        await asyncio.sleep(0)
+        await next_loop_turn()
         assert wire.written == _echoes(200)
         assert wire.reading
 
@@ -261,7 +271,7 @@ def test_a_read_of_exactly_the_cap_resumes_reading_once_nothing_is_left() -> Non
 
         connection.data_received(_flood(MESSAGES_PER_CALLBACK))
         assert wire.written == _echoes(MESSAGES_PER_CALLBACK)
-        await asyncio.sleep(0)
+        await next_loop_turn()
         assert wire.reading
         connection.data_received(b"next\n")
         assert wire.written[-1] == b"next\n"
@@ -278,22 +288,22 @@ def test_a_full_write_buffer_holds_the_backlog_and_its_end_does_not_resume_readi
         connection.data_received(_flood(200))
         connection.pause_writing()  # the peer stopped reading our replies
         for _ in range(5):
-            await asyncio.sleep(0)
+            await next_loop_turn()
         assert wire.written == _echoes(MESSAGES_PER_CALLBACK)  # a peer that does not read gets no turn
         assert not wire.reading
 
         connection.resume_writing()
         assert not wire.reading  # the backlog still holds reading
-        await asyncio.sleep(0)
+        await next_loop_turn()
         connection.pause_writing()
         for _ in range(5):
-            await asyncio.sleep(0)
+            await next_loop_turn()
         assert wire.written == _echoes(2 * MESSAGES_PER_CALLBACK)
         assert not wire.reading
 
         connection.resume_writing()
         for _ in range(2):
-            await asyncio.sleep(0)
+            await next_loop_turn()
         assert wire.written == _echoes(200)
         assert wire.reading
 
@@ -309,14 +319,14 @@ def test_a_write_buffer_filling_on_the_backlogs_last_message_keeps_reading_pause
         wire.on_write = lambda: len(wire.written) == MESSAGES_PER_CALLBACK + 1 and connection.pause_writing()
 
         connection.data_received(_flood(MESSAGES_PER_CALLBACK + 1))
-        await asyncio.sleep(0)  # the last message goes out and fills the write buffer
+        await next_loop_turn()  # the last message goes out and fills the write buffer
         assert wire.written == _echoes(MESSAGES_PER_CALLBACK + 1)
         assert not wire.reading
-        await asyncio.sleep(0)
+        await next_loop_turn()
         assert not wire.reading  # the backlog is over, but the peer still is not reading
 
         connection.resume_writing()
-        await asyncio.sleep(0)
+        await next_loop_turn()
         assert wire.reading
 
     asyncio.run(run())
