@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EXPECT_TIMEOUT_S, LineClient, Programs, RawPeer, Terminal
 
-from chat.terminal import visible
+from chat.display import visible
+from chat_testing import EXPECT_TIMEOUT_S, LineClient, Programs, RawPeer, Terminal
 
 pytestmark = pytest.mark.adversarial
 
@@ -70,11 +70,11 @@ def assert_clean(term: Terminal) -> None:
 
 @pytest.mark.parametrize(("case", "raw", "notice"), BAD_INPUTS, ids=CASE_IDS)
 def test_chat_server_shows_a_bad_first_message_harmlessly_and_chats_on(
-    programs: Programs, raw_peers: list[RawPeer], case: str, raw: bytes, notice: str | None
+    programs: Programs, chat_raw_peers: list[RawPeer], case: str, raw: bytes, notice: str | None
 ) -> None:
     server, port = programs.server("--max-message-bytes", str(SMALL_LIMIT))
     peer = RawPeer.connect(port)
-    raw_peers.append(peer)
+    chat_raw_peers.append(peer)
     server.expect("Connected by")
     peer.send(raw + b"\n")
     server.expect(f"Client: {notice or _shown(raw)}\r\n")
@@ -99,7 +99,7 @@ def listener() -> Iterator[socket.socket]:
 @pytest.mark.parametrize(("case", "raw", "notice"), BAD_INPUTS, ids=CASE_IDS)
 def test_chat_client_shows_a_bad_first_reply_harmlessly_and_chats_on(
     programs: Programs,
-    raw_peers: list[RawPeer],
+    chat_raw_peers: list[RawPeer],
     listener: socket.socket,
     case: str,
     raw: bytes,
@@ -108,7 +108,7 @@ def test_chat_client_shows_a_bad_first_reply_harmlessly_and_chats_on(
     port = listener.getsockname()[1]
     client = programs.spawn("chat-client", "--port", str(port), "--max-message-bytes", str(SMALL_LIMIT))
     peer = RawPeer(listener.accept()[0])
-    raw_peers.append(peer)
+    chat_raw_peers.append(peer)
     client.expect("Client: ")
     client.send("hello")
     assert peer.recv_line() == b"hello"
@@ -158,7 +158,7 @@ def test_a_serving_bot_answers_a_bad_first_message_and_serves_on(
 @pytest.mark.parametrize(("case", "raw", "notice"), BAD_INPUTS, ids=CASE_IDS)
 def test_a_connecting_bot_shows_a_bad_first_reply_harmlessly_and_chats_on(
     programs: Programs,
-    raw_peers: list[RawPeer],
+    chat_raw_peers: list[RawPeer],
     listener: socket.socket,
     echo_dialogue: Path,
     case: str,
@@ -178,7 +178,7 @@ def test_a_connecting_bot_shows_a_bad_first_reply_harmlessly_and_chats_on(
         str(SMALL_LIMIT),
     )
     peer = RawPeer(listener.accept()[0])
-    raw_peers.append(peer)
+    chat_raw_peers.append(peer)
     greeting = peer.recv_line()  # a connecting bot speaks first
     assert greeting
     peer.send(raw + b"\n")

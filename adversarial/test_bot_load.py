@@ -19,7 +19,9 @@ import time
 from typing import Any
 
 import pytest
-from conftest import LineClient, count_fds, raise_fd_limit, rss_kib, wait_until
+
+from chat_testing import LineClient, wait_until
+from chat_testing.processes import count_fds, raise_fd_limit, rss_kib
 
 pytestmark = [pytest.mark.adversarial, pytest.mark.timeout(180)]
 

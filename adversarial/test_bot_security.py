@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ECHO_DIALOGUE, Daemon, LineClient, child_env, program, wait_until
 
 from chat.status import ExitStatus
+from chat_testing import ECHO_DIALOGUE, Daemon, LineClient, child_env, program, wait_until
 
 pytestmark = [pytest.mark.adversarial, pytest.mark.timeout(120)]
 
@@ -61,7 +61,7 @@ HOSTILE = ["a" * 30 + "!", "a" * 4096 + "!", "x" * 30 + "y" * 30, "a" * 1_000_00
 
 @pytest.mark.parametrize("pattern", REDOS)
 def test_a_pathological_regex_is_refused_at_load_or_never_freezes_the_bot(
-    tmp_path: Path, daemons: Any, pattern: str, figures: Any
+    tmp_path: Path, chat_daemons: Any, pattern: str, figures: Any
 ) -> None:
     path = tmp_path / "redos.yaml"
     path.write_text(
@@ -75,7 +75,7 @@ def test_a_pathological_regex_is_refused_at_load_or_never_freezes_the_bot(
         return
     assert done.returncode == 0, done.stderr
     # Accepted: then matching must be bounded. The bot answers each hostile line in time.
-    bot = daemons("chat-bot", "--script", str(path), "--port", "0", "--no-delay", "--quiet")
+    bot = chat_daemons("chat-bot", "--script", str(path), "--port", "0", "--no-delay", "--quiet")
     _host, port = bot.listening()
     client = LineClient(port, timeout=FREEZE_LIMIT_S)
     slowest = 0.0
@@ -143,7 +143,7 @@ def test_an_object_building_tag_is_refused_and_builds_nothing(tmp_path: Path, ta
 
 
 def test_a_dialogue_file_over_the_size_limit_is_refused(tmp_path: Path) -> None:
-    from bots.dialogue import MAX_DIALOGUE_BYTES
+    from bots.loader import MAX_DIALOGUE_BYTES
 
     path = tmp_path / "huge.yaml"
     path.write_text("version: 1\nfallback: hi\n" + "#" * MAX_DIALOGUE_BYTES, encoding="utf-8")
@@ -168,8 +168,8 @@ def listening_addresses(port: int) -> set[str]:
 
 
 @pytest.mark.parametrize("name", ["chat-bot", "chat-server"])
-def test_listening_stays_on_loopback_unless_a_host_is_given(daemons: Any, name: str) -> None:
-    server: Daemon = daemons(name, "--port", "0")
+def test_listening_stays_on_loopback_unless_a_host_is_given(chat_daemons: Any, name: str) -> None:
+    server: Daemon = chat_daemons(name, "--port", "0")
     host, port = server.listening()
     assert host == "127.0.0.1"
     assert listening_addresses(port) == {"0100007F"}  # 127.0.0.1, little-endian hex; no 0.0.0.0
@@ -232,12 +232,12 @@ def test_idle_timeout_closes_only_the_silent_client_with_one_line(echo_bot: Any)
 
 @pytest.mark.parametrize(("sig", "status"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_a_signal_ends_every_chat_politely_within_2_s_with_the_transcript_flushed(
-    tmp_path: Path, daemons: Any, sig: int, status: int, figures: Any
+    tmp_path: Path, chat_daemons: Any, sig: int, status: int, figures: Any
 ) -> None:
     dialogue = tmp_path / "echo.yaml"
     dialogue.write_text(ECHO_DIALOGUE, encoding="utf-8")
     transcript = tmp_path / "transcript.jsonl"
-    bot = daemons(
+    bot = chat_daemons(
         "chat-bot",
         "--script",
         str(dialogue),

@@ -17,7 +17,9 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bots import dialogue
+from bots import loader
+from bots.loader import build
+from bots.model import ON_MISMATCH, ORDERS
 
 pytestmark = [pytest.mark.adversarial, pytest.mark.timeout(600)]
 
@@ -27,13 +29,13 @@ ERROR_LINE = re.compile(rf"{re.escape(PATH)}:\d+:\d+: \S[^\n]*")
 
 KEYS = sorted(
     {
-        *dialogue._TOP_KEYS,
-        *dialogue._RULE_KEYS,
-        *dialogue._STEP_KEYS,
-        *dialogue._PATTERN_KEYS,
-        *dialogue._REPLY_KEYS,
-        *dialogue.ORDERS,
-        *dialogue.ON_MISMATCH,
+        *build._TOP_KEYS,
+        *build._RULE_KEYS,
+        *build._STEP_KEYS,
+        *build._PATTERN_KEYS,
+        *build._REPLY_KEYS,
+        *ORDERS,
+        *ON_MISMATCH,
         "from",
     }
 )
@@ -115,8 +117,8 @@ def test_any_document_loads_as_a_dialogue_or_fails_with_one_clear_positioned_lin
     text: str, message: str
 ) -> None:
     try:
-        loaded = dialogue.parse_dialogue(text, PATH)
-    except dialogue.DialogueError as exc:
+        loaded = loader.parse_dialogue(text, PATH)
+    except loader.DialogueError as exc:
         error = exc  # checked below, outside the handler
     else:
         loaded.match(message)  # a valid dialogue routes any message without raising

@@ -13,9 +13,9 @@ import struct
 from collections.abc import Iterator
 
 import pytest
-from conftest import EXPECT_TIMEOUT_S, Programs, RawPeer, Terminal
 
 from chat.status import ExitStatus
+from chat_testing import EXPECT_TIMEOUT_S, Programs, RawPeer, Terminal
 
 pytestmark = pytest.mark.adversarial
 
@@ -44,11 +44,11 @@ SERVER_POINTS = ["before any byte", "mid-message", "at the server's prompt", "af
 @pytest.mark.parametrize("how", ["reset", "close"])
 @pytest.mark.parametrize("point", SERVER_POINTS)
 def test_chat_server_survives_a_client_vanishing(
-    programs: Programs, raw_peers: list[RawPeer], point: str, how: str
+    programs: Programs, chat_raw_peers: list[RawPeer], point: str, how: str
 ) -> None:
     server, port = programs.server()
     peer = RawPeer.connect(port)
-    raw_peers.append(peer)
+    chat_raw_peers.append(peer)
     server.expect("Connected by")
     if point == "mid-message":
         peer.send(b"half a mess")
@@ -83,11 +83,11 @@ CLIENT_POINTS = ["before any byte", "at the client's first prompt", "mid-reply",
 @pytest.mark.parametrize("how", ["reset", "close"])
 @pytest.mark.parametrize("point", CLIENT_POINTS)
 def test_chat_client_survives_a_server_vanishing(
-    programs: Programs, raw_peers: list[RawPeer], listener: socket.socket, point: str, how: str
+    programs: Programs, chat_raw_peers: list[RawPeer], listener: socket.socket, point: str, how: str
 ) -> None:
     client = programs.spawn("chat-client", "--port", str(listener.getsockname()[1]))
     peer = RawPeer(listener.accept()[0])
-    raw_peers.append(peer)
+    chat_raw_peers.append(peer)
     client.expect("Client: ")
     if point == "before any byte":
         vanish(peer, how)

@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EXPECT_TIMEOUT_S, ChunkingProxy, LineClient, child_env, program, random_text, wait_until
 
-from chat.terminal import visible
+from chat.display import visible
+from chat_testing import EXPECT_TIMEOUT_S, ChunkingProxy, LineClient, child_env, program, wait_until
+from chat_testing.text import random_text
 
 pytestmark = [pytest.mark.adversarial, pytest.mark.timeout(300)]
 
@@ -33,7 +34,7 @@ def write_lines(path: Path, lines: list[str]) -> None:
 
 
 def test_100000_messages_cross_a_rechunking_proxy_exactly_once_in_order_and_intact(
-    tmp_path: Path, chunking_proxy: list[ChunkingProxy], figures: Any
+    tmp_path: Path, chat_proxies: list[ChunkingProxy], figures: Any
 ) -> None:
     rng = random.Random(SEED)
     turns = MESSAGES // 2
@@ -61,7 +62,7 @@ def test_100000_messages_cross_a_rechunking_proxy_exactly_once_in_order_and_inta
         match = re.fullmatch(r"Server listening on 127\.0\.0\.1:(\d+)\.\.\.", listening)
         assert match, listening
         proxy = ChunkingProxy(int(match.group(1)), seed=SEED)
-        chunking_proxy.append(proxy)
+        chat_proxies.append(proxy)
         with (
             (tmp_path / "client.in").open("rb") as client_in,
             (tmp_path / "client.out").open("wb") as client_out,
@@ -130,13 +131,13 @@ def any_line(rng: random.Random) -> str:
 
 
 def test_100000_messages_through_a_bot_under_random_segmentation_come_back_exactly_once_in_order(
-    echo_bot: Any, chunking_proxy: list[ChunkingProxy], figures: Any
+    echo_bot: Any, chat_proxies: list[ChunkingProxy], figures: Any
 ) -> None:
     # The echo dialogue (fallback "{input}") turns the bot into a mirror; our peer sends
     # without waiting for turns and compares every reply with what it sent, byte for byte.
     bot, port = echo_bot("--quiet")
     proxy = ChunkingProxy(port, seed=SEED)
-    chunking_proxy.append(proxy)
+    chat_proxies.append(proxy)
     rng = random.Random(SEED + 1)
     sent = [any_line(rng) for _ in range(MESSAGES)]
     payload = b"".join(text.encode() + b"\n" for text in sent)

@@ -20,7 +20,8 @@ from types import FrameType
 from bench import report
 from bench.procs import BenchError
 from bench.scenarios import FULL, QUICK, SCENARIOS, Bench, progress
-from chat import cli
+from chat import program
+from chat.errors import UsageError
 
 PROG = "python -m bench"
 
@@ -78,9 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     plan = QUICK if args.quick else FULL
     if args.json is not None and not args.json.parent.is_dir():
-        raise cli.UsageError(
-            f"--json {args.json}: directory {args.json.parent} does not exist; create it first"
-        )
+        raise UsageError(f"--json {args.json}: directory {args.json.parent} does not exist; create it first")
     _over_time(plan.overall_limit_s)
     began = time.monotonic()
     load_before = _load()
@@ -107,4 +106,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run() -> None:
     """Entry point of ``python -m bench``."""
-    sys.exit(cli.run(PROG, main))
+    sys.exit(program.run(PROG, main))

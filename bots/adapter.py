@@ -19,7 +19,7 @@ pause (a backlog, a full write buffer) still holds.
 
 A reply that cannot be framed is never dropped silently: one with a line break
 goes out with each CR and LF shown as ``\\x0d`` and ``\\x0a`` (as
-:func:`chat.terminal.visible` shows them); one over the size limit is replaced by
+:func:`chat.display.visible` shows them); one over the size limit is replaced by
 a notice saying so, shortened to fit when the limit is tiny.
 """
 
@@ -33,11 +33,18 @@ from typing import TYPE_CHECKING
 
 from bots.engine import Action, Close, Conversation, Outcome, Send, StepResult
 from chat.errors import LocalProtocolError
-from chat.net import CLASSIC_SILENCE_S
-from chat.protocol import EXIT_WORD, NEED_DATA, ChatConnection, ConnectionClosed, Message, MessageTooLong
+from chat.protocol import (
+    CLASSIC_SILENCE_S,
+    EXIT_WORD,
+    NEED_DATA,
+    ChatConnection,
+    ConnectionClosed,
+    Message,
+    MessageTooLong,
+)
 
 if TYPE_CHECKING:
-    from bots.dialogue import Dialogue
+    from bots.model import Dialogue
     from bots.report import Transcript
 
 WRITE_BUFFER_HIGH = 64 * 1024  # per peer: far above one turn's reply, small beside 10,000 peers
@@ -46,7 +53,7 @@ WRITE_BUFFER_LOW = 16 * 1024  # resume reading once the peer has taken most of i
 # every other peer for 100-300 ms. 64 take well under a millisecond, and a one-message read
 # (the common turn) never reaches the cap.
 MESSAGES_PER_CALLBACK = 64
-# Line breaks in a reply travel as visible escapes, the notation of chat.terminal.visible.
+# Line breaks in a reply travel as visible escapes, the notation of chat.display.visible.
 _LINE_BREAKS = str.maketrans({"\r": "\\x0d", "\n": "\\x0a"})
 # The notice for an oversize reply, longest first: the first that fits the limit is sent,
 # and below the shortest one's size it is cut to the limit (a notice must never fail to frame).

@@ -10,11 +10,12 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from bots.dialogue import Dialogue, DialogueError, check_dialogue_files, load_dialogue
-from chat import cli
+from bots.loader import DialogueError, check_dialogue_files, load_dialogue
+from bots.model import Dialogue
+from chat import program
+from chat.display import say, visible
 from chat.errors import ChatError
 from chat.status import ExitStatus
-from chat.terminal import say, visible
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 
@@ -35,12 +36,6 @@ A chat bot for the classic chat, driven by a YAML dialogue file.
   chat-bot --check d.yaml ...             validate dialogue files, every error as file:line:col
 
 Without --script the bundled default dialogue (a friendly greeter) is used."""
-
-STATUS_HELP = (
-    "environment: CHAT_HOST and CHAT_PORT set the defaults of --host and --port.\n"
-    "exit status: 0 chat ended (test passed), 2 bad usage, 3 connection failed, 4 peer lost,\n"
-    "5 invalid dialogue, 6 mismatch, 7 timeout, 8 abort, 130 Ctrl-C, 143 SIGTERM."
-)
 
 
 class CheckFailed(ChatError):
@@ -73,8 +68,7 @@ def positive_seconds(text: str) -> float:
 
 def build_parser() -> argparse.ArgumentParser:
     """The chat-bot command line."""
-    parser = cli.new_parser(PROG, DESCRIPTION)
-    parser.epilog = STATUS_HELP
+    parser = program.new_parser(PROG, DESCRIPTION, statuses=tuple(ExitStatus))
     parser.add_argument(
         "--script",
         metavar="FILE",
@@ -103,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --connect: the server is the classic server.py (messages without a newline)",
     )
-    cli.add_address_options(parser, listening=True)
+    program.add_address_options(parser, listening=True)
     parser.add_argument("--seed", help="seed for random replies and delays: the same seed, the same chat")
     parser.add_argument(
         "--no-delay", action="store_true", help="reply at once, ignoring the dialogue's delay"
@@ -135,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--verbose", action="store_true", help="serving: print a line when a chat begins or ends"
     )
-    cli.add_common_options(parser)
+    program.add_common_options(parser)
     return parser
 
 
@@ -245,7 +239,7 @@ def connect_role(dialogue: Dialogue, args: argparse.Namespace, transcript: Trans
     from bots.connect import ConnectOptions, run_connect
     from bots.report import format_result
 
-    port = cli.resolve_port(args)
+    port = program.resolve_port(args)
     options = ConnectOptions(
         seed=args.seed,
         delays=not args.no_delay,
@@ -279,7 +273,7 @@ def serve_role(dialogue: Dialogue, args: argparse.Namespace, transcript: Transcr
     from bots.report import format_result
     from bots.server import BotServer, ServeOptions, raise_open_file_limit
 
-    port = cli.resolve_port(args)
+    port = program.resolve_port(args)
     options = ServeOptions(
         seed=args.seed,
         delays=not args.no_delay,
@@ -343,7 +337,7 @@ def serve_role(dialogue: Dialogue, args: argparse.Namespace, transcript: Transcr
 def try_it(dialogue: Dialogue, args: argparse.Namespace) -> int:
     """--try: serve in-process on a free loopback port and chat with it through the chat-client screen."""
     from bots.server import ServeOptions, ServerThread
-    from chat.client import chat_as_client
+    from chat.classic.client import chat_as_client
 
     options = ServeOptions(seed=args.seed, delays=not args.no_delay, max_message_bytes=args.max_message_bytes)
     with ServerThread(dialogue, options, host="127.0.0.1", port=0) as bot:
@@ -352,7 +346,7 @@ def try_it(dialogue: Dialogue, args: argparse.Namespace) -> int:
 
 def run() -> None:
     """Console-script entry point."""
-    sys.exit(cli.run(PROG, main))
+    sys.exit(program.run(PROG, main))
 
 
 if __name__ == "__main__":

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import socket
 import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bots.adapter import BotConnection, Run
-from bots.dialogue import Dialogue
 from bots.engine import Outcome, StepResult
+from bots.model import Dialogue
 from bots.report import Transcript
-from chat.errors import ConnectError
-from chat.net import CONNECT_TIMEOUT_S, endpoint
+from chat.net import CONNECT_TIMEOUT_S, connect_error, endpoint
 from chat.protocol import MAX_MESSAGE_BYTES
 from chat.status import ExitStatus
 
@@ -43,26 +41,6 @@ class ChatResult:
     results: list[StepResult] = field(default_factory=list)
     #: Set when a signal ended the chat: 130 or 143.
     interrupted: ExitStatus | None = None
-
-
-def _connect_error(exc: BaseException, where: str) -> ConnectError:
-    if isinstance(exc, ConnectionRefusedError):
-        return ConnectError(
-            f"connection refused by {where}: is a chat server or a serving chat-bot running there? "
-            "Start it first, or pass the right --host/--port"
-        )
-    if isinstance(exc, asyncio.TimeoutError | TimeoutError):
-        return ConnectError(
-            f"cannot connect to {where}: no answer within {CONNECT_TIMEOUT_S:.0f} s; "
-            "check the host, the port and any firewall"
-        )
-    if isinstance(exc, socket.gaierror):
-        return ConnectError(
-            f"cannot resolve host {where.rsplit(':', 1)[0]!r}: {exc.strerror}; "
-            "check the name or give an IP address with --host"
-        )
-    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-    return ConnectError(f"cannot connect to {where}: {reason}; check --host and --port")
 
 
 async def converse(
@@ -108,7 +86,7 @@ async def converse(
             loop.create_connection(lambda: BotConnection(run), host, port), CONNECT_TIMEOUT_S
         )
     except (OSError, asyncio.TimeoutError) as exc:
-        raise _connect_error(exc, where) from exc
+        raise connect_error(exc, where, server="a chat server or a serving chat-bot") from exc
     interrupted: list[ExitStatus] = []
 
     def stop(status: ExitStatus) -> None:

@@ -27,7 +27,7 @@ import enum
 import random
 import re
 
-from bots.dialogue import DEFAULT_GREETING, INPUT_NAME, Dialogue, Reply, Rule, Step, Where
+from bots.model import DEFAULT_GREETING, INPUT_NAME, Dialogue, Reply, Rule, Step, Where
 from bots.template import Template
 from chat.protocol import EXIT_WORD, is_exit
 from chat.status import ExitStatus

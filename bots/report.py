@@ -10,11 +10,11 @@ import datetime
 from collections.abc import Sequence
 from typing import IO, Any
 
-from bots.dialogue import Dialogue
 from bots.engine import Outcome, StepResult
+from bots.model import Dialogue
+from chat.display import visible
 from chat.errors import ChatError
 from chat.status import ExitStatus
-from chat.terminal import visible
 
 
 class TestFailed(ChatError):

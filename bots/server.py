@@ -2,7 +2,7 @@
 
 In-process use (the benchmark and the adversarial suite drive it this way)::
 
-    from bots.dialogue import load_dialogue
+    from bots.loader import load_dialogue
     from bots.server import BotServer, ServeOptions, ServerThread
 
     with ServerThread(load_dialogue("bots/dialogues/default.yaml"), ServeOptions(delays=False)) as bot:
@@ -28,8 +28,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bots.adapter import BotConnection, Run
-from bots.dialogue import Dialogue
 from bots.engine import Outcome, StepResult
+from bots.model import Dialogue
 from bots.report import Transcript
 from chat.net import endpoint, listen_error
 from chat.protocol import MAX_MESSAGE_BYTES

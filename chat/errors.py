@@ -1,7 +1,8 @@
 """The few error classes of the package.
 
 The split follows h11 and trio: who is at fault decides the class, and the
-program's edge turns each expected error into one stderr line and an exit status.
+program's edge (:func:`chat.program.run`) turns each expected error into one
+stderr line and an exit status.
 """
 
 from __future__ import annotations
@@ -15,12 +16,18 @@ class ChatError(Exception):
     status: ExitStatus = ExitStatus.ERROR
 
 
+class UsageError(ChatError):
+    """The command line or the environment asked for something impossible."""
+
+    status = ExitStatus.USAGE
+
+
 class LocalProtocolError(ChatError):
     """We were misused: our own code asked the protocol for something it cannot do."""
 
 
 class ConnectError(ChatError):
-    """A connection could not be made or a port could not be opened."""
+    """A connection could not be made, a port could not be opened, or TLS failed to start."""
 
     status = ExitStatus.CONNECTION_ERROR
 
@@ -35,3 +42,6 @@ class Terminated(ChatError):
     """SIGTERM arrived; raised from the signal handler so every `finally` still runs."""
 
     status = ExitStatus.TERMINATED
+
+
+__all__ = ["ChatError", "ConnectError", "LocalProtocolError", "PeerLost", "Terminated", "UsageError"]

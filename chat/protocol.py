@@ -30,6 +30,9 @@ from chat.value import Value
 
 MAX_MESSAGE_BYTES = 1 << 20  # one pasted page is far less; bounds memory per peer
 EXIT_WORD = "exit"  # the classic programs end the chat on this word, any case
+CLASSIC_SILENCE_S = 0.25  # a classic peer sends each message in one write; loopback and LAN
+# deliver it in well under this, and a person cannot answer faster: after this much silence,
+# a partial message is whole (the adapters' timer; see ChatConnection.silence)
 
 
 class PeerStyle(enum.Enum):

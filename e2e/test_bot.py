@@ -8,9 +8,8 @@ import socket
 import time
 from pathlib import Path
 
-from conftest import CONNECTED_TO_SERVER, Programs, RawPeer, Terminal, listening_port
-
 import bots
+from chat_testing import CONNECTED_TO_SERVER, Programs, RawPeer, Terminal, listening_port
 
 DIALOGUES = Path(bots.__file__).parent / "dialogues"
 QUIZ_TEST = str(DIALOGUES / "quiz_test.yaml")  # report lines name the file as it was given

@@ -12,9 +12,9 @@ import socket
 from collections.abc import Iterator
 
 import pytest
-from conftest import Programs, RawPeer, Terminal, child_env
 
 from chat.status import ExitStatus
+from chat_testing import Programs, RawPeer, Terminal, child_env
 
 CONNECTED_BY = r"Connected by \('127\.0\.0\.1', (\d+)\)"
 
@@ -142,11 +142,11 @@ def test_a_peer_killed_while_we_type_is_noticed_when_we_send(programs: Programs)
 
 
 def test_a_peer_that_resets_the_connection_gives_one_line(
-    programs: Programs, raw_peers: list[RawPeer]
+    programs: Programs, chat_raw_peers: list[RawPeer]
 ) -> None:
     server, port = programs.server()
     peer = RawPeer.connect(port)
-    raw_peers.append(peer)
+    chat_raw_peers.append(peer)
     client_port = int(server.expect_re(CONNECTED_BY).group(1))
     peer.reset()
 

@@ -1,6 +1,6 @@
 """Interoperability, both directions: the seed's classic programs, line tools and IPv6.
 
-The classic stand-ins in ``e2e/classic/`` are the seed's server.py and client.py
+The classic stand-ins in ``chat_testing/classic/`` are the seed's server.py and client.py
 (only HOST and PORT from argv). A chat between the two of them gives the
 reference screens; with one side replaced by chat-server or
 ``chat-client --classic``, a person on either side must see exactly the same.
@@ -11,7 +11,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import CONNECTED_TO_SERVER, Programs, Terminal, ipv6_loopback_available, require_tool
+
+from chat_testing import CONNECTED_TO_SERVER, Programs, Terminal
+from chat_testing.env import ipv6_loopback_available
+from chat_testing.plugin import require_tool
 
 # Each turn: (what the client's person types, what the server's person types).
 # No empty message: the seed's programs send no bytes for one and then both wait forever.

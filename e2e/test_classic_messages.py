@@ -10,9 +10,9 @@ from __future__ import annotations
 import socket
 
 import pytest
-from conftest import CONNECTED_TO_SERVER, Programs, RawListener, RawPeer, Terminal
 
 from chat.protocol import MAX_MESSAGE_BYTES
+from chat_testing import CONNECTED_TO_SERVER, Programs, RawListener, RawPeer, Terminal
 
 UNICODE_LINES = [
     "héllo, ça va? Grüße, ñandú",  # accents
@@ -35,11 +35,11 @@ HOSTILE_SHOWN = r"\x1b[2J\x1b]0;owned\x07\x1b[31mred\x9b\u202eevil\x00"
 
 
 def _server_with_raw_client(
-    programs: Programs, raw_peers: list[RawPeer], *args: str
+    programs: Programs, chat_raw_peers: list[RawPeer], *args: str
 ) -> tuple[Terminal, RawPeer]:
     server, port = programs.server(*args)
     peer = RawPeer.connect(port)
-    raw_peers.append(peer)
+    chat_raw_peers.append(peer)
     # The classic line names the peer's own address and port, as accept() returned them.
     server.expect(f"Connected by ('127.0.0.1', {peer.sock.getsockname()[1]})\r\n")
     return server, peer
@@ -64,8 +64,8 @@ def test_unicode_travels_intact_in_both_directions(programs: Programs) -> None:
         assert f"Server: {text[::-1]}" in client.lines
 
 
-def test_a_1_mib_message_reaches_the_server_whole(programs: Programs, raw_peers: list[RawPeer]) -> None:
-    server, peer = _server_with_raw_client(programs, raw_peers)
+def test_a_1_mib_message_reaches_the_server_whole(programs: Programs, chat_raw_peers: list[RawPeer]) -> None:
+    server, peer = _server_with_raw_client(programs, chat_raw_peers)
     peer.send(b"hi\n")  # a first line makes the peer a line peer, as nc would be
     server.expect("Server: ")
     server.send("go ahead")
@@ -79,9 +79,9 @@ def test_a_1_mib_message_reaches_the_server_whole(programs: Programs, raw_peers:
     assert f"Client: {MIB_TEXT}" in server.lines
 
 
-def test_a_1_mib_message_reaches_the_client_whole(programs: Programs, raw_listener: RawListener) -> None:
-    client = programs.client(raw_listener.port)
-    peer = raw_listener.accept()
+def test_a_1_mib_message_reaches_the_client_whole(programs: Programs, chat_raw_listener: RawListener) -> None:
+    client = programs.client(chat_raw_listener.port)
+    peer = chat_raw_listener.accept()
     client.expect("Client: ")
     client.send("send me a lot")
     assert peer.recv_line() == b"send me a lot"
@@ -96,9 +96,9 @@ def test_a_1_mib_message_reaches_the_client_whole(programs: Programs, raw_listen
 
 
 def test_an_oversize_message_is_reported_once_and_the_chat_goes_on(
-    programs: Programs, raw_peers: list[RawPeer]
+    programs: Programs, chat_raw_peers: list[RawPeer]
 ) -> None:
-    server, peer = _server_with_raw_client(programs, raw_peers, "--max-message-bytes", "1000")
+    server, peer = _server_with_raw_client(programs, chat_raw_peers, "--max-message-bytes", "1000")
     peer.send(b"hi\n")  # a line peer, as nc would be
     server.expect("Server: ")
     server.send("go ahead")
@@ -127,8 +127,8 @@ def test_an_oversize_message_is_reported_once_and_the_chat_goes_on(
     ]
 
 
-def test_one_byte_over_1_mib_is_reported_not_cut(programs: Programs, raw_peers: list[RawPeer]) -> None:
-    server, peer = _server_with_raw_client(programs, raw_peers)
+def test_one_byte_over_1_mib_is_reported_not_cut(programs: Programs, chat_raw_peers: list[RawPeer]) -> None:
+    server, peer = _server_with_raw_client(programs, chat_raw_peers)
     peer.send(b"hi\n")
     server.expect("Server: ")
     server.send("go ahead")
@@ -143,9 +143,9 @@ def test_one_byte_over_1_mib_is_reported_not_cut(programs: Programs, raw_peers: 
 
 
 def test_several_messages_in_one_segment_are_shown_one_per_turn(
-    programs: Programs, raw_peers: list[RawPeer]
+    programs: Programs, chat_raw_peers: list[RawPeer]
 ) -> None:
-    server, peer = _server_with_raw_client(programs, raw_peers)
+    server, peer = _server_with_raw_client(programs, chat_raw_peers)
     peer.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     peer.send(b"one\ntwo\r\nthree\n")  # one send, one segment on loopback
     for text in ["one", "two"]:
@@ -168,9 +168,9 @@ def test_several_messages_in_one_segment_are_shown_one_per_turn(
 
 
 def test_a_message_split_into_single_bytes_is_reassembled(
-    programs: Programs, raw_peers: list[RawPeer]
+    programs: Programs, chat_raw_peers: list[RawPeer]
 ) -> None:
-    server, peer = _server_with_raw_client(programs, raw_peers)
+    server, peer = _server_with_raw_client(programs, chat_raw_peers)
     peer.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     data = "ça 你好 🎉\n".encode()
     for i in range(len(data)):  # multi-byte characters cut between segments too
@@ -182,9 +182,9 @@ def test_a_message_split_into_single_bytes_is_reassembled(
 
 
 def test_escape_sequences_from_a_client_are_shown_never_executed(
-    programs: Programs, raw_peers: list[RawPeer]
+    programs: Programs, chat_raw_peers: list[RawPeer]
 ) -> None:
-    server, peer = _server_with_raw_client(programs, raw_peers)
+    server, peer = _server_with_raw_client(programs, chat_raw_peers)
     peer.send(HOSTILE.encode() + b"\n")
     server.expect("Server: ")
     server.send("exit")
@@ -196,10 +196,10 @@ def test_escape_sequences_from_a_client_are_shown_never_executed(
 
 
 def test_escape_sequences_from_a_server_are_shown_never_executed(
-    programs: Programs, raw_listener: RawListener
+    programs: Programs, chat_raw_listener: RawListener
 ) -> None:
-    client = programs.client(raw_listener.port)
-    peer = raw_listener.accept()
+    client = programs.client(chat_raw_listener.port)
+    peer = chat_raw_listener.accept()
     client.expect("Client: ")
     client.send("hello")
     assert peer.recv_line() == b"hello"
@@ -221,9 +221,9 @@ def test_escape_sequences_from_a_server_are_shown_never_executed(
     ],
 )
 def test_invalid_utf8_is_shown_with_replacement_characters(
-    programs: Programs, raw_peers: list[RawPeer], sent: bytes, shown: str
+    programs: Programs, chat_raw_peers: list[RawPeer], sent: bytes, shown: str
 ) -> None:
-    server, peer = _server_with_raw_client(programs, raw_peers)
+    server, peer = _server_with_raw_client(programs, chat_raw_peers)
     peer.send(sent)
     server.expect(f"Client: {shown}\r\nServer: ")
     server.send("still fine")
@@ -233,10 +233,10 @@ def test_invalid_utf8_is_shown_with_replacement_characters(
 
 
 def test_the_client_shows_the_classic_screen_to_a_raw_server(
-    programs: Programs, raw_listener: RawListener
+    programs: Programs, chat_raw_listener: RawListener
 ) -> None:
-    client = programs.client(raw_listener.port)
-    peer = raw_listener.accept()
+    client = programs.client(chat_raw_listener.port)
+    peer = chat_raw_listener.accept()
     client.expect("Client: ")
     client.send("ping")
     assert peer.recv_line() == b"ping"

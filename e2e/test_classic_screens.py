@@ -11,9 +11,9 @@ import socket
 from contextlib import closing
 
 import pytest
-from conftest import CONNECTED_TO_SERVER, Programs, child_env
 
 from chat import __version__
+from chat_testing import CONNECTED_TO_SERVER, Programs, child_env
 
 
 def test_a_whole_chat_shows_the_classic_screens_line_for_line(programs: Programs) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bots.dialogue import parse_dialogue
+from bots.loader import parse_dialogue
 
 # The bench is a tool of the repository, not part of the installed package, and the pytest
 # console script does not put the working directory on sys.path: import it from the tree.

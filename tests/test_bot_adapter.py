@@ -9,8 +9,9 @@ from collections.abc import Callable
 import pytest
 
 from bots.adapter import MESSAGES_PER_CALLBACK, BotConnection, Run, framable
-from bots.dialogue import Dialogue, parse_dialogue
 from bots.engine import Outcome
+from bots.loader import parse_dialogue
+from bots.model import Dialogue
 from chat.protocol import ChatConnection
 
 DIALOGUE = parse_dialogue(

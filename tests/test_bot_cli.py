@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bots import cli
-from chat.cli import run
+from chat.program import run
 from chat.status import ExitStatus
 
 

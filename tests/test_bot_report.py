@@ -6,8 +6,8 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from bots.dialogue import parse_dialogue
 from bots.engine import Conversation, Outcome, StepResult
+from bots.loader import parse_dialogue
 from bots.report import Transcript, failure, format_result, not_run, summary, write_junit
 from chat.status import ExitStatus
 

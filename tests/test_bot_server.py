@@ -6,7 +6,7 @@ import socket
 import threading
 
 from bots.cli import bundled_dialogue_path
-from bots.dialogue import load_dialogue, parse_dialogue
+from bots.loader import load_dialogue, parse_dialogue
 from bots.server import ServeOptions, ServerThread
 from chat.status import ExitStatus
 

@@ -10,11 +10,13 @@ import jsonschema
 import pytest
 import yaml
 
-from bots import dialogue as dlg
-from bots.dialogue import DialogueError, load_dialogue, parse_dialogue
+import bots
+from bots.loader import MAX_DIALOGUE_BYTES, DialogueError, load_dialogue, parse_dialogue
+from bots.loader.compose import MAX_NESTING
+from bots.model import DEFAULT_TIMEOUT_S
 from chat.status import ExitStatus
 
-BUNDLED = sorted((Path(dlg.__file__).parent / "dialogues").glob("*.yaml"))
+BUNDLED = sorted((Path(bots.__file__).parent / "dialogues").glob("*.yaml"))
 
 
 def problems(text: str) -> list[str]:
@@ -56,7 +58,7 @@ def test_a_valid_dialogue_builds_rules_script_and_settings() -> None:
     assert [r.pattern.kind for r in d.rules] == ["regex", "contains"]
     assert d.rules[1].reply.order == "no_repeat"
     assert [(s.kind, s.timeout, s.on_mismatch) for s in d.script] == [
-        ("say", dlg.DEFAULT_TIMEOUT_S, "fail"),
+        ("say", DEFAULT_TIMEOUT_S, "fail"),
         ("expect", 2.0, "rules"),
     ]
     assert d.script[1].where.file_line == "demo.yaml:15"
@@ -253,7 +255,7 @@ def test_tags_that_build_objects_are_refused(tag: str, shown: str) -> None:
 
 def test_deep_nesting_is_refused_at_the_first_level_too_deep() -> None:
     found = problems("version: 1\nfallback: " + "[" * 500 + "]" * 500 + "\n")
-    assert found == [f"d.yaml:2:{11 + dlg.MAX_NESTING - 1}: nested more than {dlg.MAX_NESTING} levels deep"]
+    assert found == [f"d.yaml:2:{11 + MAX_NESTING - 1}: nested more than {MAX_NESTING} levels deep"]
 
 
 def test_very_deep_nesting_is_refused_without_exhausting_the_stack() -> None:
@@ -262,7 +264,7 @@ def test_very_deep_nesting_is_refused_without_exhausting_the_stack() -> None:
     found = problems("version: 1\nfallback: " + "[" * 5000 + "]" * 5000 + "\n")
     assert len(found) == 1
     assert found[0] in {
-        f"d.yaml:2:{11 + dlg.MAX_NESTING - 1}: nested more than {dlg.MAX_NESTING} levels deep",
+        f"d.yaml:2:{11 + MAX_NESTING - 1}: nested more than {MAX_NESTING} levels deep",
         "d.yaml:2:1010: YAML syntax error: exceeded maximum nesting depth "
         "(while increasing flow level at line 2)",
     }
@@ -270,7 +272,7 @@ def test_very_deep_nesting_is_refused_without_exhausting_the_stack() -> None:
 
 def test_a_file_over_the_size_limit_is_refused_before_parsing(tmp_path: Path) -> None:
     big = tmp_path / "big.yaml"
-    big.write_bytes(b"version: 1\n" + b"#" * dlg.MAX_DIALOGUE_BYTES)
+    big.write_bytes(b"version: 1\n" + b"#" * MAX_DIALOGUE_BYTES)
     with pytest.raises(
         DialogueError, match=r"big\.yaml:1:1: file is over the 1024 KiB limit for dialogue files"
     ):
@@ -314,7 +316,7 @@ def test_the_error_message_counts_the_other_problems() -> None:
 
 
 def test_the_shipped_json_schema_accepts_every_bundled_dialogue() -> None:
-    schema = json.loads((Path(dlg.__file__).parent / "schema.json").read_text(encoding="utf-8"))
+    schema = json.loads((Path(bots.__file__).parent / "schema.json").read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator.check_schema(schema)
     validator = jsonschema.Draft202012Validator(schema)
     for path in BUNDLED:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import itertools
 import textwrap
 
-from bots.dialogue import Dialogue, parse_dialogue
 from bots.engine import Action, Close, Conversation, Outcome, Send, StepResult
+from bots.loader import parse_dialogue
+from bots.model import Dialogue
 from chat.status import ExitStatus
 
 

@@ -31,8 +31,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-if TYPE_CHECKING:  # the harness of e2e/conftest.py; its fixtures reach us through pytest, not imports
-    from e2e.conftest import Programs, Terminal
+if TYPE_CHECKING:
+    from chat_testing import Programs, Terminal
 
 REPO = Path(__file__).resolve().parents[2]
 SCALE = float(os.environ.get("CHAT_E2E_TIMEOUT_SCALE", "1"))
@@ -350,6 +350,10 @@ class Containers:
         """The ended container's exit code as the engine recorded it."""
         return int(docker("inspect", "--format", "{{.State.ExitCode}}", container.name).strip())
 
+    def report_sections(self) -> list[tuple[str, str]]:
+        """What a failed test's report shows: every container's state and logs (see chat_testing.plugin)."""
+        return [("docker logs", self.logs())] if self.names else []
+
     def logs(self) -> str:
         """Every container's state and `docker logs`, for a failure report."""
         parts = []
@@ -368,16 +372,6 @@ class Containers:
     def remove_all(self) -> None:
         if self.names:
             docker("rm", "-f", "-v", *self.names, check=False)
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Iterator[None]:
-    """Attach the containers' logs to a failed test's report (they are still there at this point)."""
-    outcome = yield
-    report = outcome.get_result()
-    found = getattr(item, "funcargs", {}).get("containers")
-    if report.when == "call" and report.failed and isinstance(found, Containers) and found.names:
-        report.sections.append(("docker logs", found.logs()))
 
 
 @pytest.fixture

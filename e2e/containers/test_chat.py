@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+
+from chat_testing.classic import CLIENT
 
 if TYPE_CHECKING:
     from .conftest import Container, Containers
 
 pytestmark = pytest.mark.docker
 
-CLASSIC = Path(__file__).resolve().parents[1] / "classic"
+CLASSIC = CLIENT.parent
 SERVER_READY = "Server listening on 0.0.0.0:65432..."  # CHAT_HOST=0.0.0.0 and the port of EXPOSE
 CLIENT_READY = "Connected to server. Type 'exit' to quit."
 # docker stop sends SIGTERM; the program ends the chat politely at once. The bound leaves room for

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import argparse
 import re
-import runpy
 import signal
+import subprocess
 import sys
 from collections.abc import Callable, Iterator, Sequence
 
 import pytest
 
-from chat import __version__, cli, client, server
-from chat.cli import DEFAULT_HOST, DEFAULT_PORT, UsageError
-from chat.errors import ConnectError, PeerLost, Terminated
+from chat import __version__, program
+from chat.classic import client, server
+from chat.errors import ConnectError, PeerLost, Terminated, UsageError
+from chat.program import DEFAULT_HOST, DEFAULT_PORT
 from chat.protocol import MAX_MESSAGE_BYTES
 from chat.status import ExitStatus
 
@@ -31,16 +32,16 @@ def _no_chat_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def sigterm_restored() -> Iterator[None]:
-    """cli.run installs a SIGTERM handler; give pytest its own back."""
+    """program.run installs a SIGTERM handler; give pytest its own back."""
     previous = signal.getsignal(signal.SIGTERM)
     yield
     signal.signal(signal.SIGTERM, previous)
 
 
 def parser_for(*, listening: bool) -> argparse.ArgumentParser:
-    parser = cli.new_parser("chat-test", "a test program")
-    cli.add_address_options(parser, listening=listening)
-    cli.add_common_options(parser)
+    parser = program.new_parser("chat-test", "a test program")
+    program.add_address_options(parser, listening=listening)
+    program.add_common_options(parser)
     return parser
 
 
@@ -49,7 +50,7 @@ def parser_for(*, listening: bool) -> argparse.ArgumentParser:
 
 @pytest.mark.parametrize(("text", "port"), [("0", 0), ("1", 1), ("65432", 65432), ("65535", 65535)])
 def test_port_number_accepts_0_to_65535(text: str, port: int) -> None:
-    assert cli.port_number(text) == port
+    assert program.port_number(text) == port
 
 
 @pytest.mark.parametrize(
@@ -64,12 +65,12 @@ def test_port_number_accepts_0_to_65535(text: str, port: int) -> None:
 )
 def test_port_number_refuses_anything_else_with_a_clear_message(text: str, message: str) -> None:
     with pytest.raises(argparse.ArgumentTypeError, match=f"^{re.escape(message)}$"):
-        cli.port_number(text)
+        program.port_number(text)
 
 
 def test_positive_bytes_accepts_one_and_more() -> None:
-    assert cli.positive_bytes("1") == 1
-    assert cli.positive_bytes("1048576") == MAX_MESSAGE_BYTES
+    assert program.positive_bytes("1") == 1
+    assert program.positive_bytes("1048576") == MAX_MESSAGE_BYTES
 
 
 @pytest.mark.parametrize(
@@ -78,7 +79,7 @@ def test_positive_bytes_accepts_one_and_more() -> None:
 )
 def test_positive_bytes_refuses_nonsense(text: str, message: str) -> None:
     with pytest.raises(argparse.ArgumentTypeError, match=f"^{message}"):
-        cli.positive_bytes(text)
+        program.positive_bytes(text)
 
 
 # -- defaults and the environment ----------------------------------------------------------
@@ -89,7 +90,7 @@ def test_the_classic_defaults_are_127_0_0_1_and_65432() -> None:
 
     assert (DEFAULT_HOST, DEFAULT_PORT) == ("127.0.0.1", 65432)
     assert args.host == "127.0.0.1"
-    assert cli.resolve_port(args) == 65432
+    assert program.resolve_port(args) == 65432
     assert args.max_message_bytes == MAX_MESSAGE_BYTES
 
 
@@ -100,7 +101,7 @@ def test_chat_host_and_chat_port_set_the_defaults(monkeypatch: pytest.MonkeyPatc
     args = parser_for(listening=False).parse_args([])
 
     assert args.host == "::1"
-    assert cli.resolve_port(args) == 4000
+    assert program.resolve_port(args) == 4000
 
 
 def test_options_win_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -110,7 +111,7 @@ def test_options_win_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
     args = parser_for(listening=True).parse_args(["--host", "127.0.0.2", "--port", "0"])
 
     assert args.host == "127.0.0.2"
-    assert cli.resolve_port(args) == 0
+    assert program.resolve_port(args) == 0
 
 
 def test_an_empty_environment_variable_means_the_classic_default(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -120,14 +121,14 @@ def test_an_empty_environment_variable_means_the_classic_default(monkeypatch: py
     args = parser_for(listening=True).parse_args([])
 
     assert args.host == "127.0.0.1"
-    assert cli.resolve_port(args) == 65432
+    assert program.resolve_port(args) == 65432
 
 
 def test_an_invalid_chat_port_says_what_is_wrong_and_what_to_do(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CHAT_PORT", "99999")
 
     with pytest.raises(UsageError) as caught:
-        cli.env_port()
+        program.env_port()
 
     assert str(caught.value) == (
         "environment variable CHAT_PORT='99999' is invalid: 99999 is out of range (0-65535); fix or unset it"
@@ -140,7 +141,7 @@ def test_an_invalid_chat_port_does_not_matter_when_port_is_given(monkeypatch: py
 
     args = parser_for(listening=True).parse_args(["--port", "5000"])
 
-    assert cli.resolve_port(args) == 5000
+    assert program.resolve_port(args) == 5000
 
 
 def test_a_bad_port_option_is_an_argparse_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
@@ -208,7 +209,7 @@ def failing_with(exc: BaseException) -> Main:
 def test_run_turns_an_expected_error_into_one_stderr_line_and_its_status(
     capsys: pytest.CaptureFixture[str], exc: Exception, status: ExitStatus
 ) -> None:
-    assert cli.run("chat-test", failing_with(exc)) == status
+    assert program.run("chat-test", failing_with(exc)) == status
 
     captured = capsys.readouterr()
     assert captured.err == f"chat-test: {exc}\n"
@@ -217,12 +218,12 @@ def test_run_turns_an_expected_error_into_one_stderr_line_and_its_status(
 
 @pytest.mark.usefixtures("sigterm_restored")
 def test_run_returns_the_status_of_main() -> None:
-    assert cli.run("chat-test", lambda argv: 0) == 0
+    assert program.run("chat-test", lambda argv: 0) == 0
 
 
 @pytest.mark.usefixtures("sigterm_restored")
 def test_run_ends_quietly_on_sigterm(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.run("chat-test", failing_with(Terminated("terminated by SIGTERM"))) == 143
+    assert program.run("chat-test", failing_with(Terminated("terminated by SIGTERM"))) == 143
 
     assert capsys.readouterr().err == ""
 
@@ -236,12 +237,12 @@ def test_run_installs_a_sigterm_handler_that_raises_terminated() -> None:
             handler(signal.SIGTERM, None)
         return 0
 
-    assert cli.run("chat-test", main) == 0
+    assert program.run("chat-test", main) == 0
 
 
 @pytest.mark.usefixtures("sigterm_restored")
 def test_run_ends_a_ctrl_c_with_status_130_and_no_traceback(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.run("chat-test", failing_with(KeyboardInterrupt())) == 130
+    assert program.run("chat-test", failing_with(KeyboardInterrupt())) == 130
 
     assert "Traceback" not in capsys.readouterr().err
 
@@ -250,7 +251,7 @@ def test_run_ends_a_ctrl_c_with_status_130_and_no_traceback(capsys: pytest.Captu
 def test_run_reports_a_bug_in_one_line_with_how_to_get_the_traceback(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    status = cli.run("chat-test", failing_with(ZeroDivisionError("division by zero")))
+    status = program.run("chat-test", failing_with(ZeroDivisionError("division by zero")))
 
     assert status == ExitStatus.ERROR
     assert capsys.readouterr().err == (
@@ -264,7 +265,7 @@ def test_chat_debug_lets_the_traceback_through(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("CHAT_DEBUG", "1")
 
     with pytest.raises(ZeroDivisionError):
-        cli.run("chat-test", failing_with(ZeroDivisionError("division by zero")))
+        program.run("chat-test", failing_with(ZeroDivisionError("division by zero")))
 
 
 @pytest.mark.usefixtures("sigterm_restored")
@@ -273,26 +274,19 @@ def test_an_invalid_chat_port_ends_a_program_with_status_2(
 ) -> None:
     monkeypatch.setenv("CHAT_PORT", "http")
 
-    assert cli.run(server.PROG, server.main, []) == ExitStatus.USAGE
+    assert program.run(server.PROG, server.main, []) == ExitStatus.USAGE
     assert capsys.readouterr().err == (
         "chat-server: environment variable CHAT_PORT='http' is invalid: "
         "'http' is not a port number (0-65535); fix or unset it\n"
     )
 
 
-# runpy warns that the module is imported already (by this file); running it again as __main__ is the point.
-@pytest.mark.filterwarnings("ignore:'chat.*' found in sys.modules:RuntimeWarning")
-@pytest.mark.parametrize(("module", "prog"), [("chat.server", "chat-server"), ("chat.client", "chat-client")])
-def test_python_dash_m_runs_the_programs(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], module: str, prog: str
-) -> None:
-    monkeypatch.setattr(sys, "argv", [module, "--version"])
-    previous = signal.getsignal(signal.SIGTERM)
-    try:
-        with pytest.raises(SystemExit) as caught:
-            runpy.run_module(module, run_name="__main__")
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+@pytest.mark.parametrize(
+    ("module", "prog"), [("chat.classic.server", "chat-server"), ("chat.classic.client", "chat-client")]
+)
+def test_python_dash_m_runs_the_programs(module: str, prog: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", module, "--version"], capture_output=True, text=True, timeout=30, check=False
+    )
 
-    assert caught.value.code == 0
-    assert capsys.readouterr().out == f"{prog} {__version__}\n"
+    assert (done.returncode, done.stdout, done.stderr) == (0, f"{prog} {__version__}\n", "")

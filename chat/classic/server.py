@@ -5,27 +5,29 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from chat import cli
-from chat.net import Channel, bound_port, endpoint, listen
+from chat import program
+from chat.classic.channel import Channel, bound_port, listen
+from chat.classic.session import converse
+from chat.classic.terminal import enable_line_editing
+from chat.display import say
+from chat.net import endpoint
 from chat.protocol import ChatConnection
-from chat.session import converse
 from chat.status import ExitStatus
-from chat.terminal import enable_line_editing, say
 
 PROG = "chat-server"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse options, listen, accept one client and chat; return the exit status."""
-    parser = cli.new_parser(
+    parser = program.new_parser(
         PROG,
         "Wait for one chat client, then chat with it turn by turn: the client speaks first, "
         "and 'exit' from either side ends the chat.",
     )
-    cli.add_address_options(parser, listening=True)
-    cli.add_common_options(parser)
+    program.add_address_options(parser, listening=True)
+    program.add_common_options(parser)
     args = parser.parse_args(argv)
-    port = cli.resolve_port(args)
+    port = program.resolve_port(args)
 
     # Before the chat starts, not between "Connected by" and the turn loop: a
     # Ctrl-C there (importing readline takes a while) would leave the peer unaware.
@@ -56,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run() -> None:
     """Console-script entry point."""
-    sys.exit(cli.run(PROG, main))
+    sys.exit(program.run(PROG, main))
 
 
 if __name__ == "__main__":

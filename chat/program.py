@@ -1,4 +1,8 @@
-"""The programs' edge: shared options, and one place where errors become exit statuses."""
+"""The programs' edge: shared options, and the one place where errors become exit statuses.
+
+Every program's ``main`` raises the package's errors (:mod:`chat.errors`); :func:`run`
+turns each into one stderr line and its :class:`~chat.status.ExitStatus`.
+"""
 
 from __future__ import annotations
 
@@ -10,24 +14,14 @@ from collections.abc import Callable, Sequence
 from types import FrameType
 
 from chat import __version__
-from chat.errors import ChatError, Terminated
+from chat.errors import ChatError, Terminated, UsageError
 from chat.protocol import MAX_MESSAGE_BYTES
-from chat.status import ExitStatus
+from chat.status import CLASSIC_STATUSES, ExitStatus, status_help
 
 DEFAULT_HOST = "127.0.0.1"  # the classic programs' address: loopback unless told otherwise
 DEFAULT_PORT = 65432  # the classic programs' port
 
-ENV_HELP = (
-    "environment: CHAT_HOST and CHAT_PORT set the defaults of --host and --port.\n"
-    "exit status: 0 chat ended, 2 bad usage, 3 connection failed, 4 peer lost,\n"
-    "130 Ctrl-C, 143 SIGTERM (the README lists them all)."
-)
-
-
-class UsageError(ChatError):
-    """The command line or the environment asked for something impossible."""
-
-    status = ExitStatus.USAGE
+ENV_HELP = "environment: CHAT_HOST and CHAT_PORT set the defaults of --host and --port."
 
 
 def port_number(text: str) -> int:
@@ -96,12 +90,21 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
 
 
-def new_parser(prog: str, description: str) -> argparse.ArgumentParser:
+def epilog(statuses: Sequence[ExitStatus] = CLASSIC_STATUSES) -> str:
+    """The help text's last lines: the environment, and the exit statuses made from :mod:`chat.status`."""
+    import textwrap
+
+    return ENV_HELP + "\n" + "\n".join(textwrap.wrap(status_help(statuses), width=100))
+
+
+def new_parser(
+    prog: str, description: str, statuses: Sequence[ExitStatus] = CLASSIC_STATUSES
+) -> argparse.ArgumentParser:
     """An argparse parser with the package's epilog (environment and exit statuses)."""
     return argparse.ArgumentParser(
         prog=prog,
         description=description,
-        epilog=ENV_HELP,
+        epilog=epilog(statuses),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
 

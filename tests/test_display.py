@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from chat import terminal
-from chat.terminal import say, visible
+from chat.classic import terminal
+from chat.display import say, visible
 
 
 @pytest.mark.parametrize(

@@ -8,10 +8,10 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from chat.classic.channel import Channel
+from chat.classic.session import converse
 from chat.errors import PeerLost, Terminated
-from chat.net import Channel
 from chat.protocol import ChatConnection
-from chat.session import converse
 from chat.status import ExitStatus
 
 

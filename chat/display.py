@@ -1,9 +1,11 @@
-"""What the person at the terminal sees and types: safe display and the prompt."""
+"""What a person sees of a peer's text: controls made visible, and lines flushed at once.
+
+Shared by every program: the classic chat screens, chat-bot's chat lines and its
+problem reports all show text that someone else wrote.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import sys
 import unicodedata
 
 # Characters a terminal may act on instead of showing: C0/C1 controls (ESC starts
@@ -31,15 +33,6 @@ def visible(text: str) -> str:
         else:
             out.append(char)
     return "".join(out)
-
-
-def enable_line_editing() -> None:
-    """Give ``input()`` line editing and in-memory history where readline exists."""
-    if not sys.stdin.isatty():
-        return
-    # Windows and minimal builds have no readline: plain input() still works.
-    with contextlib.suppress(ImportError):
-        import readline  # noqa: F401  (importing it is what hooks input())
 
 
 def say(line: str) -> None:

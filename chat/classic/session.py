@@ -1,4 +1,4 @@
-"""One classic chat conversation over a :class:`chat.net.Channel`, strictly turn by turn.
+"""One classic chat conversation over a :class:`chat.classic.channel.Channel`, strictly turn by turn.
 
 The server and the client run the same loop; they differ only in their names
 and in who speaks first. The screen lines are the classic programs' own.
@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import contextlib
 
+from chat.classic.channel import Channel
+from chat.display import say, visible
 from chat.errors import LocalProtocolError, PeerLost, Terminated
-from chat.net import Channel
 from chat.protocol import ConnectionClosed, Message, MessageTooLong, is_exit
 from chat.status import ExitStatus
-from chat.terminal import say, visible
 
 
 def _end_by_us(channel: Channel, me: str) -> None:

@@ -1,4 +1,4 @@
-"""The blocking adapter: OSError translated once into messages a person can act on.
+"""The classic programs' blocking adapter: OSError translated once into messages a person can act on.
 
 These tests use real loopback sockets (bound to port 0) and socket pairs.
 """
@@ -14,8 +14,10 @@ from collections.abc import Iterator
 import pytest
 
 from chat import net
+from chat.classic import channel
+from chat.classic.channel import Channel, bound_port, connect, listen
 from chat.errors import ConnectError, PeerLost
-from chat.net import Channel, bound_port, connect, endpoint, listen
+from chat.net import endpoint
 from chat.protocol import ChatConnection, ConnectionClosed, Message, MessageTooLong, PeerStyle
 
 
@@ -167,6 +169,7 @@ def test_a_host_name_that_cannot_exist_is_not_a_crash() -> None:
 
 def test_a_host_that_never_answers_times_out_with_a_clear_line(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(net, "CONNECT_TIMEOUT_S", 0.2)
+    monkeypatch.setattr(channel, "CONNECT_TIMEOUT_S", 0.2)
     # A listener with a full backlog drops further SYNs: the connection attempt gets no answer.
     with socket.socket() as full:
         full.bind(("127.0.0.1", 0))
@@ -245,7 +248,7 @@ def test_sending_to_a_vanished_peer_becomes_peer_lost(pair: tuple[Channel, socke
 
 def test_other_socket_errors_become_peer_lost_naming_the_peer() -> None:
     with pytest.raises(PeerLost, match=re.escape("connection lost with the peer: No route to host")):  # noqa: SIM117
-        with net._peer_errors("the peer"):
+        with channel._peer_errors("the peer"):
             raise OSError(errno.EHOSTUNREACH, "No route to host")
 
 

@@ -5,32 +5,34 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from chat import cli
-from chat.net import Channel, connect, endpoint
+from chat import program
+from chat.classic.channel import Channel, connect
+from chat.classic.session import converse
+from chat.classic.terminal import enable_line_editing
+from chat.display import say
+from chat.net import endpoint
 from chat.protocol import ChatConnection
-from chat.session import converse
-from chat.terminal import enable_line_editing, say
 
 PROG = "chat-client"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse options, connect and chat; return the exit status."""
-    parser = cli.new_parser(
+    parser = program.new_parser(
         PROG,
         "Connect to a chat server and chat turn by turn: you speak first at the 'Client: ' "
         "prompt, and 'exit' from either side ends the chat.",
     )
-    cli.add_address_options(parser, listening=False)
+    program.add_address_options(parser, listening=False)
     parser.add_argument(
         "--classic",
         action="store_true",
         help="speak the classic wire style (messages without a newline) from the start, "
         "for the classic server.py; other servers are detected without it",
     )
-    cli.add_common_options(parser)
+    program.add_common_options(parser)
     args = parser.parse_args(argv)
-    port = cli.resolve_port(args)
+    port = program.resolve_port(args)
 
     return chat_as_client(args.host, port, max_message_bytes=args.max_message_bytes, classic=args.classic)
 
@@ -58,7 +60,7 @@ def chat_as_client(
 
 def run() -> None:
     """Console-script entry point."""
-    sys.exit(cli.run(PROG, main))
+    sys.exit(program.run(PROG, main))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,253 @@
+"""The dialogue model: frozen records of a validated dialogue, ready to drive conversations.
+
+Nothing here reads files or YAML: :mod:`bots.loader` builds these records from a
+dialogue file, and :mod:`bots.engine` runs conversations on them. The records are
+plain classes (:class:`chat.value.Value`), not dataclasses: ``chat-bot --check``
+would spend about a third of its start-up importing dataclasses and building them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bots import matcher
+from bots.template import Template
+from chat.protocol import is_exit
+from chat.value import Value
+
+DEFAULT_TIMEOUT_S = 10.0  # how long an expect step waits: a program answers in far less,
+# and a test run that hangs should fail within seconds, not minutes
+DEFAULT_GREETING = "Hello!"  # what a connecting bot says first when its dialogue names nothing
+ORDERS = ("in_order", "random", "no_repeat")
+ON_MISMATCH = ("fail", "rules")
+PATTERN_KINDS = ("exact", "contains", "glob", "regex")
+INPUT_NAME = "input"  # {input} is always the whole message just received
+
+
+class Where(Value):
+    """A position in a dialogue file, 1-based like an editor's."""
+
+    __slots__ = ("col", "file", "line")
+    __match_args__ = ("file", "line", "col")
+
+    def __init__(self, file: str, line: int, col: int) -> None:
+        self.file = file
+        self.line = line
+        self.col = col
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+    @property
+    def file_line(self) -> str:
+        """``file:line``, as the test report shows it."""
+        return f"{self.file}:{self.line}"
+
+
+class Pattern(Value):
+    """What a message must look like: one or more alternatives of one kind."""
+
+    __slots__ = ("captures", "kind", "literals", "regexes", "runs", "sources", "where")
+    __match_args__ = ("kind", "sources", "regexes", "literals", "captures", "where")
+
+    def __init__(
+        self,
+        kind: str,
+        sources: tuple[str, ...],
+        regexes: tuple[re.Pattern[str], ...],
+        literals: tuple[str | None, ...],
+        captures: frozenset[str],
+        where: Where,
+        runs: tuple[tuple[str, ...], ...] = (),
+    ) -> None:
+        self.kind = kind
+        self.sources = sources
+        self.regexes = regexes
+        #: Per alternative, text every match contains (folded), for the rule index.
+        self.literals = literals
+        #: Names and numbers a reply may use as {x} after this pattern matched.
+        self.captures = captures
+        self.where = where
+        #: Per alternative, every text a match contains (folded), for the rule index.
+        self.runs = runs
+
+    def search(self, text: str) -> re.Match[str] | None:
+        """The first alternative's match in *text*, or None."""
+        subject = text[: matcher.MAX_MATCH_CHARS]
+        for rx in self.regexes:
+            found = rx.search(subject)
+            if found is not None:
+                return found
+        return None
+
+    def describe(self) -> str:
+        """How the report names this pattern: ``contains 'yes'``, ``regex one of '..', '..'``."""
+        shown = ", ".join(repr(s) for s in self.sources)
+        return f"{self.kind} {'one of ' if len(self.sources) > 1 else ''}{shown}"
+
+
+class Reply(Value):
+    """The text(s) the bot may send, and how it picks among several."""
+
+    __slots__ = ("choices", "fixed", "key", "order", "where")
+    __match_args__ = ("choices", "order", "key", "where")
+
+    def __init__(self, choices: tuple[Template, ...], order: str, key: int, where: Where) -> None:
+        self.choices = choices
+        self.order = order
+        #: Unique per dialogue: a conversation keeps its place in each list under this key.
+        self.key = key
+        self.where = where
+        #: The text when this reply is always the same and is not `exit` (one choice, no
+        #: placeholder): a turn sends it with nothing to choose or fill; else None.
+        self.fixed: str | None = None
+        if len(choices) == 1 and len(choices[0].parts) == 1 and not is_exit(choices[0].parts[0]):
+            self.fixed = choices[0].parts[0]
+
+
+class Rule(Value):
+    """Pattern -> reply, with variables to set and examples that must route here."""
+
+    __slots__ = ("examples", "fixed", "number", "pattern", "reply", "sets", "uses_captures", "where")
+    __match_args__ = ("number", "pattern", "reply", "sets", "examples", "where")
+
+    def __init__(
+        self,
+        number: int,
+        pattern: Pattern,
+        reply: Reply,
+        sets: tuple[tuple[str, Template], ...],
+        examples: tuple[tuple[str, Where], ...],
+        where: Where,
+    ) -> None:
+        self.number = number
+        self.pattern = pattern
+        self.reply = reply
+        self.sets = sets
+        self.examples = examples
+        self.where = where
+        #: Whether the reply or a `set` uses one of the pattern's captures: when none
+        #: does, a turn need not collect them.
+        templates = [*reply.choices, *(template for _name, template in sets)]
+        self.uses_captures = any(name in pattern.captures for t in templates for name in t.names)
+        #: The reply's fixed text when the rule sets nothing either; else None.
+        self.fixed = None if sets else reply.fixed
+
+
+class Step(Value):
+    """One script step: the bot says something, or expects the peer to say something."""
+
+    __slots__ = ("kind", "name", "number", "on_mismatch", "pattern", "reply", "timeout", "where")
+    __match_args__ = ("number", "kind", "reply", "pattern", "timeout", "on_mismatch", "name", "where")
+
+    def __init__(
+        self,
+        number: int,
+        kind: str,  # "say" or "expect"
+        reply: Reply | None,
+        pattern: Pattern | None,
+        timeout: float,
+        on_mismatch: str,
+        name: str | None,
+        where: Where,
+    ) -> None:
+        self.number = number
+        self.kind = kind
+        self.reply = reply
+        self.pattern = pattern
+        self.timeout = timeout
+        self.on_mismatch = on_mismatch
+        self.name = name
+        self.where = where
+
+    def describe(self) -> str:
+        """A short label for reports: ``say 'Hello'`` or ``expect contains 'ready'``."""
+        if self.reply is not None:
+            return f"say {self.reply.choices[0].source!r}"
+        assert self.pattern is not None
+        return f"expect {self.pattern.describe()}"
+
+
+class Dialogue(Value):
+    """A validated dialogue file, ready to drive any number of conversations."""
+
+    __slots__ = (
+        "abort",
+        "case_sensitive",
+        "delay",
+        "description",
+        "fallback",
+        "greeting",
+        "index",
+        "max_turns",
+        "name",
+        "path",
+        "reflect",
+        "rules",
+        "script",
+        "timeout",
+        "variables",
+    )
+    # The index is derived from the rules: it takes no part in equality or the repr.
+    __match_args__ = (
+        "path",
+        "name",
+        "description",
+        "case_sensitive",
+        "variables",
+        "reflect",
+        "greeting",
+        "rules",
+        "fallback",
+        "script",
+        "abort",
+        "delay",
+        "max_turns",
+        "timeout",
+    )
+
+    def __init__(
+        self,
+        path: str,
+        name: str,
+        description: str,
+        case_sensitive: bool,
+        variables: dict[str, str],
+        reflect: dict[str, str],
+        greeting: Reply | None,
+        rules: tuple[Rule, ...],
+        fallback: Reply | None,
+        script: tuple[Step, ...],
+        abort: tuple[Pattern, ...],
+        delay: tuple[float, float],
+        max_turns: int | None,
+        timeout: float,
+        index: matcher.RuleIndex,
+    ) -> None:
+        self.path = path
+        self.name = name
+        self.description = description
+        self.case_sensitive = case_sensitive
+        self.variables = variables
+        self.reflect = reflect
+        self.greeting = greeting
+        self.rules = rules
+        self.fallback = fallback
+        self.script = script
+        self.abort = abort
+        self.delay = delay
+        self.max_turns = max_turns
+        self.timeout = timeout
+        self.index = index
+
+    def match(self, text: str) -> tuple[Rule, re.Match[str]] | None:
+        """The first rule that matches *text* and its match, or None."""
+        found = self.index.match(text)
+        if found is None:
+            return None
+        return self.rules[found[0]], found[1]
+
+    @property
+    def is_test(self) -> bool:
+        """True when the script expects something: the dialogue then tests its peer."""
+        return any(step.kind == "expect" for step in self.script)
