@@ -303,7 +303,8 @@ class Reaper:
 
     def start(self, timeout: float = REAPER_START_TIMEOUT_S) -> None:
         """Start the reaper (pulling its image if missing) and wait until it is armed."""
-        self._stderr = tempfile.TemporaryFile()  # a pull's progress must not fill a pipe
+        # A file, not a pipe, that a pull's progress cannot fill; open for the reaper's whole life.
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115
         try:
             self.process = subprocess.Popen(
                 self.command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr
@@ -334,7 +335,8 @@ class Reaper:
         if self.process is None:
             return ""
         process, self.process = self.process, None
-        assert process.stdin is not None and process.stdout is not None
+        assert process.stdin is not None
+        assert process.stdout is not None
         process.stdin.close()
         try:
             said = process.stdout.read().decode(errors="replace").strip()
