@@ -108,7 +108,7 @@ CMD ["chat-bot"]
 # It comes after `runtime` so that the legacy builder, which runs every stage up to its --target, builds
 # it only when asked for (--target harness) or by default.
 FROM runtime AS harness
-USER root
+USER 0:0
 # The line tools people test chat servers with, as the interop tests use them. Unpinned for the reason
 # given for tini above.
 # hadolint ignore=DL3008

@@ -74,6 +74,7 @@ def test_two_sessions_one_in_its_own_pid_namespace_share_the_engine_and_both_pas
     runs = {}
     for me, other, wrap in (("a", "b", []), ("b", "a", prefix)):
         env = {**os.environ, "CHAT_SYNC_DIR": str(tmp_path), "CHAT_SYNC_NAME": me, "CHAT_SYNC_OTHER": other}
+        env["PYTHONDONTWRITEBYTECODE"] = "1"  # under sudo, nothing root-owned is left in the checkout
         env["CHAT_DOCKER_BASE"] = chat_base
         command = [*wrap, sys.executable, "-m", "pytest", str(CONCURRENT_SESSION), "-p", "no:cacheprovider"]
         runs[me] = subprocess.Popen(
