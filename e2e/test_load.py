@@ -6,29 +6,18 @@ envs do not install.
 
 from __future__ import annotations
 
-import csv
-import socket
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from chat_testing import Daemon, program
+from chat_testing import Daemon
+from chat_testing.load import run_distributed
 
 pytestmark = pytest.mark.load
 
 RUN_S = 4  # long enough for dozens of conversations per user, short for CI
 USERS = 6
-LOCUST_WAIT_S = 40  # the master ends by itself after RUN_S; this bounds a wedged run
-PLAYER = """\
-from chat_testing.locust import ChatUser
-
-
-class Player(ChatUser):
-    pass
-"""
 DIALOGUE = """\
 version: 1
 name: greeter-under-load
@@ -48,109 +37,42 @@ STEPS = (
 )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+@pytest.fixture
+def greeter(chat_daemons: Callable[..., Daemon]) -> int:
+    """The bundled greeter, serving without delays; its port."""
+    bot = chat_daemons("chat-bot", "--port", "0", "--no-delay")
+    return bot.listening()[1]
 
 
 def test_a_master_and_two_workers_play_a_dialogue_against_a_serving_bot_without_failures(
-    tmp_path: Path, chat_daemons: Callable[..., Daemon]
+    tmp_path: Path, greeter: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    bot = chat_daemons("chat-bot", "--port", "0", "--no-delay")  # the bundled greeter
-    _host, port = bot.listening()
-    (tmp_path / "locustfile.py").write_text(PLAYER, encoding="utf-8")
-    (tmp_path / "load.chat.yaml").write_text(DIALOGUE, encoding="utf-8")
-    locust = [sys.executable, "-m", "locust", "-f", "locustfile.py"]
-    master_port = free_port()
-    master = subprocess.Popen(
-        [
-            *locust,
-            "--master",
-            "--master-bind-host=127.0.0.1",
-            f"--master-bind-port={master_port}",
-            "--expect-workers=2",
-            "--headless",
-            f"--users={USERS}",
-            f"--spawn-rate={USERS}",
-            f"--run-time={RUN_S}s",
-            f"--host=127.0.0.1:{port}",
-            "--chat-dialogue=load.chat.yaml",
-            "--csv=stats",
-            "--only-summary",
-        ],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    workers = [
-        subprocess.Popen(
-            [*locust, "--worker", "--master-host=127.0.0.1", f"--master-port={master_port}"],
-            cwd=tmp_path,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for _ in range(2)
-    ]
-    try:
-        output, _ = master.communicate(timeout=LOCUST_WAIT_S)
-        for worker in workers:
-            worker.wait(timeout=LOCUST_WAIT_S)
-    finally:
-        for proc in (master, *workers):
-            proc.kill()
-            proc.wait()
+    monkeypatch.chdir(tmp_path)
+    dialogue = Path("load.chat.yaml")
+    dialogue.write_text(DIALOGUE, encoding="utf-8")
 
-    with (tmp_path / "stats_stats.csv").open(encoding="utf-8") as handle:
-        rows = {row["Name"]: row for row in csv.DictReader(handle)}
-    assert master.returncode == 0, output[-3000:]
-    assert set(STEPS) <= rows.keys(), rows.keys()
-    counts = [int(rows[name]["Request Count"]) for name in STEPS]
+    result = run_distributed("127.0.0.1", greeter, dialogue, tmp_path, users=USERS, run_time_s=RUN_S)
+
+    assert result.status == 0, result.output[-3000:]
+    assert set(STEPS) <= result.rows.keys(), result.rows.keys()
+    counts = [int(result.rows[name]["Request Count"]) for name in STEPS]
     assert min(counts) >= USERS, counts  # every user finished at least one whole conversation
-    assert int(rows["Aggregated"]["Failure Count"]) == 0, output[-3000:]
-    assert "reply" not in rows  # every message the bot sent was one an expect step waited for
-    bot.assert_no_crash()
+    assert result.total["Failure Count"] == "0", result.output[-3000:]
+    assert "reply" not in result.rows  # every message the bot sent was one an expect step waited for
 
 
-def test_a_failing_step_is_a_failure_naming_its_file_and_line(tmp_path: Path) -> None:
-    # The same user class against a server that never answers as the dialogue expects.
-    bot = Daemon([program("chat-bot"), "--port", "0", "--no-delay"], tmp_path, "greeter")
-    try:
-        _host, port = bot.listening()
-        (tmp_path / "locustfile.py").write_text(PLAYER, encoding="utf-8")
-        wrong = DIALOGUE.replace("Nice to meet you, Locust", "Welcome aboard")
-        (tmp_path / "load.chat.yaml").write_text(wrong, encoding="utf-8")
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "locust",
-                "-f",
-                "locustfile.py",
-                "--headless",
-                "--users=1",
-                "--spawn-rate=1",
-                "--run-time=2s",
-                f"--host=127.0.0.1:{port}",
-                "--chat-dialogue=load.chat.yaml",
-                "--csv=stats",
-                "--only-summary",
-            ],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=LOCUST_WAIT_S,
-            check=False,
-        )
-    finally:
-        bot.kill()
+def test_a_failing_step_is_a_failure_naming_its_file_and_line(
+    tmp_path: Path, greeter: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    dialogue = Path("load.chat.yaml")
+    dialogue.write_text(DIALOGUE.replace("Nice to meet you, Locust", "Welcome aboard"), encoding="utf-8")
 
-    assert done.returncode == 1  # Locust's status when any request failed
-    with (tmp_path / "stats_failures.csv").open(encoding="utf-8") as handle:
-        failures = list(csv.DictReader(handle))
-    assert failures[0]["Name"] == "load.chat.yaml:6 step 2 expect"
-    assert failures[0]["Error"] == (
+    result = run_distributed("127.0.0.1", greeter, dialogue, tmp_path, workers=1, users=1, run_time_s=2)
+
+    assert result.status == 1  # Locust's status when any request failed
+    assert result.failures[0]["Name"] == "load.chat.yaml:6 step 2 expect"
+    assert result.failures[0]["Error"] == (
         "AssertionError(\"FAIL load.chat.yaml:6 step 2 expect: expected contains 'Welcome aboard', "
         "received 'Nice to meet you, Locust! Ask me for help, or say bye to leave.'\")"
     )
