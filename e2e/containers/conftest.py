@@ -26,6 +26,7 @@ import pytest
 
 from chat_testing import Programs
 from chat_testing.docker import (
+    Builder,
     Containers,
     DockerError,
     DockerSession,
@@ -53,7 +54,7 @@ class State:
     problem: str | None = None  # no engine: the tests skip (or fail with CHAT_REQUIRE_DOCKER=1)
     error: str | None = None  # an engine, but the reaper or a build failed: the tests fail
     session: DockerSession | None = None
-    builder: str | None = None
+    builder: Builder | None = None
     base: str | None = None
     images: dict[str, str] = field(default_factory=dict)  # target -> tag
     build_seconds: dict[str, float] = field(default_factory=dict)
@@ -78,7 +79,7 @@ def _base() -> str:
 def _build(session: DockerSession, target: str) -> None:
     dockerfile = (REPO / "Dockerfile").read_text(encoding="utf-8")
     tag = session.image_tag("" if target == CHAT_TARGET else target)
-    assert STATE.builder in ("buildkit", "legacy")
+    assert STATE.builder is not None
     plan = build_plan(
         STATE.builder,
         context=REPO,

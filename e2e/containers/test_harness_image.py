@@ -6,7 +6,9 @@ the project's own e2e suite runs in it too, so the same harness and tools test i
 
 from __future__ import annotations
 
+import configparser
 import re
+import shlex
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -39,6 +41,13 @@ def test_the_greeter_learns_my_name(chat_programs):
     client.send("exit")
     assert client.wait_exit() == 0
 """
+
+
+def e2e_command() -> list[str]:
+    """The command of `tox -e e2e`, from tox.ini (one place for the suite's marker expression)."""
+    tox = configparser.ConfigParser(interpolation=None)
+    tox.read(REPO / "tox.ini", encoding="utf-8")
+    return [arg for arg in shlex.split(tox["testenv:e2e"]["commands"]) if arg != "{posargs}"]
 
 
 def test_the_harness_image_runs_pytest_with_the_chat_plugin(
@@ -91,7 +100,7 @@ def test_the_projects_own_e2e_suite_passes_inside_the_harness_image(harness_imag
     done = subprocess.run(
         [
             *("docker", "run", "--rm", f"--volume={REPO}:/tests:ro", "--env", "CHAT_REQUIRE_LINE_TOOLS=1"),
-            *(harness_image, "pytest", "e2e", "-m", "not docker and not adversarial", "-q"),
+            *(harness_image, *e2e_command()),
         ],
         capture_output=True,
         text=True,
