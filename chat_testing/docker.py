@@ -55,6 +55,7 @@ __all__ = [
     "docker",
     "engine_problem",
     "engine_socket",
+    "new_session_id",
     "pip_build_args",
     "sweep_orphans",
 ]
@@ -359,6 +360,7 @@ class Reaper:
 
 
 def new_session_id() -> str:
+    """A fresh session id (see SESSION_ID): random, so nothing of the process that made it."""
     return secrets.token_hex(6)
 
 

@@ -13,7 +13,14 @@ from pathlib import Path
 import pytest
 
 from chat_testing import wait_until
-from chat_testing.docker import LABEL_REAPER, LABEL_SESSION, DockerSession, docker
+from chat_testing.docker import (
+    LABEL_REAPER,
+    LABEL_SESSION,
+    DockerSession,
+    docker,
+    new_session_id,
+    sweep_orphans,
+)
 
 pytestmark = pytest.mark.docker
 
@@ -130,3 +137,24 @@ def test_a_session_closed_normally_removes_what_it_made_through_its_reaper(chat_
 
     assert said == "reaped 0 containers, 1 networks, 1 images"
     assert not objects_of(session.id), network
+
+
+def test_the_sweep_removes_what_no_running_reaper_guards_and_leaves_a_live_sessions_objects(
+    chat_base: str, docker_session: DockerSession
+) -> None:
+    orphan = new_session_id()  # a session whose reaper is gone (killed with the engine, say)
+    label = f"--label={LABEL_SESSION}={orphan}"
+    docker("network", "create", "--internal", label, f"chat-e2e-{orphan}-net")
+    docker("create", label, f"--name=chat-e2e-{orphan}-left", chat_base, "true")
+    docker("tag", chat_base, f"chat-e2e:{orphan}-left")
+    live = docker_session.network("sweep-probe")  # this session's reaper runs: its objects are guarded
+    try:
+        assert len(objects_of(orphan)) == 3
+
+        removed = sweep_orphans()
+
+        assert objects_of(orphan) == []
+        assert f"chat-e2e:{orphan}-left" in removed
+        assert docker("network", "inspect", "--format", "{{.Name}}", live).strip() == live
+    finally:
+        docker("network", "rm", live, check=False)

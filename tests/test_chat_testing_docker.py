@@ -1,4 +1,4 @@
-"""chat_testing.docker's decisions that need no engine: the builder, the build command, names and sockets."""
+"""chat_testing.docker and chat_testing.reaper without an engine: the builder, the build command, names."""
 
 from __future__ import annotations
 
