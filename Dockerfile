@@ -6,7 +6,7 @@
 #   docker run -it --rm chat chat-server                            # likewise chat-client --host NAME, chat-bot
 #
 # Build arguments (all optional):
-#   BASE              the image every stage starts from: any Debian-like image with python3 >= 3.10 and venv
+#   BASE              the image every stage starts from: any Debian-like image with python3 >= 3.11 and venv
 #                     (the default, stage `base` below, or a base made locally without a registry; see
 #                     .ci/docker-setup.sh). BuildKit skips the unused `base` stage; the legacy builder runs
 #                     every stage and would pull it, so there replace the FROM line of `base` instead
