@@ -16,24 +16,29 @@ from pathlib import Path
 import pytest
 
 from chat import __version__
-from chat_testing.docker import Containers
+from chat_testing import Programs
+from chat_testing.docker import Containers, DockerSession
 
 pytestmark = pytest.mark.docker
 
 REPO = Path(__file__).resolve().parents[2]
-BOT_READY = "Bot listening on 0.0.0.0:65432..."
+CHAT_PORT = 65432  # the image's port (EXPOSE)
+BOT_READY = f"Bot listening on 0.0.0.0:{CHAT_PORT}..."
 #: The project's e2e suite in the image: about 70 tests, some 15 s on two cores; room for a busy machine.
 SUITE_TIMEOUT_S = 240
 LINE_TOOLS = ("nc", "socat", "telnet", "openssl", "ncat")
 
+#: How a container reaches the host's addresses (Docker 20.10 and later, on every platform).
+HOST_GATEWAY = ("--add-host=host.docker.internal:host-gateway",)
 # A user's own test, as a user would write it: the plugin's terminal fixture drives chat-client
-# against the server named by CHAT_SERVER (a container on the same network).
+# against the server at CHAT_SERVER:CHAT_PORT (on the host, or a container on the same network).
 USER_TEST = """
 import os
 
 
 def test_the_greeter_learns_my_name(chat_programs):
-    client = chat_programs.spawn("chat-client", "--host", os.environ["CHAT_SERVER"])
+    server = os.environ["CHAT_SERVER"], os.environ["CHAT_PORT"]
+    client = chat_programs.spawn("chat-client", "--host", server[0], "--port", server[1])
     client.expect("Client: ")
     client.send("my name is Ann")
     client.expect("Server: Nice to meet you, Ann!")
@@ -72,27 +77,54 @@ def test_the_harness_image_has_the_line_tools(docker_cli: Callable[..., str], ha
     assert found == [f"/usr/bin/{tool}" for tool in LINE_TOOLS]
 
 
-def test_a_folder_of_user_tests_runs_in_the_harness_image_against_a_server_it_reaches(
-    tmp_path: Path, containers: Containers, harness_image: str, chat_network: str
-) -> None:
-    (tmp_path / "test_greeter.py").write_text(USER_TEST, encoding="utf-8")
-    tmp_path.chmod(0o755)  # the image runs as an unprivileged user
-    bot = containers.run("bot", ready=BOT_READY)  # the image's default: the bundled greeter
-
+def run_user_tests(
+    folder: Path, session: DockerSession, harness_image: str, server: str, port: int, *options: str
+) -> str:
+    """``docker run`` the harness on a folder of user tests against server:port; return pytest's output."""
+    (folder / "test_greeter.py").write_text(USER_TEST, encoding="utf-8")
+    folder.chmod(0o755)  # the image runs as an unprivileged user
     done = subprocess.run(
         [
-            *("docker", "run", "--rm", f"--network={chat_network}", *containers.session.label_options()),
-            *(f"--volume={tmp_path}:/tests:ro", "--env", f"CHAT_SERVER={bot.name}", harness_image),
-            *("pytest", "/tests"),
+            *("docker", "run", "--rm", *session.label_options(), *options, f"--volume={folder}:/tests:ro"),
+            *(
+                "--env",
+                f"CHAT_SERVER={server}",
+                "--env",
+                f"CHAT_PORT={port}",
+                harness_image,
+                "pytest",
+                "/tests",
+            ),
         ],
         capture_output=True,
         text=True,
         timeout=50,
         check=False,
     )
-
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "1 passed" in done.stdout
+    return done.stdout
+
+
+def test_a_folder_of_user_tests_runs_in_the_harness_image_against_a_server_on_the_host(
+    tmp_path: Path, programs: Programs, docker_session: DockerSession, harness_image: str
+) -> None:
+    _, port = programs.bot("--host", "0.0.0.0")  # the bundled greeter, reachable from containers
+
+    out = run_user_tests(tmp_path, docker_session, harness_image, "host.docker.internal", port, *HOST_GATEWAY)
+
+    assert "1 passed" in out
+
+
+def test_a_folder_of_user_tests_runs_in_the_harness_image_against_a_server_in_a_container(
+    tmp_path: Path, containers: Containers, harness_image: str, chat_network: str
+) -> None:
+    bot = containers.run("bot", ready=BOT_READY)  # the image's default: the bundled greeter
+
+    out = run_user_tests(
+        tmp_path, containers.session, harness_image, bot.name, CHAT_PORT, f"--network={chat_network}"
+    )
+
+    assert "1 passed" in out
 
 
 @pytest.mark.timeout(SUITE_TIMEOUT_S + 30)
