@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from bots import loader
 from bots.loader import build
-from bots.model import ON_MISMATCH, ORDERS
+from bots.model import OnMismatch, Order
 
 pytestmark = [pytest.mark.adversarial, pytest.mark.timeout(600)]
 
@@ -29,13 +29,12 @@ ERROR_LINE = re.compile(rf"{re.escape(PATH)}:\d+:\d+: \S[^\n]*")
 
 KEYS = sorted(
     {
-        *build._TOP_KEYS,
-        *build._RULE_KEYS,
-        *build._STEP_KEYS,
-        *build._PATTERN_KEYS,
-        *build._REPLY_KEYS,
-        *ORDERS,
-        *ON_MISMATCH,
+        *build.SECTIONS,
+        *build.RULE_KEYS,
+        *build.STEP_KEYS,
+        *build.REPLY_KEYS,
+        *Order.words(),
+        *OnMismatch.words(),
         "from",
     }
 )
