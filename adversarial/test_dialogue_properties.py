@@ -39,7 +39,7 @@ KEYS = sorted(
     }
 )
 SCALARS = st.one_of(
-    st.text(st.characters(blacklist_categories=("Cs",)), max_size=12),
+    st.text(st.characters(codec="utf-8"), max_size=12),
     st.sampled_from(
         ["{input}", "{name}", "{", "}", "{{", "(a+)+$", "(", "[a-", "*?", "exit", "(?P<name>\\w+)"]
     ),
@@ -54,9 +54,7 @@ VALUES = st.recursive(
     lambda inner: st.one_of(
         st.lists(inner, max_size=4),
         st.dictionaries(
-            st.one_of(
-                st.sampled_from(KEYS), st.text(st.characters(blacklist_categories=("Cs",)), max_size=6)
-            ),
+            st.one_of(st.sampled_from(KEYS), st.text(st.characters(codec="utf-8"), max_size=6)),
             inner,
             max_size=5,
         ),
@@ -93,7 +91,7 @@ INSERTS = st.sampled_from(
 
 # What a dialogue file can hold once read: read_dialogue_text decodes UTF-8 strictly, so never a
 # lone surrogate (parse_dialogue given one directly raises UnicodeEncodeError: reported, not a file case).
-FILE_CHARACTERS = st.characters(blacklist_categories=("Cs",))
+FILE_CHARACTERS = st.characters(codec="utf-8")
 
 
 @st.composite

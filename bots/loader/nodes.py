@@ -127,7 +127,7 @@ class NodeReader:
             )
             return None
         text = str(node.value)
-        if node.tag == CORE + "null" and node.style is None:
+        if node.tag == CORE + "null":
             if empty_ok:
                 return ""
             if text.strip():
