@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bots import loader
-from bots.loader import build
+from bots.loader import build, sections
 from bots.model import OnMismatch, Order
 
 pytestmark = [pytest.mark.adversarial, pytest.mark.timeout(600)]
@@ -29,7 +29,7 @@ ERROR_LINE = re.compile(rf"{re.escape(PATH)}:\d+:\d+: \S[^\n]*")
 
 KEYS = sorted(
     {
-        *build.SECTIONS,
+        *sections.SECTIONS,
         *build.RULE_KEYS,
         *build.STEP_KEYS,
         *build.REPLY_KEYS,

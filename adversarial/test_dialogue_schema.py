@@ -30,7 +30,8 @@ from hypothesis import strategies as st
 
 import bots
 from bots.loader import DialogueError, parse_dialogue
-from bots.loader.build import PATTERN_KINDS, SECTIONS
+from bots.loader.build import PATTERN_KINDS
+from bots.loader.sections import SECTIONS
 from bots.model import OnMismatch, Order
 
 pytestmark = [pytest.mark.adversarial, pytest.mark.timeout(600)]

@@ -1,19 +1,17 @@
-"""Building the model from the node tree: one reader per section of the format, driven by a table.
+"""Building the model's parts from nodes: replies, patterns, rules, steps, and the checks across them.
 
-Like h11's readers, :data:`SECTIONS` maps each top-level key to the method that reads
-it; the readers of the format's parts (replies, patterns, rules, steps) are the
-methods they share. Every read records its problems and goes on, so one pass
-reports everything; checks that need the whole file (names used but never set,
-examples that another rule answers) run once every section is read.
+The sections of a file (:mod:`bots.loader.sections`) are made of these parts. Every
+read records its problems and goes on, so one pass reports everything; the checks
+that need the whole file (names used but never set, examples that another rule
+answers) run once every section is read.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
 
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode
 
 from bots import matcher
 from bots.loader.nodes import Fields, NodeReader
@@ -33,8 +31,6 @@ from bots.model import (
     Where,
 )
 from bots.template import Template, TemplateError, parse_template
-
-FORMAT_VERSION = 1
 
 PATTERN_KINDS = PatternKind.words()
 RULE_KEYS = (*PATTERN_KINDS, "case_sensitive", "reply", "set", "examples")
@@ -91,7 +87,7 @@ class Draft:
 
 
 class Builder(NodeReader):
-    """Walks the node tree once, collecting problems and building the model."""
+    """Reads the parts of the format, collecting problems; the draft collects what they build."""
 
     def __init__(self, path: str) -> None:
         super().__init__(path)
@@ -102,135 +98,12 @@ class Builder(NodeReader):
         self._templates: list[tuple[Template, frozenset[str], Where]] = []
         self._variables: set[str] = set()
         # Whether the rules section was read without a problem: examples can then be routed.
-        self._rules_sound = True
+        self.rules_sound = True
 
     @property
     def case_sensitive(self) -> bool:
         """The dialogue's default for its patterns (a pattern may say otherwise)."""
         return self.draft.case_sensitive
-
-    def build(self, root: Node | None) -> Dialogue | None:
-        """The dialogue, or None when the file is not a mapping of plain data."""
-        fields = self.top_level(root)
-        if fields is None:
-            return None
-        for key in READING_ORDER:
-            if key in fields:
-                SECTIONS[key](self, fields[key][1])
-        self.check_names()
-        dialogue = self.draft.dialogue(self.path)
-        if self._rules_sound:
-            self.check_examples(dialogue)
-        return dialogue
-
-    def top_level(self, root: Node | None) -> Fields | None:
-        if root is None:
-            self.problems.append(
-                Problem(Where(self.path, 1, 1), "file is empty: a dialogue starts with 'version: 1'")
-            )
-            return None
-        if not self.check_tags(root):
-            return None
-        fields = self.mapping(root, "the dialogue", tuple(SECTIONS))
-        if fields is not None and "version" not in fields:
-            self.problem(root, f"missing 'version: {FORMAT_VERSION}' (the dialogue format version)")
-        return fields
-
-    # -- the sections: one reader per top-level key (see SECTIONS)
-
-    def read_version(self, node: Node) -> None:
-        version = self.integer(node, "version")
-        if version is not None and version != FORMAT_VERSION:
-            self.problem(
-                node,
-                f"version {version} is not supported: this chat-bot reads dialogue format {FORMAT_VERSION}",
-            )
-
-    def read_name(self, node: Node) -> None:
-        self.draft.name = self.string(node, "name") or self.draft.name
-
-    def read_description(self, node: Node) -> None:
-        self.draft.description = self.string(node, "description", empty_ok=True) or ""
-
-    def read_case_sensitive(self, node: Node) -> None:
-        self.draft.case_sensitive = bool(self.boolean(node, "case_sensitive"))
-
-    def read_timeout(self, node: Node) -> None:
-        self.draft.timeout = self.number(node, "timeout", positive=True) or self.draft.timeout
-
-    def read_vars(self, node: Node) -> None:
-        if not isinstance(node, MappingNode):
-            self.problem(node, "vars must be a mapping of variable: text")
-            return
-        for key, value in node.value:
-            name = self.variable_name(key)
-            text = self.string(value, f"the value of {name}", empty_ok=True) if name else None
-            if name is not None and text is not None:
-                self.draft.variables[name] = text
-                self._variables.add(name)
-
-    def read_reflect(self, node: Node) -> None:
-        if not isinstance(node, MappingNode):
-            self.problem(node, "reflect must be a mapping of word: replacement")
-            return
-        for key, value in node.value:
-            word = self.string(key, "a reflected word")
-            into = self.string(value, "a reflection", empty_ok=True)
-            if word is not None and into is not None:
-                self.draft.reflect[word.lower()] = into
-
-    def read_greeting(self, node: Node) -> None:
-        self.draft.greeting = self.reply(node, "greeting", frozenset())
-
-    def read_rules(self, node: Node) -> None:
-        if not isinstance(node, SequenceNode):
-            self.problem(node, "rules must be a list of rules (- contains: ... reply: ...)")
-            self._rules_sound = False
-            return
-        before = len(self.problems)
-        rules = [self.rule(position, item) for position, item in enumerate(node.value)]
-        self.draft.rules = tuple(rule for rule in rules if rule is not None)
-        self._rules_sound = len(self.problems) == before
-
-    def read_fallback(self, node: Node) -> None:
-        self.draft.fallback = self.reply(node, "fallback", frozenset())
-
-    def read_script(self, node: Node) -> None:
-        if not isinstance(node, SequenceNode):
-            self.problem(node, "script must be a list of steps (- say: ... / - expect: ...)")
-            return
-        steps = [self.step(number, item) for number, item in enumerate(node.value, start=1)]
-        self.draft.script = tuple(step for step in steps if step is not None)
-
-    def read_abort(self, node: Node) -> None:
-        items = node.value if isinstance(node, SequenceNode) else [node]
-        patterns = [self.pattern_spec(item, "abort") for item in items]
-        self.draft.abort = tuple(pattern for pattern in patterns if pattern is not None)
-
-    def read_delay(self, node: Node) -> None:
-        if not isinstance(node, SequenceNode):
-            value = self.number(node, "delay", positive=False)
-            if value is not None:
-                self.draft.delay = (value, value)
-            return
-        if len(node.value) != 2:
-            self.problem(node, "delay must be a number of seconds or a range [min, max]")
-            return
-        low = self.number(node.value[0], "delay minimum", positive=False)
-        high = self.number(node.value[1], "delay maximum", positive=False)
-        if low is None or high is None:
-            return
-        if low > high:
-            self.problem(node, f"delay range [{low:g}, {high:g}] has its minimum above its maximum")
-            return
-        self.draft.delay = (low, high)
-
-    def read_max_turns(self, node: Node) -> None:
-        max_turns = self.integer(node, "max_turns")
-        if max_turns is not None and max_turns < 1:
-            self.problem(node, "max_turns must be at least 1")
-            return
-        self.draft.max_turns = max_turns
 
     # -- parts of the format
 
@@ -481,26 +354,3 @@ def _answered_elsewhere(text: str, rule: Rule, other: Rule) -> str:
         f"example {text!r} is answered by the rule at line {other.where.line} "
         f"({other.pattern.describe()}), not by this rule: {why}"
     )
-
-
-#: One reader per top-level key, in the order the format lists them (and the
-#: "expected one of" message names them).
-SECTIONS: dict[str, Callable[[Builder, Node], None]] = {
-    "version": Builder.read_version,
-    "name": Builder.read_name,
-    "description": Builder.read_description,
-    "case_sensitive": Builder.read_case_sensitive,
-    "vars": Builder.read_vars,
-    "reflect": Builder.read_reflect,
-    "greeting": Builder.read_greeting,
-    "rules": Builder.read_rules,
-    "fallback": Builder.read_fallback,
-    "script": Builder.read_script,
-    "abort": Builder.read_abort,
-    "delay": Builder.read_delay,
-    "max_turns": Builder.read_max_turns,
-    "timeout": Builder.read_timeout,
-}
-#: Read before the others: the defaults that the patterns and steps of other sections take.
-READ_FIRST = ("case_sensitive", "timeout")
-READING_ORDER = tuple(dict.fromkeys((*READ_FIRST, *SECTIONS)))
