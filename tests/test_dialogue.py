@@ -122,7 +122,7 @@ def test_wrong_types_are_reported_where_they_are() -> None:
 def test_a_missing_version_and_a_wrong_version_are_reported() -> None:
     assert problems("fallback: hi\n") == ["d.yaml:1:1: missing 'version: 1' (the dialogue format version)"]
     assert problems("version: 2\n") == [
-        "d.yaml:1:10: version 2 is not supported: this chat-bot reads dialogue format 1"
+        "d.yaml:1:10: version 2 is not supported: this chat-bot reads dialogue formats 1 and 1.1"
     ]
 
 
@@ -329,7 +329,7 @@ def test_a_key_with_a_line_break_is_reported_on_one_line() -> None:
     # Found by the adversarial suite's property test: quoted text keeps its escapes visible.
     assert problems('version: 1\n"\\n": x\n') == [
         "d.yaml:2:1: unknown key '\\x0a' in the dialogue: expected one of: version, name, description, "
-        "case_sensitive, vars, reflect, greeting, rules, fallback, script, abort, delay, max_turns, timeout"
+        "case_sensitive, include, lists, vars, reflect, greeting, rules, fallback, script, abort, delay, max_turns, timeout"
     ]
 
 

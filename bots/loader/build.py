@@ -14,6 +14,7 @@ import re
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from bots import matcher
+from bots.loader.lists import ListError, expand
 from bots.loader.nodes import Fields, NodeReader
 from bots.loader.problems import Problem
 from bots.model import (
@@ -52,6 +53,8 @@ class Draft:
         self.case_sensitive = False
         self.variables: dict[str, str] = {}
         self.reflect: dict[str, str] = {}
+        #: Word lists for patterns (format 1.1): expanded at load, so the model never holds them.
+        self.lists: dict[str, tuple[str, ...]] = {}
         self.greeting: Reply | None = None
         self.rules: tuple[Rule, ...] = ()
         self.fallback: Reply | None = None
@@ -99,6 +102,8 @@ class Builder(NodeReader):
         self._variables: set[str] = set()
         # Whether the rules section was read without a problem: examples can then be routed.
         self.rules_sound = True
+        # Format 1.1 reads {name} in exact, contains and glob patterns as a word list.
+        self.word_lists = False
 
     @property
     def case_sensitive(self) -> bool:
@@ -158,7 +163,7 @@ class Builder(NodeReader):
         runs: list[tuple[str, ...]] = []
         captures: set[str] = set()
         sources: list[str] = []
-        for text, item in self.strings(node, kind):
+        for text, item in self.pattern_texts(node, kind):
             if kind == "regex":
                 source = text
             elif kind == "exact":
@@ -198,6 +203,19 @@ class Builder(NodeReader):
             self.where(node),
             tuple(runs),
         )
+
+    def pattern_texts(self, node: Node, kind: str) -> list[tuple[str, Node]]:
+        """A pattern's texts, each ``{list}`` expanded into one text per item (format 1.1; not regex)."""
+        written = self.strings(node, kind)
+        if not self.word_lists or kind == PatternKind.REGEX:
+            return written
+        out = []
+        for text, item in written:
+            try:
+                out.extend((expanded, item) for expanded in expand(text, self.draft.lists))
+            except ListError as exc:
+                self.problem(item, exc.message, exc.offset)
+        return out
 
     def pattern_spec(self, node: Node, what: str) -> Pattern | None:
         """`text` (contains) or a mapping with one pattern kind and case_sensitive."""
@@ -334,6 +352,8 @@ class Builder(NodeReader):
 
     def check_examples(self, dialogue: Dialogue) -> None:
         """Every example of a rule is answered by that rule."""
+        # By place in the dialogue, not by number: included rules come after the file's own.
+        place = {id(rule): position for position, rule in enumerate(dialogue.rules)}
         for rule in dialogue.rules:
             for text, where in rule.examples:
                 found = dialogue.match(text)
@@ -342,15 +362,17 @@ class Builder(NodeReader):
                         Problem(where, f"example {text!r} matches no rule, not even its own")
                     )
                 elif found[0] is not rule:
-                    self.problems.append(Problem(where, _answered_elsewhere(text, rule, found[0])))
+                    earlier = place[id(found[0])] < place[id(rule)]
+                    self.problems.append(Problem(where, _answered_elsewhere(text, rule, found[0], earlier)))
 
 
-def _answered_elsewhere(text: str, rule: Rule, other: Rule) -> str:
-    if other.number < rule.number:
+def _answered_elsewhere(text: str, rule: Rule, other: Rule, earlier: bool) -> str:
+    if earlier:
         why = "it comes first and shadows this one: move this rule above it or narrow that one"
     else:
         why = "this rule's own pattern does not match it"
+    at = f"line {other.where.line}" if other.where.file == rule.where.file else other.where.file_line
     return (
-        f"example {text!r} is answered by the rule at line {other.where.line} "
+        f"example {text!r} is answered by the rule at {at} "
         f"({other.pattern.describe()}), not by this rule: {why}"
     )

@@ -9,27 +9,47 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from yaml.nodes import MappingNode, Node, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from bots.loader.build import Builder
-from bots.loader.nodes import Fields
+from bots.loader import lists
+from bots.loader.build import VARIABLE_NAME, Builder
+from bots.loader.includes import CONTRIBUTED, INCLUDED_KEYS, Includes
+from bots.loader.nodes import CORE, Fields
 from bots.loader.problems import Problem
-from bots.model import Dialogue, Where
+from bots.model import Dialogue, Rule, Where
 
 FORMAT_VERSION = 1
+#: Format 1.1 adds keys and meanings (word lists in patterns) that a format 1 file keeps out of.
+FORMAT_1_1 = "1.1"
+#: Top-level keys of format 1.1: in a `version: 1` file they are problems, so v1 files keep their meaning.
+KEYS_1_1 = ("include", "lists")
 
 
 class DialogueBuilder(Builder):
     """Walks the node tree once, section by section, collecting problems and building the dialogue."""
+
+    def __init__(self, path: str, includes: Includes | None = None, *, included: bool = False) -> None:
+        super().__init__(path)
+        #: What this load has included so far (shared with the builders of included files).
+        self.includes = includes or Includes(path)
+        #: Whether this file is read as another file's include (it then contributes parts only).
+        self.included = included
+        self.version_1_1 = False
+        #: The rules of included files, in include order: they follow this file's own.
+        self.included_rules: list[Rule] = []
 
     def build(self, root: Node | None) -> Dialogue | None:
         """The dialogue, or None when the file is not a mapping of plain data."""
         fields = self.top_level(root)
         if fields is None:
             return None
+        if "version" in fields:
+            self.read_version(fields["version"][1])
+        self.check_format(fields)
         for key in READING_ORDER:
-            if key in fields:
+            if key in fields and key != "version":
                 SECTIONS[key](self, fields[key][1])
+        self.draft.rules = (*self.draft.rules, *self.included_rules)
         self.check_names()
         dialogue = self.draft.dialogue(self.path)
         if self.rules_sound:
@@ -49,15 +69,77 @@ class DialogueBuilder(Builder):
             self.problem(root, f"missing 'version: {FORMAT_VERSION}' (the dialogue format version)")
         return fields
 
+    def check_format(self, fields: Fields) -> None:
+        """Format 1.1 keys need `version: 1.1`; an included file holds only what it contributes."""
+        for key, (key_node, _value) in fields.items():
+            if key in KEYS_1_1 and not self.version_1_1:
+                self.problem(key_node, f"'{key}' is format {FORMAT_1_1}: write 'version: {FORMAT_1_1}' to use it")
+            if self.included and key not in INCLUDED_KEYS:
+                self.problem(
+                    key_node,
+                    f"'{key}' is not used in an included file (only {', '.join(CONTRIBUTED)} are): "
+                    "move it to the including file",
+                )
+
     # -- the sections: one reader per top-level key (see SECTIONS)
 
     def read_version(self, node: Node) -> None:
+        if isinstance(node, ScalarNode) and node.tag == CORE + "float" and node.value == FORMAT_1_1:
+            self.version_1_1 = self.word_lists = True
+            return
         version = self.integer(node, "version")
         if version is not None and version != FORMAT_VERSION:
             self.problem(
                 node,
-                f"version {version} is not supported: this chat-bot reads dialogue format {FORMAT_VERSION}",
+                f"version {version} is not supported: this chat-bot reads dialogue formats "
+                f"{FORMAT_VERSION} and {FORMAT_1_1}",
             )
+
+    def read_include(self, node: Node) -> None:
+        """Each included file, in order: its rules follow this file's own; its lists, vars, reflect come first."""
+        items = node.value if isinstance(node, SequenceNode) else [node]
+        if isinstance(node, SequenceNode) and not items:
+            self.problem(node, "include is an empty list")
+        for item in items:
+            written = self.string(item, "an included file's path")
+            if written is None:
+                continue
+            self.includes.reply_keys = self._reply_keys
+            child, problems = self.includes.include(written, self.path, self.where(item), _read_included)
+            self.problems.extend(problems)
+            self._reply_keys = self.includes.reply_keys  # reply keys stay unique across the files
+            if child is None:
+                continue
+            self.draft.lists.update(child.draft.lists)
+            self.draft.variables.update(child.draft.variables)
+            self.draft.reflect.update(child.draft.reflect)
+            self._variables.update(child._variables)
+            self.included_rules.extend(child.draft.rules)
+            self.rules_sound = self.rules_sound and child.rules_sound
+
+    def read_lists(self, node: Node) -> None:
+        if not isinstance(node, MappingNode):
+            self.problem(node, "lists must be a mapping of name: [words or phrases]")
+            return
+        for key, value in node.value:
+            name = self.list_name(key)
+            items = self.strings(value, f"list {name}") if name else []
+            words = []
+            for text, item in items:
+                bad = next((c for c in text if c in lists.RESERVED), None)
+                if bad is not None:
+                    self.problem(item, f"a list item cannot hold '{bad}' (patterns read it as syntax)")
+                    continue
+                words.append(text.strip())
+            if name is not None and words:
+                self.draft.lists[name] = tuple(words)
+
+    def list_name(self, node: Node) -> str | None:
+        name = self.string(node, "a list name")
+        if name is not None and not VARIABLE_NAME.fullmatch(name):
+            self.problem(node, f"list name '{name}' must be letters, digits and _ (not starting with a digit)")
+            return None
+        return name
 
     def read_name(self, node: Node) -> None:
         self.draft.name = self.string(node, "name") or self.draft.name
@@ -153,6 +235,8 @@ SECTIONS: dict[str, Callable[[DialogueBuilder, Node], None]] = {
     "name": DialogueBuilder.read_name,
     "description": DialogueBuilder.read_description,
     "case_sensitive": DialogueBuilder.read_case_sensitive,
+    "include": DialogueBuilder.read_include,
+    "lists": DialogueBuilder.read_lists,
     "vars": DialogueBuilder.read_vars,
     "reflect": DialogueBuilder.read_reflect,
     "greeting": DialogueBuilder.read_greeting,
@@ -165,5 +249,22 @@ SECTIONS: dict[str, Callable[[DialogueBuilder, Node], None]] = {
     "timeout": DialogueBuilder.read_timeout,
 }
 #: Read before the others: the defaults that the patterns and steps of other sections take.
-READ_FIRST = ("case_sensitive", "timeout")
+#: Included files come before the file's own lists, vars and reflect, which then win.
+READ_FIRST = ("version", "case_sensitive", "timeout", "include", "lists")
 READING_ORDER = tuple(dict.fromkeys((*READ_FIRST, *SECTIONS)))
+
+
+def _read_included(text: str, path: str, includes: Includes) -> tuple[Builder | None, list[Problem]]:
+    """Build an included file with the load's shared bounds: its builder and its problems."""
+    from bots.loader.compose import compose
+    from bots.loader.problems import DialogueError
+
+    try:
+        root = compose(text, path)
+    except DialogueError as exc:
+        return None, exc.problems
+    builder = DialogueBuilder(path, includes, included=True)
+    builder._reply_keys = includes.reply_keys
+    dialogue = builder.build(root)
+    includes.reply_keys = builder._reply_keys
+    return (builder if dialogue is not None else None), builder.problems
