@@ -84,7 +84,7 @@ class DialogueBuilder(Builder):
     # -- the sections: one reader per top-level key (see SECTIONS)
 
     def read_version(self, node: Node) -> None:
-        if isinstance(node, ScalarNode) and node.tag == CORE + "float" and node.value == FORMAT_1_1:
+        if isinstance(node, ScalarNode) and node.tag == CORE + "float" and _is_1_1(node.value):
             self.version_1_1 = self.word_lists = True
             return
         version = self.integer(node, "version")
@@ -268,3 +268,11 @@ def _read_included(text: str, path: str, includes: Includes) -> tuple[Builder | 
     dialogue = builder.build(root)
     includes.reply_keys = builder._reply_keys
     return (builder if dialogue is not None else None), builder.problems
+
+
+def _is_1_1(written: str) -> bool:
+    """Whether a float node's text is 1.1 (as YAML and JSON read it: 1.10 too)."""
+    try:
+        return float(written.replace("_", "")) == float(FORMAT_1_1)
+    except ValueError:
+        return False
