@@ -67,10 +67,13 @@ def test_usage_errors_exit_2_with_one_clear_line(
 def test_list_names_every_bundled_dialogue_with_its_description(capsys: pytest.CaptureFixture[str]) -> None:
     assert run("chat-bot", cli.main, ["--list"]) == ExitStatus.SUCCESS
     assert capsys.readouterr().out.splitlines() == [
-        "default    A friendly greeter that remembers your name.",
-        "eliza      An ELIZA-style listener that turns your words into questions.",
-        "quiz       A three-question quiz with hints for wrong answers.",
-        "quiz_test  Tests quiz.yaml through a whole game, a wrong answer included.",
+        "default          A friendly greeter that remembers your name.",
+        "eliza            An ELIZA-style listener that turns your words into questions.",
+        "helpdesk         A small IT help desk (rules shared through include, word lists in patterns).",
+        "helpdesk_common  The small talk of helpdesk.yaml (greetings, thanks, goodbyes); it is included, not run.",
+        "helpdesk_test    Tests helpdesk.yaml through one visit, its included rules and word lists too.",
+        "quiz             A three-question quiz with hints for wrong answers.",
+        "quiz_test        Tests quiz.yaml through a whole game, a wrong answer included.",
     ]
 
 
@@ -107,3 +110,26 @@ def test_an_unknown_dialogue_name_is_one_clear_line(
         "chat-bot: quizz:1:1: no such file, and no bundled dialogue of that name: "
         "chat-bot --list names them\n"
     )
+
+
+def test_check_reports_a_problem_of_an_included_file_at_the_include_and_at_its_own_place(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "main.yaml").write_text(
+        "version: 1.1\nname: desk\ninclude:\n  - common.yaml\nrules:\n  - contains: hi\n    reply: hello\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "common.yaml").write_text(
+        "version: 1.1\nlists:\n  bye: [bye, goodbye]\nrules:\n  - contains: '{byes}'\n    reply: exit\n",
+        encoding="utf-8",
+    )
+    assert run("chat-bot", cli.main, ["--check", "main.yaml"]) == ExitStatus.INVALID_DIALOGUE
+    out, err = capsys.readouterr()
+    assert out.splitlines() == [
+        "main.yaml:4:5: in included file 'common.yaml' (line 5, col 15): {byes} is not a word list: "
+        "define it under 'lists' (lists here: bye), or write {{ and }} for literal braces",
+        "common.yaml:5:15: {byes} is not a word list: define it under 'lists' (lists here: bye), "
+        "or write {{ and }} for literal braces",
+    ]
+    assert err == "chat-bot: 2 problems in 1 of 1 dialogue file(s)\n"

@@ -1,0 +1,26 @@
+"""The bundled help desk end to end: a serving bot built from two files (include, word lists), tested by its pair."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import bots
+from chat_testing import Programs, listening_port
+
+DIALOGUES = Path(bots.__file__).parent / "dialogues"
+HELPDESK_TEST = str(DIALOGUES / "helpdesk_test.yaml")  # report lines name the file as it was given
+
+
+def test_the_helpdesk_test_dialogue_passes_against_the_serving_helpdesk(programs: Programs) -> None:
+    bot = programs.spawn("chat-bot", "--script", "helpdesk.yaml", "--port", "0", "--no-delay")
+    port = listening_port(bot)
+    tester = programs.spawn(
+        "chat-bot", "--connect", "--port", str(port), "--no-delay", "--script", HELPDESK_TEST
+    )
+    # Answered by a rule of the included file, then by one written with two word lists.
+    tester.expect("Server: Hello there! This is the help desk. Which device is giving you trouble?\r\n")
+    tester.expect("Server: Sorry to hear that, Ann. Have you tried turning it off and on again?\r\n")
+    tester.expect(f"PASS {HELPDESK_TEST}:28 step 14 expect: expected exact 'exit', received 'exit'")
+    tester.expect("test passed (helpdesk-test): 14 passed, 0 failed, 0 not run")
+    assert tester.wait_exit() == 0
+    assert bot.child.isalive()  # a serving bot outlives its chats
