@@ -220,10 +220,16 @@ SECTION_PARTS: dict[str, Callable[[Parts], Any]] = {
     "description": text,
     "case_sensitive": lambda p: p.leaf(st.booleans()),
     # No generated path names a file that exists: reading one is --check's part (CHECK_ONLY).
-    "include": lambda p: p.leaf(st.sampled_from(["common.yaml", "parts/lists.yaml"]), INCLUDE_PATHS)
-    if p.draw(st.booleans())
-    else p.shape(lambda: [p.leaf(st.just("common.yaml"), INCLUDE_PATHS) for _ in range(1 + p.how_many(1))]),
-    "lists": lambda p: p.shape(lambda: {p.leaf(GOOD_NAMES, BAD_NAMES): texts(p) for _ in range(p.how_many(2))}),
+    "include": lambda p: (
+        p.leaf(st.sampled_from(["common.yaml", "parts/lists.yaml"]), INCLUDE_PATHS)
+        if p.draw(st.booleans())
+        else p.shape(
+            lambda: [p.leaf(st.just("common.yaml"), INCLUDE_PATHS) for _ in range(1 + p.how_many(1))]
+        )
+    ),
+    "lists": lambda p: p.shape(
+        lambda: {p.leaf(GOOD_NAMES, BAD_NAMES): texts(p) for _ in range(p.how_many(2))}
+    ),
     "vars": variables,
     "reflect": lambda p: p.shape(
         lambda: {p.leaf(st.sampled_from(["i", "my", "am"]), BAD_WORDS): text(p) for _ in range(2)}

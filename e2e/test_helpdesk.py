@@ -1,4 +1,4 @@
-"""The bundled help desk end to end: a serving bot built from two files (include, word lists), tested by its pair."""
+"""The bundled help desk end to end: a bot built from two files (include, word lists), tested by its pair."""
 
 from __future__ import annotations
 

@@ -70,7 +70,8 @@ def test_list_names_every_bundled_dialogue_with_its_description(capsys: pytest.C
         "default          A friendly greeter that remembers your name.",
         "eliza            An ELIZA-style listener that turns your words into questions.",
         "helpdesk         A small IT help desk (rules shared through include, word lists in patterns).",
-        "helpdesk_common  The small talk of helpdesk.yaml (greetings, thanks, goodbyes); it is included, not run.",
+        "helpdesk_common  The small talk of helpdesk.yaml (greetings, thanks, goodbyes); "
+        "it is included, not run.",
         "helpdesk_test    Tests helpdesk.yaml through one visit, its included rules and word lists too.",
         "quiz             A three-question quiz with hints for wrong answers.",
         "quiz_test        Tests quiz.yaml through a whole game, a wrong answer included.",

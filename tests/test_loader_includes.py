@@ -94,14 +94,15 @@ def test_problems_of_an_included_file_are_reported_at_the_include_line_and_at_th
     assert problems(main) == [
         f"{main}:3:5: in included file 'common.yaml' (line 3, col 5): rule 1 needs a 'reply'",
         f"{main}:3:5: in included file 'common.yaml' (line 4, col 5): unknown key 'replly' in rule 1: "
-        "did you mean 'reply'? expected one of: exact, contains, glob, regex, case_sensitive, reply, set, examples",
+        "did you mean 'reply'? expected one of: exact, contains, glob, regex, case_sensitive, reply, set, "
+        "examples",
         f"{main}:3:5: in included file 'common.yaml' (line 5, col 1): 'greeting' is not used in an included "
         "file (only include, lists, vars, reflect, rules are): move it to the including file",
         f"{common}:3:5: rule 1 needs a 'reply'",
         f"{common}:4:5: unknown key 'replly' in rule 1: did you mean 'reply'? expected one of: exact, "
         "contains, glob, regex, case_sensitive, reply, set, examples",
-        f"{common}:5:1: 'greeting' is not used in an included file (only include, lists, vars, reflect, rules "
-        "are): move it to the including file",
+        f"{common}:5:1: 'greeting' is not used in an included file (only include, lists, vars, reflect, "
+        "rules are): move it to the including file",
     ]
 
 
@@ -110,8 +111,8 @@ def test_a_problem_two_files_down_is_reported_at_every_include_line(tmp_path: Pa
     write(tmp_path, "b.yaml", "version: 1.1\ninclude: c.yaml\n")
     main = write(tmp_path, "main.yaml", "version: 1.1\ninclude: b.yaml\n")
     assert problems(main) == [
-        f"{main}:2:10: in included file 'b.yaml' (line 2, col 10): in included file 'c.yaml' (line 2, col 8): "
-        "rules must be a list of rules (- contains: ... reply: ...)",
+        f"{main}:2:10: in included file 'b.yaml' (line 2, col 10): in included file 'c.yaml' "
+        "(line 2, col 8): rules must be a list of rules (- contains: ... reply: ...)",
         f"{tmp_path}/b.yaml:2:10: in included file 'c.yaml' (line 2, col 8): "
         "rules must be a list of rules (- contains: ... reply: ...)",
         f"{tmp_path}/c.yaml:2:8: rules must be a list of rules (- contains: ... reply: ...)",
@@ -132,7 +133,8 @@ def test_an_include_cycle_is_refused_at_the_line_that_closes_it(tmp_path: Path) 
 def test_a_file_including_itself_is_a_cycle(tmp_path: Path) -> None:
     main = write(tmp_path, "main.yaml", "version: 1.1\ninclude: ./main.yaml\n")
     assert problems(main) == [
-        f"{main}:2:10: include cycle: main.yaml -> main.yaml; a file cannot include itself, even through others"
+        f"{main}:2:10: include cycle: main.yaml -> main.yaml; "
+        "a file cannot include itself, even through others"
     ]
 
 
@@ -153,9 +155,9 @@ def test_too_many_included_files_are_refused(tmp_path: Path) -> None:
     for name in names:
         write(tmp_path, name, "version: 1.1\n")
     main = write(tmp_path, "main.yaml", f"version: 1.1\ninclude: [{', '.join(names)}]\n")
+    column = 11 + sum(len(name) + 2 for name in names[:-1])  # the last name, in the flow list
     assert problems(main) == [
-        f"{main}:2:{11 + sum(len(n) + 2 for n in names[:-1])}: more than {MAX_INCLUDED_FILES} included files: "
-        "merge some of them"
+        f"{main}:2:{column}: more than {MAX_INCLUDED_FILES} included files: merge some of them"
     ]
 
 
@@ -188,8 +190,12 @@ def test_include_and_lists_need_format_1_1(tmp_path: Path) -> None:
 
 
 def test_an_including_rule_that_shadows_an_included_example_names_its_file_and_line(tmp_path: Path) -> None:
-    common = write(tmp_path, "common.yaml", "version: 1.1\nrules:\n  - contains: hi\n    reply: x\n    examples: [hi]\n")
-    main = write(tmp_path, "main.yaml", "version: 1.1\ninclude: common.yaml\nrules: [{contains: hi, reply: y}]\n")
+    common = write(
+        tmp_path, "common.yaml", "version: 1.1\nrules:\n  - contains: hi\n    reply: x\n    examples: [hi]\n"
+    )
+    main = write(
+        tmp_path, "main.yaml", "version: 1.1\ninclude: common.yaml\nrules: [{contains: hi, reply: y}]\n"
+    )
     assert problems(main) == [
         f"{common}:5:16: example 'hi' is answered by the rule at {main}:3 (contains 'hi'), not by this rule: "
         "it comes first and shadows this one: move this rule above it or narrow that one"

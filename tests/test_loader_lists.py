@@ -73,7 +73,9 @@ def test_a_list_matches_any_of_its_items_in_exact_contains_and_glob_patterns() -
         found = dialogue.match(text)
         return None if found is None else dialogue.rules.index(found[0])
 
-    assert [answer(t) for t in ["Dark  Green", "i like very dark green", "red please, now", "blue please"]] == [
+    assert [
+        answer(t) for t in ["Dark  Green", "i like very dark green", "red please, now", "blue please"]
+    ] == [
         0,
         1,
         2,

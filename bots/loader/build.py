@@ -209,7 +209,7 @@ class Builder(NodeReader):
         written = self.strings(node, kind)
         if not self.word_lists or kind == PatternKind.REGEX:
             return written
-        out = []
+        out: list[tuple[str, Node]] = []
         for text, item in written:
             try:
                 out.extend((expanded, item) for expanded in expand(text, self.draft.lists))

@@ -51,7 +51,9 @@ class Includes:
         self.bytes = 0
         self.reply_keys = 0  # the last reply key given: every file's replies draw from one count
 
-    def include(self, written: str, includer: str, where: Where, read: ReadFile) -> tuple[Builder | None, list[Problem]]:
+    def include(
+        self, written: str, includer: str, where: Where, read: ReadFile
+    ) -> tuple[Builder | None, list[Problem]]:
         """Read the file *written* in *includer*'s `include:` at *where*.
 
         Returns the included file's builder (None when nothing is to be added) and the problems
@@ -62,20 +64,32 @@ class Includes:
         path = os.path.join(os.path.dirname(includer), written)
         identity = _identity(path)
         if identity in self.chain:
-            cycle = " -> ".join(os.path.basename(p) for p in [*self.chain[self.chain.index(identity) :], identity])
-            return None, [Problem(where, f"include cycle: {cycle}; a file cannot include itself, even through others")]
+            cycle = " -> ".join(
+                os.path.basename(p) for p in [*self.chain[self.chain.index(identity) :], identity]
+            )
+            return None, [
+                Problem(where, f"include cycle: {cycle}; a file cannot include itself, even through others")
+            ]
         if identity in self.seen:
             return None, []  # already included elsewhere in this dialogue: its parts are in once
         if len(self.chain) > MAX_INCLUDE_DEPTH:
             return None, [
-                Problem(where, f"includes nest more than {MAX_INCLUDE_DEPTH} files deep: include '{written}' from a file nearer the top")
+                Problem(
+                    where,
+                    f"includes nest more than {MAX_INCLUDE_DEPTH} files deep: "
+                    f"include '{written}' from a file nearer the top",
+                )
             ]
         if self.files >= MAX_INCLUDED_FILES:
-            return None, [Problem(where, f"more than {MAX_INCLUDED_FILES} included files: merge some of them")]
+            return None, [
+                Problem(where, f"more than {MAX_INCLUDED_FILES} included files: merge some of them")
+            ]
         from bots.loader import read_dialogue_text  # the package imports this module
 
         if not os.path.isfile(path):
-            return None, [Problem(where, f"cannot read the included file '{written}': no such file in {_folder(path)}")]
+            return None, [
+                Problem(where, f"cannot read the included file '{written}': no such file in {_folder(path)}")
+            ]
         try:
             text = read_dialogue_text(path)
         except DialogueError as exc:
@@ -84,7 +98,10 @@ class Includes:
         self.bytes += len(text.encode("utf-8", errors="replace"))
         if self.bytes > MAX_INCLUDED_BYTES:
             return None, [
-                Problem(where, f"included files are over {MAX_INCLUDED_BYTES // 1024} KiB together: trim or merge them")
+                Problem(
+                    where,
+                    f"included files are over {MAX_INCLUDED_BYTES // 1024} KiB together: trim or merge them",
+                )
             ]
         self.seen.add(identity)
         self.chain.append(identity)

@@ -73,7 +73,9 @@ class DialogueBuilder(Builder):
         """Format 1.1 keys need `version: 1.1`; an included file holds only what it contributes."""
         for key, (key_node, _value) in fields.items():
             if key in KEYS_1_1 and not self.version_1_1:
-                self.problem(key_node, f"'{key}' is format {FORMAT_1_1}: write 'version: {FORMAT_1_1}' to use it")
+                self.problem(
+                    key_node, f"'{key}' is format {FORMAT_1_1}: write 'version: {FORMAT_1_1}' to use it"
+                )
             if self.included and key not in INCLUDED_KEYS:
                 self.problem(
                     key_node,
@@ -96,7 +98,7 @@ class DialogueBuilder(Builder):
             )
 
     def read_include(self, node: Node) -> None:
-        """Each included file, in order: its rules follow this file's own; its lists, vars, reflect come first."""
+        """Each included file, in order: its rules follow this file's own; its lists and vars come first."""
         items = node.value if isinstance(node, SequenceNode) else [node]
         if isinstance(node, SequenceNode) and not items:
             self.problem(node, "include is an empty list")
@@ -137,7 +139,9 @@ class DialogueBuilder(Builder):
     def list_name(self, node: Node) -> str | None:
         name = self.string(node, "a list name")
         if name is not None and not VARIABLE_NAME.fullmatch(name):
-            self.problem(node, f"list name '{name}' must be letters, digits and _ (not starting with a digit)")
+            self.problem(
+                node, f"list name '{name}' must be letters, digits and _ (not starting with a digit)"
+            )
             return None
         return name
 
