@@ -230,6 +230,9 @@ SECTION_PARTS: dict[str, Callable[[Parts], Any]] = {
     "lists": lambda p: p.shape(
         lambda: {p.leaf(GOOD_NAMES, BAD_NAMES): texts(p) for _ in range(p.how_many(2))}
     ),
+    "subs": lambda p: p.shape(
+        lambda: {p.leaf(st.sampled_from(["what's", "i'm", ":)"]), BAD_WORDS): text(p) for _ in range(2)}
+    ),
     "vars": variables,
     "reflect": lambda p: p.shape(
         lambda: {p.leaf(st.sampled_from(["i", "my", "am"]), BAD_WORDS): text(p) for _ in range(2)}

@@ -12,6 +12,7 @@ import re
 from enum import Enum
 
 from bots import matcher
+from bots.subs import Substitutions
 from bots.template import Template
 from chat.protocol import is_exit
 from chat.value import Value
@@ -233,6 +234,7 @@ class Dialogue(Value):
         "reflect",
         "rules",
         "script",
+        "subs",
         "timeout",
         "variables",
     )
@@ -252,6 +254,7 @@ class Dialogue(Value):
         "delay",
         "max_turns",
         "timeout",
+        "subs",
     )
 
     def __init__(
@@ -271,6 +274,7 @@ class Dialogue(Value):
         max_turns: int | None,
         timeout: float,
         index: matcher.RuleIndex,
+        subs: Substitutions | None = None,
     ) -> None:
         self.path = path
         self.name = name
@@ -287,6 +291,12 @@ class Dialogue(Value):
         self.max_turns = max_turns
         self.timeout = timeout
         self.index = index
+        #: Rewrites a message before the rules see it (format 1.1 `subs`); {input} stays the message.
+        self.subs = subs or Substitutions({})
+
+    def substitute(self, text: str) -> str:
+        """*text* as the rules see it: with the dialogue's substitutions made (itself when it has none)."""
+        return self.subs.apply(text)
 
     def match(self, text: str) -> tuple[Rule, re.Match[str]] | None:
         """The first rule that matches *text* and its match, or None."""

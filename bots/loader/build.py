@@ -31,6 +31,7 @@ from bots.model import (
     StepKind,
     Where,
 )
+from bots.subs import Substitutions
 from bots.template import Template, TemplateError, parse_template
 
 PATTERN_KINDS = PatternKind.words()
@@ -55,6 +56,8 @@ class Draft:
         self.reflect: dict[str, str] = {}
         #: Word lists for patterns (format 1.1): expanded at load, so the model never holds them.
         self.lists: dict[str, tuple[str, ...]] = {}
+        #: Substitutions made on each message before matching (format 1.1).
+        self.subs: dict[str, str] = {}
         self.greeting: Reply | None = None
         self.rules: tuple[Rule, ...] = ()
         self.fallback: Reply | None = None
@@ -86,6 +89,7 @@ class Draft:
             max_turns=self.max_turns,
             timeout=self.timeout,
             index=index,
+            subs=Substitutions(self.subs),
         )
 
 
@@ -356,7 +360,7 @@ class Builder(NodeReader):
         place = {id(rule): position for position, rule in enumerate(dialogue.rules)}
         for rule in dialogue.rules:
             for text, where in rule.examples:
-                found = dialogue.match(text)
+                found = dialogue.match(dialogue.substitute(text))  # as a conversation matches it
                 if found is None:
                     self.problems.append(
                         Problem(where, f"example {text!r} matches no rule, not even its own")

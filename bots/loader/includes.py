@@ -33,7 +33,7 @@ MAX_INCLUDED_BYTES = 1 << 20  # all included files together: the same 1 MiB as o
 # so splitting a dialogue can never get round the size bound on what a load parses
 
 #: The keys whose contents an included file adds to the including one.
-CONTRIBUTED = ("include", "lists", "vars", "reflect", "rules")
+CONTRIBUTED = ("include", "lists", "subs", "vars", "reflect", "rules")
 #: Keys an included file may hold: what it contributes, and what describes or reads it.
 INCLUDED_KEYS = ("version", "name", "description", "case_sensitive", *CONTRIBUTED)
 

@@ -17,12 +17,13 @@ from bots.loader.includes import CONTRIBUTED, INCLUDED_KEYS, Includes
 from bots.loader.nodes import CORE, Fields
 from bots.loader.problems import Problem
 from bots.model import Dialogue, Rule, Where
+from bots.subs import MAX_SUBSTITUTIONS
 
 FORMAT_VERSION = 1
 #: Format 1.1 adds keys and meanings (word lists in patterns) that a format 1 file keeps out of.
 FORMAT_1_1 = "1.1"
 #: Top-level keys of format 1.1: in a `version: 1` file they are problems, so v1 files keep their meaning.
-KEYS_1_1 = ("include", "lists")
+KEYS_1_1 = ("include", "lists", "subs")
 
 
 class DialogueBuilder(Builder):
@@ -113,6 +114,7 @@ class DialogueBuilder(Builder):
             if child is None:
                 continue
             self.draft.lists.update(child.draft.lists)
+            self.draft.subs.update(child.draft.subs)
             self.draft.variables.update(child.draft.variables)
             self.draft.reflect.update(child.draft.reflect)
             self._variables.update(child._variables)
@@ -135,6 +137,19 @@ class DialogueBuilder(Builder):
                 words.append(text.strip())
             if name is not None and words:
                 self.draft.lists[name] = tuple(words)
+
+    def read_subs(self, node: Node) -> None:
+        if not isinstance(node, MappingNode):
+            self.problem(node, "subs must be a mapping of words: replacement")
+            return
+        if len(node.value) > MAX_SUBSTITUTIONS:
+            self.problem(node, f"more than {MAX_SUBSTITUTIONS} substitutions: keep the ones matching needs")
+            return
+        for key, value in node.value:
+            words = self.string(key, "a substituted word")
+            into = self.string(value, "a substitution", empty_ok=True)
+            if words is not None and into is not None:
+                self.draft.subs[" ".join(words.lower().split())] = " ".join(into.split())
 
     def list_name(self, node: Node) -> str | None:
         name = self.string(node, "a list name")
@@ -241,6 +256,7 @@ SECTIONS: dict[str, Callable[[DialogueBuilder, Node], None]] = {
     "case_sensitive": DialogueBuilder.read_case_sensitive,
     "include": DialogueBuilder.read_include,
     "lists": DialogueBuilder.read_lists,
+    "subs": DialogueBuilder.read_subs,
     "vars": DialogueBuilder.read_vars,
     "reflect": DialogueBuilder.read_reflect,
     "greeting": DialogueBuilder.read_greeting,
@@ -254,7 +270,7 @@ SECTIONS: dict[str, Callable[[DialogueBuilder, Node], None]] = {
 }
 #: Read before the others: the defaults that the patterns and steps of other sections take.
 #: Included files come before the file's own lists, vars and reflect, which then win.
-READ_FIRST = ("version", "case_sensitive", "timeout", "include", "lists")
+READ_FIRST = ("version", "case_sensitive", "timeout", "include", "lists", "subs")
 READING_ORDER = tuple(dict.fromkeys((*READ_FIRST, *SECTIONS)))
 
 
