@@ -41,6 +41,7 @@ _TOP_KEYS = (
     "name",
     "description",
     "case_sensitive",
+    "punctuation",
     "vars",
     "reflect",
     "greeting",
@@ -52,6 +53,7 @@ _TOP_KEYS = (
     "max_turns",
     "timeout",
 )
+PUNCTUATION = ("keep", "ignore")  # the values of the top-level key `punctuation`
 _RULE_KEYS = (*PATTERN_KINDS, "case_sensitive", "reply", "set", "examples")
 _STEP_KEYS = ("say", "expect", "timeout", "on_mismatch", "name")
 _PATTERN_KEYS = (*PATTERN_KINDS, "case_sensitive")
@@ -81,6 +83,9 @@ class Builder:
         self._templates: list[tuple[Template, frozenset[str], Where]] = []
         self._variables: set[str] = set()
         self.case_sensitive = False
+        # Whether exact, contains and glob patterns ignore punctuation around words (the
+        # top-level key `punctuation`); format 1 keeps it, as its patterns always did.
+        self.ignore_punctuation = False
         # Mappings that had an unknown key: a missing pattern there is the same mistake.
         self._unknown_in: set[int] = set()
 
@@ -252,38 +257,22 @@ class Builder:
         return Reply(tuple(choices), order, self._reply_keys, self.where(node))
 
     def pattern(self, kind: str, node: Node, case_sensitive: bool) -> Pattern | None:
-        flags = 0 if case_sensitive else re.IGNORECASE
-        regexes: list[re.Pattern[str]] = []
+        regexes: list[matcher.Regex] = []
         literals: list[str | None] = []
         runs: list[tuple[str, ...]] = []
         captures: set[str] = set()
         sources: list[str] = []
         for text, item in self.strings(node, kind):
-            if kind == "regex":
-                source = text
-            elif kind == "exact":
-                source = matcher.exact_regex(text)
-            elif kind == "contains":
-                source = matcher.contains_regex(text)
-            else:
-                source = matcher.glob_regex(text)
             try:
-                compiled = re.compile(source, flags)
-                tree = matcher.parse_regex(source, flags)
-                matcher.check_regex_safety(tree)
-            except re.error as exc:
-                pos = exc.pos if kind == "regex" and exc.pos is not None else 0
-                self.problem(item, f"regex does not compile: {exc.msg} at position {pos}", pos)
-                continue
-            except matcher.UnsafeRegex as exc:
-                self.problem(item, f"regex refused: {exc}")
-                continue
-            except RecursionError:
-                self.problem(item, "regex refused: nested too deeply")
+                compiled, literal, required = matcher.compile_pattern(
+                    kind, text, case_sensitive=case_sensitive, ignore_punctuation=self.ignore_punctuation
+                )
+            except matcher.RegexRefused as exc:
+                self.problem(item, exc.message, exc.position if kind == "regex" else 0)
                 continue
             regexes.append(compiled)
-            literals.append(matcher.required_literal(tree))
-            runs.append(matcher.required_literals(tree))
+            literals.append(literal)
+            runs.append(required)
             captures.update(compiled.groupindex)
             captures.update(str(n) for n in range(1, compiled.groups + 1))
             sources.append(text)
@@ -298,6 +287,13 @@ class Builder:
             self.where(node),
             tuple(runs),
         )
+
+    def punctuation(self, node: Node) -> bool:
+        """`punctuation: ignore` or `keep`; True for ignore."""
+        value = self.string(node, "punctuation")
+        if value is not None and value not in PUNCTUATION:
+            self.problem(node, f"punctuation must be one of: {', '.join(PUNCTUATION)}")
+        return value == "ignore"
 
     def pattern_spec(self, node: Node, what: str) -> Pattern | None:
         """`text` (contains) or a mapping with one pattern kind and case_sensitive."""
@@ -463,6 +459,8 @@ class Builder:
             description = self.string(fields["description"][1], "description", empty_ok=True) or ""
         if "case_sensitive" in fields:
             self.case_sensitive = bool(self.boolean(fields["case_sensitive"][1], "case_sensitive"))
+        if "punctuation" in fields:
+            self.ignore_punctuation = self.punctuation(fields["punctuation"][1])
         timeout = DEFAULT_TIMEOUT_S
         if "timeout" in fields:
             timeout = self.number(fields["timeout"][1], "timeout", positive=True) or timeout
