@@ -64,6 +64,8 @@ _IN_CLASS = {"w": _WORD, "d": _DIGIT, "D": r"\P{Nd}", "s": _SPACE}
 # Scripts written without spaces between words: a contains word next to one of these
 # characters needs no word boundary (see contains_regex).
 _NO_SPACE_SCRIPTS = r"\p{Han}\p{Hiragana}\p{Katakana}\x{30FC}"  # U+30FC: the long-vowel mark ー
+_BEFORE_ANY_WORD = rf"(?:\A|[^{_WORD}])"
+_AFTER_ANY_WORD = rf"(?:\z|[^{_WORD}])"
 _BEFORE_WORD = rf"(?:\A|[^{_WORD}]|[{_NO_SPACE_SCRIPTS}])"
 _AFTER_WORD = rf"(?:\z|[^{_WORD}]|[{_NO_SPACE_SCRIPTS}])"
 _GAP = {False: f"[{_SPACE}]+", True: rf"[{_SPACE}\pP]+"}  # between words; True: punctuation ignored
@@ -291,6 +293,51 @@ def _repeat_end(source: str, start: int) -> int:
     return start
 
 
+# What lies on one side of a \b: a word character, another character, an anchor
+# (^ before, $ or \z after), the pattern's own start or end (top level), or unknown.
+_WORD_SIDE, _OTHER_SIDE, _ANCHOR, _OPEN, _UNKNOWN = "word", "other", "anchor", "open", "unknown"
+
+
+def _next_side(source: str, j: int, depth: int) -> str:
+    """What the pattern requires right after position *j* (for a \b there)."""
+    if j >= len(source) or (source[j] == "|" and depth == 0):
+        return _OPEN if depth == 0 else _UNKNOWN
+    if source[j] == "$" or source.startswith(("\\z", "\\Z"), j):
+        return _ANCHOR
+    if source[j] == "\\" and j + 1 < len(source):
+        letter, width = source[j + 1], 2
+        side = {"w": _WORD_SIDE, "d": _WORD_SIDE, "W": _OTHER_SIDE, "s": _OTHER_SIDE}.get(letter, _UNKNOWN)
+        if not letter.isalnum() and not letter.isspace():
+            side = _OTHER_SIDE
+    elif source[j] in "()[].^$|*+?{":
+        return _UNKNOWN
+    else:
+        side, width = (_WORD_SIDE if _is_word_char(source[j]) else _OTHER_SIDE), 1
+    optional = source.startswith(("?", "*", "{0,", "{0}"), j + width)
+    return _UNKNOWN if optional else side
+
+
+def _boundary(letter: str, before: str, after: str) -> str:
+    r"""A ``\b`` (or ``\B``) with Python's Unicode meaning where its two sides are known.
+
+    RE2's ``\b`` is ASCII and RE2 cannot look around, so a boundary whose sides the
+    pattern tells is decided here: dropped where it always holds (a word character on
+    one side and another character or an anchor on the other), and at the pattern's
+    own start or end written as "start of text or a non-word character" (which only
+    widens the whole match, never a group). Elsewhere RE2's ASCII ``\b`` stays.
+    """
+    sides = {before, after}
+    if letter == "B":
+        return "" if sides in ({_WORD_SIDE}, {_OTHER_SIDE}) else "\\B"
+    if sides in ({_WORD_SIDE, _OTHER_SIDE}, {_WORD_SIDE, _ANCHOR}):
+        return ""
+    if before == _OPEN and after == _WORD_SIDE:
+        return _BEFORE_ANY_WORD
+    if before == _WORD_SIDE and after == _OPEN:
+        return _AFTER_ANY_WORD
+    return "\\b"
+
+
 def translate_regex(source: str, *, case_sensitive: bool) -> tuple[str, tuple[str, ...]]:
     r"""A user regex in RE2 syntax with Python's meaning, and the literal runs every match contains.
 
@@ -331,14 +378,22 @@ def translate_regex(source: str, *, case_sensitive: bool) -> tuple[str, tuple[st
 
     i = 0
     n = len(source)
+    side = _OPEN  # what the text just before the current position is (see _boundary)
     while i < n:
         char = source[i]
         after_group, closed = closed, 1  # only a repeat right after ")" multiplies
+        before, side = side, _UNKNOWN  # each token says what it leaves behind
         if char == "\\" and i + 1 < n:
             letter = source[i + 1]
             if letter in _CLASSES:
                 close()
                 out.append(_CLASSES[letter])
+                side = _WORD_SIDE if letter in "wd" else _OTHER_SIDE if letter in "Ws" else _UNKNOWN
+                i += 2
+            elif letter in "bB":
+                close()
+                out.append(_boundary(letter, before, _next_side(source, i + 2, depth)))
+                side = before
                 i += 2
             elif letter == "Z":
                 close()
@@ -359,6 +414,7 @@ def translate_regex(source: str, *, case_sensitive: bool) -> tuple[str, tuple[st
                 i = end + 2
             elif not letter.isalnum() and not letter.isspace():
                 literal(letter)
+                side = _OTHER_SIDE
                 i += 2
             else:  # \b, \B, \A, \z, \pL, \x41, \n, \t...: not literal text here
                 close()
@@ -379,6 +435,8 @@ def translate_regex(source: str, *, case_sensitive: bool) -> tuple[str, tuple[st
             out.append("[" + _translate_class(source[i + 1 : end - 1], i + 1) + ("]" if end > i + 1 else ""))
             i = end
         elif char in "*+?" or (char == "{" and _repeat_end(source, i) > i):
+            at_least_once = char == "+" or (char == "{" and not source.startswith(("{0,", "{0}"), i))
+            side = before if at_least_once or (char == "?" and source[i - 1 : i] in "*+?}") else _UNKNOWN
             if last_in_run:
                 run.pop()  # the repeated character may be absent (or the run stops here)
             close()
@@ -427,14 +485,17 @@ def translate_regex(source: str, *, case_sensitive: bool) -> tuple[str, tuple[st
             close()
             if depth == 0:
                 alternatives = True
+                side = _OPEN
             out.append(char)
             i += 1
         elif char in ".^$":
             close()
             out.append(char)
+            side = _ANCHOR if char == "^" else _UNKNOWN
             i += 1
         else:
             literal(char)
+            side = _WORD_SIDE if _is_word_char(char) else _OTHER_SIDE
             i += 1
     close()
     if alternatives:

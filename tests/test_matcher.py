@@ -149,10 +149,21 @@ def test_user_regexes_keep_pythons_unicode_meaning_of_w_d_and_s(source: str, mes
     assert re.search(source, message) is not None  # the same as Python's own reading
 
 
-def test_word_boundary_is_re2s_ascii_one() -> None:
-    # Documented: \b is RE2's, a boundary between ASCII word characters and anything else.
-    assert _search("regex", r"\bcat\b", "a cat!")
-    assert not _search("regex", r"\bcafé\b", "un café")
+BOUNDARY_PATTERNS = [r"\\bcafé\\b", r"\\bi need (?P<w>\\w+)", r"é\\b", r"\\w+\\b!", r"x\\By", r"a\\b|\\bb", r"^\\s*(?:7|seven)\\b", r"\\bzoë$"]
+BOUNDARY_MESSAGES = ["un café", "cafés", "un café!", "écafé", "I need José", "hi need x", "é", "aé!", "é!", "xy", "a", "bb", "xb", "7!", "77", "zoë", "Zoë", "azoë"]
+
+
+@pytest.mark.parametrize("source", BOUNDARY_PATTERNS)
+def test_word_boundaries_keep_pythons_unicode_meaning_where_the_pattern_shows_both_sides(source: str) -> None:
+    for message in BOUNDARY_MESSAGES:
+        expected = re.search(source, message, re.IGNORECASE) is not None
+        assert _search("regex", source, message) is expected, message
+
+
+def test_a_word_boundary_with_an_unknown_side_is_re2s_ascii_one() -> None:
+    # Documented: after a group, RE2's \b is a boundary between ASCII word characters and the rest.
+    assert _search("regex", r"(?:cat|dog)\b", "a cat!")
+    assert not _search("regex", r"(?:café)\b", "un café")
 
 
 @pytest.mark.parametrize(
