@@ -24,7 +24,7 @@ import unicodedata
 from collections.abc import Sequence
 
 import re2  # type: ignore[import-untyped]  # google-re2 ships no type information
-from re2 import _re2  # type: ignore[import-untyped]  # its extension: see Regex.__init__
+from re2 import _re2  # its extension, for the match call: see Regex.__init__
 
 from bots.normalize import fold, fold_offsets, nfc
 
@@ -41,6 +41,9 @@ if TYPE_CHECKING:
 
 MAX_MATCH_CHARS = 4096  # patterns see at most this much of a message: a chat line is far
 # shorter, and it bounds the cost of one match (RE2 is linear in the text)
+MAX_PROGRAM_SIZE = 6000  # RE2 instructions of a user regex: building the matcher's states
+# costs up to ~1.5 ms per 1,000 on a 4,096-character message (measured, adversarial suite),
+# so this keeps one match under 10 ms; a Unicode \w is ~1,350 of them, plain text ~1 a letter
 MAX_REPEAT_COUNT = 100  # the largest counted repeat, nested counts multiplied: a count
 # makes RE2 track that many positions at once, and (.{1,30}){30} (900) costs ~100 ms on a
 # 4,096-character message where every repeat up to 100 stays under 10 ms (adversarial suite)
@@ -115,7 +118,7 @@ class Found:
 class Regex:
     """One compiled alternative: an RE2 regex, run on the folded message or on its NFC text."""
 
-    __slots__ = ("folded", "groupindex", "groups", "source", "_match")
+    __slots__ = ("_match", "folded", "groupindex", "groups", "size", "source")
 
     def __init__(self, source: str, *, case_sensitive: bool) -> None:
         """Compile *source* (RE2 syntax); raise :class:`RegexRefused` when RE2 refuses it."""
@@ -129,6 +132,8 @@ class Regex:
         self.folded = not case_sensitive
         self.groups: int = compiled.groups
         self.groupindex: dict[str, int] = dict(compiled.groupindex)
+        #: RE2's program size: the number of instructions, what a match can cost per character.
+        self.size: int = compiled.programsize
         # RE2's own match call, without the wrapper's search(): that one decodes offsets
         # through a generator and a dict on every call, 5 us a match against 0.5 us here,
         # and a turn is a few microseconds in all (bench: twenty_rules).
@@ -142,11 +147,14 @@ class Regex:
         if spans[0][0] < 0:
             return None
         if len(data) != len(subject):  # not ASCII: byte offsets -> character offsets
-            spans = [(-1, -1) if a < 0 else (len(data[:a].decode()), len(data[:b].decode())) for a, b in spans]
+            spans = [
+                (-1, -1) if a < 0 else (len(data[:a].decode()), len(data[:b].decode())) for a, b in spans
+            ]
         if self.folded and len(folded) != len(text):  # folding lengthened it: back to the NFC text
             offsets = fold_offsets(text)
             spans = [
-                (-1, -1) if a < 0 else (offsets[a], offsets[b - 1] + 1 if b > a else offsets[b]) for a, b in spans
+                (-1, -1) if a < 0 else (offsets[a], offsets[b - 1] + 1 if b > a else offsets[b])
+                for a, b in spans
             ]
         return Found(text, spans, self.groupindex)  # type: ignore[return-value]  # see Match
 
@@ -185,7 +193,9 @@ def _refusal(source: str, error: str) -> RegexRefused:
     if error.startswith("invalid perl operator"):
         for start, what, hint in _UNSUPPORTED:
             if source.startswith(start, position):
-                return RegexRefused(f"regex refused: {what} {start} is not supported ({_LINEAR}): {hint}", position)
+                return RegexRefused(
+                    f"regex refused: {what} {start} is not supported ({_LINEAR}): {hint}", position
+                )
         return RegexRefused(
             f"regex refused: {fragment} is not supported ({_LINEAR}): "
             "the flags it knows are i, m, s and U, written (?i) or (?i:...)",
@@ -258,8 +268,16 @@ def _class_end(source: str, start: int) -> int:
 
 
 def _translate_class(body: str, offset: int) -> str:
+    r"""A character class ``[body]`` with Python's Unicode classes inside.
+
+    RE2 cannot put a negated Unicode class inside brackets, so ``[\s\S]`` becomes the
+    alternation ``(?:[space]|[^space])``; in a negated class that has no such form, and
+    ``[^\W]`` is refused with a hint.
+    """
+    negated = body.startswith("^")
     out = []
-    i = 0
+    negations = []
+    i = 1 if negated else 0
     while i < len(body):
         char = body[i]
         if char == "\\" and i + 1 < len(body):
@@ -267,18 +285,23 @@ def _translate_class(body: str, offset: int) -> str:
             if letter in _IN_CLASS:
                 out.append(_IN_CLASS[letter])
             elif letter in "WS":
-                raise RegexRefused(
-                    f"regex refused: \\{letter} inside [...] is not supported: list what you want "
-                    f"instead, or use a negated class [^...]",
-                    offset + i,
-                )
+                if negated:
+                    raise RegexRefused(
+                        f"regex refused: \\{letter} inside [^...] is not supported: use the class "
+                        f"without ^ and \\{letter.lower()}, or list the characters you mean",
+                        offset + i,
+                    )
+                negations.append(_CLASSES[letter])
             else:
                 out.append(body[i : i + 2])
             i += 2
             continue
         out.append(char)
         i += 1
-    return "".join(out)
+    inner = "".join(out)
+    if not negations:
+        return f"[{'^' if negated else ''}{inner}]"
+    return "(?:" + "|".join(([f"[{inner}]"] if inner else []) + negations) + ")"
 
 
 def _repeat_end(source: str, start: int) -> int:
@@ -432,7 +455,7 @@ def translate_regex(source: str, *, case_sensitive: bool) -> tuple[str, tuple[st
         elif char == "[":
             close()
             end = _class_end(source, i)
-            out.append("[" + _translate_class(source[i + 1 : end - 1], i + 1) + ("]" if end > i + 1 else ""))
+            out.append(_translate_class(source[i + 1 : end - 1], i + 1))
             i = end
         elif char in "*+?" or (char == "{" and _repeat_end(source, i) > i):
             at_least_once = char == "+" or (char == "{" and not source.startswith(("{0,", "{0}"), i))
@@ -528,7 +551,7 @@ def _words(text: str, ignore_punctuation: bool, keep: str = "") -> list[str]:
 
 
 def _escape(text: str, case_sensitive: bool) -> str:
-    return re2.escape(text if case_sensitive else fold(text))
+    return str(re2.escape(text if case_sensitive else fold(text)))
 
 
 def _is_word_char(char: str) -> bool:
@@ -608,6 +631,14 @@ def compile_pattern(
         source = build(text, case_sensitive=case_sensitive, ignore_punctuation=ignore_punctuation)
         runs = word_runs(text, kind, ignore_punctuation)
     regex = Regex(source, case_sensitive=case_sensitive)
+    # Only user regexes can be costly: the other kinds are a chain of words and gaps,
+    # which RE2 runs in a few states however long (adversarial suite: test_matching).
+    if kind == "regex" and regex.size > MAX_PROGRAM_SIZE:
+        raise RegexRefused(
+            f"regex refused: it is too large to match fast ({regex.size} RE2 steps, over "
+            f"{MAX_PROGRAM_SIZE}): each \\w or \\W is ~1,350 steps as it covers every script, and "
+            "counted repeats multiply them; use fewer, + instead of {n,m}, or classes like [^ ]"
+        )
     literal = max(runs, key=len) if runs else None
     return regex, literal, runs
 

@@ -13,7 +13,9 @@ from bots import matcher
 from bots.normalize import fold, fold_offsets
 
 
-def _search(kind: str, pattern: str, message: str, *, case_sensitive: bool = False, ignore: bool = False) -> bool:
+def _search(
+    kind: str, pattern: str, message: str, *, case_sensitive: bool = False, ignore: bool = False
+) -> bool:
     regex, _literal, _runs = matcher.compile_pattern(
         kind, pattern, case_sensitive=case_sensitive, ignore_punctuation=ignore
     )
@@ -141,16 +143,48 @@ def test_ignoring_punctuation_keeps_it_inside_words_and_a_punctuation_only_patte
         (r"(?P<n>[\w-]+)!", "Zoë-Ann!", "Zoë-Ann"),
     ],
 )
-def test_user_regexes_keep_pythons_unicode_meaning_of_w_d_and_s(source: str, message: str, captured: str) -> None:
-    regex, _literal, _runs = matcher.compile_pattern("regex", source, case_sensitive=False, ignore_punctuation=False)
+def test_user_regexes_keep_pythons_unicode_meaning_of_w_d_and_s(
+    source: str, message: str, captured: str
+) -> None:
+    regex, _literal, _runs = matcher.compile_pattern(
+        "regex", source, case_sensitive=False, ignore_punctuation=False
+    )
     found = regex.search(*matcher.prepare(message))
     assert found is not None
     assert found.groupdict() == {"n": captured}
     assert re.search(source, message) is not None  # the same as Python's own reading
 
 
-BOUNDARY_PATTERNS = [r"\\bcafé\\b", r"\\bi need (?P<w>\\w+)", r"é\\b", r"\\w+\\b!", r"x\\By", r"a\\b|\\bb", r"^\\s*(?:7|seven)\\b", r"\\bzoë$"]
-BOUNDARY_MESSAGES = ["un café", "cafés", "un café!", "écafé", "I need José", "hi need x", "é", "aé!", "é!", "xy", "a", "bb", "xb", "7!", "77", "zoë", "Zoë", "azoë"]
+BOUNDARY_PATTERNS = [
+    r"\\bcafé\\b",
+    r"\\bi need (?P<w>\\w+)",
+    r"é\\b",
+    r"\\w+\\b!",
+    r"x\\By",
+    r"a\\b|\\bb",
+    r"^\\s*(?:7|seven)\\b",
+    r"\\bzoë$",
+]
+BOUNDARY_MESSAGES = [
+    "un café",
+    "cafés",
+    "un café!",
+    "écafé",
+    "I need José",
+    "hi need x",
+    "é",
+    "aé!",
+    "é!",
+    "xy",
+    "a",
+    "bb",
+    "xb",
+    "7!",
+    "77",
+    "zoë",
+    "Zoë",
+    "azoë",
+]
 
 
 @pytest.mark.parametrize("source", BOUNDARY_PATTERNS)
@@ -221,7 +255,9 @@ def test_matching_time_is_linear_where_python_backtracking_explodes() -> None:
         (r"(?i)Order (?P<n>\d+) for ALPHA$", ("order ", " for alpha")),
     ],
 )
-def test_required_runs_are_literal_text_every_match_contains_folded(source: str, runs: tuple[str, ...]) -> None:
+def test_required_runs_are_literal_text_every_match_contains_folded(
+    source: str, runs: tuple[str, ...]
+) -> None:
     assert matcher.translate_regex(source, case_sensitive=False)[1] == runs
 
 
@@ -229,7 +265,7 @@ def test_fold_offsets_map_folded_positions_back_to_the_text() -> None:
     text = "aßb"
     assert fold(text) == "assb"
     assert fold_offsets(text) == [0, 1, 1, 2, 3]
-    assert all(fold(c) == c.casefold() for c in "ΣσςİIßẞﬁK")
+    assert all(fold(c) == c.casefold() for c in "\u03a3\u03c3\u03c2\u0130I\u00df\u1e9e\ufb01\u212a")
 
 
 def _rules(sources: list[str]) -> list[list[tuple[matcher.Regex, str | None]]]:
@@ -300,3 +336,34 @@ def test_the_plain_scan_with_every_literal_finds_the_same_rule_as_trying_each_re
         linear = _linear(rules, message)
         found = index.match(message)
         assert (found[0] if found else None) == linear, message
+
+
+def test_a_negated_class_inside_brackets_becomes_an_alternation() -> None:
+    assert _search("regex", r"^[\s\S]{3}$", "a é")
+    assert _search("regex", r"^[a\W]+$", "a, a!")
+    assert not _search("regex", r"^[a\W]+$", "ab")
+
+
+def test_a_negated_class_inside_a_negated_class_is_refused_with_a_hint() -> None:
+    with pytest.raises(matcher.RegexRefused) as refused:
+        matcher.compile_pattern("regex", r"x[^\W]", case_sensitive=False, ignore_punctuation=False)
+    assert refused.value.message == (
+        "regex refused: \\W inside [^...] is not supported: use the class without ^ and \\w, "
+        "or list the characters you mean"
+    )
+    assert refused.value.position == 3
+
+
+def test_a_regex_too_large_to_match_fast_is_refused_with_its_size() -> None:
+    with pytest.raises(matcher.RegexRefused) as refused:
+        matcher.compile_pattern(
+            "regex", r"(\w+) (\w+) (\w+) (\w+) (\w+)", case_sensitive=False, ignore_punctuation=False
+        )
+    assert refused.value.message == (
+        "regex refused: it is too large to match fast (6743 RE2 steps, over 6000): each \\w or \\W is "
+        "~1,350 steps as it covers every script, and counted repeats multiply them; use fewer, + instead "
+        "of {n,m}, or classes like [^ ]"
+    )
+    matcher.compile_pattern(
+        "regex", r"(\w+) (\w+) (\w+) (\w+)", case_sensitive=False, ignore_punctuation=False
+    )
