@@ -41,9 +41,13 @@ if TYPE_CHECKING:
 
 MAX_MATCH_CHARS = 4096  # patterns see at most this much of a message: a chat line is far
 # shorter, and it bounds the cost of one match (RE2 is linear in the text)
+MAX_MATCH_BYTES = 4096  # ... and at most this much of its UTF-8 (1,365 CJK characters):
+# RE2 walks bytes, so this is what bounds a match's time for every script alike
 MAX_PROGRAM_SIZE = 6000  # RE2 instructions of a user regex: building the matcher's states
 # costs up to ~1.5 ms per 1,000 on a 4,096-character message (measured, adversarial suite),
 # so this keeps one match under 10 ms; a Unicode \w is ~1,350 of them, plain text ~1 a letter
+MAX_GLOB_STARS = 20  # wildcards in one glob: each is a capture, which RE2 tracks along the
+# whole message; 20 cost ~3 ms at the cap and 80 ~20 ms (adversarial suite: test_matching)
 MAX_REPEAT_COUNT = 100  # the largest counted repeat, nested counts multiplied: a count
 # makes RE2 track that many positions at once, and (.{1,30}){30} (900) costs ~100 ms on a
 # 4,096-character message where every repeat up to 100 stays under 10 ms (adversarial suite)
@@ -160,9 +164,20 @@ class Regex:
 
 
 def prepare(text: str) -> tuple[str, str]:
-    """What patterns see of a message: its NFC text (capped) and that text case-folded."""
-    subject = nfc(text[:MAX_MATCH_CHARS])[:MAX_MATCH_CHARS]
-    return subject, fold(subject)
+    """What patterns see of a message: its NFC text and that text case-folded, each capped."""
+    subject = text[:MAX_MATCH_CHARS]
+    if subject.isascii():  # the usual message: one byte a character, nothing to compose or fold
+        return subject, subject.lower()
+    subject = _first_bytes(nfc(subject))
+    return subject, _first_bytes(fold(subject))
+
+
+def _first_bytes(text: str) -> str:
+    """The longest start of *text* whose UTF-8 fits in MAX_MATCH_BYTES (RE2's cost is per byte)."""
+    data = text.encode()
+    if len(data) <= MAX_MATCH_BYTES:
+        return text
+    return data[:MAX_MATCH_BYTES].decode("utf-8", "ignore")  # "ignore": drop a cut character
 
 
 # -- refusals -------------------------------------------------------------------
@@ -627,6 +642,12 @@ def compile_pattern(
                 raise
         source, runs = translate_regex(written, case_sensitive=case_sensitive)
     else:
+        stars = text.count("*") if kind == "glob" else 0
+        if stars > MAX_GLOB_STARS:
+            raise RegexRefused(
+                f"glob refused: it has {stars} wildcards *, over {MAX_GLOB_STARS}: each is a capture "
+                "and together they make matching slow; use fewer, or a regex"
+            )
         build = {"exact": exact_regex, "contains": contains_regex, "glob": glob_regex}[kind]
         source = build(text, case_sensitive=case_sensitive, ignore_punctuation=ignore_punctuation)
         runs = word_runs(text, kind, ignore_punctuation)
