@@ -33,6 +33,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up
 if TYPE_CHECKING:
     import re
     from collections.abc import Callable
+    from typing import Any
 
     # The engine reads a match through groups() and groupdict() (what :class:`Found`
     # offers) and still names the type re.Match[str]; the checker is told the same.
@@ -46,6 +47,7 @@ MAX_MATCH_BYTES = 4096  # ... and at most this much of its UTF-8 (1,365 CJK char
 MAX_PROGRAM_SIZE = 6000  # RE2 instructions of a user regex: building the matcher's states
 # costs up to ~1.5 ms per 1,000 on a 4,096-character message (measured, adversarial suite),
 # so this keeps one match under 10 ms; a Unicode \w is ~1,350 of them, plain text ~1 a letter
+_WIDE = 1341  # RE2 steps a Unicode word class adds over its ASCII part: [\pL\pN_] is 1,347
 MAX_GLOB_STARS = 20  # wildcards in one glob: each is a capture, which RE2 tracks along the
 # whole message; 20 cost ~3 ms at the cap and 80 ~20 ms (adversarial suite: test_matching)
 MAX_REPEAT_COUNT = 100  # the largest counted repeat, nested counts multiplied: a count
@@ -54,29 +56,66 @@ MAX_REPEAT_COUNT = 100  # the largest counted repeat, nested counts multiplied: 
 GRAM = 3  # literals are indexed by one 3-character piece: selective, and few per message
 LINEAR_SCAN_MAX = 48  # below this many rules a plain scan is faster than building grams
 
-# Python's Unicode meaning of \w, \d and \s, in RE2 syntax (RE2's own are ASCII).
-_WORD = r"\pL\pN_"
-_DIGIT = r"\p{Nd}"
-_SPACE = r"\t-\r\x{1c}-\x{1f}\x{85}\p{Z}"
-_CLASSES = {
-    "w": f"[{_WORD}]",
-    "W": f"[^{_WORD}]",
-    "d": _DIGIT,
-    "D": r"\P{Nd}",
-    "s": f"[{_SPACE}]",
-    "S": f"[^{_SPACE}]",
-}
 _UNANCHORED = _re2.RE2.Anchor.UNANCHORED
-_IN_CLASS = {"w": _WORD, "d": _DIGIT, "D": r"\P{Nd}", "s": _SPACE}
-# Scripts written without spaces between words: a contains word next to one of these
-# characters needs no word boundary (see contains_regex).
-_NO_SPACE_SCRIPTS = r"\p{Han}\p{Hiragana}\p{Katakana}\x{30FC}"  # U+30FC: the long-vowel mark ー
-_BEFORE_ANY_WORD = rf"(?:\A|[^{_WORD}])"
-_AFTER_ANY_WORD = rf"(?:\z|[^{_WORD}])"
-_BEFORE_WORD = rf"(?:\A|[^{_WORD}]|[{_NO_SPACE_SCRIPTS}])"
-_AFTER_WORD = rf"(?:\z|[^{_WORD}]|[{_NO_SPACE_SCRIPTS}])"
-_GAP = {False: f"[{_SPACE}]+", True: rf"[{_SPACE}\pP]+"}  # between words; True: punctuation ignored
-_EDGE = {False: f"[{_SPACE}]*", True: rf"[{_SPACE}\pP]*"}  # before the first and after the last word
+
+
+class _Syntax:
+    r"""The character classes patterns are written with: Unicode ones, or their ASCII restriction.
+
+    RE2's own ``\w``, ``\d``, ``\s`` are ASCII, so Python's Unicode meaning is spelt out
+    with Unicode classes. Those make large programs, slow to compile (a few ms each), so
+    every pattern also gets a twin written with the classes' ASCII part: exactly the same
+    matches on an ASCII message, the usual one, and cheap to build.
+    """
+
+    def __init__(self, word: str, digit: str, not_digit: str, space: str, punct: str, no_space: str) -> None:
+        self.classes = {
+            "w": f"[{word}]",
+            "W": f"[^{word}]",
+            "d": f"[{digit}]",
+            "D": f"[{not_digit}]",
+            "s": f"[{space}]",
+            "S": f"[^{space}]",
+        }
+        self.in_class = {"w": word, "d": digit, "D": not_digit, "s": space}
+        self.before_any_word = rf"(?:\A|[^{word}])"
+        self.after_any_word = rf"(?:\z|[^{word}])"
+        # Scripts written without spaces between words: a contains word next to one of
+        # these characters needs no word boundary (see contains_regex).
+        extra = f"|[{no_space}]" if no_space else ""
+        self.before_word = rf"(?:\A|[^{word}]{extra})"
+        self.after_word = rf"(?:\z|[^{word}]{extra})"
+        self.gap = {
+            False: f"[{space}]+",
+            True: f"[{space}{punct}]+",
+        }  # between words; True: punctuation ignored
+        self.edge = {
+            False: f"[{space}]*",
+            True: f"[{space}{punct}]*",
+        }  # before the first, after the last word
+
+
+def _ascii_punctuation() -> str:
+    chars = [chr(c) for c in range(128) if unicodedata.category(chr(c)).startswith("P")]
+    return "".join("\\" + c for c in chars)
+
+
+UNICODE = _Syntax(
+    word=r"\pL\pN_",
+    digit=r"\p{Nd}",
+    not_digit=r"\P{Nd}",
+    space=r"\t-\r\x{1c}-\x{1f}\x{85}\p{Z}",
+    punct=r"\pP",
+    no_space=r"\p{Han}\p{Hiragana}\p{Katakana}\x{30FC}",  # U+30FC: the long-vowel mark ー
+)
+ASCII = _Syntax(
+    word="0-9A-Za-z_",
+    digit="0-9",
+    not_digit=r"\x00-/:-\x{7f}",
+    space=r"\t-\r\x{1c}-\x{1f} ",
+    punct=_ascii_punctuation(),
+    no_space="",
+)
 
 
 class RegexRefused(ValueError):
@@ -119,39 +158,84 @@ class Found:
         return {name: self.group(number) for name, number in self._names.items()}
 
 
+def _compile(source: str, case_sensitive: bool) -> Any:
+    """RE2's program for *source*; raise :class:`RegexRefused` when RE2 refuses it.
+
+    RE2's extension directly, not the wrapper's compile() and search(): its search decodes
+    offsets through a generator and a dict on every call (5 us a match against 0.5 us
+    here, and a turn is a few microseconds in all: bench twenty_rules).
+    """
+    compiled = _re2.RE2(source.encode(), _options(case_sensitive))
+    if not compiled.ok():
+        raise _refusal(source, compiled.error().decode("utf-8", "replace"))
+    return compiled
+
+
 class Regex:
-    """One compiled alternative: an RE2 regex, run on the folded message or on its NFC text."""
+    """One compiled alternative: an RE2 regex, run on the folded message or on its NFC text.
 
-    __slots__ = ("_match", "folded", "groupindex", "groups", "size", "source")
+    It has two programs: *source*, with Unicode classes, and *ascii_source*, the same with
+    their ASCII part, which gives the same matches on an ASCII message and is far cheaper
+    to build. The Unicode one is built now when *eager* (a user regex: its size is checked
+    at load), else at the first message that is not ASCII.
+    """
 
-    def __init__(self, source: str, *, case_sensitive: bool) -> None:
-        """Compile *source* (RE2 syntax); raise :class:`RegexRefused` when RE2 refuses it."""
-        try:
-            compiled = re2.compile(source, _options(case_sensitive))
-        except re2.error as exc:
-            message = exc.args[0] if exc.args else b""
-            raise _refusal(source, message.decode("utf-8", "replace")) from None
+    __slots__ = (
+        "_ascii",
+        "_unicode",
+        "ascii_size",
+        "case_sensitive",
+        "folded",
+        "groupindex",
+        "groups",
+        "size",
+        "source",
+    )
+
+    def __init__(
+        self, source: str, *, case_sensitive: bool, ascii_source: str | None = None, eager: bool = True
+    ) -> None:
+        """Compile (see the class); raise :class:`RegexRefused` when RE2 refuses a program."""
+        compiled = _compile(source if ascii_source is None else ascii_source, case_sensitive)
         self.source = source
+        self.case_sensitive = case_sensitive
         #: Whether it runs on the case-folded message (case-insensitive patterns do).
         self.folded = not case_sensitive
-        self.groups: int = compiled.groups
-        self.groupindex: dict[str, int] = dict(compiled.groupindex)
-        #: RE2's program size: the number of instructions, what a match can cost per character.
-        self.size: int = compiled.programsize
-        # RE2's own match call, without the wrapper's search(): that one decodes offsets
-        # through a generator and a dict on every call, 5 us a match against 0.5 us here,
-        # and a turn is a few microseconds in all (bench: twenty_rules).
-        self._match = _re2.RE2(source.encode(), _options(case_sensitive)).Match
+        self.groups: int = compiled.NumberOfCapturingGroups()
+        self.groupindex: dict[str, int] = {
+            name.decode(): number for name, number in compiled.NamedCapturingGroups()
+        }
+        self._ascii = compiled.Match
+        #: The ASCII program's size (RE2 instructions).
+        self.ascii_size: int = compiled.ProgramSize()
+        self._unicode: Callable[..., list[tuple[int, int]]] | None = None
+        #: RE2's program size (the Unicode one, 0 until built): instructions, what a match can cost per byte.
+        self.size = 0
+        if ascii_source is None:  # one program serves both
+            self._unicode = compiled.Match
+            self.size = compiled.ProgramSize()
+        elif eager:
+            self._unicode_program()
+
+    def _unicode_program(self) -> Callable[..., list[tuple[int, int]]]:
+        compiled = _compile(self.source, self.case_sensitive)
+        self.size = compiled.ProgramSize()
+        self._unicode = compiled.Match
+        return self._unicode
 
     def search(self, text: str, folded: str) -> Match | None:
         """The first match in the message (*text* its NFC form, *folded* that case-folded)."""
         subject = folded if self.folded else text
         data = subject.encode()
-        spans = self._match(_UNANCHORED, data, 0, len(data))
-        if spans[0][0] < 0:
-            return None
-        if len(data) != len(subject):  # not ASCII: byte offsets -> character offsets
-            spans = [
+        if len(data) == len(subject):  # ASCII
+            spans = self._ascii(_UNANCHORED, data, 0, len(data))
+            if spans[0][0] < 0:
+                return None
+        else:
+            spans = (self._unicode or self._unicode_program())(_UNANCHORED, data, 0, len(data))
+            if spans[0][0] < 0:
+                return None
+            spans = [  # byte offsets -> character offsets
                 (-1, -1) if a < 0 else (len(data[:a].decode()), len(data[:b].decode())) for a, b in spans
             ]
         if self.folded and len(folded) != len(text):  # folding lengthened it: back to the NFC text
@@ -191,10 +275,6 @@ _UNSUPPORTED = (
     ("(?>", "an atomic group", "RE2 never backtracks, so it is not needed: write (?:...)"),
     ("(?P=", "a backreference", "repeat the group's pattern instead of referring to its text"),
     ("(?#", "a comment group", "remove it (a YAML comment goes after the quoted pattern)"),
-)
-# Python escapes RE2 lacks, which translate_regex rewrites: not refused when written.
-_TRANSLATED_ESCAPES = tuple(
-    f"regex does not compile: invalid escape sequence: \\{letter} " for letter in "ZuU"
 )
 _LINEAR = "patterns run on RE2, which matches in linear time"
 
@@ -282,7 +362,7 @@ def _class_end(source: str, start: int) -> int:
     return len(source)
 
 
-def _translate_class(body: str, offset: int) -> str:
+def _translate_class(body: str, offset: int, syntax: _Syntax) -> str:
     r"""A character class ``[body]`` with Python's Unicode classes inside.
 
     RE2 cannot put a negated Unicode class inside brackets, so ``[\s\S]`` becomes the
@@ -297,8 +377,8 @@ def _translate_class(body: str, offset: int) -> str:
         char = body[i]
         if char == "\\" and i + 1 < len(body):
             letter = body[i + 1]
-            if letter in _IN_CLASS:
-                out.append(_IN_CLASS[letter])
+            if letter in syntax.in_class:
+                out.append(syntax.in_class[letter])
             elif letter in "WS":
                 if negated:
                     raise RegexRefused(
@@ -306,7 +386,7 @@ def _translate_class(body: str, offset: int) -> str:
                         f"without ^ and \\{letter.lower()}, or list the characters you mean",
                         offset + i,
                     )
-                negations.append(_CLASSES[letter])
+                negations.append(syntax.classes[letter])
             else:
                 out.append(body[i : i + 2])
             i += 2
@@ -355,7 +435,7 @@ def _next_side(source: str, j: int, depth: int) -> str:
     return _UNKNOWN if optional else side
 
 
-def _boundary(letter: str, before: str, after: str) -> str:
+def _boundary(letter: str, before: str, after: str, syntax: _Syntax) -> str:
     r"""A ``\b`` (or ``\B``) with Python's Unicode meaning where its two sides are known.
 
     RE2's ``\b`` is ASCII and RE2 cannot look around, so a boundary whose sides the
@@ -370,14 +450,17 @@ def _boundary(letter: str, before: str, after: str) -> str:
     if sides in ({_WORD_SIDE, _OTHER_SIDE}, {_WORD_SIDE, _ANCHOR}):
         return ""
     if before == _OPEN and after == _WORD_SIDE:
-        return _BEFORE_ANY_WORD
+        return syntax.before_any_word
     if before == _WORD_SIDE and after == _OPEN:
-        return _AFTER_ANY_WORD
+        return syntax.after_any_word
     return "\\b"
 
 
-def translate_regex(source: str, *, case_sensitive: bool) -> tuple[str, tuple[str, ...]]:
-    r"""A user regex in RE2 syntax with Python's meaning, and the literal runs every match contains.
+def translate_regex(
+    source: str, *, case_sensitive: bool, syntax: _Syntax = UNICODE
+) -> tuple[str, tuple[str, ...], int]:
+    r"""A user regex in RE2 syntax with Python's meaning, the literal runs every match contains, and
+    how many Unicode word classes its program holds (each ~1,350 RE2 steps).
 
     ``\w``, ``\d``, ``\s`` and their negations become Unicode classes, ``\Z`` becomes
     RE2's ``\z``, ``\uXXXX`` becomes ``\x{XXXX}``; for a case-insensitive pattern each
@@ -395,6 +478,10 @@ def translate_regex(source: str, *, case_sensitive: bool) -> tuple[str, tuple[st
     # product inside the group just closed (a repeat right after it multiplies it).
     inside: list[int] = [1]
     closed = 1
+    # Unicode word classes (\w, \W, a \b spelt out), counted with their repeats: the large
+    # part of the program, which the size check estimates without building it (see _WIDE).
+    wide: list[int] = [0]  # per open group
+    last_wide = 0  # of the last atom
 
     def close() -> None:
         nonlocal last_in_run
@@ -420,17 +507,23 @@ def translate_regex(source: str, *, case_sensitive: bool) -> tuple[str, tuple[st
     while i < n:
         char = source[i]
         after_group, closed = closed, 1  # only a repeat right after ")" multiplies
+        atom_wide, last_wide = last_wide, 0
         before, side = side, _UNKNOWN  # each token says what it leaves behind
         if char == "\\" and i + 1 < n:
             letter = source[i + 1]
-            if letter in _CLASSES:
+            if letter in syntax.classes:
                 close()
-                out.append(_CLASSES[letter])
+                out.append(syntax.classes[letter])
+                if letter in "wW":
+                    wide[-1] += 1
+                    last_wide = 1
                 side = _WORD_SIDE if letter in "wd" else _OTHER_SIDE if letter in "Ws" else _UNKNOWN
                 i += 2
             elif letter in "bB":
                 close()
-                out.append(_boundary(letter, before, _next_side(source, i + 2, depth)))
+                spelt = _boundary(letter, before, _next_side(source, i + 2, depth), syntax)
+                wide[-1] += spelt in (syntax.before_any_word, syntax.after_any_word)
+                out.append(spelt)
                 side = before
                 i += 2
             elif letter == "Z":
@@ -470,7 +563,11 @@ def translate_regex(source: str, *, case_sensitive: bool) -> tuple[str, tuple[st
         elif char == "[":
             close()
             end = _class_end(source, i)
-            out.append(_translate_class(source[i + 1 : end - 1], i + 1))
+            body = source[i + 1 : end - 1]
+            out.append(_translate_class(body, i + 1, syntax))
+            if "\\w" in body or "\\W" in body:
+                wide[-1] += 1
+                last_wide = 1
             i = end
         elif char in "*+?" or (char == "{" and _repeat_end(source, i) > i):
             at_least_once = char == "+" or (char == "{" and not source.startswith(("{0,", "{0}"), i))
@@ -490,12 +587,14 @@ def translate_regex(source: str, *, case_sensitive: bool) -> tuple[str, tuple[st
                         i,
                     )
                 inside[-1] = max(inside[-1], count)
+                wide[-1] += atom_wide * (int(high or low) - 1)  # RE2 writes the atom out that many times
             out.append(source[i:end])
             i = end
         elif char == "(":
             close()
             depth += 1
             inside.append(1)
+            wide.append(0)
             out.append(char)
             i += 1
             if source.startswith(("?P<", "?<"), i):  # a named group: copy its name
@@ -511,12 +610,15 @@ def translate_regex(source: str, *, case_sensitive: bool) -> tuple[str, tuple[st
                 if source.startswith(")", end):
                     depth -= 1
                     inside.pop()
+                    wide.pop()
                 i = end + 1
         elif char == ")":
             close()
             depth = max(0, depth - 1)
             closed = inside.pop() if len(inside) > 1 else 1
             inside[-1] = max(inside[-1], closed)
+            last_wide = wide.pop() if len(wide) > 1 else 0
+            wide[-1] += last_wide
             out.append(char)
             i += 1
         elif char == "|":
@@ -538,7 +640,7 @@ def translate_regex(source: str, *, case_sensitive: bool) -> tuple[str, tuple[st
     close()
     if alternatives:
         runs = []
-    return "".join(out), tuple(dict.fromkeys(r for r in runs if r))
+    return "".join(out), tuple(dict.fromkeys(r for r in runs if r)), sum(wide)
 
 
 # -- the other pattern kinds --------------------------------------------------------
@@ -577,14 +679,18 @@ def _needs_no_boundary(char: str) -> bool:
     return unicodedata.name(char, "").startswith(("CJK ", "HIRAGANA", "KATAKANA")) or char == "\u30fc"
 
 
-def exact_regex(text: str, *, case_sensitive: bool = False, ignore_punctuation: bool = False) -> str:
+def exact_regex(
+    text: str, *, case_sensitive: bool = False, ignore_punctuation: bool = False, syntax: _Syntax = UNICODE
+) -> str:
     """Regex for an exact pattern: the whole message, blanks (and punctuation if ignored) aside."""
     words = _words(nfc(text), ignore_punctuation)
-    gap, edge = _GAP[ignore_punctuation], _EDGE[ignore_punctuation]
+    gap, edge = syntax.gap[ignore_punctuation], syntax.edge[ignore_punctuation]
     return rf"\A{edge}" + gap.join(_escape(w, case_sensitive) for w in words) + rf"{edge}\z"
 
 
-def contains_regex(text: str, *, case_sensitive: bool = False, ignore_punctuation: bool = False) -> str:
+def contains_regex(
+    text: str, *, case_sensitive: bool = False, ignore_punctuation: bool = False, syntax: _Syntax = UNICODE
+) -> str:
     """Regex for a contains pattern: the words appear in the message as whole words, in order.
 
     A word boundary is needed only where the pattern itself starts or ends with a word
@@ -592,14 +698,16 @@ def contains_regex(text: str, *, case_sensitive: bool = False, ignore_punctuatio
     next to Han, Hiragana or Katakana, scripts written without spaces between words.
     """
     words = _words(nfc(text), ignore_punctuation)
-    body = _GAP[ignore_punctuation].join(_escape(w, case_sensitive) for w in words)
+    body = syntax.gap[ignore_punctuation].join(_escape(w, case_sensitive) for w in words)
     first, last = words[0][0], words[-1][-1]
-    start = _BEFORE_WORD if _is_word_char(first) and not _needs_no_boundary(first) else ""
-    end = _AFTER_WORD if _is_word_char(last) and not _needs_no_boundary(last) else ""
+    start = syntax.before_word if _is_word_char(first) and not _needs_no_boundary(first) else ""
+    end = syntax.after_word if _is_word_char(last) and not _needs_no_boundary(last) else ""
     return start + body + end
 
 
-def glob_regex(text: str, *, case_sensitive: bool = False, ignore_punctuation: bool = False) -> str:
+def glob_regex(
+    text: str, *, case_sensitive: bool = False, ignore_punctuation: bool = False, syntax: _Syntax = UNICODE
+) -> str:
     """Regex for a glob pattern: ``*`` any text (captured as {1}, {2}...), ``?`` one character."""
     words = _words(nfc(text), ignore_punctuation, keep="*?")
     parts = []
@@ -613,8 +721,8 @@ def glob_regex(text: str, *, case_sensitive: bool = False, ignore_punctuation: b
             else:
                 part.append(_escape(char, case_sensitive))
         parts.append("".join(part))
-    edge = _EDGE[ignore_punctuation]
-    return rf"\A{edge}" + _GAP[ignore_punctuation].join(parts) + rf"{edge}\z"
+    edge = syntax.edge[ignore_punctuation]
+    return rf"\A{edge}" + syntax.gap[ignore_punctuation].join(parts) + rf"{edge}\z"
 
 
 def word_runs(text: str, kind: str, ignore_punctuation: bool) -> tuple[str, ...]:
@@ -635,12 +743,19 @@ def compile_pattern(
     """
     if kind == "regex":
         written = nfc(text)
+        source, runs, wide = translate_regex(written, case_sensitive=case_sensitive)
+        twin, _runs, _wide = translate_regex(written, case_sensitive=case_sensitive, syntax=ASCII)
         try:
-            Regex(written, case_sensitive=case_sensitive)  # RE2's verdict, placed in what was written
-        except RegexRefused as exc:
-            if not exc.message.startswith(_TRANSLATED_ESCAPES):
-                raise
-        source, runs = translate_regex(written, case_sensitive=case_sensitive)
+            regex = Regex(source, case_sensitive=case_sensitive, ascii_source=twin, eager=False)
+        except RegexRefused as refused:
+            # Say what RE2 finds wrong, and where, in what the author wrote (where RE2 does not
+            # stop first at an escape translate_regex rewrites).
+            try:
+                _compile(written.replace("\\Z", "\\z"), case_sensitive)
+            except RegexRefused as exc:
+                if "invalid escape sequence: \\u" not in exc.message.lower():
+                    raise exc from None
+            raise refused from None
     else:
         stars = text.count("*") if kind == "glob" else 0
         if stars > MAX_GLOB_STARS:
@@ -649,14 +764,18 @@ def compile_pattern(
                 "and together they make matching slow; use fewer, or a regex"
             )
         build = {"exact": exact_regex, "contains": contains_regex, "glob": glob_regex}[kind]
-        source = build(text, case_sensitive=case_sensitive, ignore_punctuation=ignore_punctuation)
+        unicode_source, ascii_source = (
+            build(text, case_sensitive=case_sensitive, ignore_punctuation=ignore_punctuation, syntax=syntax)
+            for syntax in (UNICODE, ASCII)
+        )
+        regex = Regex(unicode_source, case_sensitive=case_sensitive, ascii_source=ascii_source, eager=False)
         runs = word_runs(text, kind, ignore_punctuation)
-    regex = Regex(source, case_sensitive=case_sensitive)
     # Only user regexes can be costly: the other kinds are a chain of words and gaps,
     # which RE2 runs in a few states however long (adversarial suite: test_matching).
-    if kind == "regex" and regex.size > MAX_PROGRAM_SIZE:
+    size = regex.ascii_size + wide * _WIDE if kind == "regex" else 0
+    if size > MAX_PROGRAM_SIZE:
         raise RegexRefused(
-            f"regex refused: it is too large to match fast ({regex.size} RE2 steps, over "
+            f"regex refused: it is too large to match fast (~{size} RE2 steps, over "
             f"{MAX_PROGRAM_SIZE}): each \\w or \\W is ~1,350 steps as it covers every script, and "
             "counted repeats multiply them; use fewer, + instead of {n,m}, or classes like [^ ]"
         )
