@@ -4,7 +4,8 @@ Dialogue files: a pathological regex is accepted and can never freeze the bot
 (matching runs on RE2, in linear time: adversarial/test_matching.py); alias bombs,
 object-building tags and oversize files are refused with one clear line. Serving:
 --max-clients and --idle-timeout close the extra or silent peer with one line;
-SIGTERM/SIGINT end every chat politely within 2 s with the transcript flushed; listening stays on loopback unless a host is given.
+SIGTERM/SIGINT end every chat politely within 2 s with the transcript flushed;
+listening stays on loopback unless a host is given.
 """
 
 from __future__ import annotations
