@@ -11,6 +11,7 @@ within 2 s while it is matching.
 from __future__ import annotations
 
 import contextlib
+import re
 import signal
 import socket
 import statistics
@@ -162,15 +163,15 @@ QUANTIFIERS = st.sampled_from(["", "", "*", "+", "?", "*?", "{2}", "{1,5}", "{0,
 
 
 @st.composite
-def regexes(draw: st.DrawFn, depth: int = 0) -> str:
+def regexes(draw: st.DrawFn, depth: int = 0, atoms: st.SearchStrategy[str] = ATOMS) -> str:
     """A random regex of up to three levels of groups, in the syntax RE2 and Python share."""
     parts = []
     for _ in range(draw(st.integers(1, 5))):
         if depth < 3 and draw(st.integers(0, 3)) == 0:
-            alternatives = draw(st.lists(regexes(depth + 1), min_size=1, max_size=3))
+            alternatives = draw(st.lists(regexes(depth + 1, atoms), min_size=1, max_size=3))
             part = "(" + "|".join(alternatives) + ")"
         else:
-            part = draw(ATOMS)
+            part = draw(atoms)
         quantifier = draw(QUANTIFIERS)
         if part in (r"\b", "^", "$"):
             quantifier = ""
@@ -197,6 +198,62 @@ def test_any_accepted_regex_matches_messages_at_the_cap_in_under_10_ms(source: s
         if time.thread_time() - started >= MATCH_LIMIT_S:  # measure it again, cold, the best of 3
             cost = match_cost("regex", source, message)
             assert cost is None or cost < MATCH_LIMIT_S, (source, message[:12], cost)
+
+
+# Python's re is the reference for what a regex means: same atoms, short messages (Python's
+# backtracking stays fast on them), NFC text, case-sensitive (case-insensitive differs on purpose:
+# casefold). \b is left out: beside a group it is RE2's ASCII boundary (documented).
+MEANING_ATOMS = st.sampled_from(
+    [
+        "a",
+        "b",
+        "é",
+        "字",
+        " ",
+        "!",
+        "1",
+        "٣",
+        ".",
+        r"\w",
+        r"\W",
+        r"\d",
+        r"\D",
+        r"\s",
+        r"\S",
+        "[^a]",
+        "[a\\d]",
+        "^",
+        "$",
+    ]
+)
+SHORT_MESSAGES = st.text(alphabet="abé字 !1٣\u00a0", max_size=12)
+
+
+@given(regexes(atoms=MEANING_ATOMS), SHORT_MESSAGES)
+def test_a_translated_regex_matches_what_pythons_re_matches(source: str, message: str) -> None:
+    try:
+        regex, _literal, _runs = matcher.compile_pattern(
+            "regex", source, case_sensitive=True, ignore_punctuation=False
+        )
+    except matcher.RegexRefused:
+        return
+    expected = re.search(source, message) is not None
+    assert (regex.search(*matcher.prepare(message)) is not None) is expected
+
+
+@given(regexes(), st.text(alphabet="ab x!1_\t", max_size=40))
+def test_the_ascii_twin_answers_as_the_unicode_program_on_ascii_messages(source: str, message: str) -> None:
+    try:
+        regex, _literal, _runs = matcher.compile_pattern(
+            "regex", source, case_sensitive=False, ignore_punctuation=False
+        )
+    except matcher.RegexRefused:
+        return
+    unicode_program = matcher.Regex(regex.source, case_sensitive=False)  # one program, Unicode classes
+    twin, plain = regex.search(message, message.lower()), unicode_program.search(message, message.lower())
+    assert (twin is None) is (plain is None)
+    if twin is not None and plain is not None:
+        assert twin.groups() == plain.groups()
 
 
 # -- the real program ----------------------------------------------------------------
