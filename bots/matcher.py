@@ -57,6 +57,8 @@ GRAM = 3  # literals are indexed by one 3-character piece: selective, and few pe
 LINEAR_SCAN_MAX = 48  # below this many rules a plain scan is faster than building grams
 
 _UNANCHORED = _re2.RE2.Anchor.UNANCHORED
+_HEX = frozenset("0123456789abcdefABCDEF")
+_OCTAL = frozenset("01234567")
 
 
 class _Syntax:
@@ -557,9 +559,13 @@ def translate_regex(
                     end = n - 1 if end < 0 else end
                     out.append(source[i : end + 1])
                     i = end + 1
-                else:
-                    out.append(source[i : i + 2])
-                    i += 2
+                else:  # \x41 and \101 take their digits along: one character, not literal text
+                    digits = _HEX if letter == "x" else _OCTAL if letter.isdigit() else frozenset()
+                    end = i + 2
+                    while end < min(n, i + 4) and source[end] in digits:
+                        end += 1
+                    out.append(source[i:end])
+                    i = end
         elif char == "[":
             close()
             end = _class_end(source, i)

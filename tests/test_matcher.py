@@ -253,6 +253,7 @@ def test_matching_time_is_linear_where_python_backtracking_explodes() -> None:
         (r"a{2}bc", ("bc",)),
         (r"Straße au lait", ("strasse au lait",)),
         (r"(?i)Order (?P<n>\d+) for ALPHA$", ("order ", " for alpha")),
+        (r"\x41bc\x{44}e", ("bc", "e")),  # an escaped character is not its digits
     ],
 )
 def test_required_runs_are_literal_text_every_match_contains_folded(
@@ -367,3 +368,9 @@ def test_a_regex_too_large_to_match_fast_is_refused_with_its_size() -> None:
     matcher.compile_pattern(
         "regex", r"(\w+) (\w+) (\w+) (\w+)", case_sensitive=False, ignore_punctuation=False
     )
+
+
+def test_escaped_characters_match_the_character_they_name() -> None:
+    assert _search("regex", r"\x41bc", "xabc")
+    assert _search("regex", r"\x{44}x", "dx")
+    assert _search("regex", r"caf\u00e9", "café")
