@@ -560,9 +560,9 @@ def translate_regex(
                     out.append(source[i : end + 1])
                     i = end + 1
                 else:  # \x41 and \101 take their digits along: one character, not literal text
-                    digits = _HEX if letter == "x" else _OCTAL if letter.isdigit() else frozenset()
+                    allowed = _HEX if letter == "x" else _OCTAL if letter.isdigit() else frozenset()
                     end = i + 2
-                    while end < min(n, i + 4) and source[end] in digits:
+                    while end < min(n, i + 4) and source[end] in allowed:
                         end += 1
                     out.append(source[i:end])
                     i = end
