@@ -219,6 +219,7 @@ SECTION_PARTS: dict[str, Callable[[Parts], Any]] = {
     "name": text,
     "description": text,
     "case_sensitive": lambda p: p.leaf(st.booleans()),
+    "punctuation": lambda p: p.leaf(st.sampled_from(["keep", "ignore"])),
     # No generated path names a file that exists: reading one is --check's part (CHECK_ONLY).
     "include": lambda p: (
         p.leaf(st.sampled_from(["common.yaml", "parts/lists.yaml"]), INCLUDE_PATHS)

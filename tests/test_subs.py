@@ -36,7 +36,7 @@ def test_no_substitutions_leave_the_text_as_it_is() -> None:
 def test_the_rules_match_the_substituted_message_and_examples_are_routed_through_it() -> None:
     dialogue = parse_dialogue(
         'version: 1.1\nsubs: {"What\'s": what is}\nrules:\n'
-        "  - exact: what is up\n    reply: x\n    examples: [\"what's up\"]\n",
+        '  - exact: what is up\n    reply: x\n    examples: ["what\'s up"]\n',
         "d.yaml",
     )
     assert dialogue.substitute("WHAT'S up") == "what is up"

@@ -35,7 +35,7 @@ MAX_INCLUDED_BYTES = 1 << 20  # all included files together: the same 1 MiB as o
 #: The keys whose contents an included file adds to the including one.
 CONTRIBUTED = ("include", "lists", "subs", "vars", "reflect", "rules")
 #: Keys an included file may hold: what it contributes, and what describes or reads it.
-INCLUDED_KEYS = ("version", "name", "description", "case_sensitive", *CONTRIBUTED)
+INCLUDED_KEYS = ("version", "name", "description", "case_sensitive", "punctuation", *CONTRIBUTED)
 
 #: Reads one included file: (its text, its path, the shared bounds) -> its builder and problems.
 ReadFile = Callable[[str, str, "Includes"], "tuple[Builder | None, list[Problem]]"]

@@ -24,6 +24,7 @@ FORMAT_VERSION = 1
 FORMAT_1_1 = "1.1"
 #: Top-level keys of format 1.1: in a `version: 1` file they are problems, so v1 files keep their meaning.
 KEYS_1_1 = ("include", "lists", "subs")
+PUNCTUATION = ("keep", "ignore")  # the values of `punctuation`: see bots.matcher
 
 
 class DialogueBuilder(Builder):
@@ -169,6 +170,12 @@ class DialogueBuilder(Builder):
     def read_case_sensitive(self, node: Node) -> None:
         self.draft.case_sensitive = bool(self.boolean(node, "case_sensitive"))
 
+    def read_punctuation(self, node: Node) -> None:
+        value = self.string(node, "punctuation")
+        if value is not None and value not in PUNCTUATION:
+            self.problem(node, f"punctuation must be one of: {', '.join(PUNCTUATION)}")
+        self.draft.ignore_punctuation = value == "ignore"
+
     def read_timeout(self, node: Node) -> None:
         self.draft.timeout = self.number(node, "timeout", positive=True) or self.draft.timeout
 
@@ -254,6 +261,7 @@ SECTIONS: dict[str, Callable[[DialogueBuilder, Node], None]] = {
     "name": DialogueBuilder.read_name,
     "description": DialogueBuilder.read_description,
     "case_sensitive": DialogueBuilder.read_case_sensitive,
+    "punctuation": DialogueBuilder.read_punctuation,
     "include": DialogueBuilder.read_include,
     "lists": DialogueBuilder.read_lists,
     "subs": DialogueBuilder.read_subs,
@@ -270,7 +278,7 @@ SECTIONS: dict[str, Callable[[DialogueBuilder, Node], None]] = {
 }
 #: Read before the others: the defaults that the patterns and steps of other sections take.
 #: Included files come before the file's own lists, vars and reflect, which then win.
-READ_FIRST = ("version", "case_sensitive", "timeout", "include", "lists", "subs")
+READ_FIRST = ("version", "case_sensitive", "punctuation", "timeout", "include", "lists", "subs")
 READING_ORDER = tuple(dict.fromkeys((*READ_FIRST, *SECTIONS)))
 
 
