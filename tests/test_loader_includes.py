@@ -200,3 +200,30 @@ def test_an_including_rule_that_shadows_an_included_example_names_its_file_and_l
         f"{common}:5:16: example 'hi' is answered by the rule at {main}:3 (contains 'hi'), not by this rule: "
         "it comes first and shadows this one: move this rule above it or narrow that one"
     ]
+
+
+def test_an_include_leading_outside_the_dialogues_folder_is_refused(tmp_path: Path) -> None:
+    write(tmp_path, "outside.yaml", "version: 1.1\n")
+    write(tmp_path, "desk/parts/lists.yaml", "version: 1.1\ninclude: ../../outside.yaml\n")
+    main = write(tmp_path, "desk/main.yaml", "version: 1.1\ninclude: [parts/lists.yaml, ../outside.yaml]\n")
+    outside = (
+        "include path '{}' leads outside the dialogue's folder: "
+        "included files are in the folder of the file loaded, or below it"
+    )
+    assert problems(main) == [
+        f"{main}:2:11: in included file 'parts/lists.yaml' (line 2, col 10): "
+        + outside.format("../../outside.yaml"),
+        f"{main}:2:29: " + outside.format("../outside.yaml"),
+        f"{tmp_path}/desk/parts/lists.yaml:2:10: " + outside.format("../../outside.yaml"),
+    ]
+
+
+def test_a_syntax_error_in_an_included_file_is_reported_at_both_places(tmp_path: Path) -> None:
+    write(tmp_path, "common.yaml", "version: 1.1\nrules: [\n")
+    main = write(tmp_path, "main.yaml", "version: 1.1\ninclude: common.yaml\n")
+    found = problems(main)
+    assert len(found) == 2
+    assert found[0].startswith(
+        f"{main}:2:10: in included file 'common.yaml' (line 3, col 1): YAML syntax error: "
+    )
+    assert found[1].startswith(f"{tmp_path}/common.yaml:3:1: YAML syntax error: ")

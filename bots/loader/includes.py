@@ -45,7 +45,12 @@ class Includes:
     """What a load has included so far: the chain being read, every file, and their size."""
 
     def __init__(self, root: str) -> None:
-        self.chain = [_identity(root)]  # the files being read, outermost first: a cycle returns to one
+        self.chain = [_identity(root)]
+        # Included files stay inside the top file's folder: a dialogue (perhaps written by someone
+        # else) cannot make the bot read, and quote in its problems, files elsewhere on the machine.
+        self.folder = os.path.dirname(
+            self.chain[0]
+        )  # the files being read, outermost first: a cycle returns to one
         self.seen: set[str] = set(self.chain)  # every file read: a second include of one adds nothing
         self.files = 0
         self.bytes = 0
@@ -63,6 +68,14 @@ class Includes:
             return None, [Problem(where, f"include path '{written}' must be relative to this file's folder")]
         path = os.path.join(os.path.dirname(includer), written)
         identity = _identity(path)
+        if os.path.commonpath([self.folder, identity]) != self.folder:
+            return None, [
+                Problem(
+                    where,
+                    f"include path '{written}' leads outside the dialogue's folder: "
+                    "included files are in the folder of the file loaded, or below it",
+                )
+            ]
         if identity in self.chain:
             cycle = " -> ".join(
                 os.path.basename(p) for p in [*self.chain[self.chain.index(identity) :], identity]
