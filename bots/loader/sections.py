@@ -38,6 +38,8 @@ class DialogueBuilder(Builder):
         self.version_1_1 = False
         #: The rules of included files, in include order: they follow this file's own.
         self.included_rules: list[Rule] = []
+        # Whether every included file's rules were read without a problem (examples need them all).
+        self.included_sound = True
 
     def build(self, root: Node | None) -> Dialogue | None:
         """The dialogue, or None when the file is not a mapping of plain data."""
@@ -51,6 +53,7 @@ class DialogueBuilder(Builder):
             if key in fields and key != "version":
                 SECTIONS[key](self, fields[key][1])
         self.draft.rules = (*self.draft.rules, *self.included_rules)
+        self.rules_sound = self.rules_sound and self.included_sound
         self.check_names()
         dialogue = self.draft.dialogue(self.path)
         if self.rules_sound:
@@ -118,7 +121,7 @@ class DialogueBuilder(Builder):
             self.draft.reflect.update(child.draft.reflect)
             self._variables.update(child._variables)
             self.included_rules.extend(child.draft.rules)
-            self.rules_sound = self.rules_sound and child.rules_sound
+            self.included_sound = self.included_sound and child.rules_sound
 
     def read_lists(self, node: Node) -> None:
         if not isinstance(node, MappingNode):
