@@ -35,7 +35,6 @@ class DialogueBuilder(Builder):
         self.includes = includes or Includes(path)
         #: Whether this file is read as another file's include (it then contributes parts only).
         self.included = included
-        self.version_1_1 = False
         #: The rules of included files, in include order: they follow this file's own.
         self.included_rules: list[Rule] = []
         # Whether every included file's rules were read without a problem (examples need them all).
@@ -46,7 +45,7 @@ class DialogueBuilder(Builder):
         fields = self.top_level(root)
         if fields is None:
             return None
-        if "version" in fields:
+        if "version" in fields:  # first: what the other sections mean depends on it
             self.read_version(fields["version"][1])
         self.check_format(fields)
         for key in READING_ORDER:
@@ -91,7 +90,7 @@ class DialogueBuilder(Builder):
 
     def read_version(self, node: Node) -> None:
         if isinstance(node, ScalarNode) and node.tag == CORE + "float" and _is_1_1(node.value):
-            self.version_1_1 = self.word_lists = True
+            self.version_1_1 = True
             return
         version = self.integer(node, "version")
         if version is not None and version != FORMAT_VERSION:
@@ -265,7 +264,7 @@ SECTIONS: dict[str, Callable[[DialogueBuilder, Node], None]] = {
 }
 #: Read before the others: the defaults that the patterns and steps of other sections take.
 #: Included files come before the file's own lists, vars and reflect, which then win.
-READ_FIRST = ("version", "case_sensitive", "punctuation", "timeout", "include", "lists")
+READ_FIRST = ("case_sensitive", "punctuation", "timeout", "include", "lists")
 READING_ORDER = tuple(dict.fromkeys((*READ_FIRST, *SECTIONS)))
 
 
