@@ -109,8 +109,8 @@ class Builder(NodeReader):
         self._variables: set[str] = set()
         # Whether the rules section was read without a problem: examples can then be routed.
         self.rules_sound = True
-        # Format 1.1 reads {name} in exact, contains and glob patterns as a word list.
-        self.word_lists = False
+        # Whether the file says `version: 1.1`: its patterns then read {name} as a word list.
+        self.version_1_1 = False
 
     @property
     def case_sensitive(self) -> bool:
@@ -201,7 +201,7 @@ class Builder(NodeReader):
     def pattern_texts(self, node: Node, kind: str) -> list[tuple[str, Node]]:
         """A pattern's texts, each ``{list}`` expanded into one text per item (format 1.1; not regex)."""
         written = self.strings(node, kind)
-        if not self.word_lists or kind == PatternKind.REGEX:
+        if not self.version_1_1 or kind == PatternKind.REGEX:
             return written
         out: list[tuple[str, Node]] = []
         for text, item in written:

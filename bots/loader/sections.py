@@ -36,22 +36,24 @@ class DialogueBuilder(Builder):
         self.includes = includes or Includes(path)
         #: Whether this file is read as another file's include (it then contributes parts only).
         self.included = included
-        self.version_1_1 = False
         #: The rules of included files, in include order: they follow this file's own.
         self.included_rules: list[Rule] = []
+        # Whether every included file's rules were read without a problem (examples need them all).
+        self.included_sound = True
 
     def build(self, root: Node | None) -> Dialogue | None:
         """The dialogue, or None when the file is not a mapping of plain data."""
         fields = self.top_level(root)
         if fields is None:
             return None
-        if "version" in fields:
+        if "version" in fields:  # first: what the other sections mean depends on it
             self.read_version(fields["version"][1])
         self.check_format(fields)
         for key in READING_ORDER:
             if key in fields and key != "version":
                 SECTIONS[key](self, fields[key][1])
         self.draft.rules = (*self.draft.rules, *self.included_rules)
+        self.rules_sound = self.rules_sound and self.included_sound
         self.check_names()
         dialogue = self.draft.dialogue(self.path)
         if self.rules_sound:
@@ -89,7 +91,7 @@ class DialogueBuilder(Builder):
 
     def read_version(self, node: Node) -> None:
         if isinstance(node, ScalarNode) and node.tag == CORE + "float" and _is_1_1(node.value):
-            self.version_1_1 = self.word_lists = True
+            self.version_1_1 = True
             return
         version = self.integer(node, "version")
         if version is not None and version != FORMAT_VERSION:
@@ -120,7 +122,7 @@ class DialogueBuilder(Builder):
             self.draft.reflect.update(child.draft.reflect)
             self._variables.update(child._variables)
             self.included_rules.extend(child.draft.rules)
-            self.rules_sound = self.rules_sound and child.rules_sound
+            self.included_sound = self.included_sound and child.rules_sound
 
     def read_lists(self, node: Node) -> None:
         if not isinstance(node, MappingNode):
@@ -278,7 +280,7 @@ SECTIONS: dict[str, Callable[[DialogueBuilder, Node], None]] = {
 }
 #: Read before the others: the defaults that the patterns and steps of other sections take.
 #: Included files come before the file's own lists, vars and reflect, which then win.
-READ_FIRST = ("version", "case_sensitive", "punctuation", "timeout", "include", "lists", "subs")
+READ_FIRST = ("case_sensitive", "punctuation", "timeout", "include", "lists", "subs")
 READING_ORDER = tuple(dict.fromkeys((*READ_FIRST, *SECTIONS)))
 
 
