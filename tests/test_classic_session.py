@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import socket
+import threading
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -14,17 +15,22 @@ from chat.errors import PeerLost, Terminated
 from chat.protocol import ChatConnection
 from chat.status import ExitStatus
 
+#: What the person does at a prompt: type a line, raise (Ctrl-C, Ctrl-D), or act then answer.
+Answer = str | BaseException | Callable[[], str | BaseException]
+
 
 class Typist:
     """Stands in for the person at the keyboard: answers each prompt from a script."""
 
-    def __init__(self, *answers: str | BaseException) -> None:
+    def __init__(self, *answers: Answer) -> None:
         self.answers = list(answers)
         self.prompts: list[str] = []
 
     def __call__(self, prompt: str = "") -> str:
         self.prompts.append(prompt)
         answer = self.answers.pop(0)
+        if callable(answer):
+            answer = answer()
         if isinstance(answer, BaseException):
             raise answer
         return answer
@@ -40,7 +46,7 @@ def pair() -> Iterator[tuple[Channel, socket.socket]]:
     theirs.close()
 
 
-def typing(monkeypatch: pytest.MonkeyPatch, *answers: str | BaseException) -> Typist:
+def typing(monkeypatch: pytest.MonkeyPatch, *answers: Answer) -> Typist:
     typist = Typist(*answers)
     monkeypatch.setattr(builtins, "input", typist)
     return typist
@@ -53,6 +59,21 @@ def recv_all(sock: socket.socket) -> bytes:
     return data
 
 
+def replying(theirs: socket.socket, *replies: bytes) -> threading.Thread:
+    """The peer, in turn: after each line it receives from us, it sends the next reply."""
+
+    def peer() -> None:
+        for reply in replies:
+            received = b""
+            while not received.endswith(b"\n"):
+                received += theirs.recv(1)
+            theirs.sendall(reply)
+
+    thread = threading.Thread(target=peer, daemon=True)
+    thread.start()
+    return thread
+
+
 def as_client(channel: Channel) -> Callable[[], ExitStatus]:
     return lambda: converse(channel, me="Client", peer="Server", speak_first=True)
 
@@ -62,13 +83,13 @@ def test_the_client_speaks_first_and_the_server_ends_the_chat(
 ) -> None:
     channel, theirs = pair
     typist = typing(monkeypatch, "hello", "how are you?")
-    theirs.sendall(b"hi\nEXIT\n")
+    peer = replying(theirs, b"hi\n", b"EXIT\n")
 
     assert as_client(channel)() is ExitStatus.SUCCESS
 
+    peer.join(5)
     assert typist.prompts == ["Client: ", "Client: "]
     assert capsys.readouterr().out == "Server: hi\nServer: EXIT\nServer ended the chat.\n"
-    assert theirs.recv(100) == b"hello\nhow are you?\n"
 
 
 def test_the_server_waits_for_the_client_then_answers(
@@ -76,7 +97,8 @@ def test_the_server_waits_for_the_client_then_answers(
 ) -> None:
     channel, theirs = pair
     typist = typing(monkeypatch, "hi there")
-    theirs.sendall(b"hello\n  exit \n")
+    theirs.sendall(b"hello\n")
+    replying(theirs, b"  exit \n")
 
     assert converse(channel, me="Server", peer="Client", speak_first=False) is ExitStatus.SUCCESS
 
@@ -138,8 +160,8 @@ def test_ctrl_c_after_the_peer_vanished_still_ends_quietly(
     pair: tuple[Channel, socket.socket], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     channel, theirs = pair
-    theirs.close()
-    typing(monkeypatch, KeyboardInterrupt())
+    # The peer vanishes while our person types, then Ctrl-C comes before we notice.
+    typing(monkeypatch, lambda: (theirs.close(), KeyboardInterrupt())[1])
 
     assert as_client(channel)() is ExitStatus.INTERRUPTED
 
@@ -233,3 +255,32 @@ def test_a_message_that_cannot_be_sent_is_explained_and_the_turn_stays_ours(
     assert capsys.readouterr().out == f"{notice}\nServer: ok\nClient ended the chat.\n"
     channel.close()
     assert recv_all(theirs) == b"short\nexit\n"
+
+
+# -- the peer ends the chat while our person is at the prompt (issue 14, item 3) --------------
+
+
+def test_an_exit_already_here_at_our_turn_ends_the_chat_without_a_prompt(
+    pair: tuple[Channel, socket.socket], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    channel, theirs = pair
+    typist = typing(monkeypatch, "never asked")
+    theirs.sendall(b"hi\nbye now\nexit\n")  # out of turn: the server said all and left
+
+    assert as_client(channel)() is ExitStatus.SUCCESS
+
+    assert typist.prompts == []
+    assert capsys.readouterr().out == "Server: hi\nServer: bye now\nServer: exit\nServer ended the chat.\n"
+
+
+def test_a_close_already_here_at_our_turn_is_peer_lost_without_a_prompt(
+    pair: tuple[Channel, socket.socket], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    channel, theirs = pair
+    typist = typing(monkeypatch, "never asked")
+    theirs.close()
+
+    with pytest.raises(PeerLost, match="closed the connection without saying 'exit'"):
+        as_client(channel)()
+
+    assert typist.prompts == []

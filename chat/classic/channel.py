@@ -9,14 +9,25 @@ message :mod:`chat.net` gives it.
 from __future__ import annotations
 
 import socket
+import ssl
+import time
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
 from chat.errors import PeerLost
 from chat.net import CONNECT_TIMEOUT_S, connect_error, endpoint, listen_error, prepare_listener, resolve_error
-from chat.protocol import CLASSIC_SILENCE_S, NEED_DATA, ChatConnection, Event, Message
+from chat.protocol import CLASSIC_SILENCE_S, NEED_DATA, ChatConnection, ConnectionClosed, Event, Message
 
 RECV_BYTES = 64 * 1024  # big reads keep a 1 MiB message to a few dozen system calls
+# While our person types, what the peer sends out of turn is read ahead (to notice its
+# `exit` at once) until this many events wait; past it the rest waits in the kernel's
+# buffer, as it did before, so a flooding peer costs at most this many messages (and one
+# read) of memory.
+READ_AHEAD_EVENTS = 16
+# One check reads what is waiting (a message and the close behind it, or a TLS record's
+# rest), but a peer streaming without pause must not keep it from returning to the prompt.
+READS_PER_CHECK = 16
 
 
 def _resolve(host: str, port: int, *, passive: bool) -> list[tuple[int, tuple[object, ...]]]:
@@ -75,14 +86,27 @@ def _peer_errors(peer: str) -> Iterator[None]:
         raise PeerLost(f"connection lost with {peer}: {exc.strerror or exc}") from exc
 
 
+def ends_chat(event: Event) -> bool:
+    """True for the events after which the peer says nothing more: its `exit`, or its close."""
+    return isinstance(event, ConnectionClosed) or (isinstance(event, Message) and event.is_exit)
+
+
 class Channel:
-    """A connected socket and its codec: send one message, receive one event, blocking."""
+    """A connected socket and its codec: send one message, receive one event.
+
+    :meth:`receive` blocks for the next event; while our person types, :meth:`check`
+    takes what has arrived without blocking (see :func:`chat.classic.terminal.ask`).
+    Both go through one receive path, :meth:`_read`.
+    """
 
     def __init__(self, sock: socket.socket, conn: ChatConnection, peer: str) -> None:
         self.sock = sock
         self.conn = conn
         #: How messages name the peer, e.g. "the client at 127.0.0.1:50000".
         self.peer = peer
+        self._events: deque[Event] = deque()
+        self._lost: PeerLost | None = None
+        self._last_data = time.monotonic()
 
     def send(self, text: str) -> None:
         """Send one message, framed for the peer's style."""
@@ -92,19 +116,69 @@ class Channel:
 
     def receive(self) -> Event:
         """Block until the next event: a message, an oversize notice or the peer's close."""
-        while True:
-            event = self.conn.next_event()
-            if event is not NEED_DATA:
-                assert isinstance(event, Event)
-                return event
-            self.sock.settimeout(CLASSIC_SILENCE_S if self.conn.wants_silence_timer else None)
+        while not self._events:
+            if self._lost is not None:
+                raise self._lost
+            self._read(block=True)
+        return self._events.popleft()
+
+    def fileno(self) -> int:
+        """The socket's descriptor, for select()."""
+        return self.sock.fileno()
+
+    def wait_time(self) -> float | None:
+        """Seconds until the classic silence timer is due, or None when none runs."""
+        if not self.conn.wants_silence_timer:
+            return None
+        return max(0.0, self._last_data + CLASSIC_SILENCE_S - time.monotonic())
+
+    @property
+    def watching(self) -> bool:
+        """True while :meth:`check` may read ahead: no loss or end known, little queued."""
+        return (
+            self._lost is None
+            and len(self._events) < READ_AHEAD_EVENTS
+            and not any(ends_chat(event) for event in self._events)
+        )
+
+    def check(self) -> bool:
+        """Take what has arrived, without blocking; True when the peer has ended the chat.
+
+        The events stay queued for :meth:`receive`; a lost connection is raised there too.
+        """
+        reads = 0
+        try:
+            while self.watching and reads < READS_PER_CHECK and self._read(block=False):
+                reads += 1
+        except PeerLost as exc:
+            self._lost = exc
+        return self._lost is not None or any(ends_chat(event) for event in self._events)
+
+    def _read(self, *, block: bool) -> bool:
+        # The one receive path: one read from the socket (waiting for it when *block*),
+        # or the silence timer's expiry, into the codec; then its events into the queue.
+        # True when bytes came (more may be waiting).
+        came = False
+        timer = self.wait_time()
+        if timer is not None and timer <= 0:
+            self.conn.silence()
+        else:
+            self.sock.settimeout(timer if block else 0.0)
             with _peer_errors(self.peer):
                 try:
                     data = self.sock.recv(RECV_BYTES)
                 except TimeoutError:
                     self.conn.silence()
-                    continue
-            self.conn.receive_data(data)
+                except (BlockingIOError, ssl.SSLWantReadError):
+                    pass  # nothing yet (a TLS record may be only partly here)
+                else:
+                    self._last_data = time.monotonic()
+                    self.conn.receive_data(data)
+                    came = bool(data)
+        while (event := self.conn.next_event()) is not NEED_DATA:
+            assert isinstance(event, Event)
+            self._events.append(event)
+        return came
 
     def close(self) -> None:
         """Close the socket; safe to call twice."""
