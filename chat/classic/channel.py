@@ -13,9 +13,10 @@ import ssl
 import time
 from collections import deque
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 
-from chat.errors import PeerLost
+from chat import tls
+from chat.errors import ChatError, ConnectError, PeerLost
 from chat.net import CONNECT_TIMEOUT_S, connect_error, endpoint, listen_error, prepare_listener, resolve_error
 from chat.protocol import CLASSIC_SILENCE_S, NEED_DATA, ChatConnection, ConnectionClosed, Event, Message
 
@@ -58,8 +59,9 @@ def bound_port(sock: socket.socket) -> int:
     return int(sock.getsockname()[1])
 
 
-def connect(host: str, port: int) -> socket.socket:
-    """Connect to host:port, raising :class:`ConnectError` with a message a person can act on."""
+def connect(host: str, port: int, context: ssl.SSLContext | None = None) -> socket.socket:
+    """Connect to host:port (with TLS when given a *context*), raising :class:`ConnectError`
+    with a message a person can act on."""
     last: OSError | None = None
     for family, addr in _resolve(host, port, passive=False):
         sock = socket.socket(family, socket.SOCK_STREAM)
@@ -70,6 +72,8 @@ def connect(host: str, port: int) -> socket.socket:
             sock.close()
             last = exc
             continue
+        if context is not None:
+            return tls.wrap_client(sock, context, host, f"the server at {endpoint(host, port)}")
         sock.settimeout(None)
         return sock
     assert last is not None  # getaddrinfo never answers with an empty list
@@ -80,6 +84,10 @@ def connect(host: str, port: int) -> socket.socket:
 def _peer_errors(peer: str) -> Iterator[None]:
     try:
         yield
+    except ssl.SSLError as exc:
+        # With TLS 1.3 a client refuses our certificate after our handshake ended: its
+        # alert arrives on the first read.
+        raise tls.accept_error(exc, peer) from exc
     except (ConnectionResetError, BrokenPipeError, ConnectionAbortedError) as exc:
         raise PeerLost(f"connection lost: {peer} reset the connection") from exc
     except OSError as exc:
@@ -99,13 +107,17 @@ class Channel:
     Both go through one receive path, :meth:`_read`.
     """
 
-    def __init__(self, sock: socket.socket, conn: ChatConnection, peer: str) -> None:
+    def __init__(
+        self, sock: socket.socket, conn: ChatConnection, peer: str, tls_mismatch: ConnectError | None = None
+    ) -> None:
         self.sock = sock
         self.conn = conn
         #: How messages name the peer, e.g. "the client at 127.0.0.1:50000".
         self.peer = peer
+        # A plain channel raises this when the peer's first bytes are TLS (it speaks TLS).
+        self._tls_mismatch = None if isinstance(sock, ssl.SSLSocket) else tls_mismatch
         self._events: deque[Event] = deque()
-        self._lost: PeerLost | None = None
+        self._lost: ChatError | None = None
         self._last_data = time.monotonic()
 
     def send(self, text: str) -> None:
@@ -150,7 +162,7 @@ class Channel:
         try:
             while self.watching and reads < READS_PER_CHECK and self._read(block=False):
                 reads += 1
-        except PeerLost as exc:
+        except ChatError as exc:
             self._lost = exc
         return self._lost is not None or any(ends_chat(event) for event in self._events)
 
@@ -171,8 +183,14 @@ class Channel:
                     self.conn.silence()
                 except (BlockingIOError, ssl.SSLWantReadError):
                     pass  # nothing yet (a TLS record may be only partly here)
+                except ssl.SSLEOFError:  # closed without close_notify: a close like any other
+                    self.conn.receive_data(b"")
                 else:
                     self._last_data = time.monotonic()
+                    if self._tls_mismatch is not None:
+                        if tls.looks_like_tls(data):
+                            raise self._tls_mismatch
+                        self._tls_mismatch = None
                     self.conn.receive_data(data)
                     came = bool(data)
         while (event := self.conn.next_event()) is not NEED_DATA:
@@ -181,6 +199,5 @@ class Channel:
         return came
 
     def close(self) -> None:
-        """Close the socket; safe to call twice."""
-        with suppress(OSError):
-            self.sock.close()
+        """Close the socket (TLS: after close_notify); safe to call twice."""
+        tls.close(self.sock)
