@@ -129,6 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--verbose", action="store_true", help="serving: print a line when a chat begins or ends"
     )
+    program.add_tls_server_options(parser)
+    program.add_tls_client_options(parser)
     program.add_common_options(parser)
     return parser
 
@@ -167,6 +169,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--classic goes with --connect (a serving bot detects classic clients itself)")
     if args.connect and (args.max_clients or args.idle_timeout or args.once):
         parser.error("--max-clients, --idle-timeout and --once are for the serving role, not --connect")
+    if args.connect and (args.tls_cert or args.tls_key):
+        parser.error("--tls-cert and --tls-key are for the serving role; with --connect use --tls")
+    if args.try_it and (args.tls_cert or args.tls_key):
+        parser.error("--try chats in plain over loopback: leave out --tls-cert and --tls-key")
+    if not args.connect and (args.tls or args.tls_ca):
+        parser.error("--tls and --tls-ca go with --connect; a serving bot takes --tls-cert and --tls-key")
     if args.junit and not (args.connect or args.once):
         parser.error("--junit reports one chat: use it with --connect or --once")
     path = args.script or bundled_dialogue_path()
@@ -246,6 +254,7 @@ def connect_role(dialogue: Dialogue, args: argparse.Namespace, transcript: Trans
         max_message_bytes=args.max_message_bytes,
         classic=args.classic,
         transcript=transcript,
+        tls=program.client_tls(args),
     )
     show = None if args.quiet else _screen("Client", "Server")
 
@@ -282,6 +291,7 @@ def serve_role(dialogue: Dialogue, args: argparse.Namespace, transcript: Transcr
         idle_timeout=args.idle_timeout,
         once=args.once,
         transcript=transcript,
+        tls=program.server_tls(args),
     )
     results: list[StepResult] = []
     show_chat = args.once and not args.quiet

@@ -26,6 +26,7 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bots.adapter import BotConnection, Run
 from bots.engine import Outcome, StepResult
@@ -34,6 +35,10 @@ from bots.report import Transcript
 from chat.net import endpoint, listen_error
 from chat.protocol import MAX_MESSAGE_BYTES
 from chat.status import ExitStatus
+from chat.tls import HANDSHAKE_TIMEOUT_S, accept_error
+
+if TYPE_CHECKING:
+    import ssl
 
 SHUTDOWN_GRACE_S = 1.5  # peers get this long to take their `exit` before we drop them; the
 # whole stop stays under the 2 s a supervisor (docker stop, systemd) is promised
@@ -60,6 +65,8 @@ class ServeOptions:
     once: bool = False
     #: --transcript FILE (the caller opens and closes it).
     transcript: Transcript | None = None
+    #: --tls-cert/--tls-key: serve over TLS with this context (None: plain).
+    tls: ssl.SSLContext | None = None
 
 
 def raise_open_file_limit() -> None:
@@ -119,9 +126,14 @@ class BotServer:
         run.refuse_line = self._refuse_line
         self.run = run
         where = endpoint(host, port)
+        tls = options.tls
+
+        def accept() -> asyncio.Protocol:
+            return BotConnection(run) if tls is None else _TlsGate(BotConnection(run), tls, self._log)
+
         try:
             self._server = await loop.create_server(
-                lambda: BotConnection(run), host, port, backlog=LISTEN_BACKLOG, reuse_address=True
+                accept, host, port, backlog=LISTEN_BACKLOG, reuse_address=True
             )
         except OSError as exc:
             raise listen_error(exc, where) from exc
@@ -215,6 +227,53 @@ class BotServer:
             self._server.close()
             await self._server.wait_closed()
         return self.status
+
+
+class _TlsGate(asyncio.Protocol):
+    """A TLS client's first stop: the handshake, then the chat's own adapter over TLS.
+
+    ``create_server(ssl=...)`` would drop a failed handshake without a word (asyncio logs
+    OSErrors only in debug mode); running it here with ``start_tls`` lets the bot log
+    each failure in one line, naming the client, and go on serving the others.
+    """
+
+    def __init__(
+        self, chat: BotConnection, context: ssl.SSLContext, log: Callable[[str], None] | None
+    ) -> None:
+        self._chat = chat
+        self._context = context
+        self._log = log
+        self._task: asyncio.Task[None] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        transport.pause_reading()  # the ClientHello is start_tls's to read
+        self._task = asyncio.get_running_loop().create_task(self._handshake(transport))
+
+    async def _handshake(self, transport: asyncio.Transport) -> None:
+        address = transport.get_extra_info("peername")
+        peer = f"the client at {endpoint(str(address[0]), int(address[1]))}" if address else "a client"
+        try:
+            secure = await asyncio.get_running_loop().start_tls(
+                transport,
+                self._chat,
+                self._context,
+                server_side=True,
+                ssl_handshake_timeout=HANDSHAKE_TIMEOUT_S,
+            )
+        except (OSError, asyncio.TimeoutError) as exc:
+            transport.abort()
+            if self._log is not None:
+                self._log(str(accept_error(exc, peer)))
+            return
+        if secure is None:  # the client left during the handshake
+            return
+        self._chat.connection_made(secure)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        # Only while the handshake runs: start_tls hands the connection to the chat after.
+        if self._task is not None:
+            self._task.cancel()
 
 
 async def serve(

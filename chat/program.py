@@ -83,7 +83,7 @@ def add_address_options(parser: argparse.ArgumentParser, *, listening: bool) -> 
 
 def add_tls_server_options(parser: argparse.ArgumentParser) -> None:
     """Add --tls-cert and --tls-key: serve over TLS (plain stays the default)."""
-    group = parser.add_argument_group("TLS (off by default: the plain classic protocol)")
+    group = parser.add_argument_group("serving over TLS (off by default: the plain classic protocol)")
     group.add_argument(
         "--tls-cert",
         metavar="FILE",
@@ -94,7 +94,7 @@ def add_tls_server_options(parser: argparse.ArgumentParser) -> None:
 
 def add_tls_client_options(parser: argparse.ArgumentParser) -> None:
     """Add --tls and --tls-ca: connect over TLS (plain stays the default)."""
-    group = parser.add_argument_group("TLS (off by default: the plain classic protocol)")
+    group = parser.add_argument_group("connecting over TLS (off by default: the plain classic protocol)")
     group.add_argument(
         "--tls",
         action="store_true",

@@ -12,6 +12,7 @@ alike.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import ssl
 import time
@@ -164,15 +165,11 @@ def tls_server_error(where: str) -> ConnectError:
 def close(sock: socket.socket) -> None:
     """Close *sock*; a TLS socket first sends close_notify, without waiting for the answer."""
     if isinstance(sock, ssl.SSLSocket):
-        try:
+        with contextlib.suppress(OSError, ValueError):
             sock.settimeout(0.0)
             sock.unwrap()
-        except (OSError, ValueError):
-            pass
-    try:
+    with contextlib.suppress(OSError):
         sock.close()
-    except OSError:
-        pass
 
 
 def wrap_client(sock: socket.socket, context: ssl.SSLContext, host: str, where: str) -> ssl.SSLSocket:
