@@ -234,7 +234,9 @@ class _TlsGate(asyncio.Protocol):
 
     ``create_server(ssl=...)`` would drop a failed handshake without a word (asyncio logs
     OSErrors only in debug mode); running it here with ``start_tls`` lets the bot log
-    each failure in one line, naming the client, and go on serving the others.
+    each failure in one line, naming the client, and go on serving the others. The gate
+    is the TLS transport's protocol until the chat takes over: what the client sends
+    right after its handshake (before that hand-off) is kept and passed on.
     """
 
     def __init__(
@@ -244,6 +246,8 @@ class _TlsGate(asyncio.Protocol):
         self._context = context
         self._log = log
         self._task: asyncio.Task[None] | None = None
+        self._early = bytearray()
+        self._eof = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -255,23 +259,31 @@ class _TlsGate(asyncio.Protocol):
         peer = f"the client at {endpoint(str(address[0]), int(address[1]))}" if address else "a client"
         try:
             secure = await asyncio.get_running_loop().start_tls(
-                transport,
-                self._chat,
-                self._context,
-                server_side=True,
-                ssl_handshake_timeout=HANDSHAKE_TIMEOUT_S,
+                transport, self, self._context, server_side=True, ssl_handshake_timeout=HANDSHAKE_TIMEOUT_S
             )
         except (OSError, asyncio.TimeoutError) as exc:
             transport.abort()
             if self._log is not None:
                 self._log(str(accept_error(exc, peer)))
             return
-        if secure is None:  # the client left during the handshake
+        if secure is None or secure.is_closing():  # the client left right after its handshake
             return
         self._chat.connection_made(secure)
+        secure.set_protocol(self._chat)
+        if self._early:
+            self._chat.data_received(bytes(self._early))
+        if self._eof and not self._chat.eof_received():
+            secure.close()
+
+    def data_received(self, data: bytes) -> None:
+        self._early += data  # only between the handshake's end and the hand-off
+
+    def eof_received(self) -> bool:
+        self._eof = True
+        return True  # the chat decides, at the hand-off
 
     def connection_lost(self, exc: Exception | None) -> None:
-        # Only while the handshake runs: start_tls hands the connection to the chat after.
+        # Only before the hand-off: the chat never started, so there is nothing to end.
         if self._task is not None:
             self._task.cancel()
 

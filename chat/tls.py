@@ -33,10 +33,18 @@ HANDSHAKE_TIMEOUT_S = CONNECT_TIMEOUT_S  # once the first byte is here, the rest
 
 # OpenSSL's verify codes (X509_V_ERR_*) that mean "this certificate's issuer is not trusted".
 _UNTRUSTED_CODES = frozenset({2, 18, 19, 20, 21})
-_HOSTNAME_MISMATCH = 62
+_NAME_MISMATCH_CODES = frozenset({62, 64})  # the host name, or the IP address, is not in it
 # The reasons OpenSSL gives when TLS bytes were expected and plain text came instead.
 _PLAIN_TEXT_REASONS = frozenset(
     {"WRONG_VERSION_NUMBER", "HTTP_REQUEST", "UNKNOWN_PROTOCOL", "RECORD_LAYER_FAILURE"}
+)
+
+_CLOSED_DURING_HANDSHAKE = (
+    ssl.SSLEOFError,
+    ssl.SSLZeroReturnError,
+    ConnectionResetError,
+    BrokenPipeError,
+    ConnectionAbortedError,
 )
 
 
@@ -93,7 +101,7 @@ def connect_error(exc: BaseException, where: str) -> ConnectError:
     """A TLS handshake with the server at *where* failed: say why, and what to do, in one line."""
     prefix = f"cannot start TLS with {where}"
     if isinstance(exc, ssl.SSLCertVerificationError):
-        if exc.verify_code == _HOSTNAME_MISMATCH:
+        if exc.verify_code in _NAME_MISMATCH_CODES:
             return ConnectError(
                 f"{prefix}: its certificate is not for this name ({exc.verify_message}); "
                 "connect with --host set to a name the certificate holds"
@@ -106,7 +114,7 @@ def connect_error(exc: BaseException, where: str) -> ConnectError:
         return ConnectError(f"{prefix}: its certificate was refused ({exc.verify_message})")
     if isinstance(exc, ssl.SSLError) and exc.reason in _PLAIN_TEXT_REASONS:
         return ConnectError(f"{prefix}: it answered in plain text, not TLS; connect without --tls")
-    if isinstance(exc, ssl.SSLEOFError | ConnectionResetError | BrokenPipeError | ConnectionAbortedError):
+    if isinstance(exc, _CLOSED_DURING_HANDSHAKE):
         return ConnectError(
             f"{prefix}: it closed the connection during the handshake; "
             "is it serving TLS? Connect without --tls to a plain server"
@@ -134,7 +142,7 @@ def accept_error(exc: BaseException, peer: str) -> ConnectError:
             f"{prefix}: it refused the handshake ({alert}); "
             "does it trust the CA that signed --tls-cert (chat-client --tls-ca)?"
         )
-    if isinstance(exc, ssl.SSLEOFError | ConnectionResetError | BrokenPipeError | ConnectionAbortedError):
+    if isinstance(exc, _CLOSED_DURING_HANDSHAKE):
         return ConnectError(f"{prefix}: it closed the connection during the handshake")
     if isinstance(exc, TimeoutError | socket.timeout):
         return ConnectError(f"{prefix}: no TLS handshake within {HANDSHAKE_TIMEOUT_S:.0f} s")

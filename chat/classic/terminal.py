@@ -29,6 +29,7 @@ from typing import Protocol
 #: The signal the watcher sends the main thread; the prompt installs its handler only
 #: while it asks, and puts the previous one back after.
 WAKE_SIGNAL = getattr(signal, "SIGUSR1", None)
+WAKE_RESEND_S = 0.05  # short beside a person's patience, long beside the handler's few reads
 
 
 def enable_line_editing() -> None:
@@ -141,7 +142,10 @@ class _Watcher:
                     return
                 self._resumed.clear()
                 signal.pthread_kill(self._main, self._wake)
-                self._resumed.wait()
+                # A signal that lands just before readline enters its select() is seen
+                # only at the next key press: until the handler answers, signal again.
+                while not self._resumed.wait(WAKE_RESEND_S):
+                    signal.pthread_kill(self._main, self._wake)
         except (OSError, ValueError):  # the socket closed under us: the main thread sees to it
             return
 
