@@ -334,3 +334,36 @@ def test_a_tls_peer_closing_without_close_notify_is_a_plain_close(
     with pytest.raises(PeerLost, match="closed the connection without saying 'exit'"):
         session._show(ours.receive(), ours, "Server")
     ours.close()
+
+
+# -- chat-bot's TLS options go with their role ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["--connect", "--tls-cert", "c.pem", "--tls-key", "c.pem"],
+            "--tls-cert and --tls-key are for the serving role; with --connect use --tls",
+        ),
+        (["--tls"], "--tls and --tls-ca go with --connect; a serving bot takes --tls-cert and --tls-key"),
+        (
+            ["--tls-ca", "ca.pem"],
+            "--tls and --tls-ca go with --connect; a serving bot takes --tls-cert and --tls-key",
+        ),
+        (
+            ["--try", "--tls-cert", "c.pem", "--tls-key", "c.pem"],
+            "--try chats in plain over loopback: leave out --tls-cert and --tls-key",
+        ),
+    ],
+)
+def test_chat_bot_refuses_tls_options_of_the_other_role(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bots import cli
+
+    with pytest.raises(SystemExit) as caught:
+        cli.main(argv)
+
+    assert caught.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == f"chat-bot: error: {message}"
