@@ -23,11 +23,11 @@ import select
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from types import FrameType
 from typing import Protocol
 
-#: The signal the watcher sends the main thread; the prompt installs its handler only
-#: while it asks, and puts the previous one back after.
+#: The signal the watcher sends the main thread (its handler stays installed once set).
 WAKE_SIGNAL = getattr(signal, "SIGUSR1", None)
 WAKE_RESEND_S = 0.05  # short beside a person's patience, long beside the handler's few reads
 
@@ -83,20 +83,17 @@ def ask(prompt: str, watched: Watched) -> str | None:
         return None
     if not watched.watching:
         return input(prompt)
-    assert WAKE_SIGNAL is not None
+    global _answer_wake
     watcher = _Watcher(watched)
-    asking = True
 
-    def on_wake(signum: int, frame: FrameType | None) -> None:
-        if not asking:
-            watcher.resume(keep_watching=False)
-            return
+    def answer() -> None:
         ended = watched.check()
         watcher.resume(keep_watching=watched.watching and not ended)
         if ended:
             raise _PeerEnded
 
-    previous = signal.signal(WAKE_SIGNAL, on_wake)
+    _install_wake_handler()
+    _answer_wake = answer
     try:
         watcher.start()
         return input(prompt)
@@ -104,9 +101,25 @@ def ask(prompt: str, watched: Watched) -> str | None:
         print(flush=True)  # off the prompt's line, as after Ctrl-C
         return None
     finally:
-        asking = False
+        _answer_wake = None
         watcher.stop()
-        signal.signal(WAKE_SIGNAL, previous)
+
+
+#: What a wake signal does now: the asking prompt's answer, or nothing between prompts.
+_answer_wake: Callable[[], None] | None = None
+
+
+def _on_wake(signum: int, frame: FrameType | None) -> None:
+    if _answer_wake is not None:
+        _answer_wake()
+
+
+def _install_wake_handler() -> None:
+    # Installed once and left in place: a wake sent just before a prompt ended may land
+    # after it, and the signal's default action would end the program.
+    assert WAKE_SIGNAL is not None
+    if signal.getsignal(WAKE_SIGNAL) is not _on_wake:
+        signal.signal(WAKE_SIGNAL, _on_wake)
 
 
 class _Watcher:
