@@ -18,12 +18,8 @@ import ssl
 import time
 
 from chat.errors import ConnectError, UsageError
-from chat.net import CONNECT_TIMEOUT_S
+from chat.net import CONNECT_TIMEOUT_S, TLS_HANDSHAKE_RECORD, plain_client_error
 
-#: A TLS connection starts with a handshake record (type 22), a TLS alert is type 21; both
-#: are followed by the major version 3. A chat message never starts with these bytes.
-TLS_RECORD_TYPES = (0x15, 0x16)
-TLS_MAJOR_VERSION = 0x03
 #: What a TLS server answers a client that sent plain text (RFC 8446, 6.2: abort with an
 #: alert): a fatal ``unexpected_message`` alert record. OpenSSL sends nothing there, so a
 #: plain chat-client could not tell a TLS server from one that hung up; with this it can.
@@ -46,11 +42,6 @@ _CLOSED_DURING_HANDSHAKE = (
     BrokenPipeError,
     ConnectionAbortedError,
 )
-
-
-def looks_like_tls(data: bytes) -> bool:
-    """True when *data*, the first bytes of a connection, is a TLS record (a handshake or an alert)."""
-    return len(data) >= 2 and data[0] in TLS_RECORD_TYPES and data[1] == TLS_MAJOR_VERSION
 
 
 def _refuse_encrypted_key() -> str:
@@ -152,24 +143,6 @@ def accept_error(exc: BaseException, peer: str) -> ConnectError:
     return ConnectError(f"{prefix}: {reason_text}")
 
 
-def plain_client_error(peer: str) -> ConnectError:
-    """A client sent plain text to a TLS server."""
-    return ConnectError(f"{peer} sent plain text, not TLS; it must connect with TLS (chat-client --tls)")
-
-
-def tls_client_error(peer: str) -> ConnectError:
-    """A client started TLS with a plain server."""
-    return ConnectError(
-        f"{peer} started TLS, and this server is plain; serve with --tls-cert and --tls-key, "
-        "or connect without --tls"
-    )
-
-
-def tls_server_error(where: str) -> ConnectError:
-    """A plain client got a TLS record from the server at *where*."""
-    return ConnectError(f"the server at {where} speaks TLS; connect with --tls")
-
-
 def close(sock: socket.socket) -> None:
     """Close *sock*; a TLS socket first sends close_notify, without waiting for the answer."""
     if isinstance(sock, ssl.SSLSocket):
@@ -201,7 +174,7 @@ def wrap_server(sock: socket.socket, context: ssl.SSLContext, peer: str) -> ssl.
     """
     try:
         first = sock.recv(1, socket.MSG_PEEK)
-        if first and first[0] != TLS_RECORD_TYPES[1]:
+        if first and first[0] != TLS_HANDSHAKE_RECORD:
             _refuse_plain(sock)
             raise plain_client_error(peer)
         sock.settimeout(HANDSHAKE_TIMEOUT_S)
@@ -237,11 +210,7 @@ __all__ = [
     "client_context",
     "close",
     "connect_error",
-    "looks_like_tls",
-    "plain_client_error",
     "server_context",
-    "tls_client_error",
-    "tls_server_error",
     "wrap_client",
     "wrap_server",
 ]

@@ -18,7 +18,7 @@ import pytest
 import trustme
 from cryptography.hazmat.primitives import serialization
 
-from chat import program, tls
+from chat import net, program, tls
 from chat.classic import session
 from chat.classic.channel import Channel
 from chat.errors import ConnectError, PeerLost, UsageError
@@ -80,10 +80,10 @@ def in_thread(work: Callable[[], object]) -> Callable[[], object]:
 
 
 def test_looks_like_tls_knows_a_handshake_and_an_alert_from_chat_text() -> None:
-    assert tls.looks_like_tls(b"\x16\x03\x01\x02\x00")
-    assert tls.looks_like_tls(tls.UNEXPECTED_MESSAGE_ALERT)
-    assert not tls.looks_like_tls(b"hello\n")
-    assert not tls.looks_like_tls(b"\x16")
+    assert net.looks_like_tls(b"\x16\x03\x01\x02\x00")
+    assert net.looks_like_tls(tls.UNEXPECTED_MESSAGE_ALERT)
+    assert not net.looks_like_tls(b"hello\n")
+    assert not net.looks_like_tls(b"\x16")
 
 
 def test_a_missing_certificate_is_a_usage_error_naming_both_files(tmp_path: Path) -> None:
@@ -257,7 +257,7 @@ def test_a_plain_client_gets_an_alert_it_recognises(
     accepting = in_thread(
         lambda: tls.wrap_server(server, tls.server_context(server_pem, server_pem), "the peer")
     )
-    plain = Channel(client, ChatConnection(), "the server", tls_mismatch=tls.tls_server_error("127.0.0.1:1"))
+    plain = Channel(client, ChatConnection(), "the server", tls_mismatch=net.tls_server_error("127.0.0.1:1"))
     plain.send("hello")
 
     with pytest.raises(ConnectError) as caught:

@@ -9,16 +9,27 @@ message :mod:`chat.net` gives it.
 from __future__ import annotations
 
 import socket
-import ssl
+import sys
 import time
 from collections import deque
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from typing import TYPE_CHECKING
 
-from chat import tls
 from chat.errors import ChatError, ConnectError, PeerLost
-from chat.net import CONNECT_TIMEOUT_S, connect_error, endpoint, listen_error, prepare_listener, resolve_error
+from chat.net import (
+    CONNECT_TIMEOUT_S,
+    connect_error,
+    endpoint,
+    listen_error,
+    looks_like_tls,
+    prepare_listener,
+    resolve_error,
+)
 from chat.protocol import CLASSIC_SILENCE_S, NEED_DATA, ChatConnection, ConnectionClosed, Event, Message
+
+if TYPE_CHECKING:
+    import ssl
 
 RECV_BYTES = 64 * 1024  # big reads keep a 1 MiB message to a few dozen system calls
 # While our person types, what the peer sends out of turn is read ahead (to notice its
@@ -73,6 +84,8 @@ def connect(host: str, port: int, context: ssl.SSLContext | None = None) -> sock
             last = exc
             continue
         if context is not None:
+            from chat import tls
+
             return tls.wrap_client(sock, context, host, f"the server at {endpoint(host, port)}")
         sock.settimeout(None)
         return sock
@@ -81,17 +94,26 @@ def connect(host: str, port: int, context: ssl.SSLContext | None = None) -> sock
 
 
 @contextmanager
-def _peer_errors(peer: str) -> Iterator[None]:
+def _peer_errors(peer: str, tls_errors: tuple[type[OSError], ...] = ()) -> Iterator[None]:
     try:
         yield
-    except ssl.SSLError as exc:
+    except tls_errors as exc:
         # With TLS 1.3 a client refuses our certificate after our handshake ended: its
         # alert arrives on the first read.
+        from chat import tls
+
         raise tls.accept_error(exc, peer) from exc
     except (ConnectionResetError, BrokenPipeError, ConnectionAbortedError) as exc:
         raise PeerLost(f"connection lost: {peer} reset the connection") from exc
     except OSError as exc:
         raise PeerLost(f"connection lost with {peer}: {exc.strerror or exc}") from exc
+
+
+def _is_tls(sock: socket.socket) -> bool:
+    # ssl is imported only when TLS is asked for (a plain chat starts 10 ms sooner), and
+    # a TLS socket cannot exist before it is.
+    ssl = sys.modules.get("ssl")
+    return ssl is not None and isinstance(sock, ssl.SSLSocket)
 
 
 def ends_chat(event: Event) -> bool:
@@ -114,8 +136,20 @@ class Channel:
         self.conn = conn
         #: How messages name the peer, e.g. "the client at 127.0.0.1:50000".
         self.peer = peer
+        self._tls = _is_tls(sock)
         # A plain channel raises this when the peer's first bytes are TLS (it speaks TLS).
-        self._tls_mismatch = None if isinstance(sock, ssl.SSLSocket) else tls_mismatch
+        self._tls_mismatch = None if self._tls else tls_mismatch
+        # What a non-blocking read raises when nothing is there yet, what a TLS peer's close
+        # without close_notify raises, and the TLS errors to translate: none when plain.
+        self._nothing_yet: tuple[type[OSError], ...] = (BlockingIOError,)
+        self._unannounced_close: tuple[type[OSError], ...] = ()
+        self._tls_errors: tuple[type[OSError], ...] = ()
+        if self._tls:
+            import ssl
+
+            self._nothing_yet = (BlockingIOError, ssl.SSLWantReadError)
+            self._unannounced_close = (ssl.SSLEOFError,)
+            self._tls_errors = (ssl.SSLError,)
         self._events: deque[Event] = deque()
         self._lost: ChatError | None = None
         self._last_data = time.monotonic()
@@ -123,7 +157,7 @@ class Channel:
     def send(self, text: str) -> None:
         """Send one message, framed for the peer's style."""
         data = self.conn.send(Message(text))
-        with _peer_errors(self.peer):
+        with _peer_errors(self.peer, self._tls_errors):
             self.sock.sendall(data)
 
     def receive(self) -> Event:
@@ -176,19 +210,19 @@ class Channel:
             self.conn.silence()
         else:
             self.sock.settimeout(timer if block else 0.0)
-            with _peer_errors(self.peer):
+            with _peer_errors(self.peer, self._tls_errors):
                 try:
                     data = self.sock.recv(RECV_BYTES)
                 except TimeoutError:
                     self.conn.silence()
-                except (BlockingIOError, ssl.SSLWantReadError):
+                except self._nothing_yet:
                     pass  # nothing yet (a TLS record may be only partly here)
-                except ssl.SSLEOFError:  # closed without close_notify: a close like any other
+                except self._unannounced_close:  # a TLS close without close_notify: a close
                     self.conn.receive_data(b"")
                 else:
                     self._last_data = time.monotonic()
                     if self._tls_mismatch is not None:
-                        if tls.looks_like_tls(data):
+                        if looks_like_tls(data):
                             raise self._tls_mismatch
                         self._tls_mismatch = None
                     self.conn.receive_data(data)
@@ -200,4 +234,10 @@ class Channel:
 
     def close(self) -> None:
         """Close the socket (TLS: after close_notify); safe to call twice."""
-        tls.close(self.sock)
+        if self._tls:
+            from chat import tls
+
+            tls.close(self.sock)
+        else:
+            with suppress(OSError):
+                self.sock.close()

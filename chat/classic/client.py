@@ -10,9 +10,8 @@ from chat.classic.channel import Channel, connect
 from chat.classic.session import converse
 from chat.classic.terminal import enable_line_editing
 from chat.display import say
-from chat.net import endpoint
+from chat.net import endpoint, tls_server_error
 from chat.protocol import ChatConnection
-from chat.tls import tls_server_error
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:

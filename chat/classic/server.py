@@ -5,12 +5,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from chat import program, tls
+from chat import program
 from chat.classic.channel import Channel, bound_port, listen
 from chat.classic.session import converse
 from chat.classic.terminal import enable_line_editing
 from chat.display import say
-from chat.net import endpoint
+from chat.net import endpoint, tls_client_error
 from chat.protocol import ChatConnection
 from chat.status import ExitStatus
 
@@ -48,10 +48,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         listener.close()
     peer = f"the client at {endpoint(str(addr[0]), int(addr[1]))}"
     if context is not None:
+        from chat import tls  # ssl only when TLS is asked for
+
         sock = tls.wrap_server(sock, context, peer)
-    channel = Channel(
-        sock, ChatConnection(args.max_message_bytes), peer, tls_mismatch=tls.tls_client_error(peer)
-    )
+    channel = Channel(sock, ChatConnection(args.max_message_bytes), peer, tls_mismatch=tls_client_error(peer))
     try:
         say(f"Connected by {addr}")
         return int(converse(channel, me="Server", peer="Client", speak_first=False))
