@@ -26,7 +26,7 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from bots.adapter import BotConnection, Run
 from bots.engine import Outcome, StepResult
@@ -127,13 +127,25 @@ class BotServer:
         self.run = run
         where = endpoint(host, port)
         tls = options.tls
+        # uvloop's server-side start_tls never completes a handshake (uvloop 0.23): there the
+        # loop's own TLS serves, without the gate's one line per failed handshake.
+        gate = tls is not None and isinstance(loop, asyncio.BaseEventLoop)
 
         def accept() -> asyncio.Protocol:
-            return BotConnection(run) if tls is None else _TlsGate(BotConnection(run), tls, self._log)
+            if gate:
+                assert tls is not None
+                return _TlsGate(BotConnection(run), tls, self._log)
+            return BotConnection(run)
 
         try:
             self._server = await loop.create_server(
-                accept, host, port, backlog=LISTEN_BACKLOG, reuse_address=True
+                accept,
+                host,
+                port,
+                backlog=LISTEN_BACKLOG,
+                reuse_address=True,
+                ssl=None if gate else tls,
+                ssl_handshake_timeout=None if gate or tls is None else HANDSHAKE_TIMEOUT_S,
             )
         except OSError as exc:
             raise listen_error(exc, where) from exc
@@ -250,9 +262,10 @@ class _TlsGate(asyncio.Protocol):
         self._eof = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        transport.pause_reading()  # the ClientHello is start_tls's to read
-        self._task = asyncio.get_running_loop().create_task(self._handshake(transport))
+        # A stream transport (uvloop's are not subclasses of asyncio.Transport, hence the cast).
+        stream = cast(asyncio.Transport, transport)
+        stream.pause_reading()  # the ClientHello is start_tls's to read
+        self._task = asyncio.get_running_loop().create_task(self._handshake(stream))
 
     async def _handshake(self, transport: asyncio.Transport) -> None:
         address = transport.get_extra_info("peername")

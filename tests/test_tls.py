@@ -6,6 +6,7 @@ Certificates come from trustme; every handshake is a real one between two thread
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import select
 import socket
@@ -367,3 +368,35 @@ def test_chat_bot_refuses_tls_options_of_the_other_role(
 
     assert caught.value.code == 2
     assert capsys.readouterr().err.splitlines()[-1] == f"chat-bot: error: {message}"
+
+
+# -- the serving bot's TLS gate --------------------------------------------------------------------
+
+
+def test_a_tls_bot_answers_a_client_that_speaks_right_after_its_handshake(
+    server_pem: str, ca_pem: str, tmp_path: Path
+) -> None:
+    from bots.loader import load_dialogue
+    from bots.server import BotServer, ServeOptions
+
+    (tmp_path / "ping.yaml").write_text(
+        "version: 1\nrules:\n  - contains: ping\n    reply: pong\nfallback: what?\n"
+    )
+    dialogue = load_dialogue(str(tmp_path / "ping.yaml"))
+
+    async def chat() -> list[bytes]:
+        server = BotServer(
+            dialogue, ServeOptions(delays=False, tls=tls.server_context(server_pem, server_pem))
+        )
+        port = await server.start("127.0.0.1", 0)
+        reader, writer = await asyncio.open_connection(
+            "127.0.0.1", port, ssl=tls.client_context(ca_pem), server_hostname="127.0.0.1"
+        )
+        writer.write(b"ping\nexit\n")  # at once: before the bot's chat has taken over from the handshake
+        lines = [await asyncio.wait_for(reader.readline(), 5) for _ in range(2)]
+        writer.close()
+        server.stop()
+        await server.wait_stopped()
+        return lines
+
+    assert asyncio.run(chat()) == [b"pong\n", b""]
