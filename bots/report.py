@@ -166,7 +166,8 @@ def junit_suite(
         )
         if result.verdict == "FAIL":
             failures += 1
-            failed = ET.SubElement(case, "failure", message=format_result(result), type=outcome.value)
+            message = format_result(result).replace(result.where.file_line, where, 1)
+            failed = ET.SubElement(case, "failure", message=message, type=outcome.value)
             failed.text = f"expected: {result.expected}\nreceived: {result.received}\n"
         elif result.verdict == "NOT RUN":
             skipped += 1
