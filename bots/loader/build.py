@@ -16,12 +16,15 @@ from bots.model import (
     ON_MISMATCH,
     ORDERS,
     PATTERN_KINDS,
+    TARGET_KINDS,
     Dialogue,
     Pattern,
     Reply,
     Rule,
     Step,
+    Target,
     Where,
+    split_target,
 )
 from bots.template import Template, TemplateError, parse_template
 
@@ -51,6 +54,7 @@ _TOP_KEYS = (
     "delay",
     "max_turns",
     "timeout",
+    "target",
 )
 _RULE_KEYS = (*PATTERN_KINDS, "case_sensitive", "reply", "set", "examples")
 _STEP_KEYS = ("say", "expect", "timeout", "on_mismatch", "name")
@@ -434,6 +438,45 @@ class Builder:
         value = self.number(node, "delay", positive=False)
         return (0.0, 0.0) if value is None else (value, value)
 
+    def target(self, node: Node) -> Target | None:
+        """``target: KIND:VALUE``, or ``{KIND: VALUE, ready: REGEX}``, or ``{terminal: ..., peer: FILE}``."""
+        where = self.where(node)
+        if isinstance(node, ScalarNode):
+            text = self.string(node, "target")
+            fields: dict[str, tuple[Node, Node]] = {}
+        else:
+            found = self.mapping(node, "target", (*TARGET_KINDS, "ready", "peer"))
+            if found is None:
+                return None
+            fields = found
+            kinds = [k for k in TARGET_KINDS if k in fields]
+            if len(kinds) != 1:
+                self.problem(node, f"target names one of {', '.join(TARGET_KINDS)}, not {len(kinds)}")
+                return None
+            value = self.string(fields[kinds[0]][1], f"the {kinds[0]} target")
+            text = None if value is None else f"{kinds[0]}:{value}"
+        if text is None:
+            return None
+        try:
+            kind, value = split_target(text)
+        except ValueError as exc:
+            self.problem(node, str(exc))
+            return None
+        options: dict[str, str | None] = {"ready": None, "peer": None}
+        for option, goes_with in (("ready", "command"), ("peer", "terminal")):
+            if option not in fields:
+                continue
+            if kind != goes_with:
+                self.problem(fields[option][0], f"'{option}' goes with a {goes_with} target, not {kind}")
+                continue
+            options[option] = self.string(fields[option][1], f"target {option}")
+        if options["ready"] is not None:
+            try:
+                re.compile(options["ready"])
+            except re.error as exc:
+                self.problem(fields["ready"][1], f"target ready is not a valid regular expression: {exc}")
+        return Target(kind, value, options["ready"], options["peer"], where)
+
     def build(self, root: Node | None) -> Dialogue | None:
         if root is None:
             self.problems.append(
@@ -553,6 +596,7 @@ class Builder:
             max_turns=max_turns,
             timeout=timeout,
             index=index,
+            target=self.target(fields["target"][1]) if "target" in fields else None,
         )
         if rules_sound:
             self.check_examples(dialogue)
