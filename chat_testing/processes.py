@@ -11,7 +11,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from chat_testing.env import EXPECT_TIMEOUT_S, child_env
-from chat_testing.programs import LISTENING
 
 
 def count_fds(pid: int) -> int:
@@ -73,6 +72,8 @@ class Daemon:
 
     def listening(self, timeout: float = EXPECT_TIMEOUT_S) -> tuple[str, int]:
         """Wait for the ``... listening on HOST:PORT...`` line; return host and port."""
+        from chat_testing.programs import LISTENING  # there with the pty programs; pexpect only when asked
+
         found: list[re.Match[str]] = []
 
         def seen() -> bool:

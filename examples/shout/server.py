@@ -3,7 +3,7 @@
 It speaks the chat's line protocol (UTF-8 lines ending in a newline, `exit` ends the chat)
 and answers every message by shouting it back; `help` lists what it understands.
 
-    python server.py PORT
+    python server.py PORT [HOST]      (HOST: 127.0.0.1 unless given; 0.0.0.0 in a container)
 """
 
 import socket
@@ -32,8 +32,9 @@ def serve_client(conn: socket.socket) -> None:
 
 def main() -> None:
     port = int(sys.argv[1])
-    with socket.create_server(("127.0.0.1", port)) as listener:
-        print(f"shout server listening on port {port}", flush=True)
+    host = sys.argv[2] if len(sys.argv) > 2 else "127.0.0.1"
+    with socket.create_server((host, port)) as listener:
+        print(f"shout server listening on {host}:{port}", flush=True)
         while True:
             conn, _address = listener.accept()
             threading.Thread(target=serve_client, args=(conn,), daemon=True).start()
