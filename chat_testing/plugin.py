@@ -182,9 +182,11 @@ class DialogueItem(pytest.Item):
                     address = (host.strip("[]"), int(port))
                 elif target.kind == "command":
                     started = targets.CommandServer(target.value, workdir, base, target.ready)
+                    started.wait_ready()
                     address = started.address
                 else:
                     started = targets.ImageServer(target.value, SESSION, target.ready)
+                    started.wait_ready()
                     address = started.address
                 run = dialogue_tests.run_over_tcp(dialogue, *address)
         except (targets.TargetError, ConnectError) as exc:

@@ -118,9 +118,11 @@ class CommandServer:
             raise TargetError(f"command target: {args[0]!r} not found; check the command line") from None
         finally:
             os.chdir(here)
-        self._wait_ready(ready)
+        self.ready = ready
 
-    def _wait_ready(self, ready: str | None) -> None:
+    def wait_ready(self) -> None:
+        """Return once the server serves; a TargetError if it exits first or takes too long."""
+        ready = self.ready
         pattern = re.compile(ready) if ready is not None else None
         deadline = time.monotonic() + START_TIMEOUT_S
         while True:
@@ -210,7 +212,13 @@ class ImageServer:
     def __init__(self, image: str, session: str, ready: str | None = None) -> None:
         self.image = image
         self.container, self.port = run_container(image, f"{CONTAINER_LABEL}={session}")
-        pattern = re.compile(ready or LISTENING_LINE)
+        self.ready = ready or LISTENING_LINE
+        self._last_log = ""
+
+    def wait_ready(self) -> None:
+        """Return once the container's log matches the ready pattern."""
+        image = self.image
+        pattern = re.compile(self.ready)
         deadline = time.monotonic() + START_TIMEOUT_S
         while not pattern.search(self.logs()):
             state = docker("inspect", "--format", "{{.State.Status}}", self.container).strip()
@@ -228,17 +236,18 @@ class ImageServer:
         return "127.0.0.1", self.port
 
     def logs(self) -> str:
-        """The container's output so far."""
-        try:
+        """The container's output so far (the last seen, once it is removed)."""
+        with contextlib.suppress(subprocess.TimeoutExpired):
             done = subprocess.run(
                 ["docker", "logs", self.container], capture_output=True, text=True, timeout=DOCKER_TIMEOUT_S
             )
-        except subprocess.TimeoutExpired:
-            return ""
-        return done.stdout + done.stderr
+            if done.returncode == 0:
+                self._last_log = done.stdout + done.stderr
+        return self._last_log
 
     def stop(self) -> None:
         """Stop (SIGTERM, then SIGKILL after the grace period) and remove the container."""
+        self.logs()  # kept for the report
         for args, timeout in (
             (["stop", "-t", f"{STOP_GRACE_S:.0f}", self.container], DOCKER_TIMEOUT_S + STOP_GRACE_S),
             (["rm", "-f", "-v", self.container], DOCKER_TIMEOUT_S),
@@ -248,7 +257,7 @@ class ImageServer:
 
     def report_sections(self) -> list[tuple[str, str]]:
         """The container's log, for the failure report."""
-        return [(f"log of image:{self.image}", self.logs()[-5000:])]
+        return [(f"log of image:{self.image}", self._last_log[-5000:])]
 
 
 class TerminalClient:

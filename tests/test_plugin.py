@@ -15,10 +15,6 @@ import pytest
 
 # Imported here, before any in-process run: pytester forgets the modules a run imported, and a
 # YAML loader built from one import of PyYAML must not meet the event classes of another.
-import bots.connect
-import bots.loader
-import chat_testing.dialogue_tests
-import chat_testing.targets
 
 pytest_plugins = ["pytester"]
 
