@@ -36,7 +36,7 @@ A chat bot for the classic chat, driven by a YAML dialogue file.
   chat-bot --script d.yaml --port 0       serve many clients (chat-client, classic client, nc)
   chat-bot --script t.yaml --connect      dial a server and speak first; a dialogue
                                           with expect steps tests that server
-  chat-bot --connect --script a.yaml DIR/  run dialogue tests as one suite (DIR: its test_*.chat.yaml)
+  chat-bot --connect --script a.yaml d/   run dialogue tests as one suite (d/: its test_*.chat.yaml)
   chat-bot --check d.yaml ...             validate dialogue files, every error as file:line:col
 
 Without --script the bundled default dialogue (a friendly greeter) is used."""

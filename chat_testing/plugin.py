@@ -138,6 +138,7 @@ class DialogueItem(pytest.Item):
 
     def _target(self, dialogue: Dialogue) -> tuple[Target, Path]:
         """The target and the directory its relative paths start from."""
+        from bots.model import Target
         from chat_testing.targets import parse_target
 
         if dialogue.target is not None:
@@ -148,8 +149,6 @@ class DialogueItem(pytest.Item):
                 f"{dialogue.path}: no target: give --chat-target KIND:VALUE (or the ini key chat_target), "
                 "or a target: key in the file"
             )
-        from bots.model import Target
-
         named = parse_target(text)
         ready, peer = _setting(self.config, "chat_ready"), _setting(self.config, "chat_peer")
         return Target(named.kind, named.value, ready, peer), self.config.invocation_params.dir
@@ -165,6 +164,7 @@ class DialogueItem(pytest.Item):
 
     def _run(self, dialogue: Dialogue, target: Target, base: Path, workdir: Path) -> ChatRun:
         """Start the target, run the dialogue against it, stop it; its output goes into the report."""
+        from bots.loader import DialogueError
         from chat.errors import ConnectError
         from chat_testing import dialogue_tests, targets
 
@@ -191,6 +191,9 @@ class DialogueItem(pytest.Item):
                 run = dialogue_tests.run_over_tcp(dialogue, *address)
         except (targets.TargetError, ConnectError) as exc:
             raise DialogueTestError(f"{dialogue.path}: {exc}") from None
+        except DialogueError as exc:  # the peer dialogue of a terminal target
+            problems = "\n".join(str(p) for p in exc.problems)
+            raise DialogueTestError(f"{dialogue.path}: the peer dialogue is invalid:\n{problems}") from None
         finally:
             if started is not None:
                 started.stop()

@@ -186,6 +186,19 @@ def test_the_peer_of_a_terminal_target_serves_the_dialogue_it_names(folder: pyte
     folder.runpytest("--chat-target", CLASSIC_CLIENT, "--chat-peer", "echo.yaml").assert_outcomes(passed=1)
 
 
+def test_an_invalid_peer_dialogue_fails_the_test_with_its_problems(folder: pytest.Pytester) -> None:
+    write(folder, "peer.yaml", "version: 1\nmax_turns: 0\n")
+    write(folder, "test_echo.chat.yaml", GREETER_CHAT)
+    result = folder.runpytest("--chat-target", CLASSIC_CLIENT, "--chat-peer", "peer.yaml")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "test_echo.chat.yaml: the peer dialogue is invalid:",
+            "*peer.yaml:2:12: max_turns must be at least 1",
+        ]
+    )
+
+
 def test_a_file_names_its_terminal_target_and_peer_relative_to_itself(folder: pytest.Pytester) -> None:
     (folder.path / "client").mkdir()
     write(folder, "client/echo.yaml", ECHO_DIALOGUE)
