@@ -18,6 +18,9 @@ from chat_testing import ECHO_DIALOGUE
 
 pytest_plugins = ["pytester"]
 
+#: A pty (pexpect) and catchable signals exist on POSIX only; the Windows CI job runs tests/ too.
+POSIX_ONLY = pytest.mark.skipif(sys.platform == "win32", reason="needs a pty and POSIX signals")
+
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "shout"
 PYTHON = sys.executable
 PASSING = "version: 1\ntimeout: 5\nscript:\n  - say: hello\n  - expect: {exact: HELLO!}\n"
@@ -123,6 +126,7 @@ def test_a_command_that_exits_before_it_is_ready_fails_with_its_output(folder: p
     )
 
 
+@POSIX_ONLY
 def test_a_command_target_is_stopped_with_sigterm_after_the_test(folder: pytest.Pytester) -> None:
     write(folder, "test_shout.chat.yaml", FAILING)
     write(folder, "polite.py", POLITE_SERVER)
@@ -142,6 +146,7 @@ def test_a_command_named_in_the_file_starts_in_the_file_s_folder(folder: pytest.
 # -- terminal: --------------------------------------------------------------------------------------
 
 
+@POSIX_ONLY
 def test_a_terminal_target_drives_the_seed_s_classic_client_against_the_greeter(
     folder: pytest.Pytester,
 ) -> None:
@@ -149,6 +154,7 @@ def test_a_terminal_target_drives_the_seed_s_classic_client_against_the_greeter(
     folder.runpytest("--chat-target", CLASSIC_CLIENT).assert_outcomes(passed=1)
 
 
+@POSIX_ONLY
 def test_a_terminal_target_drives_chat_client_against_the_greeter(folder: pytest.Pytester) -> None:
     chat_client = shutil.which("chat-client", path=str(Path(PYTHON).parent))
     assert chat_client is not None
@@ -157,6 +163,7 @@ def test_a_terminal_target_drives_chat_client_against_the_greeter(folder: pytest
     folder.runpytest("--chat-target", target).assert_outcomes(passed=1)
 
 
+@POSIX_ONLY
 def test_an_expect_step_never_matches_the_echo_of_what_was_typed(folder: pytest.Pytester) -> None:
     write(
         folder,
@@ -176,6 +183,7 @@ def test_an_expect_step_never_matches_the_echo_of_what_was_typed(folder: pytest.
     )
 
 
+@POSIX_ONLY
 def test_the_peer_of_a_terminal_target_serves_the_dialogue_it_names(folder: pytest.Pytester) -> None:
     write(folder, "echo.yaml", ECHO_DIALOGUE)
     write(
@@ -186,6 +194,7 @@ def test_the_peer_of_a_terminal_target_serves_the_dialogue_it_names(folder: pyte
     folder.runpytest("--chat-target", CLASSIC_CLIENT, "--chat-peer", "echo.yaml").assert_outcomes(passed=1)
 
 
+@POSIX_ONLY
 def test_an_invalid_peer_dialogue_fails_the_test_with_its_problems(folder: pytest.Pytester) -> None:
     write(folder, "peer.yaml", "version: 1\nmax_turns: 0\n")
     write(folder, "test_echo.chat.yaml", GREETER_CHAT)
@@ -199,6 +208,7 @@ def test_an_invalid_peer_dialogue_fails_the_test_with_its_problems(folder: pytes
     )
 
 
+@POSIX_ONLY
 def test_a_file_names_its_terminal_target_and_peer_relative_to_itself(folder: pytest.Pytester) -> None:
     (folder.path / "client").mkdir()
     write(folder, "client/echo.yaml", ECHO_DIALOGUE)
