@@ -87,6 +87,14 @@ def _setting(config: pytest.Config, name: str) -> str | None:
     return str(value) if value else None
 
 
+def _settings_dir(config: pytest.Config) -> Path:
+    """Where relative paths of the configured target start: the shell's directory for a target given on
+    the command line, the ini file's directory for one written there (as pytest reads ``testpaths``)."""
+    if config.getoption("chat_target") or config.inipath is None:
+        return config.invocation_params.dir
+    return config.inipath.parent
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """A bad --chat-target is a usage error at once, not one failure per test."""
     text = _setting(config, "chat_target")
@@ -151,7 +159,7 @@ class DialogueItem(pytest.Item):
             )
         named = parse_target(text)
         ready, peer = _setting(self.config, "chat_ready"), _setting(self.config, "chat_peer")
-        return Target(named.kind, named.value, ready, peer), self.config.invocation_params.dir
+        return Target(named.kind, named.value, ready, peer), _settings_dir(self.config)
 
     def runtest(self) -> None:
         """Run the dialogue against its target; fail with the dialogue's report."""

@@ -6,6 +6,7 @@ The target here is the worked example's server (examples/shout/server.py), start
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import xml.etree.ElementTree as ET
@@ -106,6 +107,16 @@ def test_the_ini_key_chat_target_names_the_target(folder: pytest.Pytester) -> No
     folder.makeini(f"[pytest]\nchat_target = {TARGET}\n")
     (folder.path / "test_shout.chat.yaml").write_text(PASSING, encoding="utf-8")
     folder.runpytest().assert_outcomes(passed=1)
+
+
+def test_the_worked_example_runs_from_anywhere_with_its_ini_file(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """examples/shout/pytest.ini names `python server.py {port}`, run in the ini file's folder."""
+    shutil.copytree(EXAMPLE, pytester.path / "shout")
+    monkeypatch.setenv("PATH", str(Path(sys.executable).parent), prepend=os.pathsep)
+    result = pytester.runpytest_subprocess("shout", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
 
 
 def test_a_file_s_own_target_wins_over_the_command_line(folder: pytest.Pytester) -> None:
