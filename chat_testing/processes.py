@@ -46,7 +46,14 @@ class Daemon:
     For the serving bot and other long-running servers under load, where a pty adds nothing.
     """
 
-    def __init__(self, args: list[str], workdir: Path, name: str, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        args: list[str],
+        workdir: Path,
+        name: str,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> None:
         self.name = name
         self.stdout_path = workdir / f"{name}.out"
         self.stderr_path = workdir / f"{name}.err"
@@ -57,6 +64,7 @@ class Daemon:
                 stderr=err,
                 stdin=subprocess.DEVNULL,
                 env=env if env is not None else child_env(),
+                cwd=cwd,
             )
         self.pid = self.proc.pid
 

@@ -110,14 +110,10 @@ class CommandServer:
         self.port = free_port()
         args = split_command(cmdline, self.port)
         self.name = Path(args[0]).name
-        here = os.getcwd()
         try:
-            os.chdir(cwd)  # Daemon starts in the working directory: the command's relative paths
-            self.daemon = Daemon(args, workdir, f"target-{self.name}")
+            self.daemon = Daemon(args, workdir, f"target-{self.name}", cwd=cwd)
         except FileNotFoundError:
             raise TargetError(f"command target: {args[0]!r} not found; check the command line") from None
-        finally:
-            os.chdir(here)
         self.ready = ready
 
     def wait_ready(self) -> None:
@@ -274,15 +270,13 @@ class TerminalClient:
         )
         port = self.bot.start()
         args = split_command(cmdline, port)
-        here = os.getcwd()
         try:
-            os.chdir(cwd)
-            self.terminal: Terminal = Terminal(Path(args[0]).name, args[1:], child_env(), command=args[0])
+            self.terminal: Terminal = Terminal(
+                Path(args[0]).name, args[1:], child_env(), command=args[0], cwd=str(cwd)
+            )
         except Exception as exc:  # pexpect raises its own ExceptionPexpect for a missing command
             self.bot.stop()
             raise TargetError(f"terminal target: cannot start {args[0]!r}: {exc}") from None
-        finally:
-            os.chdir(here)
 
     def stop(self) -> None:
         """End the client, then its peer."""

@@ -126,6 +126,15 @@ def test_a_command_that_exits_before_it_is_ready_fails_with_its_output(folder: p
     )
 
 
+def test_a_command_that_does_not_exist_fails_naming_it(folder: pytest.Pytester) -> None:
+    write(folder, "test_shout.chat.yaml", PASSING)
+    result = folder.runpytest("--chat-target", "command:no-such-server {port}")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["test_shout.chat.yaml: command target: 'no-such-server' not found; check the command line"]
+    )
+
+
 @POSIX_ONLY
 def test_a_command_target_is_stopped_with_sigterm_after_the_test(folder: pytest.Pytester) -> None:
     write(folder, "test_shout.chat.yaml", FAILING)
