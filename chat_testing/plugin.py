@@ -190,11 +190,11 @@ class DialogueItem(pytest.Item):
                     address = (host.strip("[]"), int(port))
                 elif target.kind == "command":
                     started = targets.CommandServer(target.value, workdir, base, target.ready)
-                    started.wait_ready()
+                    started.start()
                     address = started.address
                 else:
                     started = targets.ImageServer(target.value, SESSION, target.ready)
-                    started.wait_ready()
+                    started.start()
                     address = started.address
                 run = dialogue_tests.run_over_tcp(dialogue, *address)
         except (targets.TargetError, ConnectError) as exc:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import secrets
 import shlex
 import signal
 import socket
@@ -103,32 +104,38 @@ def split_command(cmdline: str, port: int) -> list[str]:
 
 
 class CommandServer:
-    """``command:CMDLINE``: a server started for one test, its output kept for the report."""
+    """``command:CMDLINE``: a server started for one test, its output kept for the report.
+
+    ``CommandServer(...)`` only prepares; :meth:`start` starts it and waits until it is ready,
+    and :meth:`stop` and :meth:`report_sections` work whatever happened in between.
+    """
 
     def __init__(self, cmdline: str, workdir: Path, cwd: Path, ready: str | None = None) -> None:
         self.cmdline = cmdline
+        self.workdir = workdir
+        self.cwd = cwd
+        self.ready = ready
         self.port = free_port()
-        args = split_command(cmdline, self.port)
-        self.name = Path(args[0]).name
+        self.daemon: Daemon | None = None
+
+    def start(self) -> None:
+        """Start the command; return once it serves (a TargetError if it exits first or takes too long)."""
+        args = split_command(self.cmdline, self.port)
         try:
-            self.daemon = Daemon(args, workdir, f"target-{self.name}", cwd=cwd)
+            self.daemon = Daemon(args, self.workdir, f"target-{Path(args[0]).name}", cwd=self.cwd)
         except FileNotFoundError:
             raise TargetError(f"command target: {args[0]!r} not found; check the command line") from None
-        self.ready = ready
-
-    def wait_ready(self) -> None:
-        """Return once the server serves; a TargetError if it exits first or takes too long."""
-        ready = self.ready
+        daemon, ready = self.daemon, self.ready
         pattern = re.compile(ready) if ready is not None else None
         deadline = time.monotonic() + START_TIMEOUT_S
         while True:
-            if self.daemon.proc.poll() is not None:
+            if daemon.proc.poll() is not None:
                 raise TargetError(
-                    f"the target command {self.cmdline!r} exited with status {self.daemon.proc.returncode} "
+                    f"the target command {self.cmdline!r} exited with status {daemon.proc.returncode} "
                     "before it was ready (its output is in the report)"
                 )
             if pattern is not None:
-                if pattern.search(self.daemon.stdout) or pattern.search(self.daemon.stderr):
+                if pattern.search(daemon.stdout) or pattern.search(daemon.stderr):
                     return
             elif port_listening(self.port):
                 return
@@ -146,6 +153,8 @@ class CommandServer:
 
     def stop(self) -> None:
         """SIGTERM, a grace period, then SIGKILL."""
+        if self.daemon is None:
+            return
         proc = self.daemon.proc
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
@@ -157,6 +166,8 @@ class CommandServer:
 
     def report_sections(self) -> list[tuple[str, str]]:
         """The server's output, for the failure report."""
+        if self.daemon is None:
+            return []
         return [
             (
                 f"output of command:{self.cmdline}",
@@ -194,36 +205,53 @@ def exposed_port(image: str) -> int:
     return tcp[0]
 
 
-def run_container(image: str, label: str) -> tuple[str, int]:
-    """``docker run -d --label ... -p 127.0.0.1::PORT IMAGE``; the container id and the host port."""
-    port = exposed_port(image)
-    container = docker("run", "-d", "--label", label, "-p", f"127.0.0.1::{port}", image).strip()
-    published = docker("port", container, f"{port}/tcp").split()[0]
-    return container, int(published.rpartition(":")[2])
-
-
 class ImageServer:
-    """``image:NAME``: a server in a container for one test; its log goes into the failure report."""
+    """``image:NAME``: a server in a container for one test, on a network of its own.
+
+    ``ImageServer(...)`` only prepares; :meth:`start` makes the network and the container
+    (both labelled, so a sweep finds them after a crash) and waits until the server is ready;
+    :meth:`stop` removes whatever was made.
+    """
 
     def __init__(self, image: str, session: str, ready: str | None = None) -> None:
         self.image = image
-        self.container, self.port = run_container(image, f"{CONTAINER_LABEL}={session}")
+        self.label = f"{CONTAINER_LABEL}={session}"
         self.ready = ready or LISTENING_LINE
+        self.network: str | None = None
+        self.container: str | None = None
+        self.port = 0
         self._last_log = ""
 
-    def wait_ready(self) -> None:
-        """Return once the container's log matches the ready pattern."""
-        image = self.image
+    def start(self) -> None:
+        """``docker network create``, ``docker run -d -p 127.0.0.1::PORT``; wait for the ready pattern."""
+        port = exposed_port(self.image)
+        name = f"chat-testing-{secrets.token_hex(4)}"
+        self.network = docker("network", "create", "--label", self.label, name).strip()
+        self.container = docker(
+            "run",
+            "-d",
+            "--label",
+            self.label,
+            "--network",
+            self.network,
+            "-p",
+            f"127.0.0.1::{port}",
+            self.image,
+        ).strip()
+        published = docker("port", self.container, f"{port}/tcp").split()[0]
+        self.port = int(published.rpartition(":")[2])
         pattern = re.compile(self.ready)
         deadline = time.monotonic() + START_TIMEOUT_S
         while not pattern.search(self.logs()):
             state = docker("inspect", "--format", "{{.State.Status}}", self.container).strip()
             if state != "running":
                 raise TargetError(
-                    f"the container of {image} is {state} before it was ready (its log is in the report)"
+                    f"the container of {self.image} is {state} before it was ready (its log is in the report)"
                 )
             if time.monotonic() > deadline:
-                raise TargetError(f"the container of {image} printed nothing matching {pattern.pattern!r}")
+                raise TargetError(
+                    f"the container of {self.image} printed nothing matching {pattern.pattern!r}"
+                )
             time.sleep(POLL_INTERVAL_S * 10)  # each poll is a docker command
 
     @property
@@ -233,6 +261,8 @@ class ImageServer:
 
     def logs(self) -> str:
         """The container's output so far (the last seen, once it is removed)."""
+        if self.container is None:
+            return self._last_log
         with contextlib.suppress(subprocess.TimeoutExpired):
             done = subprocess.run(
                 ["docker", "logs", self.container], capture_output=True, text=True, timeout=DOCKER_TIMEOUT_S
@@ -244,10 +274,15 @@ class ImageServer:
     def stop(self) -> None:
         """Stop (SIGTERM, then SIGKILL after the grace period) and remove the container."""
         self.logs()  # kept for the report
-        for args, timeout in (
-            (["stop", "-t", f"{STOP_GRACE_S:.0f}", self.container], DOCKER_TIMEOUT_S + STOP_GRACE_S),
-            (["rm", "-f", "-v", self.container], DOCKER_TIMEOUT_S),
-        ):
+        steps: list[tuple[list[str], float]] = []
+        if self.container is not None:
+            steps.append(
+                (["stop", "-t", f"{STOP_GRACE_S:.0f}", self.container], DOCKER_TIMEOUT_S + STOP_GRACE_S)
+            )
+            steps.append((["rm", "-f", "-v", self.container], DOCKER_TIMEOUT_S))
+        if self.network is not None:
+            steps.append((["network", "rm", self.network], DOCKER_TIMEOUT_S))
+        for args, timeout in steps:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 subprocess.run(["docker", *args], capture_output=True, timeout=timeout, check=False)
 
@@ -299,5 +334,4 @@ __all__ = [
     "free_port",
     "parse_target",
     "port_listening",
-    "run_container",
 ]
