@@ -376,7 +376,7 @@ def chat_terminal(chat_programs: Programs) -> Callable[..., Terminal]:
 
     def spawn(cmdline: str, label: str | None = None) -> Terminal:
         args = shlex.split(cmdline)
-        return chat_programs.spawn_command(label or args[0], args[0], *args[1:])
+        return chat_programs.spawn_command(label or cmdline, args[0], *args[1:])
 
     return spawn
 
@@ -384,13 +384,10 @@ def chat_terminal(chat_programs: Programs) -> Callable[..., Terminal]:
 @pytest.fixture
 def chat_raw_peer(chat_raw_peers: list[RawPeer]) -> Callable[..., RawPeer]:
     """``chat_raw_peer(port, host="127.0.0.1")``: a plain TCP peer connected to a server, closed after."""
-    import socket
-
-    from chat_testing.env import EXPECT_TIMEOUT_S
     from chat_testing.peers import RawPeer
 
     def connect(port: int, host: str = "127.0.0.1") -> RawPeer:
-        peer = RawPeer(socket.create_connection((host, port), timeout=EXPECT_TIMEOUT_S))
+        peer = RawPeer.connect(port, host)
         chat_raw_peers.append(peer)
         return peer
 
