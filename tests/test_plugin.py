@@ -20,7 +20,8 @@ import pytest
 pytest_plugins = ["pytester"]
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "shout"
-TARGET = f"command:{sys.executable} server.py {{port}}"
+# Forward slashes: a target's command line is split by POSIX shell rules, on Windows too.
+TARGET = f"command:{Path(sys.executable).as_posix()} server.py {{port}}"
 PASSING = "version: 1\ntimeout: 5\nscript:\n  - say: hello\n  - expect: {exact: HELLO!}\n"
 FAILING = "version: 1\ntimeout: 5\nscript:\n  - say: hello\n  - expect: {exact: hello}\n"
 

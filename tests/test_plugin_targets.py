@@ -22,7 +22,7 @@ pytest_plugins = ["pytester"]
 POSIX_ONLY = pytest.mark.skipif(sys.platform == "win32", reason="needs a pty and POSIX signals")
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "shout"
-PYTHON = sys.executable
+PYTHON = Path(sys.executable).as_posix()  # command lines split by POSIX shell rules, on Windows too
 PASSING = "version: 1\ntimeout: 5\nscript:\n  - say: hello\n  - expect: {exact: HELLO!}\n"
 FAILING = "version: 1\ntimeout: 5\nscript:\n  - say: hello\n  - expect: {exact: hello}\n"
 # Ends politely on SIGTERM, saying so: the report shows whether the harness asked politely first.
