@@ -1,7 +1,9 @@
 """chat_testing.plugin through pytester: dialogue files collected, run, reported; the plugin's loading.
 
 The target here is the worked example's server (examples/shout/server.py), started by a
-``command:`` target; tests/test_plugin_targets.py covers each kind of target.
+``command:`` target; tests/test_plugin_targets.py covers each kind of target. Every run is a
+pytest of its own (runpytest_subprocess), as a user's would be: an in-process run forgets the
+modules it imported, and PyYAML's loader does not survive that.
 """
 
 from __future__ import annotations
@@ -38,21 +40,21 @@ def test_only_files_named_test_star_chat_yaml_are_collected_each_as_one_item(fol
         (folder.path / name).write_text(PASSING, encoding="utf-8")
     (folder.path / "sub").mkdir()
     (folder.path / "sub" / "test_d.chat.yaml").write_text(PASSING, encoding="utf-8")
-    result = folder.runpytest("--collect-only", "-q")
+    result = folder.runpytest_subprocess("--collect-only", "-q")
     assert result.outlines[:2] == ["sub/test_d.chat.yaml::test_d", "test_a.chat.yaml::test_a"]
     assert result.ret == pytest.ExitCode.OK
 
 
 def test_a_passing_dialogue_passes(folder: pytest.Pytester) -> None:
     (folder.path / "test_shout.chat.yaml").write_text(PASSING, encoding="utf-8")
-    folder.runpytest("--chat-target", TARGET).assert_outcomes(passed=1)
+    folder.runpytest_subprocess("--chat-target", TARGET).assert_outcomes(passed=1)
 
 
 def test_a_failing_step_is_reported_as_file_line_with_expected_received_the_chat_and_the_output(
     folder: pytest.Pytester,
 ) -> None:
     (folder.path / "test_shout.chat.yaml").write_text(FAILING, encoding="utf-8")
-    result = folder.runpytest("--chat-target", TARGET)
+    result = folder.runpytest_subprocess("--chat-target", TARGET)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
@@ -80,7 +82,7 @@ def test_a_failing_step_is_reported_as_file_line_with_expected_received_the_chat
 def test_dialogue_files_are_selected_with_k(folder: pytest.Pytester) -> None:
     (folder.path / "test_one.chat.yaml").write_text(PASSING, encoding="utf-8")
     (folder.path / "test_two.chat.yaml").write_text(FAILING, encoding="utf-8")
-    result = folder.runpytest("--chat-target", TARGET, "-k", "one")
+    result = folder.runpytest_subprocess("--chat-target", TARGET, "-k", "one")
     result.assert_outcomes(passed=1, deselected=1)
 
 
@@ -94,7 +96,7 @@ def test_dialogue_files_run_in_parallel_under_xdist(folder: pytest.Pytester) -> 
 def test_junitxml_names_dialogue_files_relative_to_the_rootdir(folder: pytest.Pytester) -> None:
     (folder.path / "sub").mkdir()
     (folder.path / "sub" / "test_shout.chat.yaml").write_text(FAILING, encoding="utf-8")
-    folder.runpytest("--chat-target", TARGET, f"--junitxml={folder.path / 'report.xml'}")
+    folder.runpytest_subprocess("--chat-target", TARGET, f"--junitxml={folder.path / 'report.xml'}")
     case = ET.parse(folder.path / "report.xml").getroot().find("testsuite/testcase")
     assert case is not None
     assert (case.get("classname"), case.get("name")) == ("sub.test_shout.chat.yaml", "test_shout")
@@ -107,7 +109,7 @@ def test_junitxml_names_dialogue_files_relative_to_the_rootdir(folder: pytest.Py
 def test_the_ini_key_chat_target_names_the_target(folder: pytest.Pytester) -> None:
     folder.makeini(f"[pytest]\nchat_target = {TARGET}\n")
     (folder.path / "test_shout.chat.yaml").write_text(PASSING, encoding="utf-8")
-    folder.runpytest().assert_outcomes(passed=1)
+    folder.runpytest_subprocess().assert_outcomes(passed=1)
 
 
 def test_the_worked_example_runs_from_anywhere_with_its_ini_file(
@@ -123,12 +125,12 @@ def test_the_worked_example_runs_from_anywhere_with_its_ini_file(
 def test_a_file_s_own_target_wins_over_the_command_line(folder: pytest.Pytester) -> None:
     own = PASSING.replace("version: 1\n", f"version: 1\ntarget: '{TARGET}'\n")
     (folder.path / "test_shout.chat.yaml").write_text(own, encoding="utf-8")
-    folder.runpytest("--chat-target", "tcp:127.0.0.1:1").assert_outcomes(passed=1)
+    folder.runpytest_subprocess("--chat-target", "tcp:127.0.0.1:1").assert_outcomes(passed=1)
 
 
 def test_without_a_target_a_dialogue_test_fails_saying_what_to_give(folder: pytest.Pytester) -> None:
     (folder.path / "test_shout.chat.yaml").write_text(PASSING, encoding="utf-8")
-    result = folder.runpytest()
+    result = folder.runpytest_subprocess()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
@@ -142,7 +144,7 @@ def test_an_invalid_dialogue_file_fails_with_every_problem_at_file_line_col(fold
     (folder.path / "test_bad.chat.yaml").write_text(
         "version: 1\nmax_turns: 0\ntimeout: -1\n", encoding="utf-8"
     )
-    result = folder.runpytest("--chat-target", TARGET)
+    result = folder.runpytest_subprocess("--chat-target", TARGET)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
@@ -153,7 +155,7 @@ def test_an_invalid_dialogue_file_fails_with_every_problem_at_file_line_col(fold
 
 
 def test_a_bad_chat_target_is_a_usage_error_before_any_test_runs(folder: pytest.Pytester) -> None:
-    result = folder.runpytest("--chat-target", "http://example.org")
+    result = folder.runpytest_subprocess("--chat-target", "http://example.org")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
         [

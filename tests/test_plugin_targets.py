@@ -70,13 +70,13 @@ def test_a_tcp_target_is_a_running_server(
 ) -> None:
     bot = chat_bot(ECHO_DIALOGUE, text=True)
     write(folder, "test_echo.chat.yaml", "version: 1\nscript:\n  - say: ping\n  - expect: {exact: ping}\n")
-    folder.runpytest("--chat-target", f"tcp:127.0.0.1:{bot.port}").assert_outcomes(passed=1)
+    folder.runpytest_subprocess("--chat-target", f"tcp:127.0.0.1:{bot.port}").assert_outcomes(passed=1)
 
 
 def test_a_tcp_target_that_does_not_answer_fails_with_the_connection_error(folder: pytest.Pytester) -> None:
     write(folder, "test_echo.chat.yaml", PASSING)
     port = chat_testing.targets.free_port()
-    result = folder.runpytest("--chat-target", f"tcp:127.0.0.1:{port}")
+    result = folder.runpytest_subprocess("--chat-target", f"tcp:127.0.0.1:{port}")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
@@ -92,7 +92,9 @@ def test_a_tcp_target_that_does_not_answer_fails_with_the_connection_error(folde
 def test_a_command_target_is_ready_when_its_output_matches_the_ready_pattern(folder: pytest.Pytester) -> None:
     write(folder, "test_shout.chat.yaml", PASSING)
     target = f"command:{PYTHON} server.py {{port}}"
-    folder.runpytest("--chat-target", target, "--chat-ready", r"listening on \S+").assert_outcomes(passed=1)
+    folder.runpytest_subprocess("--chat-target", target, "--chat-ready", r"listening on \S+").assert_outcomes(
+        passed=1
+    )
 
 
 def test_a_command_that_never_prints_the_ready_pattern_fails_naming_it(
@@ -114,7 +116,7 @@ def test_a_command_that_never_prints_the_ready_pattern_fails_naming_it(
 def test_a_command_that_exits_before_it_is_ready_fails_with_its_output(folder: pytest.Pytester) -> None:
     write(folder, "test_shout.chat.yaml", PASSING)
     write(folder, "broken.py", "import sys\nprint('no port for you', file=sys.stderr)\nsys.exit(3)\n")
-    result = folder.runpytest("--chat-target", f"command:{PYTHON} broken.py {{port}}")
+    result = folder.runpytest_subprocess("--chat-target", f"command:{PYTHON} broken.py {{port}}")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
@@ -128,7 +130,7 @@ def test_a_command_that_exits_before_it_is_ready_fails_with_its_output(folder: p
 
 def test_a_command_that_does_not_exist_fails_naming_it(folder: pytest.Pytester) -> None:
     write(folder, "test_shout.chat.yaml", PASSING)
-    result = folder.runpytest("--chat-target", "command:no-such-server {port}")
+    result = folder.runpytest_subprocess("--chat-target", "command:no-such-server {port}")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         ["test_shout.chat.yaml: command target: 'no-such-server' not found; check the command line"]
@@ -139,7 +141,7 @@ def test_a_command_that_does_not_exist_fails_naming_it(folder: pytest.Pytester) 
 def test_a_command_target_is_stopped_with_sigterm_after_the_test(folder: pytest.Pytester) -> None:
     write(folder, "test_shout.chat.yaml", FAILING)
     write(folder, "polite.py", POLITE_SERVER)
-    result = folder.runpytest("--chat-target", f"command:{PYTHON} polite.py {{port}}")
+    result = folder.runpytest_subprocess("--chat-target", f"command:{PYTHON} polite.py {{port}}")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["stdout:", "shout server listening on 127.0.0.1:*", "stopping on SIGTERM"])
 
@@ -149,7 +151,7 @@ def test_a_command_named_in_the_file_starts_in_the_file_s_folder(folder: pytest.
     shutil.move(str(folder.path / "server.py"), folder.path / "chat" / "server.py")
     own = PASSING.replace("version: 1\n", f"version: 1\ntarget: 'command:{PYTHON} server.py {{port}}'\n")
     write(folder, "chat/test_shout.chat.yaml", own)
-    folder.runpytest().assert_outcomes(passed=1)
+    folder.runpytest_subprocess().assert_outcomes(passed=1)
 
 
 # -- terminal: --------------------------------------------------------------------------------------
@@ -160,7 +162,7 @@ def test_a_terminal_target_drives_the_seed_s_classic_client_against_the_greeter(
     folder: pytest.Pytester,
 ) -> None:
     write(folder, "test_client.chat.yaml", GREETER_CHAT)
-    folder.runpytest("--chat-target", CLASSIC_CLIENT).assert_outcomes(passed=1)
+    folder.runpytest_subprocess("--chat-target", CLASSIC_CLIENT).assert_outcomes(passed=1)
 
 
 @POSIX_ONLY
@@ -169,7 +171,7 @@ def test_a_terminal_target_drives_chat_client_against_the_greeter(folder: pytest
     assert chat_client is not None
     write(folder, "test_client.chat.yaml", GREETER_CHAT)
     target = f"terminal:{chat_client} --host 127.0.0.1 --port {{port}}"
-    folder.runpytest("--chat-target", target).assert_outcomes(passed=1)
+    folder.runpytest_subprocess("--chat-target", target).assert_outcomes(passed=1)
 
 
 @POSIX_ONLY
@@ -179,7 +181,7 @@ def test_an_expect_step_never_matches_the_echo_of_what_was_typed(folder: pytest.
         "test_echo.chat.yaml",
         "version: 1\ntimeout: 2\nscript:\n  - say: purple elephant\n  - expect: purple elephant\n",
     )
-    result = folder.runpytest("--chat-target", CLASSIC_CLIENT)
+    result = folder.runpytest_subprocess("--chat-target", CLASSIC_CLIENT)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
@@ -200,14 +202,16 @@ def test_the_peer_of_a_terminal_target_serves_the_dialogue_it_names(folder: pyte
         "test_echo.chat.yaml",
         "version: 1\ntimeout: 5\nscript:\n  - say: ping\n  - expect: 'Server: ping'\n",
     )
-    folder.runpytest("--chat-target", CLASSIC_CLIENT, "--chat-peer", "echo.yaml").assert_outcomes(passed=1)
+    folder.runpytest_subprocess("--chat-target", CLASSIC_CLIENT, "--chat-peer", "echo.yaml").assert_outcomes(
+        passed=1
+    )
 
 
 @POSIX_ONLY
 def test_an_invalid_peer_dialogue_fails_the_test_with_its_problems(folder: pytest.Pytester) -> None:
     write(folder, "peer.yaml", "version: 1\nmax_turns: 0\n")
     write(folder, "test_echo.chat.yaml", GREETER_CHAT)
-    result = folder.runpytest("--chat-target", CLASSIC_CLIENT, "--chat-peer", "peer.yaml")
+    result = folder.runpytest_subprocess("--chat-target", CLASSIC_CLIENT, "--chat-peer", "peer.yaml")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
@@ -227,7 +231,7 @@ def test_a_file_names_its_terminal_target_and_peer_relative_to_itself(folder: py
         "script:\n  - say: ping\n  - expect: 'Server: ping'\n"
     )
     write(folder, "client/test_echo.chat.yaml", own)
-    folder.runpytest().assert_outcomes(passed=1)
+    folder.runpytest_subprocess().assert_outcomes(passed=1)
 
 
 # -- image: -----------------------------------------------------------------------------------------
@@ -272,7 +276,7 @@ def test_an_image_target_runs_the_server_in_a_container_removed_after(
     folder: pytest.Pytester, shout_image: str
 ) -> None:
     write(folder, "test_shout.chat.yaml", FAILING)
-    result = folder.runpytest("--chat-target", f"image:{shout_image}")
+    result = folder.runpytest_subprocess("--chat-target", f"image:{shout_image}")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         ["*Captured log of image:chat-testing-shout:test call*", "shout server listening on 0.0.0.0:7000"]
