@@ -11,8 +11,8 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from bots.loader import DialogueError, check_dialogue_files, load_dialogue
-from bots.model import Dialogue
+from bots.loader import DialogueError, Problem, check_dialogue_files, load_dialogue
+from bots.model import Dialogue, Where
 from chat import program
 from chat.display import say, visible
 from chat.errors import ChatError, UsageError
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 PROG = "chat-bot"
 DEFAULT_DIALOGUE = "default.yaml"  # in bots/dialogues/, shipped in the package
+DIALOGUE_SUFFIX = ".yaml"
 
 DESCRIPTION = """\
 A chat bot for the classic chat, driven by a YAML dialogue file.
@@ -38,6 +39,7 @@ A chat bot for the classic chat, driven by a YAML dialogue file.
                                           with expect steps tests that server
   chat-bot --connect --script a.yaml d/   run dialogue tests as one suite (d/: its test_*.chat.yaml)
   chat-bot --check d.yaml ...             validate dialogue files, every error as file:line:col
+  chat-bot --list                         name the bundled dialogues (--script quiz runs quiz.yaml)
 
 Without --script the bundled default dialogue (a friendly greeter) is used."""
 
@@ -77,9 +79,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--script",
         nargs="+",
         metavar="FILE",
-        help="the dialogue file (YAML, format version 1); default: the bundled greeter. "
-        "With --connect, several files and directories run as one suite "
-        "(a directory: its test_*.chat.yaml files)",
+        help="the dialogue file (YAML, format version 1), or the name of a bundled dialogue "
+        "(see --list); default: the bundled greeter. With --connect, several files and directories "
+        "run as one suite (a directory: its test_*.chat.yaml files)",
+    )
+    parser.add_argument(
+        "--list", action="store_true", help="name the bundled dialogues with their descriptions, and exit"
+    )
+    parser.add_argument(
+        "--print-schema",
+        action="store_true",
+        help="print the JSON Schema of dialogue files (for editors), and exit",
     )
     parser.add_argument(
         "--check",
@@ -147,6 +157,58 @@ def bundled_dialogue_path(name: str = DEFAULT_DIALOGUE) -> str:
     return str(resources.files("bots").joinpath("dialogues").joinpath(name))
 
 
+def bundled_dialogues() -> list[str]:
+    """Paths of every dialogue shipped in bots/dialogues/, sorted by name."""
+    import os
+
+    folder = bundled_dialogue_path("")
+    return sorted(os.path.join(folder, n) for n in os.listdir(folder) if n.endswith(DIALOGUE_SUFFIX))
+
+
+def script_path(script: str | None) -> str:
+    """--script: a file, or the name of a bundled dialogue (no path separator, no such file)."""
+    import os
+
+    if script is None:
+        return bundled_dialogue_path()
+    if os.path.exists(script) or os.sep in script or (os.altsep and os.altsep in script):
+        return script
+    name = script if script.endswith(DIALOGUE_SUFFIX) else script + DIALOGUE_SUFFIX
+    bundled = bundled_dialogue_path(name)
+    if not os.path.isfile(bundled):
+        raise DialogueError(
+            [
+                Problem(
+                    Where(script, 1, 1),
+                    "no such file, and no bundled dialogue of that name: chat-bot --list names them",
+                )
+            ]
+        )
+    return bundled
+
+
+def list_dialogues() -> int:
+    """--list: each bundled dialogue's name (what --script takes) and description."""
+    import os
+
+    names = [
+        (os.path.basename(p)[: -len(DIALOGUE_SUFFIX)], load_dialogue(p).description)
+        for p in bundled_dialogues()
+    ]
+    width = max(len(name) for name, _ in names)
+    for name, description in names:
+        say(f"{name:<{width}}  {description}".rstrip())
+    return int(ExitStatus.SUCCESS)
+
+
+def print_schema() -> int:
+    """--print-schema: the dialogue format's JSON Schema, for editors and validators."""
+    from importlib import resources
+
+    sys.stdout.write(resources.files("bots").joinpath("schema.json").read_text(encoding="utf-8"))
+    return int(ExitStatus.SUCCESS)
+
+
 def check(paths: Sequence[str]) -> int:
     """--check: print every problem as file:line:col: message (stdout); exit 0 only when all are valid."""
     bad_files = problems = 0
@@ -166,7 +228,13 @@ def check(paths: Sequence[str]) -> int:
 
 #: The roles, each chosen by its option (serving is the default, chosen by none).
 SERVING = "serving"
-ROLE_OPTIONS = {"check": "--check", "try_it": "--try", "connect": "--connect"}
+ROLE_OPTIONS = {
+    "check": "--check",
+    "try_it": "--try",
+    "connect": "--connect",
+    "list": "--list",
+    "print_schema": "--print-schema",
+}
 
 #: Where each option applies (by argparse dest). An option given to a role it does not apply
 #: to is a usage error naming both; options not listed (--max-message-bytes) apply everywhere.
@@ -223,10 +291,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     role = choose_role(args, given_options(argv))
     if role == "--check":
         return check(args.check)
+    if role == "--list":
+        return list_dialogues()
+    if role == "--print-schema":
+        return print_schema()
     if role == "--connect" and args.script and (len(args.script) > 1 or os.path.isdir(args.script[0])):
         return suite_role(args)
-    path = args.script[0] if args.script else bundled_dialogue_path()
-    dialogue = load_reporting_all(path)
+    dialogue = load_reporting_all(script_path(args.script[0] if args.script else None))
     if role == "--try":
         return try_it(dialogue, args)
     transcript = None
@@ -365,7 +436,7 @@ def suite_role(args: argparse.Namespace) -> int:
             say(f"== {path}")
             began, began_wall = time.monotonic(), time.time()
             try:
-                dialogue = load_dialogue(path)
+                dialogue = load_dialogue(script_path(path))
             except DialogueError as exc:
                 for problem in exc.problems[:-1]:
                     say(f"ERROR {problem}")

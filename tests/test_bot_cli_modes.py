@@ -19,6 +19,13 @@ from chat.status import ExitStatus
         (["--try", "--connect", "--port", "1"], "--try and --connect cannot be used together: choose one"),
         (["--check", "F", "--connect"], "--check and --connect cannot be used together: choose one"),
         (["--check", "F", "--try"], "--check and --try cannot be used together: choose one"),
+        (["--list", "--connect"], "--connect and --list cannot be used together: choose one"),
+        (["--print-schema", "--list"], "--list and --print-schema cannot be used together: choose one"),
+        (["--list", "--port", "1"], "--port cannot be used with --list: it is for serving and --connect"),
+        (
+            ["--print-schema", "--script", "q"],
+            "--script cannot be used with --print-schema: it is for serving and --try and --connect",
+        ),
         (
             ["--try", "--transcript", "F"],
             "--transcript cannot be used with --try: it is for serving and --connect",
@@ -86,6 +93,8 @@ def test_an_option_left_at_its_default_is_not_taken_as_given() -> None:
         (["--connect", "--classic", "--port", "1", "--junit", "r.xml", "--transcript", "t"], "--connect"),
         (["--connect", "--script", "a.yaml", "b.yaml", "dir/"], "--connect"),
         (["--check", "a.yaml", "b.yaml"], "--check"),
+        (["--list"], "--list"),
+        (["--print-schema"], "--print-schema"),
     ],
 )
 def test_options_that_apply_choose_their_role(argv: list[str], role: str) -> None:
