@@ -59,7 +59,7 @@ def test_a_target_mapping_carries_the_peer_dialogue_of_a_terminal() -> None:
         ("{image: chat, peer: q.yaml}", "d.yaml:2:23: 'peer' goes with a terminal target, not image"),
         (
             "{command: x, ready: '('}",
-            "d.yaml:2:29: target ready is not a valid regular expression: "
+            "d.yaml:2:29: target ready: regex does not compile: "
             "missing ), unterminated subpattern at position 0",
         ),
         ("{ready: x}", "d.yaml:2:9: target names one of tcp, command, image, terminal, not 0"),

@@ -182,7 +182,7 @@ class DialogueBuilder(Builder):
             try:
                 re.compile(ready)
             except re.error as exc:
-                self.problem(fields["ready"][1], f"target ready is not a valid regular expression: {exc}")
+                self.problem(fields["ready"][1], f"target ready: regex does not compile: {exc}")
         self.draft.target = Target(kind, value, ready, options["peer"], self.where(node))
 
 
