@@ -48,9 +48,11 @@ class ChatRun:
         return next((r for r in self.results if r.verdict == "FAIL"), None)
 
     def report(self) -> str:
-        """The failure report: the failing step as FILE:LINE, expected, received; every step; the chat."""
+        """The report: the failing step as FILE:LINE, expected, received (or a pass); every step; the chat."""
         first = self.first_failure()
-        if first is not None:
+        if self.passed:
+            head = [f"{self.dialogue.path}: passed ({self.outcome.value})"]
+        elif first is not None:
             head = [
                 f"{first.where.file_line}: {first.label} failed ({self.outcome.value})",
                 f"  expected: {first.expected}",

@@ -135,6 +135,11 @@ class DialogueTestError(Exception):
 class DialogueItem(pytest.Item):
     """One dialogue file run against its target."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: What the target showed (its output, log or screen), once it stopped.
+        self.target_sections: list[tuple[str, str]] = []
+
     def _dialogue(self) -> Dialogue:
         from bots.loader import DialogueError, parse_dialogue, read_dialogue_text
 
@@ -167,6 +172,9 @@ class DialogueItem(pytest.Item):
         target, base = self._target(dialogue)
         with tempfile.TemporaryDirectory(prefix="chat-target-") as workdir:
             run = self._run(dialogue, target, base, Path(workdir))
+        _save_transcript(
+            self.nodeid, "\n".join([run.report(), *(text for _, _, text in self._report_sections)])
+        )
         if not run.passed:
             raise DialogueTestFailed(run)
 
@@ -205,7 +213,8 @@ class DialogueItem(pytest.Item):
         finally:
             if started is not None:
                 started.stop()
-                for title, text in started.report_sections():
+                self.target_sections = list(started.report_sections())
+                for title, text in self.target_sections:
                     self.add_report_section("call", title, text)
         return run
 
@@ -256,13 +265,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
-def _save_transcripts(request: pytest.FixtureRequest, text: str) -> None:
+def _save_transcript(nodeid: str, text: str) -> None:
+    """With CHAT_TRANSCRIPT_DIR set, keep a test's transcripts there (CI uploads them)."""
     out_dir = os.environ.get("CHAT_TRANSCRIPT_DIR")
     if out_dir and text:
-        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid)
         path = Path(out_dir) / f"{name}.log"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
+
+
+def _save_transcripts(request: pytest.FixtureRequest, text: str) -> None:
+    _save_transcript(request.node.nodeid, text)
 
 
 @contextmanager

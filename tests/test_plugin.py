@@ -79,6 +79,18 @@ def test_a_failing_step_is_reported_as_file_line_with_expected_received_the_chat
     )
 
 
+def test_with_chat_transcript_dir_every_dialogue_test_leaves_its_report_and_target_output(
+    folder: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHAT_TRANSCRIPT_DIR", str(folder.path / "transcripts"))
+    (folder.path / "test_shout.chat.yaml").write_text(PASSING, encoding="utf-8")
+    folder.runpytest_subprocess("--chat-target", TARGET).assert_outcomes(passed=1)
+    saved = (folder.path / "transcripts" / "test_shout.chat.yaml_test_shout.log").read_text(encoding="utf-8")
+    assert saved.startswith("test_shout.chat.yaml: passed (ended by bot)\n")
+    assert "dialogue: hello\ntarget: HELLO!\n" in saved
+    assert "shout server listening on 127.0.0.1:" in saved
+
+
 def test_dialogue_files_are_selected_with_k(folder: pytest.Pytester) -> None:
     (folder.path / "test_one.chat.yaml").write_text(PASSING, encoding="utf-8")
     (folder.path / "test_two.chat.yaml").write_text(FAILING, encoding="utf-8")
