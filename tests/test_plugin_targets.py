@@ -14,7 +14,7 @@ import pytest
 import chat_testing.dialogue_tests
 import chat_testing.targets
 from bots.server import ServerThread
-from chat_testing import ECHO_DIALOGUE
+from chat_testing import ECHO_DIALOGUE, RawListener
 
 pytest_plugins = ["pytester"]
 
@@ -87,6 +87,17 @@ def test_a_tcp_target_that_does_not_answer_fails_with_the_connection_error(folde
 
 
 # -- command: ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads /proc/net/tcp (Linux)")
+def test_a_listening_port_is_seen_without_connecting_to_it(chat_raw_listener: RawListener) -> None:
+    """A two-person server must not take the readiness probe for its one client."""
+    assert chat_testing.targets.port_listening(chat_raw_listener.port)
+    chat_raw_listener.sock.settimeout(0)
+    with pytest.raises(BlockingIOError):
+        chat_raw_listener.sock.accept()  # nobody connected
+    chat_raw_listener.close()
+    assert not chat_testing.targets.port_listening(chat_raw_listener.port)
 
 
 def test_a_command_target_is_ready_when_its_output_matches_the_ready_pattern(folder: pytest.Pytester) -> None:
