@@ -39,7 +39,7 @@ ERRORS = frozenset({ExitStatus.ERROR, ExitStatus.CONNECTION_ERROR, ExitStatus.IN
 
 
 def expand(paths: Sequence[str]) -> list[str]:
-    """The dialogue files of a suite: files as given, directories replaced by their dialogue tests."""
+    """The dialogue files of a suite, each once: files as given, directories by their dialogue tests."""
     files: list[str] = []
     for path in paths:
         if not os.path.isdir(path):
@@ -52,7 +52,11 @@ def expand(paths: Sequence[str]) -> list[str]:
                 "name the dialogue tests so, or list the files"
             )
         files.extend(found)
-    return files
+    # A file named twice (listed, and found in a directory also listed) runs once, where first named.
+    once: dict[str, str] = {}
+    for file in files:
+        once.setdefault(os.path.normpath(file), file)
+    return list(once.values())
 
 
 def worst(statuses: Sequence[ExitStatus]) -> ExitStatus:

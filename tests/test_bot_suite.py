@@ -74,6 +74,13 @@ def test_a_directory_runs_its_test_chat_yaml_files_at_any_depth_and_nothing_else
     assert headers == ["== deeper/test_c.chat.yaml", "== test_a.chat.yaml", "== test_b.chat.yaml"]
 
 
+def test_a_file_named_twice_runs_once_where_first_named(tests_dir: Path) -> None:
+    assert suite.expand(["test_b.chat.yaml", ".", "./test_a.chat.yaml"]) == [
+        "test_b.chat.yaml",
+        "test_a.chat.yaml",
+    ]
+
+
 def test_one_directory_alone_is_a_suite(
     tests_dir: Path, echo_port: int, capsys: pytest.CaptureFixture[str]
 ) -> None:
