@@ -305,14 +305,18 @@ class Conversation:
         self._finish(Outcome.TIMEOUT, f"no message within {step.timeout:g} s", actions, say_exit=True)
         return actions
 
-    def interrupt(self, reason: str) -> list[Action]:
-        """The program is stopping (a signal): end the chat politely with `exit`."""
+    def end(self, reason: str, now: float, *, notice: str | None = None) -> list[Action]:
+        """End the chat from outside the dialogue (a signal, the idle timeout): *notice*, then `exit`.
+
+        The one way the adapter ends a chat itself; a finished conversation returns no
+        actions. A test whose expect steps have not all run fails, as at any other end.
+        """
         if self.done:
             return []
-        actions: list[Action] = [Send(EXIT_WORD)]
-        self.done = True
-        self.outcome = Outcome.ENDED_BY_BOT
-        actions.append(Close(Outcome.ENDED_BY_BOT, reason))
+        actions: list[Action] = []
+        if notice is not None:
+            actions.append(Send(notice))
+        self._end_of_chat(Outcome.ENDED_BY_BOT, reason, "", now, actions)
         return actions
 
     # -- the bot's turn ----------------------------------------------------
@@ -354,15 +358,20 @@ class Conversation:
         assert step.reply is not None
         text = self._render(step.reply, values)
         self.position += 1
-        actions.append(StepResult("PASS", step.where, f"step {step.number} say", None, repr(text), 0.0, step))
-        self._send(text, now, actions)
+        said = StepResult("PASS", step.where, f"step {step.number} say", None, repr(text), 0.0, step)
+        self._send(text, now, actions, said=said)
 
-    def _send(self, text: str, now: float, actions: list[Action]) -> None:
+    def _send(self, text: str, now: float, actions: list[Action], *, said: StepResult | None = None) -> None:
+        # A say step's PASS follows its Send: the adapter reports it once the text is written.
         if is_exit(text):
-            self._end_of_chat(Outcome.ENDED_BY_BOT, "the bot said exit", "", now, actions, exit_text=text)
+            self._end_of_chat(
+                Outcome.ENDED_BY_BOT, "the bot said exit", "", now, actions, exit_text=text, said=said
+            )
             return
         delay = self._delay()
         actions.append(Send(text, delay))
+        if said is not None:
+            actions.append(said)
         self.sent += 1
         self.waiting_since = now + delay
         step = self._step()
@@ -378,6 +387,7 @@ class Conversation:
         actions: list[Action],
         *,
         exit_text: str = EXIT_WORD,
+        said: StepResult | None = None,
     ) -> None:
         """The chat ends normally; a test still fails if an expect step never ran."""
         bot_ends = outcome is Outcome.ENDED_BY_BOT
@@ -390,6 +400,8 @@ class Conversation:
             actions.append(self._result("FAIL", pending[0], received, now))
         if bot_ends:
             actions.append(Send(exit_text))
+            if said is not None:
+                actions.append(said)
         self.done = True
         self.outcome = outcome
         self.deadline = None

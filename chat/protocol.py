@@ -209,6 +209,11 @@ class ChatConnection:
         )
 
     @property
+    def has_events(self) -> bool:
+        """True when :meth:`next_event` has a whole event to give."""
+        return bool(self._events)
+
+    @property
     def pending_bytes(self) -> int:
         """Bytes buffered for a message not yet complete (bounded by the size limit)."""
         return len(self._buffer)

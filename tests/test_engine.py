@@ -253,12 +253,53 @@ def test_an_oversize_message_is_answered_with_a_note_or_fails_an_expect_step() -
     assert end.outcome is Outcome.MISMATCH
 
 
-def test_interrupt_says_exit_and_closes() -> None:
+def test_end_says_exit_and_closes_once() -> None:
     chat = Conversation(GREETER, delays=False)
-    actions = chat.interrupt("stopping")
+    actions = chat.end("stopping", 0.0)
     assert sent(actions) == ["exit"]
-    assert closed(actions) is not None
-    assert chat.interrupt("again") == []
+    assert closed(actions) == Close(Outcome.ENDED_BY_BOT, "stopping")
+    assert chat.done
+    assert chat.end("again", 1.0) == []
+
+
+def test_end_with_a_notice_says_it_before_exit() -> None:
+    chat = Conversation(GREETER, delays=False)
+    assert sent(chat.end("idle", 0.0, notice="idle: closing")) == ["idle: closing", "exit"]
+
+
+def test_end_before_every_expect_step_ran_fails_the_test() -> None:
+    test = dialogue(
+        """
+        version: 1
+        script:
+          - say: hi
+          - expect: {contains: ready}
+        """
+    )
+    chat = Conversation(test, delays=False)
+    chat.start(0.0)
+    actions = chat.end("stopping", 1.0)
+    end = closed(actions)
+    assert end is not None
+    assert end.outcome is Outcome.MISMATCH
+    assert [a.verdict for a in actions if isinstance(a, StepResult)] == ["FAIL"]
+
+
+def test_a_say_steps_pass_follows_its_send_so_it_is_reported_once_sent() -> None:
+    test = dialogue(
+        """
+        version: 1
+        delay: 0.5
+        script:
+          - say: first
+          - say: exit
+        """
+    )
+    chat = Conversation(test, delays=True)
+    first = chat.start(0.0)
+    assert [type(a).__name__ for a in first] == ["Send", "StepResult"]
+    last = chat.receive("ok", 1.0)
+    assert [type(a).__name__ for a in last] == ["Send", "StepResult", "Close"]
 
 
 def test_a_connecting_bot_greets_with_the_greeting_or_hello() -> None:
