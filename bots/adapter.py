@@ -35,6 +35,7 @@ from bots.engine import Action, Close, Conversation, Outcome, Send, StepResult
 from chat.errors import LocalProtocolError
 from chat.protocol import (
     CLASSIC_SILENCE_S,
+    EXIT_WORD,
     NEED_DATA,
     ChatConnection,
     ConnectionClosed,
@@ -187,9 +188,10 @@ class BotConnection(asyncio.Protocol):
             self.peer = f"[{host}]:{address[1]}" if ":" in host else f"{host}:{address[1]}"
         refusal = self.run.refuse_line()
         if refusal is not None:
-            # One line, in the line style (a classic client shows it as well), then close.
+            # The notice and `exit`, in the line style (a classic client shows them too), then close.
+            self._write(refusal)
+            self._write(EXIT_WORD)
             self.closing = True
-            transport.write(refusal.encode() + b"\n")
             transport.close()
             return
         self.run.connections.add(self)
@@ -204,31 +206,8 @@ class BotConnection(asyncio.Protocol):
             return
         self.last_seen = now = self.loop.time()
         codec = self.codec if self.codec is not None else self._make_codec()
-        run = self.run
-        if run.transcript is None and run.screen is None and not self.outbox and self.deadline_handle is None:
-            # The common turn, one whole line in and one reply out: the same codec and
-            # conversation calls as below, without the event and action objects.
-            text = codec.take_line(data)
-            if text is not None:
-                conv = self.conv
-                if conv is None:
-                    conv = self.conv = run.conversation()
-                reply = conv.reply_to(text, now)
-                if not isinstance(reply, str):
-                    self._perform(reply)
-                    return
-                # _write, with no transcript or screen to feed (inline: this runs once a turn).
-                transport = self.transport
-                if transport is not None and not transport.is_closing():
-                    try:
-                        framed = codec.frame(reply)
-                    except LocalProtocolError:
-                        self._write(reply)  # says why instead
-                    else:
-                        transport.write(framed)
-                return
         codec.receive_data(data)
-        self._drain()
+        self._drain(now=now)
         if not self.closing and codec.wants_silence_timer:
             self.silence_at = now + CLASSIC_SILENCE_S
             if self.silence_handle is None:
@@ -309,10 +288,13 @@ class BotConnection(asyncio.Protocol):
         codec.silence()
         self._drain()
 
-    def _drain(self, limit: int | None = MESSAGES_PER_CALLBACK) -> None:
+    def _drain(self, limit: int | None = MESSAGES_PER_CALLBACK, *, now: float | None = None) -> None:
         """Handle the codec's events in order, at most *limit* of them (None: all) in this callback."""
+        if now is None:
+            now = self.loop.time()
         codec = self.codec
         assert codec is not None
+        run = self.run
         handled = 0
         while not self.closing:
             if self.outbox:
@@ -332,18 +314,17 @@ class BotConnection(asyncio.Protocol):
             handled += 1
             conv = self.conv
             if conv is None:
-                conv = self.conv = self.run.conversation()
-            now = self.loop.time()
+                conv = self.conv = run.conversation()
             if type(event) is Message:
                 text = event.text
-                if self.run.transcript is not None:
-                    self.run.transcript.record(time.time(), "in", text, self._transcript_peer())
-                if self.run.screen is not None:
-                    self.run.screen("in", text)
+                if run.transcript is not None:
+                    run.transcript.record(time.time(), "in", text, self._transcript_peer())
+                if run.screen is not None:
+                    run.screen("in", text)
                 actions = conv.receive(text, now)
             elif type(event) is MessageTooLong:
-                if self.run.screen is not None:
-                    self.run.screen("in", f"[message over the {event.limit:,}-byte limit, not shown]")
+                if run.screen is not None:
+                    run.screen("in", f"[message over the {event.limit:,}-byte limit, not shown]")
                 actions = conv.receive_oversize(event.limit, now)
             else:
                 assert isinstance(event, ConnectionClosed)
@@ -381,13 +362,16 @@ class BotConnection(asyncio.Protocol):
         for action in actions:
             if self.outbox or (type(action) is Send and action.delay > 0 and not self.hurry):
                 self._queue(action)
+            elif type(action) is Send:
+                self._write(action.text)
             else:
                 self._carry_out(action)
         conv = self.conv
-        if conv is not None and conv.deadline is not None and not conv.done:
+        deadline = None if conv is None or conv.done else conv.deadline
+        if deadline is not None:
             if self.deadline_handle is not None:
                 self.deadline_handle.cancel()
-            self.deadline_handle = self.loop.call_at(conv.deadline, self._deadline)
+            self.deadline_handle = self.loop.call_at(deadline, self._deadline)
         elif self.deadline_handle is not None:
             self.deadline_handle.cancel()
             self.deadline_handle = None
@@ -447,10 +431,11 @@ class BotConnection(asyncio.Protocol):
         except LocalProtocolError:
             text, data = framable(codec, text)
         transport.write(data)
-        if self.run.transcript is not None:
-            self.run.transcript.record(time.time(), "out", text, self._transcript_peer())
-        if self.run.screen is not None:
-            self.run.screen("out", text)
+        run = self.run
+        if run.transcript is not None:
+            run.transcript.record(time.time(), "out", text, self._transcript_peer())
+        if run.screen is not None:
+            run.screen("out", text)
 
     def _result(self, result: StepResult) -> None:
         if self.run.on_result is not None:

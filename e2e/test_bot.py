@@ -215,7 +215,7 @@ def test_max_clients_refuses_one_more_and_idle_timeout_closes_a_silent_client(pr
     try:
         assert (
             second.recv_until_closed()
-            == b"busy: this bot serves at most 1 clients at once; try again later\n"
+            == b"busy: this bot serves at most 1 clients at once; try again later\nexit\n"
         )
     finally:
         second.close()
