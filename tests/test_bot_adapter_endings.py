@@ -12,10 +12,12 @@ import socket
 import struct
 import textwrap
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Protocol, TypeVar
 
 import pytest
 
+from bots import loops
 from bots.adapter import BotConnection
 from bots.connect import ChatResult, ConnectOptions, converse
 from bots.engine import Outcome, StepResult
@@ -24,8 +26,29 @@ from bots.model import Dialogue
 from bots.server import BotServer, ServeOptions
 from chat.status import ExitStatus
 
+
+class RunOn(Protocol):
+    """Runs a coroutine to its end on a new event loop, as asyncio.run does."""
+
+    def __call__(self, main: Coroutine[Any, Any, T]) -> T: ...
+
+
+@pytest.fixture(params=loops.LOOPS)
+def run_on(request: pytest.FixtureRequest) -> RunOn:
+    """Each event loop the bot can use (uvloop's half-close is other code than asyncio's)."""
+    kind = str(request.param)
+    if kind == loops.UVLOOP and not loops.uvloop_installed():
+        pytest.skip("uvloop is not installed")
+
+    def run(main: Coroutine[Any, Any, T]) -> T:
+        return loops.run(main, kind)
+
+    return run
+
+
 LIMIT_S = 5.0  # every chat here ends in well under a second; this only bounds a broken one
 DELAY_S = 0.3
+T = TypeVar("T")
 
 
 def dialogue(text: str) -> Dialogue:
@@ -95,16 +118,20 @@ async def answer_hi_and_reset(reader: asyncio.StreamReader, writer: asyncio.Stre
 
 
 @pytest.mark.parametrize("delays", [True, False])
-def test_a_connecting_bot_whose_server_closes_during_a_reply_delay_ends_peer_lost(delays: bool) -> None:
-    elapsed, chat = asyncio.run(connect_and_end(SLOW, answer_hi_and_close, delays=delays))
+def test_a_connecting_bot_whose_server_closes_during_a_reply_delay_ends_peer_lost(
+    run_on: RunOn, delays: bool
+) -> None:
+    elapsed, chat = run_on(connect_and_end(SLOW, answer_hi_and_close, delays=delays))
 
     assert chat.outcome is Outcome.PEER_LOST
     assert chat.outcome.status is ExitStatus.PEER_LOST
     assert elapsed < 3 * DELAY_S + 1.0
 
 
-def test_a_connecting_test_reports_the_say_step_sent_after_a_close_and_fails_the_next_expect() -> None:
-    _elapsed, chat = asyncio.run(connect_and_end(SLOW_TEST, answer_hi_and_close))
+def test_a_connecting_test_reports_the_say_step_sent_after_a_close_and_fails_the_next_expect(
+    run_on: RunOn,
+) -> None:
+    _elapsed, chat = run_on(connect_and_end(SLOW_TEST, answer_hi_and_close))
 
     assert chat.outcome is Outcome.PEER_LOST
     assert said(chat.results) == [
@@ -115,8 +142,8 @@ def test_a_connecting_test_reports_the_say_step_sent_after_a_close_and_fails_the
     ]
 
 
-def test_a_reset_during_a_reply_delay_reports_no_pass_for_the_say_step_never_sent() -> None:
-    _elapsed, chat = asyncio.run(connect_and_end(SLOW_TEST, answer_hi_and_reset))
+def test_a_reset_during_a_reply_delay_reports_no_pass_for_the_say_step_never_sent(run_on: RunOn) -> None:
+    _elapsed, chat = run_on(connect_and_end(SLOW_TEST, answer_hi_and_reset))
 
     assert chat.outcome is Outcome.PEER_LOST
     assert said(chat.results) == [
@@ -162,20 +189,20 @@ def half_close_after(lines: bytes) -> Callable[[int], Awaitable[bytes]]:
 
 
 @pytest.mark.parametrize("delays", [True, False])
-def test_a_half_closed_peer_gets_the_reply_owed_before_its_exit(delays: bool) -> None:
-    heard, _bot, ends = asyncio.run(serve_and_talk(SLOW, half_close_after(b"hello\nexit\n"), delays=delays))
+def test_a_half_closed_peer_gets_the_reply_owed_before_its_exit(run_on: RunOn, delays: bool) -> None:
+    heard, _bot, ends = run_on(serve_and_talk(SLOW, half_close_after(b"hello\nexit\n"), delays=delays))
 
     assert heard == b"slow reply\n"
     assert ends == [(Outcome.ENDED_BY_PEER, "the peer said exit")]
 
 
 @pytest.mark.parametrize("delays", [True, False])
-def test_messages_arriving_together_are_answered_one_per_turn_in_order_delays_included(delays: bool) -> None:
+def test_messages_arriving_together_are_answered_one_per_turn_in_order_delays_included(
+    run_on: RunOn, delays: bool
+) -> None:
     echo = dialogue(f'version: 1\ndelay: {DELAY_S}\nfallback: "re: {{input}}"\n')
     started = time.monotonic()
-    heard, _bot, ends = asyncio.run(
-        serve_and_talk(echo, half_close_after(b"one\ntwo\nthree\n"), delays=delays)
-    )
+    heard, _bot, ends = run_on(serve_and_talk(echo, half_close_after(b"one\ntwo\nthree\n"), delays=delays))
 
     assert heard == b"re: one\nre: two\nre: three\n"
     assert ends == [(Outcome.PEER_LOST, "the peer closed the connection without saying exit")]
@@ -183,7 +210,7 @@ def test_messages_arriving_together_are_answered_one_per_turn_in_order_delays_in
         assert time.monotonic() - started >= 3 * DELAY_S
 
 
-def test_a_once_bot_whose_client_closes_during_a_reply_delay_stops_with_peer_lost() -> None:
+def test_a_once_bot_whose_client_closes_during_a_reply_delay_stops_with_peer_lost(run_on: RunOn) -> None:
     async def run() -> tuple[ExitStatus, float]:
         bot = BotServer(SLOW, ServeOptions(once=True))
         port = await bot.start("127.0.0.1", 0)
@@ -195,13 +222,13 @@ def test_a_once_bot_whose_client_closes_during_a_reply_delay_stops_with_peer_los
         status = await asyncio.wait_for(bot.wait_stopped(), LIMIT_S)
         return status, time.monotonic() - started
 
-    status, elapsed = asyncio.run(run())
+    status, elapsed = run_on(run())
 
     assert status is ExitStatus.PEER_LOST
     assert elapsed < DELAY_S + 1.0
 
 
-def test_a_serving_bot_reports_the_end_of_a_chat_reset_during_a_reply_delay_once() -> None:
+def test_a_serving_bot_reports_the_end_of_a_chat_reset_during_a_reply_delay_once(run_on: RunOn) -> None:
     async def talk(port: int) -> bytes:
         _reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(b"hello\n")
@@ -211,7 +238,7 @@ def test_a_serving_bot_reports_the_end_of_a_chat_reset_during_a_reply_delay_once
         await asyncio.sleep(DELAY_S)  # past the delay: the reply had nowhere to go
         return b""
 
-    _heard, _bot, ends = asyncio.run(serve_and_talk(SLOW, talk))
+    _heard, _bot, ends = run_on(serve_and_talk(SLOW, talk))
 
     assert ends == [(Outcome.PEER_LOST, "the peer closed the connection without saying exit")]
 
@@ -225,7 +252,7 @@ def test_a_serving_bot_reports_the_end_of_a_chat_reset_during_a_reply_delay_once
     ],
 )
 def test_stopping_during_a_reply_delay_sends_what_is_owed_at_once_and_reports_once(
-    lines: bytes, heard: bytes, end: tuple[Outcome, str]
+    run_on: RunOn, lines: bytes, heard: bytes, end: tuple[Outcome, str]
 ) -> None:
     async def run() -> tuple[bytes, list[tuple[Outcome, str]], float]:
         ends: list[tuple[Outcome, str]] = []
@@ -245,14 +272,14 @@ def test_stopping_during_a_reply_delay_sends_what_is_owed_at_once_and_reports_on
         writer.close()
         return received, ends, time.monotonic() - started
 
-    received, ends, elapsed = asyncio.run(run())
+    received, ends, elapsed = run_on(run())
 
     assert received == heard
     assert ends == [end]
     assert elapsed < DELAY_S
 
 
-def test_stopping_when_the_chats_end_is_queued_reports_that_end_once() -> None:
+def test_stopping_when_the_chats_end_is_queued_reports_that_end_once(run_on: RunOn) -> None:
     async def run() -> tuple[bytes, list[tuple[Outcome, str]]]:
         ends: list[tuple[Outcome, str]] = []
         bye = dialogue(f"version: 1\ndelay: {DELAY_S}\nfallback: exit\n")
@@ -270,7 +297,7 @@ def test_stopping_when_the_chats_end_is_queued_reports_that_end_once() -> None:
         writer.close()
         return heard, ends
 
-    heard, ends = asyncio.run(run())
+    heard, ends = run_on(run())
 
     assert heard == b"exit\n"
     assert ends == [(Outcome.ENDED_BY_BOT, "the bot said exit")]
