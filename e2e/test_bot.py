@@ -215,12 +215,13 @@ def test_max_clients_refuses_one_more_and_idle_timeout_closes_a_silent_client(pr
     try:
         assert (
             second.recv_until_closed()
-            == b"busy: this bot serves at most 1 clients at once; try again later\n"
+            == b"busy: this bot serves at most 1 clients at once; try again later\nexit\n"
         )
     finally:
         second.close()
     try:
-        assert first.recv_until_closed() == b"idle: no message for 0.6 s, so this bot closed the chat\n"
+        # The notice, then `exit`: a classic client ends the chat cleanly (issue 14 item 4).
+        assert first.recv_until_closed() == b"idle: no message for 0.6 s, so this bot closed the chat\nexit\n"
     finally:
         first.close()
 
