@@ -143,6 +143,23 @@ def test_chat_bot_serves_and_tests_over_tls(programs: Programs, certs: Certs, tm
     assert bot.child.isalive()
 
 
+def test_a_test_suite_runs_over_tls(programs: Programs, certs: Certs, tmp_path: Path) -> None:
+    (tmp_path / "ping.yaml").write_text(PING_DIALOGUE)
+    for name in ("first_test.yaml", "second_test.yaml"):
+        (tmp_path / name).write_text(PING_TEST)
+    _, port = programs.bot(
+        "--script", str(tmp_path / "ping.yaml"), "--no-delay",
+        "--tls-cert", certs.server, "--tls-key", certs.server,
+    )  # fmt: skip
+    suite = programs.spawn(
+        "chat-bot", "--connect", "--port", str(port), "--tls", "--tls-ca", certs.ca,
+        "--script", str(tmp_path / "first_test.yaml"), str(tmp_path / "second_test.yaml"),
+    )  # fmt: skip
+
+    assert suite.wait_exit() == ExitStatus.SUCCESS
+    assert suite.output.count("Server: pong over TLS") == 2
+
+
 def test_chat_client_chats_with_a_tls_chat_bot(programs: Programs, certs: Certs, tmp_path: Path) -> None:
     (tmp_path / "ping.yaml").write_text(PING_DIALOGUE)
     _, port = programs.bot(
