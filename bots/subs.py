@@ -13,14 +13,17 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from chat.value import Value
+
 MAX_SUBSTITUTIONS = 1000  # RiveScript's and ELIZA's tables hold a few dozen; every message
 # runs one search over all of them, so the bound keeps a turn's cost small
 
 
-class Substitutions:
+class Substitutions(Value):
     """A table of substitutions compiled into one search (an alternation, longest first)."""
 
     __slots__ = ("_regex", "_replacements", "pairs")
+    __match_args__ = ("pairs",)  # equal when the tables are: the compiled search follows from it
 
     def __init__(self, pairs: Mapping[str, str]) -> None:
         #: The table as written: what to find -> what to put in its place.
@@ -43,7 +46,7 @@ class Substitutions:
 
 
 def _whole_words(key: str) -> str:
-    """A key as a regex: blanks inside match any blanks; a word boundary where the key starts or ends a word."""
+    """A key as a regex: blanks inside match any blanks; a word boundary where it starts or ends a word."""
     words = key.split()
     body = r"\s+".join(re.escape(word) for word in words)
     start = r"(?<!\w)" if _is_word(words[0][0]) else ""

@@ -17,7 +17,8 @@ def test_the_helpdesk_test_dialogue_passes_against_the_serving_helpdesk(programs
     tester = programs.spawn(
         "chat-bot", "--connect", "--port", str(port), "--no-delay", "--script", HELPDESK_TEST
     )
-    # Answered by a rule of the included file, then by one written with two word lists.
+    # Answered by a rule of the included file, then by one written with two word lists: the message
+    # "my computer isn't working" reaches it through the included file's substitutions.
     tester.expect("Server: Hello there! This is the help desk. Which device is giving you trouble?\r\n")
     tester.expect("Server: Sorry to hear that, Ann. Have you tried turning it off and on again?\r\n")
     tester.expect(f"PASS {HELPDESK_TEST}:28 step 14 expect: expected exact 'exit', received 'exit'")

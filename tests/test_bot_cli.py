@@ -48,9 +48,6 @@ def test_an_invalid_script_prints_every_problem_and_never_listens(
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--classic"], "--classic goes with --connect"),
-        (["--connect", "--once"], "--max-clients, --idle-timeout and --once are for the serving role"),
-        (["--junit", "r.xml"], "--junit reports one chat: use it with --connect or --once"),
         (["--max-clients", "0"], "argument --max-clients: must be at least 1"),
         (["--idle-timeout", "soon"], "argument --idle-timeout: 'soon' is not a number of seconds"),
     ],
@@ -69,10 +66,12 @@ def test_list_names_every_bundled_dialogue_with_its_description(capsys: pytest.C
     assert capsys.readouterr().out.splitlines() == [
         "default          A friendly greeter that remembers your name.",
         "eliza            An ELIZA-style listener that turns your words into questions.",
-        "helpdesk         A small IT help desk (rules shared through include, word lists in patterns).",
+        "helpdesk         A small IT help desk (rules shared through include, word lists in patterns, "
+        "substitutions).",
         "helpdesk_common  The small talk of helpdesk.yaml (greetings, thanks, goodbyes); "
         "it is included, not run.",
-        "helpdesk_test    Tests helpdesk.yaml through one visit, its included rules and word lists too.",
+        "helpdesk_test    Tests helpdesk.yaml through one visit, its included rules, word lists and subs "
+        "too.",
         "quiz             A three-question quiz with hints for wrong answers.",
         "quiz_test        Tests quiz.yaml through a whole game, a wrong answer included.",
     ]

@@ -101,8 +101,8 @@ def test_problems_of_an_included_file_are_reported_at_the_include_line_and_at_th
         f"{common}:3:5: rule 1 needs a 'reply'",
         f"{common}:4:5: unknown key 'replly' in rule 1: did you mean 'reply'? expected one of: exact, "
         "contains, glob, regex, case_sensitive, reply, set, examples",
-        f"{common}:5:1: 'greeting' is not used in an included file (only include, lists, subs, vars, reflect, "
-        "rules are): move it to the including file",
+        f"{common}:5:1: 'greeting' is not used in an included file (only include, lists, subs, vars, "
+        "reflect, rules are): move it to the including file",
     ]
 
 

@@ -62,3 +62,9 @@ def test_subs_problems_have_their_file_line_col() -> None:
     assert [str(p) for p in caught.value.problems] == [
         f"d.yaml:2:7: more than {MAX_SUBSTITUTIONS} substitutions: keep the ones matching needs"
     ]
+
+
+def test_two_loads_of_a_file_with_subs_are_equal_dialogues() -> None:
+    text = 'version: 1.1\nsubs: {"i\'m": i am}\nfallback: ok\n'
+    assert parse_dialogue(text, "d.yaml") == parse_dialogue(text, "d.yaml")
+    assert Substitutions({"a": "b"}) != Substitutions({"a": "c"})

@@ -29,6 +29,7 @@ from bots.model import (
     Rule,
     Step,
     StepKind,
+    Target,
     Where,
 )
 from bots.subs import Substitutions
@@ -69,6 +70,7 @@ class Draft:
         self.delay = (0.0, 0.0)
         self.max_turns: int | None = None
         self.timeout = DEFAULT_TIMEOUT_S
+        self.target: Target | None = None
 
     def dialogue(self, path: str) -> Dialogue:
         """The finished record, with the rule index built from the rules."""
@@ -92,6 +94,7 @@ class Draft:
             max_turns=self.max_turns,
             timeout=self.timeout,
             index=index,
+            target=self.target,
             subs=Substitutions(self.subs),
         )
 
