@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -227,3 +228,25 @@ def test_a_syntax_error_in_an_included_file_is_reported_at_both_places(tmp_path:
         f"{main}:2:10: in included file 'common.yaml' (line 3, col 1): YAML syntax error: "
     )
     assert found[1].startswith(f"{tmp_path}/common.yaml:3:1: YAML syntax error: ")
+
+
+def test_an_include_of_a_folder_or_a_pipe_is_refused_without_opening_it(tmp_path: Path) -> None:
+    (tmp_path / "folder.yaml").mkdir()
+    os.mkfifo(tmp_path / "pipe.yaml")  # opening it would block until a writer came
+    main = write(tmp_path, "main.yaml", "version: 1.1\ninclude: [folder.yaml, pipe.yaml]\n")
+    assert problems(main) == [
+        f"{main}:2:11: cannot read the included file 'folder.yaml': it is not a regular file",
+        f"{main}:2:24: cannot read the included file 'pipe.yaml': it is not a regular file",
+    ]
+
+
+def test_an_included_files_punctuation_setting_applies_to_its_own_patterns(tmp_path: Path) -> None:
+    write(
+        tmp_path, "loose.yaml", "version: 1.1\npunctuation: ignore\nrules: [{exact: hello there, reply: a}]\n"
+    )
+    main = write(
+        tmp_path, "main.yaml", "version: 1.1\ninclude: loose.yaml\nrules: [{exact: bye now, reply: b}]\n"
+    )
+    dialogue = load_dialogue(main)
+    assert dialogue.match("hello, there!") is not None
+    assert dialogue.match("bye, now!") is None

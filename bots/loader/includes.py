@@ -100,9 +100,7 @@ class Includes:
         from bots.loader import read_dialogue_text  # the package imports this module
 
         if not os.path.isfile(path):
-            return None, [
-                Problem(where, f"cannot read the included file '{written}': no such file in {_folder(path)}")
-            ]
+            return None, [Problem(where, f"cannot read the included file '{written}': {_missing(path)}")]
         try:
             text = read_dialogue_text(path)
         except DialogueError as exc:
@@ -125,8 +123,11 @@ class Includes:
         return draft, _reported_twice(problems, path, written, where)
 
 
-def _folder(path: str) -> str:
-    return os.path.dirname(path) or "."
+def _missing(path: str) -> str:
+    """Why *path* is no file to read: absent, or a folder, device or pipe (never opened: it could block)."""
+    if os.path.exists(path):
+        return "it is not a regular file"
+    return f"no such file in {os.path.dirname(path) or '.'}"
 
 
 def _identity(path: str) -> str:
