@@ -9,9 +9,11 @@ would spend about a third of its start-up importing dataclasses and building the
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from enum import Enum
 
 from bots import matcher
+from bots.conditions import Condition
 from bots.template import Template
 from chat.protocol import is_exit
 from chat.value import Value
@@ -20,6 +22,9 @@ DEFAULT_TIMEOUT_S = 10.0  # how long an expect step waits: a program answers in 
 # and a test run that hangs should fail within seconds, not minutes
 DEFAULT_GREETING = "Hello!"  # what a connecting bot says first when its dialogue names nothing
 INPUT_NAME = "input"  # {input} is always the whole message just received
+NO_TOPIC = "none"  # `topic: none` leaves the current topic: only the top-level rules answer
+MAX_REDIRECTS = 8  # redirects one message may go through: a chain of synonyms is 2 or 3 deep,
+# and the bound stops a loop (a -> b -> a) the loader could not see, at run time
 
 
 class Kind(str, Enum):
@@ -137,15 +142,32 @@ class Pattern(Value):
 class Reply(Value):
     """The text(s) the bot may send, and how it picks among several."""
 
-    __slots__ = ("choices", "fixed", "key", "order", "where")
-    __match_args__ = ("choices", "order", "key", "where")
+    __slots__ = ("choices", "fixed", "key", "order", "totals", "weights", "where")
+    __match_args__ = ("choices", "order", "key", "where", "weights")
 
-    def __init__(self, choices: tuple[Template, ...], order: Order, key: int, where: Where) -> None:
+    def __init__(
+        self,
+        choices: tuple[Template, ...],
+        order: Order,
+        key: int,
+        where: Where,
+        weights: tuple[int, ...] | None = None,
+    ) -> None:
         self.choices = choices
         self.order = order
         #: Unique per dialogue: a conversation keeps its place in each list under this key.
         self.key = key
         self.where = where
+        #: Per choice, its weight for `order: random` (`{text: ..., weight: 3}`); None: all alike.
+        self.weights = weights
+        #: The running totals of the weights, as random.choices takes them (None: all alike).
+        self.totals: tuple[int, ...] | None = None
+        if weights is not None:
+            running, totals = 0, []
+            for weight in weights:
+                running += weight
+                totals.append(running)
+            self.totals = tuple(totals)
         #: The text when this reply is always the same and is not `exit` (one choice, no
         #: placeholder): a turn sends it with nothing to choose or fill; else None.
         self.fixed: str | None = None
@@ -154,32 +176,142 @@ class Reply(Value):
 
 
 class Rule(Value):
-    """Pattern -> reply, with variables to set and examples that must route here."""
+    """Pattern -> reply (or a redirect), with its conditions, variables to set, a topic to switch to."""
 
-    __slots__ = ("examples", "fixed", "number", "pattern", "reply", "sets", "uses_captures", "where")
-    __match_args__ = ("number", "pattern", "reply", "sets", "examples", "where")
+    __slots__ = (
+        "after",
+        "examples",
+        "fixed",
+        "number",
+        "pattern",
+        "redirect",
+        "reply",
+        "sets",
+        "topic",
+        "uses_captures",
+        "when",
+        "where",
+    )
+    __match_args__ = (
+        "number",
+        "pattern",
+        "reply",
+        "sets",
+        "examples",
+        "where",
+        "when",
+        "after",
+        "topic",
+        "redirect",
+    )
 
     def __init__(
         self,
         number: int,
         pattern: Pattern,
-        reply: Reply,
+        reply: Reply | None,
         sets: tuple[tuple[str, Template], ...],
         examples: tuple[tuple[str, Where], ...],
         where: Where,
+        *,
+        when: Condition | None = None,
+        after: Pattern | None = None,
+        topic: str | None = None,
+        redirect: Template | None = None,
     ) -> None:
         self.number = number
         self.pattern = pattern
+        #: What the bot says; None when the rule redirects instead.
         self.reply = reply
         self.sets = sets
         self.examples = examples
         self.where = where
-        #: Whether the reply or a `set` uses one of the pattern's captures: when none
-        #: does, a turn need not collect them.
-        templates = [*reply.choices, *(template for _name, template in sets)]
+        #: The rule answers only while this holds on the chat's variables (format 1.1).
+        self.when = when
+        #: The rule answers only when the bot's previous message matches this (format 1.1).
+        self.after = after
+        #: The topic the chat is in after this rule answers; NO_TOPIC leaves any topic (format 1.1).
+        self.topic = topic
+        #: The message handed back to the rules instead of a reply (format 1.1).
+        self.redirect = redirect
+        #: Whether the reply, a `set` or the redirect uses one of the pattern's captures:
+        #: when none does, a turn need not collect them.
+        templates = [*(reply.choices if reply is not None else ()), *(template for _name, template in sets)]
+        if redirect is not None:
+            templates.append(redirect)
         self.uses_captures = any(name in pattern.captures for t in templates for name in t.names)
-        #: The reply's fixed text when the rule sets nothing either; else None.
-        self.fixed = None if sets else reply.fixed
+        #: The reply's fixed text when the rule does nothing else either; else None.
+        plain = not sets and topic is None and redirect is None
+        self.fixed = reply.fixed if plain and reply is not None else None
+
+    @property
+    def conditional(self) -> bool:
+        """Whether the rule may decline a message its pattern matches (`when` or `after`)."""
+        return self.when is not None or self.after is not None
+
+
+class RuleList:
+    """Rules tried in order through one index: the top-level rules, or one topic's.
+
+    A rule with a condition may decline a message its pattern matched; the rules after
+    it are then tried through an index of their own, built on first need and kept, so
+    a declined rule costs one more index look-up, not a scan of every later rule.
+    """
+
+    __slots__ = ("_after", "index", "rules")
+
+    def __init__(self, rules: tuple[Rule, ...], index: matcher.RuleIndex | None = None) -> None:
+        self.rules = rules
+        self.index = rule_index(rules) if index is None else index
+        self._after: dict[int, RuleList] = {}
+
+    def match(self, text: str) -> tuple[Rule, re.Match[str]] | None:
+        """The first rule whose pattern matches *text* (conditions not asked), or None."""
+        found = self.index.match(text)
+        return None if found is None else (self.rules[found[0]], found[1])
+
+    def first(self, text: str, accepts: Callable[[Rule], bool]) -> tuple[Rule, re.Match[str]] | None:
+        """The first rule matching *text* that *accepts* (asked only of conditional rules) allows."""
+        rules: RuleList = self
+        while True:
+            found = rules.index.match(text)
+            if found is None:
+                return None
+            rule = rules.rules[found[0]]
+            if not rule.conditional or accepts(rule):
+                return rule, found[1]
+            rules = rules.after(found[0])
+
+    def after(self, position: int) -> RuleList:
+        """The rules after the one at *position*, with their own index."""
+        later = self._after.get(position)
+        if later is None:
+            later = self._after[position] = RuleList(self.rules[position + 1 :])
+        return later
+
+
+def rule_index(rules: tuple[Rule, ...]) -> matcher.RuleIndex:
+    """The index that finds the first of *rules* whose pattern matches a message."""
+    return matcher.RuleIndex(
+        [list(zip(r.pattern.regexes, r.pattern.literals, strict=True)) for r in rules],
+        [r.pattern.runs for r in rules],
+    )
+
+
+class Topic(Value):
+    """A named group of rules the chat can be in (format 1.1), tried before the top-level rules."""
+
+    __slots__ = ("fallback", "name", "rules", "ruleset", "where")
+    # The rule set is derived from the rules: it takes no part in equality or the repr.
+    __match_args__ = ("name", "rules", "fallback", "where")
+
+    def __init__(self, name: str, rules: tuple[Rule, ...], fallback: Reply | None, where: Where) -> None:
+        self.name = name
+        self.rules = rules
+        #: What the bot says in this topic when no rule matches; None: the dialogue's fallback.
+        self.fallback = fallback
+        self.where = where
+        self.ruleset = RuleList(rules)
 
 
 class Step(Value):
@@ -232,9 +364,12 @@ class Dialogue(Value):
         "path",
         "reflect",
         "rules",
+        "ruleset",
         "script",
         "timeout",
+        "topics",
         "variables",
+        "version",
     )
     # The index is derived from the rules: it takes no part in equality or the repr.
     __match_args__ = (
@@ -252,6 +387,8 @@ class Dialogue(Value):
         "delay",
         "max_turns",
         "timeout",
+        "topics",
+        "version",
     )
 
     def __init__(
@@ -271,6 +408,8 @@ class Dialogue(Value):
         max_turns: int | None,
         timeout: float,
         index: matcher.RuleIndex,
+        topics: dict[str, Topic] | None = None,
+        version: str = "1",
     ) -> None:
         self.path = path
         self.name = name
@@ -287,13 +426,16 @@ class Dialogue(Value):
         self.max_turns = max_turns
         self.timeout = timeout
         self.index = index
+        #: The top-level rules, tried after the current topic's (all rules in format 1).
+        self.ruleset = RuleList(rules, index)
+        #: Named groups of rules (format 1.1), by name.
+        self.topics = topics or {}
+        #: The format version the file declares: "1" or "1.1".
+        self.version = version
 
     def match(self, text: str) -> tuple[Rule, re.Match[str]] | None:
-        """The first rule that matches *text* and its match, or None."""
-        found = self.index.match(text)
-        if found is None:
-            return None
-        return self.rules[found[0]], found[1]
+        """The first top-level rule whose pattern matches *text* and its match, or None."""
+        return self.ruleset.match(text)
 
     @property
     def is_test(self) -> bool:

@@ -97,7 +97,7 @@ def test_unknown_keys_are_reported_with_a_suggestion() -> None:
     ) == [
         "d.yaml:3:5: rule 1 needs a 'reply'",
         "d.yaml:4:5: unknown key 'replay' in rule 1: did you mean 'reply'? expected one of: "
-        "exact, contains, glob, regex, case_sensitive, reply, set, examples",
+        "exact, contains, glob, regex, case_sensitive, reply, set, examples, when, after, topic, redirect",
     ]
 
 
@@ -111,7 +111,7 @@ def test_wrong_types_are_reported_where_they_are() -> None:
         rules: {contains: hi}
         """
     ) == [
-        "d.yaml:1:10: version must be a whole number",
+        "d.yaml:1:10: version must be a number: 1 or 1.1",
         "d.yaml:2:12: max_turns must be a whole number",
         "d.yaml:3:8: delay range [2, 1] has its minimum above its maximum",
         "d.yaml:4:17: case_sensitive must be true or false",
@@ -120,9 +120,9 @@ def test_wrong_types_are_reported_where_they_are() -> None:
 
 
 def test_a_missing_version_and_a_wrong_version_are_reported() -> None:
-    assert problems("fallback: hi\n") == ["d.yaml:1:1: missing 'version: 1' (the dialogue format version)"]
+    assert problems("fallback: hi\n") == ["d.yaml:1:1: missing 'version: 1' or 'version: 1.1' (the dialogue format version)"]
     assert problems("version: 2\n") == [
-        "d.yaml:1:10: version 2 is not supported: this chat-bot reads dialogue format 1"
+        "d.yaml:1:10: version 2 is not supported: this chat-bot reads dialogue formats 1 and 1.1"
     ]
 
 
@@ -329,7 +329,7 @@ def test_a_key_with_a_line_break_is_reported_on_one_line() -> None:
     # Found by the adversarial suite's property test: quoted text keeps its escapes visible.
     assert problems('version: 1\n"\\n": x\n') == [
         "d.yaml:2:1: unknown key '\\x0a' in the dialogue: expected one of: version, name, description, "
-        "case_sensitive, vars, reflect, greeting, rules, fallback, script, abort, delay, max_turns, timeout"
+        "case_sensitive, vars, reflect, greeting, rules, topics, fallback, script, abort, delay, max_turns, timeout"
     ]
 
 
