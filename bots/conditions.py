@@ -236,7 +236,9 @@ def parse_condition(source: str) -> Condition:
 
 
 def _show(kind: str, text: str) -> str:
-    return "end of condition" if kind == "end" else f"'{text}'"
+    if kind == "end":
+        return "end of condition"
+    return text if kind == "text" else f"'{text}'"
 
 
 def _tokens(source: str) -> list[tuple[str, str, int]]:
@@ -248,6 +250,12 @@ def _tokens(source: str) -> list[tuple[str, str, int]]:
         found = _TOKEN.match(source, at)
         if found is None or found.lastgroup is None:
             offset = at + len(source[at:]) - len(source[at:].lstrip())
+            if source[offset] in "'\"":
+                raise ConditionError(f"the quote {source[offset]} is never closed", offset)
+            if source[offset] in "=!<>":
+                raise ConditionError(
+                    f"cannot read '{source[offset]}' here: compare with ==, !=, <, <=, > or >=", offset
+                )
             raise ConditionError(f"cannot read '{source[offset]}' here", offset)
         kind = found.lastgroup
         text = found.group(kind)
