@@ -180,6 +180,7 @@ class Rule(Value):
 
     __slots__ = (
         "after",
+        "conditional",
         "examples",
         "fixed",
         "number",
@@ -243,11 +244,8 @@ class Rule(Value):
         #: The reply's fixed text when the rule does nothing else either; else None.
         plain = not sets and topic is None and redirect is None
         self.fixed = reply.fixed if plain and reply is not None else None
-
-    @property
-    def conditional(self) -> bool:
-        """Whether the rule may decline a message its pattern matches (`when` or `after`)."""
-        return self.when is not None or self.after is not None
+        #: Whether the rule may decline a message its pattern matches (`when` or `after`).
+        self.conditional = when is not None or after is not None
 
 
 class RuleList:
