@@ -536,6 +536,11 @@ def _redirect_chain(dialogue: Dialogue, rule: Rule, within: str | None) -> str |
         redirect = current.redirect
         if redirect is None or redirect.names:
             return None
+        if len(seen) > MAX_REDIRECTS:
+            return (
+                f"redirect leads through more than {MAX_REDIRECTS} redirects (MAX_REDIRECTS): "
+                "the chat would stop before the end of the chain"
+            )
         text = redirect.parts[0] if redirect.parts else ""
         found = None
         if topic is not None and topic in dialogue.topics:
@@ -548,11 +553,6 @@ def _redirect_chain(dialogue: Dialogue, rule: Rule, within: str | None) -> str |
             path = " -> ".join(repr(r.redirect.source) for r in seen if r.redirect is not None)
             return f"redirect goes round in a loop ({path} -> back to line {found[0].where.line})"
         seen.append(found[0])
-        if len(seen) > MAX_REDIRECTS:
-            return (
-                f"redirect leads through more than {MAX_REDIRECTS} redirects (MAX_REDIRECTS): "
-                "the chat would stop before the end of the chain"
-            )
 
 
 def _answered_elsewhere(text: str, rule: Rule, other: Rule) -> str:
