@@ -252,17 +252,20 @@ class Rule(Value):
 class RuleList:
     """Rules tried in order through one index: the top-level rules, or one topic's.
 
-    A rule with a condition may decline a message its pattern matched; the rules after
-    it are then tried through an index of their own, built on first need and kept, so
-    a declined rule costs one more index look-up, not a scan of every later rule.
+    A rule with a condition may decline a message its pattern matched. The rules are
+    then also cut into segments, each ending at a conditional rule, with an index
+    each (built on the first decline, O(rules) in all): after a declined rule the
+    search goes on from the next segment, one look-up per segment, never a scan of
+    every later rule and never one index per declined rule.
     """
 
-    __slots__ = ("_after", "index", "rules")
+    __slots__ = ("_segments", "_starts", "index", "rules")
 
     def __init__(self, rules: tuple[Rule, ...], index: matcher.RuleIndex | None = None) -> None:
         self.rules = rules
         self.index = rule_index(rules) if index is None else index
-        self._after: dict[int, RuleList] = {}
+        self._segments: list[tuple[int, matcher.RuleIndex]] | None = None
+        self._starts: dict[int, int] = {}
 
     def match(self, text: str) -> tuple[Rule, re.Match[str]] | None:
         """The first rule whose pattern matches *text* (conditions not asked), or None."""
@@ -271,22 +274,34 @@ class RuleList:
 
     def first(self, text: str, accepts: Callable[[Rule], bool]) -> tuple[Rule, re.Match[str]] | None:
         """The first rule matching *text* that *accepts* (asked only of conditional rules) allows."""
-        rules: RuleList = self
-        while True:
-            found = rules.index.match(text)
-            if found is None:
-                return None
-            rule = rules.rules[found[0]]
+        found = self.index.match(text)
+        if found is None:
+            return None
+        rule = self.rules[found[0]]
+        if not rule.conditional or accepts(rule):
+            return rule, found[1]
+        segments = self.segments()
+        for offset, index in segments[self._starts[found[0]] + 1 :]:
+            later = index.match(text)
+            if later is None:
+                continue
+            rule = self.rules[offset + later[0]]
             if not rule.conditional or accepts(rule):
-                return rule, found[1]
-            rules = rules.after(found[0])
+                return rule, later[1]
+        return None
 
-    def after(self, position: int) -> RuleList:
-        """The rules after the one at *position*, with their own index."""
-        later = self._after.get(position)
-        if later is None:
-            later = self._after[position] = RuleList(self.rules[position + 1 :])
-        return later
+    def segments(self) -> list[tuple[int, matcher.RuleIndex]]:
+        """Runs of rules that each end at a conditional rule: (first rule's position, index)."""
+        if self._segments is None:
+            segments: list[tuple[int, matcher.RuleIndex]] = []
+            start = 0
+            for position, rule in enumerate(self.rules):
+                if rule.conditional or position == len(self.rules) - 1:
+                    self._starts[position] = len(segments)
+                    segments.append((start, rule_index(self.rules[start : position + 1])))
+                    start = position + 1
+            self._segments = segments
+        return self._segments
 
 
 def rule_index(rules: tuple[Rule, ...]) -> matcher.RuleIndex:
