@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from bots.loader import parse_dialogue
-from bots.model import Kind, OnMismatch, Order, PatternKind, Rule, StepKind
+from bots.model import SEGMENTS_PER_BLOCK, Kind, OnMismatch, Order, PatternKind, Rule, StepKind
 
 
 @pytest.mark.parametrize("kinds", [PatternKind, Order, StepKind, OnMismatch])
@@ -47,3 +49,32 @@ def test_a_rule_list_goes_on_past_declined_rules_in_order() -> None:
     assert declined is not None
     assert declined[0].number == 8
     assert d.ruleset.first("nothing", accepts) is None
+
+
+def test_a_rule_list_finds_what_a_plain_scan_finds_across_segments_and_blocks() -> None:
+    chooser = random.Random(11)
+    words = ["red", "green", "blue"]
+    rules = []
+    for n in range(3 * SEGMENTS_PER_BLOCK * 3):
+        rule = f"  - contains: {chooser.choice(words)}\n    reply: r{n}\n"
+        if chooser.random() < 0.6:
+            rule += f"    when: pick == '{n}'\n"
+        rules.append(rule)
+    d = parse_dialogue(f"version: 1.1\nvars: {{pick: ''}}\nrules:\n{''.join(rules)}")
+    for _ in range(300):
+        allowed = {n for n in range(len(d.rules)) if chooser.random() < 0.05}
+        text = " ".join(chooser.sample(words, chooser.randint(1, 2)))
+
+        def accepts(rule: Rule, allowed: set[int] = allowed) -> bool:
+            return rule.number in allowed
+
+        expected = next(
+            (
+                rule.number
+                for rule in d.rules
+                if rule.pattern.search(text) is not None and (not rule.conditional or accepts(rule))
+            ),
+            None,
+        )
+        found = d.ruleset.first(text, accepts)
+        assert (None if found is None else found[0].number) == expected, (text, sorted(allowed))
