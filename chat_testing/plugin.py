@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import tempfile
 from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
@@ -39,6 +38,7 @@ if TYPE_CHECKING:
     from bots.model import Dialogue, Target
     from bots.server import ServerThread
     from chat_testing.dialogue_tests import ChatRun
+    from chat_testing.docker import DockerSession
     from chat_testing.peers import RawListener, RawPeer
     from chat_testing.processes import Daemon
     from chat_testing.programs import Programs
@@ -52,8 +52,12 @@ _MISSING_PACKAGES: dict[str, str] = {}
 
 #: The files collected as dialogue tests (``chat-bot --connect`` takes the same from a directory).
 DIALOGUE_TEST_PATTERN = "test_*.chat.yaml"
-#: Names this run's containers (image targets) for the leftover sweep.
-SESSION = f"chat-testing-{os.getpid()}-{secrets.token_hex(3)}"
+#: The reaper's image for image: targets when none is configured: any image with python3 does
+#: (chat_testing.docker.Reaper runs a standard-library program in it).
+DEFAULT_REAPER_IMAGE = "python:3.12-slim"
+#: The Docker session of this run's image targets, made at the first one (its reaper removes every
+#: container and network of the run once the run ends, even by Ctrl-C or SIGKILL).
+_DOCKER_SESSIONS: list[DockerSession] = []
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -75,6 +79,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             "chat_peer",
             "DIALOGUE",
             "terminal: targets: the dialogue their peer bot serves (default: the bundled greeter)",
+        ),
+        (
+            "chat_reaper_image",
+            "IMAGE",
+            f"image: targets: the image of the reaper that removes the run's containers, any image with "
+            f"python3 (default: {DEFAULT_REAPER_IMAGE})",
         ),
     )
     for name, metavar, text in options:
@@ -105,6 +115,30 @@ def pytest_configure(config: pytest.Config) -> None:
             parse_target(text)
         except TargetError as exc:
             raise pytest.UsageError(str(exc)) from None
+
+
+def _docker_session(config: pytest.Config) -> DockerSession:
+    """This run's Docker session, its reaper armed at the first image target."""
+    if not _DOCKER_SESSIONS:
+        from chat_testing.docker import DockerSession
+
+        session = DockerSession(_setting(config, "chat_reaper_image") or DEFAULT_REAPER_IMAGE)
+        session.start()
+        _DOCKER_SESSIONS.append(session)
+    return _DOCKER_SESSIONS[0]
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """End this run's Docker session: its reaper removes what the image targets made."""
+    if _DOCKER_SESSIONS:
+        from chat_testing.docker import DockerError
+
+        try:
+            _DOCKER_SESSIONS.pop().close()
+        except DockerError as exc:
+            reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+            if reporter is not None:
+                reporter.write_line(f"chat: {exc}")
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> DialogueFile | None:
@@ -183,6 +217,7 @@ class DialogueItem(pytest.Item):
         from bots.loader import DialogueError
         from chat.errors import ConnectError
         from chat_testing import dialogue_tests, targets
+        from chat_testing.docker import DockerError
 
         started: targets.CommandServer | targets.ImageServer | targets.TerminalClient | None = None
         try:
@@ -201,11 +236,13 @@ class DialogueItem(pytest.Item):
                     started.start()
                     address = started.address
                 else:
-                    started = targets.ImageServer(target.value, SESSION, target.ready)
+                    docker_session = _docker_session(self.config)
+                    labels = [*docker_session.labels, f"{targets.CONTAINER_LABEL}={docker_session.id}"]
+                    started = targets.ImageServer(target.value, labels, target.ready)
                     started.start()
                     address = started.address
                 run = dialogue_tests.run_over_tcp(dialogue, *address)
-        except (targets.TargetError, ConnectError) as exc:
+        except (targets.TargetError, ConnectError, DockerError) as exc:
             raise DialogueTestError(f"{dialogue.path}: {exc}") from None
         except DialogueError as exc:  # the peer dialogue of a terminal target
             problems = "\n".join(str(p) for p in exc.problems)

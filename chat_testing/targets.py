@@ -25,6 +25,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -213,9 +214,10 @@ class ImageServer:
     :meth:`stop` removes whatever was made.
     """
 
-    def __init__(self, image: str, session: str, ready: str | None = None) -> None:
+    def __init__(self, image: str, labels: Sequence[str], ready: str | None = None) -> None:
         self.image = image
-        self.label = f"{CONTAINER_LABEL}={session}"
+        #: The network's and the container's labels: the Docker session's, so its reaper removes them.
+        self.labels = [option for label in labels for option in ("--label", label)]
         self.ready = ready or LISTENING_LINE
         self.network: str | None = None
         self.container: str | None = None
@@ -226,12 +228,11 @@ class ImageServer:
         """``docker network create``, ``docker run -d -p 127.0.0.1::PORT``; wait for the ready pattern."""
         port = exposed_port(self.image)
         name = f"chat-testing-{secrets.token_hex(4)}"
-        self.network = docker("network", "create", "--label", self.label, name).strip()
+        self.network = docker("network", "create", *self.labels, name).strip()
         self.container = docker(
             "run",
             "-d",
-            "--label",
-            self.label,
+            *self.labels,
             "--network",
             self.network,
             "-p",

@@ -287,7 +287,9 @@ def test_an_image_target_runs_the_server_in_a_container_removed_after(
     folder: pytest.Pytester, shout_image: str
 ) -> None:
     write(folder, "test_shout.chat.yaml", FAILING)
-    result = folder.runpytest_subprocess("--chat-target", f"image:{shout_image}")
+    result = folder.runpytest_subprocess(
+        "--chat-target", f"image:{shout_image}", "--chat-reaper-image", BASE_IMAGE
+    )
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         ["*Captured log of image:chat-testing-shout:test call*", "shout server listening on 0.0.0.0:7000"]

@@ -6,6 +6,7 @@ import subprocess
 
 import pytest
 
+from chat_testing.plugin import DEFAULT_REAPER_IMAGE
 from chat_testing.targets import CONTAINER_LABEL
 
 pytestmark = pytest.mark.docker
@@ -24,10 +25,17 @@ script:
 
 
 def test_an_image_target_tests_the_project_s_image_and_removes_its_container(
-    pytester: pytest.Pytester, chat_image: str
+    pytester: pytest.Pytester, chat_image: str, chat_base: str | None
 ) -> None:
     (pytester.path / "test_greeter.chat.yaml").write_text(GREETER_TEST, encoding="utf-8")
-    result = pytester.runpytest_subprocess("--chat-target", f"image:{chat_image}", "-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess(
+        "--chat-target",
+        f"image:{chat_image}",
+        "--chat-reaper-image",
+        chat_base or DEFAULT_REAPER_IMAGE,
+        "-p",
+        "no:cacheprovider",
+    )
     result.assert_outcomes(passed=1)
     left = subprocess.run(
         ["docker", "ps", "-aq", "--filter", f"label={CONTAINER_LABEL}"],
@@ -40,11 +48,18 @@ def test_an_image_target_tests_the_project_s_image_and_removes_its_container(
 
 
 def test_a_failing_dialogue_against_an_image_shows_the_container_s_log(
-    pytester: pytest.Pytester, chat_image: str
+    pytester: pytest.Pytester, chat_image: str, chat_base: str | None
 ) -> None:
     failing = GREETER_TEST.replace("Nice to meet you, Ann", "Goodbye, Ann")
     (pytester.path / "test_greeter.chat.yaml").write_text(failing, encoding="utf-8")
-    result = pytester.runpytest_subprocess("--chat-target", f"image:{chat_image}", "-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess(
+        "--chat-target",
+        f"image:{chat_image}",
+        "--chat-reaper-image",
+        chat_base or DEFAULT_REAPER_IMAGE,
+        "-p",
+        "no:cacheprovider",
+    )
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
