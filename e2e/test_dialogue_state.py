@@ -93,3 +93,33 @@ def test_check_reports_format_1_1_problems_with_their_place(programs: Programs, 
     )
     checker.expect("chat-bot: 3 problems in 1 of 1 dialogue file(s)\r\n")
     assert checker.wait_exit() == 5
+
+
+WEIGHTED = """\
+version: 1.1
+fallback:
+  from: [{text: one, weight: 5}, {text: two, weight: 3}, {text: three, weight: 1}]
+  order: random
+"""
+
+
+def weighted_replies(programs: Programs, dialogue: Path, seed: str) -> list[str]:
+    bot = programs.spawn("chat-bot", "--port", "0", "--no-delay", "--seed", seed, "--script", str(dialogue))
+    client = programs.client(listening_port(bot))
+    replies = []
+    for n in range(12):
+        client.expect("Client: ")
+        client.send(f"message {n}")
+        replies.append(client.expect_re(r"Server: (one|two|three)\r\n").group(1))
+    client.expect("Client: ")
+    client.send("exit")
+    assert client.wait_exit() == 0
+    return replies
+
+
+def test_weighted_replies_repeat_run_after_run_with_the_same_seed(programs: Programs, tmp_path: Path) -> None:
+    dialogue = tmp_path / "weighted.yaml"
+    dialogue.write_text(WEIGHTED, encoding="utf-8")
+    first = weighted_replies(programs, dialogue, "42")
+    assert weighted_replies(programs, dialogue, "42") == first
+    assert len(set(first)) > 1  # the weights pick among the texts, not always the heaviest

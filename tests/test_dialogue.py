@@ -57,7 +57,9 @@ def test_a_valid_dialogue_builds_rules_script_and_settings() -> None:
     assert d.delay == (0.1, 0.5)
     assert d.max_turns == 3
     assert [r.pattern.kind for r in d.rules] == ["regex", "contains"]
-    assert d.rules[1].reply.order == "no_repeat"
+    reply = d.rules[1].reply
+    assert reply is not None
+    assert reply.order == "no_repeat"
     assert [(s.kind, s.timeout, s.on_mismatch) for s in d.script] == [
         ("say", DEFAULT_TIMEOUT_S, "fail"),
         ("expect", 2.0, "rules"),
