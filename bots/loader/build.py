@@ -299,22 +299,10 @@ class Builder(NodeReader):
         if fields is None:
             return None
         newer = [key for key in RULE_KEYS_1_1 if key in fields and self.needs_1_1(fields[key][0], f"'{key}'")]
+        refused = len(newer) != sum(key in fields for key in RULE_KEYS_1_1)  # 1.1 keys in a version 1 file
         pattern = self.pattern_in(fields, node, what)
         local = ANY_NAME if pattern is None else pattern.captures
-        reply = redirect = None
-        answered = "redirect" in newer
-        if "reply" in fields and answered:
-            self.problem(fields["redirect"][0], f"{what} has both 'reply' and 'redirect': keep one")
-            return None
-        if "reply" in fields:
-            reply = self.reply(fields["reply"][1], "reply", local)
-            answered = reply is not None
-        elif "redirect" in newer:
-            redirect = self.redirect(fields["redirect"][1], local)
-            answered = redirect is not None
-        elif "redirect" not in fields:
-            either = "" if self.draft.version == "1" else " or a 'redirect'"
-            self.problem(node, f"{what} needs a 'reply'{either}")
+        reply, redirect = self.rule_answer(fields, "redirect" in newer, local, node, what)
         sets = self.assignments(fields["set"][1], local) if "set" in fields else []
         examples = []
         if "examples" in fields:
@@ -324,11 +312,10 @@ class Builder(NodeReader):
         when = self.condition(fields["when"][1]) if "when" in newer else None
         after = self.pattern_spec(fields["after"][1], "after") if "after" in newer else None
         switch = self.topic_switch(fields["topic"][1], topic) if "topic" in newer else None
-        if pattern is None or not answered or len(newer) != sum(key in fields for key in RULE_KEYS_1_1):
+        read = [("when", when), ("after", after), ("topic", switch)]
+        if pattern is None or refused or (reply is None and redirect is None):
             return None
-        if ("when" in fields and when is None) or ("after" in fields and after is None):
-            return None
-        if "topic" in fields and switch is None:
+        if any(key in fields and value is None for key, value in read):
             return None
         return Rule(
             number,
@@ -342,6 +329,22 @@ class Builder(NodeReader):
             topic=switch,
             redirect=redirect,
         )
+
+    def rule_answer(
+        self, fields: Fields, redirects: bool, local: frozenset[str], node: Node, what: str
+    ) -> tuple[Reply | None, Template | None]:
+        """A rule's reply or (format 1.1, *redirects*) its redirect: exactly one of them."""
+        if "reply" in fields and redirects:
+            self.problem(fields["redirect"][0], f"{what} has both 'reply' and 'redirect': keep one")
+            return None, None
+        if "reply" in fields:
+            return self.reply(fields["reply"][1], "reply", local), None
+        if redirects:
+            return None, self.redirect(fields["redirect"][1], local)
+        if "redirect" not in fields:  # a redirect in a version 1 file is reported as needing 1.1
+            either = "" if self.draft.version == "1" else " or a 'redirect'"
+            self.problem(node, f"{what} needs a 'reply'{either}")
+        return None, None
 
     def redirect(self, node: Node, local: frozenset[str]) -> Template | None:
         """The message a rule hands back to the rules: one text, which may use {captures}."""
