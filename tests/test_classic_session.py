@@ -164,7 +164,12 @@ def test_ctrl_c_after_the_peer_vanished_still_ends_quietly(
     # Where the prompt cannot watch the peer (Windows), the peer vanishes unseen while our
     # person types, and Ctrl-C comes: our `exit` cannot be sent, and that is no error.
     monkeypatch.setattr(terminal, "can_watch", lambda: False)
-    typing(monkeypatch, lambda: (theirs.close(), KeyboardInterrupt())[1])
+
+    def vanish_then_interrupt() -> BaseException:
+        theirs.close()
+        return KeyboardInterrupt()
+
+    typing(monkeypatch, vanish_then_interrupt)
 
     assert as_client(channel)() is ExitStatus.INTERRUPTED
 
