@@ -259,9 +259,9 @@ class RuleList:
 
     A rule with a condition may decline a message its pattern matched. The rules are
     then also cut into segments, each ending at a conditional rule, and the segments
-    into blocks, with an index each (built on the first decline, O(rules) in all):
-    after a declined rule the search goes on from the next segment, through whole
-    blocks where it can, never scanning every later rule one by one.
+    into blocks, with an index each (built at load, O(rules) in all, so that no chat
+    pays for them mid-turn). After a declined rule the search goes on from the next
+    segment, through whole blocks where it can, never scanning every later rule.
     """
 
     __slots__ = ("_blocks", "_segments", "_starts", "index", "rules")
@@ -273,6 +273,8 @@ class RuleList:
         self._blocks: list[tuple[int, matcher.RuleIndex]] = []
         #: For each conditional rule (and the last), the number of the segment it ends.
         self._starts: dict[int, int] = {}
+        if any(rule.conditional for rule in rules):
+            self._cut()
 
     def match(self, text: str) -> tuple[Rule, re.Match[str]] | None:
         """The first rule whose pattern matches *text* (conditions not asked), or None."""
@@ -287,8 +289,6 @@ class RuleList:
         rule = self.rules[found[0]]
         if not rule.conditional or accepts(rule):
             return rule, found[1]
-        if not self._segments:
-            self._cut()
         segment = self._starts[found[0]] + 1
         while segment < len(self._segments):
             whole = segment % SEGMENTS_PER_BLOCK == 0
