@@ -53,8 +53,7 @@ def test_subs_problems_have_their_file_line_col() -> None:
     with pytest.raises(DialogueError) as caught:
         parse_dialogue('version: 1\nsubs: {"": x}\n', "d.yaml")
     assert [str(p) for p in caught.value.problems] == [
-        "d.yaml:2:1: 'subs' is format 1.1: write 'version: 1.1' to use it",
-        "d.yaml:2:8: a substituted word is empty",
+        "d.yaml:2:1: 'subs' needs format 1.1: write 'version: 1.1' at the top of the file",
     ]
     many = ", ".join(f"w{n}: x" for n in range(MAX_SUBSTITUTIONS + 1))
     with pytest.raises(DialogueError) as caught:
@@ -68,3 +67,9 @@ def test_two_loads_of_a_file_with_subs_are_equal_dialogues() -> None:
     text = 'version: 1.1\nsubs: {"i\'m": i am}\nfallback: ok\n'
     assert parse_dialogue(text, "d.yaml") == parse_dialogue(text, "d.yaml")
     assert Substitutions({"a": "b"}) != Substitutions({"a": "c"})
+
+
+def test_an_empty_substituted_word_is_a_problem() -> None:
+    with pytest.raises(DialogueError) as caught:
+        parse_dialogue('version: 1.1\nsubs: {"": x}\n', "d.yaml")
+    assert [str(p) for p in caught.value.problems] == ["d.yaml:2:8: a substituted word is empty"]

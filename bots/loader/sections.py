@@ -13,18 +13,17 @@ from collections.abc import Callable
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from bots.loader import lists
-from bots.loader.build import VARIABLE_NAME, Builder
+from bots.loader.build import TOPIC_KEYS, VARIABLE_NAME, Builder
 from bots.loader.includes import CONTRIBUTED, INCLUDED_KEYS, Includes
-from bots.loader.nodes import CORE, Fields
+from bots.loader.nodes import NUMBER_TAGS, Fields
 from bots.loader.problems import Problem
-from bots.model import TARGET_KINDS, Dialogue, Rule, Target, Where, split_target
+from bots.model import NO_TOPIC, TARGET_KINDS, Dialogue, Rule, Target, Topic, Where, split_target
 from bots.subs import MAX_SUBSTITUTIONS
 
 FORMAT_VERSION = 1
-#: Format 1.1 adds keys and meanings (word lists in patterns) that a format 1 file keeps out of.
-FORMAT_1_1 = "1.1"
-#: Top-level keys of format 1.1: in a `version: 1` file they are problems, so v1 files keep their meaning.
-KEYS_1_1 = ("include", "lists", "subs")
+#: The versions this chat-bot reads, as YAML numbers: 1.1 adds topics, conditions,
+#: redirects and weights, and reads every version 1 file the same way.
+FORMAT_VERSIONS = {1.0: "1", 1.1: "1.1"}
 PUNCTUATION = ("keep", "ignore")  # the values of `punctuation`: see bots.matcher
 
 
@@ -33,6 +32,8 @@ class DialogueBuilder(Builder):
 
     def __init__(self, path: str, includes: Includes | None = None, *, included: bool = False) -> None:
         super().__init__(path)
+        #: The key node of each top-level section (problems about a whole section point at it).
+        self.section_keys: dict[str, Node] = {}
         #: What this load has included so far (shared with the builders of included files).
         self.includes = includes or Includes(path)
         #: Whether this file is read as another file's include (it then contributes parts only).
@@ -47,18 +48,19 @@ class DialogueBuilder(Builder):
         fields = self.top_level(root)
         if fields is None:
             return None
-        if "version" in fields:  # first: what the other sections mean depends on it
-            self.read_version(fields["version"][1])
-        self.check_format(fields)
+        if self.included:
+            self.check_included_keys(fields)
         for key in READING_ORDER:
-            if key in fields and key != "version":
+            if key in fields:
                 SECTIONS[key](self, fields[key][1])
         self.draft.rules = (*self.draft.rules, *self.included_rules)
         self.rules_sound = self.rules_sound and self.included_sound
         self.check_names()
+        self.check_topics()
         dialogue = self.draft.dialogue(self.path)
         if self.rules_sound:
             self.check_examples(dialogue)
+            self.check_redirects(dialogue)
         return dialogue
 
     def top_level(self, root: Node | None) -> Fields | None:
@@ -70,18 +72,16 @@ class DialogueBuilder(Builder):
         if not self.check_tags(root):
             return None
         fields = self.mapping(root, "the dialogue", tuple(SECTIONS))
+        if fields is not None:
+            self.section_keys = {name: key for name, (key, _value) in fields.items()}
         if fields is not None and "version" not in fields:
-            self.problem(root, f"missing 'version: {FORMAT_VERSION}' (the dialogue format version)")
+            self.problem(root, "missing 'version: 1' or 'version: 1.1' (the dialogue format version)")
         return fields
 
-    def check_format(self, fields: Fields) -> None:
-        """Format 1.1 keys need `version: 1.1`; an included file holds only what it contributes."""
+    def check_included_keys(self, fields: Fields) -> None:
+        """An included file holds only what it contributes, and what describes or reads it."""
         for key, (key_node, _value) in fields.items():
-            if key in KEYS_1_1 and not self.version_1_1:
-                self.problem(
-                    key_node, f"'{key}' is format {FORMAT_1_1}: write 'version: {FORMAT_1_1}' to use it"
-                )
-            if self.included and key not in INCLUDED_KEYS:
+            if key not in INCLUDED_KEYS:
                 self.problem(
                     key_node,
                     f"'{key}' is not used in an included file (only {', '.join(CONTRIBUTED)} are): "
@@ -91,19 +91,27 @@ class DialogueBuilder(Builder):
     # -- the sections: one reader per top-level key (see SECTIONS)
 
     def read_version(self, node: Node) -> None:
-        if isinstance(node, ScalarNode) and node.tag == CORE + "float" and _is_1_1(node.value):
-            self.version_1_1 = True
+        """A number, 1 or 1.1 (``1.0`` and ``1.10`` are the same numbers; the text "1.1" is not one)."""
+        if not isinstance(node, ScalarNode) or node.tag not in NUMBER_TAGS:
+            self.problem(node, "version must be a number: 1 or 1.1")
             return
-        version = self.integer(node, "version")
-        if version is not None and version != FORMAT_VERSION:
+        try:
+            value = float(str(node.value).replace("_", ""))
+        except ValueError:
+            value = float("nan")
+        version = FORMAT_VERSIONS.get(value)
+        if version is None:
             self.problem(
                 node,
-                f"version {version} is not supported: this chat-bot reads dialogue formats "
-                f"{FORMAT_VERSION} and {FORMAT_1_1}",
+                f"version {node.value} is not supported: this chat-bot reads dialogue formats 1 and 1.1",
             )
+            return
+        self.draft.version = version
 
     def read_include(self, node: Node) -> None:
         """Each included file, in order: its rules follow this file's own; its lists, subs, vars first."""
+        if not self.needs_1_1(self.section_keys.get("include", node), "'include'"):
+            return
         items = node.value if isinstance(node, SequenceNode) else [node]
         if isinstance(node, SequenceNode) and not items:
             self.problem(node, "include is an empty list")
@@ -126,6 +134,8 @@ class DialogueBuilder(Builder):
             self.included_sound = self.included_sound and child.rules_sound
 
     def read_lists(self, node: Node) -> None:
+        if not self.needs_1_1(self.section_keys.get("lists", node), "'lists'"):
+            return
         if not isinstance(node, MappingNode):
             self.problem(node, "lists must be a mapping of name: [words or phrases]")
             return
@@ -143,6 +153,8 @@ class DialogueBuilder(Builder):
                 self.draft.lists[name] = tuple(words)
 
     def read_subs(self, node: Node) -> None:
+        if not self.needs_1_1(self.section_keys.get("subs", node), "'subs'"):
+            return
         if not isinstance(node, MappingNode):
             self.problem(node, "subs must be a mapping of words: replacement")
             return
@@ -215,6 +227,51 @@ class DialogueBuilder(Builder):
         rules = [self.rule(position, item) for position, item in enumerate(node.value)]
         self.draft.rules = tuple(rule for rule in rules if rule is not None)
         self.rules_sound = len(self.problems) == before
+
+    def read_topics(self, node: Node) -> None:
+        """``topics:`` name -> {rules: [...], fallback: ...} (format 1.1)."""
+        key = self.section_keys.get("topics", node)
+        if not self.needs_1_1(key, "'topics'"):
+            self.rules_sound = False
+            return
+        if not isinstance(node, MappingNode):
+            self.problem(node, "topics must be a mapping of topic name: {rules: [...], fallback: ...}")
+            self.rules_sound = False
+            return
+        before = len(self.problems)
+        for name_node, value in node.value:
+            name = self.string(name_node, "a topic name")
+            if name is None:
+                continue
+            if not VARIABLE_NAME.fullmatch(name) or name == NO_TOPIC:
+                self.problem(
+                    name_node,
+                    f"topic name '{name}' must be letters, digits and _ (not starting with a digit), "
+                    f"and not '{NO_TOPIC}' (topic: {NO_TOPIC} leaves any topic)",
+                )
+                continue
+            if name in self.draft.topics:
+                first = self.draft.topics[name].where.line
+                self.problem(name_node, f"duplicate topic '{name}' (first at line {first})")
+                continue
+            fields = self.mapping(value, f"topic {name}", TOPIC_KEYS)
+            if fields is None:
+                continue
+            rules: list[Rule | None] = []
+            if "rules" not in fields:
+                self.problem(value, f"topic {name} needs 'rules': the rules tried first while in it")
+            elif not isinstance(fields["rules"][1], SequenceNode):
+                self.problem(fields["rules"][1], "rules must be a list of rules (- contains: ... reply: ...)")
+            else:
+                rules = [self.rule(n, item, name) for n, item in enumerate(fields["rules"][1].value)]
+            fallback = (
+                self.reply(fields["fallback"][1], "fallback", frozenset()) if "fallback" in fields else None
+            )
+            self.draft.topics[name] = Topic(
+                name, tuple(rule for rule in rules if rule is not None), fallback, self.where(name_node)
+            )
+        if len(self.problems) != before:
+            self.rules_sound = False
 
     def read_fallback(self, node: Node) -> None:
         self.draft.fallback = self.reply(node, "fallback", frozenset())
@@ -311,6 +368,7 @@ SECTIONS: dict[str, Callable[[DialogueBuilder, Node], None]] = {
     "reflect": DialogueBuilder.read_reflect,
     "greeting": DialogueBuilder.read_greeting,
     "rules": DialogueBuilder.read_rules,
+    "topics": DialogueBuilder.read_topics,
     "fallback": DialogueBuilder.read_fallback,
     "script": DialogueBuilder.read_script,
     "abort": DialogueBuilder.read_abort,
@@ -321,7 +379,7 @@ SECTIONS: dict[str, Callable[[DialogueBuilder, Node], None]] = {
 }
 #: Read before the others: the defaults that the patterns and steps of other sections take.
 #: Included files come before the file's own lists, subs, vars and reflect, which then win.
-READ_FIRST = ("case_sensitive", "punctuation", "timeout", "include", "lists", "subs")
+READ_FIRST = ("version", "case_sensitive", "punctuation", "timeout", "include", "lists", "subs")
 READING_ORDER = tuple(dict.fromkeys((*READ_FIRST, *SECTIONS)))
 
 
@@ -339,11 +397,3 @@ def _read_included(text: str, path: str, includes: Includes) -> tuple[Builder | 
     dialogue = builder.build(root)
     includes.reply_keys = builder._reply_keys
     return (builder if dialogue is not None else None), builder.problems
-
-
-def _is_1_1(written: str) -> bool:
-    """Whether a float node's text is 1.1 (as YAML and JSON read it: 1.10 too)."""
-    try:
-        return float(written.replace("_", "")) == float(FORMAT_1_1)
-    except ValueError:
-        return False
