@@ -66,12 +66,11 @@ def test_list_names_every_bundled_dialogue_with_its_description(capsys: pytest.C
     assert capsys.readouterr().out.splitlines() == [
         "default          A friendly greeter that remembers your name.",
         "eliza            An ELIZA-style listener that turns your words into questions.",
-        "helpdesk         A small IT help desk (rules shared through include, word lists in patterns, "
-        "substitutions).",
+        "helpdesk         A small IT help desk (include, word lists, substitutions, a topic and conditions).",
         "helpdesk_common  The small talk of helpdesk.yaml (greetings, thanks, goodbyes); "
         "it is included, not run.",
-        "helpdesk_test    Tests helpdesk.yaml through one visit, its included rules, word lists and subs "
-        "too.",
+        "helpdesk_test    Tests helpdesk.yaml through one visit (included rules, word lists, subs, a topic, "
+        "conditions).",
         "quiz             A three-question quiz with hints for wrong answers.",
         "quiz_test        Tests quiz.yaml through a whole game, a wrong answer included.",
     ]
