@@ -30,7 +30,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from bench.procs import BenchError, module_env, python_module
 from bench.stats import Latency
@@ -104,7 +104,8 @@ class _Client(asyncio.Protocol):
         self.closed = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
+        # uvloop's transports have asyncio.Transport's methods without subclassing it: no isinstance.
+        transport = cast("asyncio.Transport", transport)
         self.transport = transport
 
     def chat(self, script: Sequence[tuple[bytes, bytes | None]], offset: int, turns: int) -> None:

@@ -29,7 +29,7 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from bots.engine import Action, Close, Conversation, Outcome, Send, StepResult
 from chat.errors import LocalProtocolError
@@ -177,7 +177,8 @@ class BotConnection(asyncio.Protocol):
     # -- asyncio callbacks -------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
+        # uvloop's transports have asyncio.Transport's methods without subclassing it: no isinstance.
+        transport = cast("asyncio.Transport", transport)
         self.transport = transport
         address = transport.get_extra_info("peername")
         if isinstance(address, tuple) and len(address) >= 2:

@@ -10,6 +10,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
+from bots import loops
 from bots.loader import DialogueError, check_dialogue_files, load_dialogue
 from bots.model import Dialogue
 from chat import program
@@ -64,6 +65,23 @@ def positive_seconds(text: str) -> float:
     if not 0 < value < float("inf"):
         raise argparse.ArgumentTypeError("must be a number of seconds above 0")
     return value
+
+
+class VersionWithLoop(argparse.Action):
+    """--version: the version and the event loop a chat would run on (asked for only: importlib.metadata)."""
+
+    def __init__(
+        self, option_strings: Sequence[str], dest: str, version: str, help: str | None = None
+    ) -> None:
+        super().__init__(option_strings, argparse.SUPPRESS, nargs=0, default=argparse.SUPPRESS, help=help)
+        self.version = version
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, *_: object) -> None:
+        loop = loops.check(getattr(namespace, "loop", None) or loops.default_loop())
+        print(
+            f"{self.version % {'prog': parser.prog}}, event loop {loops.describe(loop)}"
+        )  # stdout, as argparse
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -129,7 +147,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--verbose", action="store_true", help="serving: print a line when a chat begins or ends"
     )
-    program.add_common_options(parser)
+    parser.add_argument(
+        "--loop",
+        choices=loops.LOOPS,
+        default=loops.default_loop(),
+        help="the event loop of a chat: uvloop is faster, and the default when installed "
+        "(pip install chat-classic[fast]) (default here: %(default)s)",
+    )
+    program.add_common_options(parser, VersionWithLoop)
     return parser
 
 
@@ -169,6 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--max-clients, --idle-timeout and --once are for the serving role, not --connect")
     if args.junit and not (args.connect or args.once):
         parser.error("--junit reports one chat: use it with --connect or --once")
+    loops.check(args.loop)
     path = args.script or bundled_dialogue_path()
     try:
         dialogue = load_dialogue(path)
@@ -254,7 +280,7 @@ def connect_role(dialogue: Dialogue, args: argparse.Namespace, transcript: Trans
             say(format_result(result))
 
     started, started_wall = time.monotonic(), time.time()
-    chat = run_connect(dialogue, args.host, port, options, screen=show, on_result=on_result)
+    chat = run_connect(dialogue, args.host, port, options, screen=show, on_result=on_result, loop=args.loop)
     if chat.interrupted is not None:
         say("Client ended the chat.")
         return int(chat.interrupted)
@@ -323,7 +349,7 @@ def serve_role(dialogue: Dialogue, args: argparse.Namespace, transcript: Transcr
 
     import asyncio
 
-    status, server = asyncio.run(serve_once_aware())
+    status, server = loops.run(serve_once_aware(), args.loop)
     if transcript is not None:
         transcript.flush()
     if not args.once or server.outcome is None:
@@ -340,7 +366,7 @@ def try_it(dialogue: Dialogue, args: argparse.Namespace) -> int:
     from chat.classic.client import chat_as_client
 
     options = ServeOptions(seed=args.seed, delays=not args.no_delay, max_message_bytes=args.max_message_bytes)
-    with ServerThread(dialogue, options, host="127.0.0.1", port=0) as bot:
+    with ServerThread(dialogue, options, host="127.0.0.1", port=0, loop=args.loop) as bot:
         return chat_as_client("127.0.0.1", bot.port, max_message_bytes=args.max_message_bytes, peer="the bot")
 
 
