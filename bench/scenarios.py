@@ -174,8 +174,14 @@ def many_clients(bench: Bench) -> list[Row]:
         scripts[BOT_UVLOOP] = bot_script
     results: dict[str, list[dict[str, Any]]] = {name: [] for name in servers}
     try:
-        for server in servers.values():
+        for name, server in servers.items():
             server.start(START_TIMEOUT_S)
+            # Not counted: a fresh server's first turns allocate and warm up (a first round cost
+            # the echo three times its later ones), which is no turn's steady cost.
+            progress(f"1: warming up {name}: {plan.clients} clients x {plan.warmup_turns} turns")
+            drive_turns(
+                server.host, server.port, plan.clients, plan.warmup_turns, scripts[name], plan.time_limit_s
+            )
         for round_ in range(1, plan.rounds + 1):
             for name, server in servers.items():  # interleaved: a busy moment hits every server alike
                 progress(
