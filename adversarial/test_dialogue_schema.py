@@ -215,6 +215,7 @@ SECTION_PARTS: dict[str, Callable[[Parts], Any]] = {
     "name": text,
     "description": text,
     "case_sensitive": lambda p: p.leaf(st.booleans()),
+    "punctuation": lambda p: p.leaf(st.sampled_from(["keep", "ignore"])),
     "vars": variables,
     "reflect": lambda p: p.shape(
         lambda: {p.leaf(st.sampled_from(["i", "my", "am"]), BAD_WORDS): text(p) for _ in range(2)}

@@ -102,7 +102,7 @@ class Pattern(Value):
         self,
         kind: PatternKind,
         sources: tuple[str, ...],
-        regexes: tuple[re.Pattern[str], ...],
+        regexes: tuple[matcher.Regex, ...],
         literals: tuple[str | None, ...],
         captures: frozenset[str],
         where: Where,
@@ -110,6 +110,7 @@ class Pattern(Value):
     ) -> None:
         self.kind = kind
         self.sources = sources
+        #: Per alternative, its RE2 regex (which knows whether it runs on the folded message).
         self.regexes = regexes
         #: Per alternative, text every match contains (folded), for the rule index.
         self.literals = literals
@@ -119,11 +120,11 @@ class Pattern(Value):
         #: Per alternative, every text a match contains (folded), for the rule index.
         self.runs = runs
 
-    def search(self, text: str) -> re.Match[str] | None:
+    def search(self, text: str) -> matcher.Match | None:
         """The first alternative's match in *text*, or None."""
-        subject = text[: matcher.MAX_MATCH_CHARS]
+        subject, folded = matcher.prepare(text)
         for rx in self.regexes:
-            found = rx.search(subject)
+            found = rx.search(subject, folded)
             if found is not None:
                 return found
         return None

@@ -176,9 +176,7 @@ def test_check_reports_every_problem_of_broken_files(programs: Programs, tmp_pat
     )
     checker = programs.spawn("chat-bot", "--check", str(DIALOGUES / "default.yaml"), str(broken))
     checker.expect(f"{DIALOGUES / 'default.yaml'}: ok\r\n")
-    checker.expect(
-        f"{broken}:3:19: regex does not compile: missing ), unterminated subpattern at position 6\r\n"
-    )
+    checker.expect(f"{broken}:3:19: regex does not compile: missing ) for the ( at position 6\r\n")
     checker.expect(
         f"{broken}:5:5: unknown key 'contain' in rule 2: did you mean 'contains'? "
         "expected one of: exact, contains, glob, regex, case_sensitive, reply, set, examples\r\n"

@@ -17,6 +17,7 @@ from bots.loader.problems import Problem
 from bots.model import Dialogue, Where
 
 FORMAT_VERSION = 1
+PUNCTUATION = ("keep", "ignore")  # the values of `punctuation`: see bots.matcher
 
 
 class DialogueBuilder(Builder):
@@ -67,6 +68,12 @@ class DialogueBuilder(Builder):
 
     def read_case_sensitive(self, node: Node) -> None:
         self.draft.case_sensitive = bool(self.boolean(node, "case_sensitive"))
+
+    def read_punctuation(self, node: Node) -> None:
+        value = self.string(node, "punctuation")
+        if value is not None and value not in PUNCTUATION:
+            self.problem(node, f"punctuation must be one of: {', '.join(PUNCTUATION)}")
+        self.draft.ignore_punctuation = value == "ignore"
 
     def read_timeout(self, node: Node) -> None:
         self.draft.timeout = self.number(node, "timeout", positive=True) or self.draft.timeout
@@ -153,6 +160,7 @@ SECTIONS: dict[str, Callable[[DialogueBuilder, Node], None]] = {
     "name": DialogueBuilder.read_name,
     "description": DialogueBuilder.read_description,
     "case_sensitive": DialogueBuilder.read_case_sensitive,
+    "punctuation": DialogueBuilder.read_punctuation,
     "vars": DialogueBuilder.read_vars,
     "reflect": DialogueBuilder.read_reflect,
     "greeting": DialogueBuilder.read_greeting,
@@ -165,5 +173,5 @@ SECTIONS: dict[str, Callable[[DialogueBuilder, Node], None]] = {
     "timeout": DialogueBuilder.read_timeout,
 }
 #: Read before the others: the defaults that the patterns and steps of other sections take.
-READ_FIRST = ("case_sensitive", "timeout")
+READ_FIRST = ("case_sensitive", "punctuation", "timeout")
 READING_ORDER = tuple(dict.fromkeys((*READ_FIRST, *SECTIONS)))
