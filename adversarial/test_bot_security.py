@@ -180,13 +180,14 @@ def test_listening_stays_on_loopback_unless_a_host_is_given(chat_daemons: Any, n
     assert listening_addresses(port) == {"0100007F"}  # 127.0.0.1, little-endian hex; no 0.0.0.0
 
 
-def test_max_clients_turns_the_extra_client_away_with_one_line(echo_bot: Any) -> None:
+def test_max_clients_turns_the_extra_client_away_with_one_line_and_exit(echo_bot: Any) -> None:
     bot, port = echo_bot("--max-clients", "3")
     served = [LineClient(port) for _ in range(3)]
     for i, client in enumerate(served):
         client.round_trip(f"hello {i}")
     extra = LineClient(port)
     assert extra.line() == b"busy: this bot serves at most 3 clients at once; try again later"
+    assert extra.line() == b"exit"  # the classic ending, so a classic client ends cleanly
     assert extra.sock.recv(100) == b""
     extra.sock.close()
     for client in served:

@@ -28,6 +28,7 @@ from bots.model import (
     Rule,
     Step,
     StepKind,
+    Target,
     Where,
 )
 from bots.template import Template, TemplateError, parse_template
@@ -63,6 +64,7 @@ class Draft:
         self.delay = (0.0, 0.0)
         self.max_turns: int | None = None
         self.timeout = DEFAULT_TIMEOUT_S
+        self.target: Target | None = None
 
     def dialogue(self, path: str) -> Dialogue:
         """The finished record, with the rule index built from the rules."""
@@ -86,6 +88,7 @@ class Draft:
             max_turns=self.max_turns,
             timeout=self.timeout,
             index=index,
+            target=self.target,
         )
 
 
