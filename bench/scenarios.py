@@ -244,7 +244,12 @@ def _many_clients_rows(
             f"<= {CPU_TARGET:.2f}x",
             cpu <= CPU_TARGET,
             f"{of}; server CPU from the first turn to the last reply (connecting left out)"
-            + (f"; bot on uvloop {uv['server_us_per_turn']:.1f} us" if uv else ""),
+            + (
+                f"; bot on uvloop {uv['server_us_per_turn']:.1f} us "
+                f"({ratio(uv['server_us_per_turn'], echo['server_us_per_turn']):.2f}x)"
+                if uv
+                else ""
+            ),
         ),
         Row(
             f"{label}: throughput (asyncio)",
