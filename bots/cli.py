@@ -164,6 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--verbose", action="store_true", help="serving: print a line when a chat begins or ends"
     )
+    program.add_tls_server_options(parser)
+    program.add_tls_client_options(parser)
     parser.add_argument(
         "--loop",
         choices=loops.LOOPS,
@@ -277,6 +279,10 @@ APPLIES_TO: dict[str, tuple[str, tuple[str, ...]]] = {
     "junit": ("--junit", (SERVING, "--connect")),
     "quiet": ("--quiet", (SERVING, "--connect")),
     "verbose": ("--verbose", (SERVING,)),
+    "tls_cert": ("--tls-cert", (SERVING,)),
+    "tls_key": ("--tls-key", (SERVING,)),
+    "tls": ("--tls", ("--connect",)),
+    "tls_ca": ("--tls-ca", ("--connect",)),
 }
 
 
@@ -404,6 +410,7 @@ def connect_role(dialogue: Dialogue, args: argparse.Namespace, transcript: Trans
         max_message_bytes=args.max_message_bytes,
         classic=args.classic,
         transcript=transcript,
+        tls=program.client_tls(args),
     )
     show = None if args.quiet else _screen("Client", "Server")
 
@@ -440,6 +447,7 @@ def suite_role(args: argparse.Namespace) -> int:
         max_message_bytes=args.max_message_bytes,
         classic=args.classic,
         transcript=transcript,
+        tls=program.client_tls(args),
     )
     show = None if args.quiet else _screen("Client", "Server")
     statuses: list[ExitStatus] = []
@@ -521,6 +529,7 @@ def serve_role(dialogue: Dialogue, args: argparse.Namespace, transcript: Transcr
         idle_timeout=args.idle_timeout,
         once=args.once,
         transcript=transcript,
+        tls=program.server_tls(args),
     )
     results: list[StepResult] = []
     show_chat = args.once and not args.quiet
