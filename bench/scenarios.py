@@ -105,8 +105,11 @@ class Bench:
         return Server(name, argv, self.workdir, env=module_env())
 
     def bot(self, name: str, dialogue: Path) -> Server:
-        """A serving bot on *dialogue*, replies without delay."""
-        argv = [self.chat_bot, "--script", str(dialogue), "--host", HOST, "--port", "0", "--no-delay"]
+        """A serving bot on *dialogue*: no reply delay, no bound on clients (scenario 3 holds 10,000)."""
+        argv = [
+            *(self.chat_bot, "--script", str(dialogue), "--host", HOST, "--port", "0"),
+            *("--no-delay", "--max-clients", "0"),
+        ]
         return Server(name, argv, self.workdir)
 
     def file(self, name: str, text: str) -> Path:

@@ -10,6 +10,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
+from bots.limits import DEFAULT_MAX_CLIENTS, max_clients
 from bots.loader import DialogueError, check_dialogue_files, load_dialogue
 from bots.model import Dialogue
 from chat import program
@@ -109,9 +110,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--max-clients",
-        type=positive_int,
+        type=max_clients,
         metavar="N",
-        help="serve at most N clients at once; one more gets a 'busy' line and is closed",
+        help=f"serve at most N clients at once (default {DEFAULT_MAX_CLIENTS:,}; 0: no bound); "
+        "one more gets a 'busy' line and exit, and is closed",
     )
     parser.add_argument(
         "--idle-timeout",
@@ -165,7 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return check(args.check)
     if args.classic and not args.connect:
         parser.error("--classic goes with --connect (a serving bot detects classic clients itself)")
-    if args.connect and (args.max_clients or args.idle_timeout or args.once):
+    if args.connect and (args.max_clients is not None or args.idle_timeout or args.once):
         parser.error("--max-clients, --idle-timeout and --once are for the serving role, not --connect")
     if args.junit and not (args.connect or args.once):
         parser.error("--junit reports one chat: use it with --connect or --once")
