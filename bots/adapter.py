@@ -205,7 +205,7 @@ class BotConnection(asyncio.Protocol):
         self.last_seen = now = self.loop.time()
         codec = self.codec if self.codec is not None else self._make_codec()
         codec.receive_data(data)
-        self._drain(now=now)
+        self._drain(MESSAGES_PER_CALLBACK, now)
         if not self.closing and codec.wants_silence_timer:
             self.silence_at = now + CLASSIC_SILENCE_S
             if self.silence_handle is None:
@@ -293,13 +293,14 @@ class BotConnection(asyncio.Protocol):
         codec.silence()
         self._drain()
 
-    def _drain(self, limit: int | None = MESSAGES_PER_CALLBACK, *, now: float | None = None) -> None:
+    def _drain(self, limit: int | None = MESSAGES_PER_CALLBACK, now: float | None = None) -> None:
         """Handle the codec's events in order, at most *limit* of them (None: all) in this callback."""
         if now is None:
             now = self.loop.time()
         codec = self.codec
         assert codec is not None
         run = self.run
+        next_event = codec.next_event
         handled = 0
         while not self.closing:
             if self.outbox:
@@ -311,7 +312,7 @@ class BotConnection(asyncio.Protocol):
             if limit is not None and (handled >= limit or self.write_paused):
                 self._hold()
                 return
-            event = codec.next_event()
+            event = next_event()
             if event is NEED_DATA:
                 if self.backlogged:
                     self._release()
