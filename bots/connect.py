@@ -8,6 +8,7 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bots.adapter import BotConnection, Run
 from bots.engine import Outcome, StepResult
@@ -16,6 +17,9 @@ from bots.report import Transcript
 from chat.net import CONNECT_TIMEOUT_S, connect_error, endpoint
 from chat.protocol import MAX_MESSAGE_BYTES
 from chat.status import ExitStatus
+
+if TYPE_CHECKING:
+    import ssl
 
 INTERRUPT_GRACE_S = 1.0  # after a signal, the server gets this long to take our `exit`
 
@@ -30,6 +34,8 @@ class ConnectOptions:
     #: --classic: the server is the seed's server.py (messages without a newline).
     classic: bool = False
     transcript: Transcript | None = None
+    #: --tls/--tls-ca: connect over TLS with this context, checking the --host name (None: plain).
+    tls: ssl.SSLContext | None = None
 
 
 @dataclass
@@ -85,9 +91,20 @@ async def converse(
     where = endpoint(host, port)
     try:
         transport, protocol = await asyncio.wait_for(
-            loop.create_connection(lambda: BotConnection(run), host, port), CONNECT_TIMEOUT_S
+            loop.create_connection(
+                lambda: BotConnection(run),
+                host,
+                port,
+                ssl=options.tls,
+                server_hostname=host if options.tls is not None else None,
+            ),
+            CONNECT_TIMEOUT_S,
         )
     except (OSError, asyncio.TimeoutError) as exc:
+        if options.tls is not None and _in_handshake(exc):
+            from chat import tls
+
+            raise tls.connect_error(exc, f"the server at {where}") from exc
         raise connect_error(exc, where, server="a chat server or a serving chat-bot") from exc
     interrupted: list[ExitStatus] = []
 
@@ -113,6 +130,16 @@ async def converse(
             loop.remove_signal_handler(signal.SIGTERM)
             loop.remove_signal_handler(signal.SIGINT)
     return ChatResult(outcome, reason, results, interrupted[0] if interrupted else None)
+
+
+def _in_handshake(exc: BaseException) -> bool:
+    # TCP failures (refused, unreachable, no answer) are told as for a plain connection;
+    # everything after the TCP connect is the TLS handshake's.
+    import ssl
+
+    return isinstance(
+        exc, ssl.SSLError | ssl.CertificateError | ConnectionResetError | ConnectionAbortedError
+    )
 
 
 def run_connect(

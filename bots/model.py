@@ -9,6 +9,7 @@ would spend about a third of its start-up importing dataclasses and building the
 from __future__ import annotations
 
 import re
+from enum import Enum
 
 from bots import matcher
 from bots.template import Template
@@ -18,10 +19,57 @@ from chat.value import Value
 DEFAULT_TIMEOUT_S = 10.0  # how long an expect step waits: a program answers in far less,
 # and a test run that hangs should fail within seconds, not minutes
 DEFAULT_GREETING = "Hello!"  # what a connecting bot says first when its dialogue names nothing
-ORDERS = ("in_order", "random", "no_repeat")
-ON_MISMATCH = ("fail", "rules")
-PATTERN_KINDS = ("exact", "contains", "glob", "regex")
 INPUT_NAME = "input"  # {input} is always the whole message just received
+
+
+class Kind(str, Enum):
+    """A choice the format spells as a word: each member's value is that word.
+
+    A ``str`` mixin (StrEnum is Python 3.11+) so that a member equals its word and
+    shows as it in messages and reports on every supported Python.
+    """
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __hash__(self) -> int:  # Enum hashes the member's name: a member must hash as the word it equals
+        return str.__hash__(self)
+
+    @classmethod
+    def words(cls) -> tuple[str, ...]:
+        """The words of the format, in the order the docs and messages list them."""
+        return tuple(member.value for member in cls)
+
+
+class PatternKind(Kind):
+    """How a pattern's text matches a message."""
+
+    EXACT = "exact"
+    CONTAINS = "contains"
+    GLOB = "glob"
+    REGEX = "regex"
+
+
+class Order(Kind):
+    """How a reply picks among several texts."""
+
+    IN_ORDER = "in_order"
+    RANDOM = "random"
+    NO_REPEAT = "no_repeat"
+
+
+class StepKind(Kind):
+    """What a script step does: the bot says something, or expects the peer to."""
+
+    SAY = "say"
+    EXPECT = "expect"
+
+
+class OnMismatch(Kind):
+    """What an expect step does with a message it does not match."""
+
+    FAIL = "fail"  # the step fails
+    RULES = "rules"  # the rules answer, and the step waits for another message
 
 
 class Where(Value):
@@ -52,9 +100,9 @@ class Pattern(Value):
 
     def __init__(
         self,
-        kind: str,
+        kind: PatternKind,
         sources: tuple[str, ...],
-        regexes: tuple[re.Pattern[str], ...],
+        regexes: tuple[matcher.Regex, ...],
         literals: tuple[str | None, ...],
         captures: frozenset[str],
         where: Where,
@@ -62,6 +110,7 @@ class Pattern(Value):
     ) -> None:
         self.kind = kind
         self.sources = sources
+        #: Per alternative, its RE2 regex (which knows whether it runs on the folded message).
         self.regexes = regexes
         #: Per alternative, text every match contains (folded), for the rule index.
         self.literals = literals
@@ -71,11 +120,11 @@ class Pattern(Value):
         #: Per alternative, every text a match contains (folded), for the rule index.
         self.runs = runs
 
-    def search(self, text: str) -> re.Match[str] | None:
+    def search(self, text: str) -> matcher.Match | None:
         """The first alternative's match in *text*, or None."""
-        subject = text[: matcher.MAX_MATCH_CHARS]
+        subject, folded = matcher.prepare(text)
         for rx in self.regexes:
-            found = rx.search(subject)
+            found = rx.search(subject, folded)
             if found is not None:
                 return found
         return None
@@ -92,7 +141,7 @@ class Reply(Value):
     __slots__ = ("choices", "fixed", "key", "order", "where")
     __match_args__ = ("choices", "order", "key", "where")
 
-    def __init__(self, choices: tuple[Template, ...], order: str, key: int, where: Where) -> None:
+    def __init__(self, choices: tuple[Template, ...], order: Order, key: int, where: Where) -> None:
         self.choices = choices
         self.order = order
         #: Unique per dialogue: a conversation keeps its place in each list under this key.
@@ -143,11 +192,11 @@ class Step(Value):
     def __init__(
         self,
         number: int,
-        kind: str,  # "say" or "expect"
+        kind: StepKind,
         reply: Reply | None,
         pattern: Pattern | None,
         timeout: float,
-        on_mismatch: str,
+        on_mismatch: OnMismatch,
         name: str | None,
         where: Where,
     ) -> None:
@@ -168,6 +217,50 @@ class Step(Value):
         return f"expect {self.pattern.describe()}"
 
 
+class Target(Value):
+    """What a dialogue test talks to under the pytest plugin (``target:``); chat-bot itself ignores it.
+
+    *kind* is one of :data:`TARGET_KINDS`; *value* is the rest of ``KIND:VALUE``. *ready* (command
+    targets) is a regular expression the program's output matches once it serves; *peer* (terminal
+    targets) names the dialogue the client's peer bot serves, relative to the dialogue file.
+    """
+
+    __slots__ = ("kind", "peer", "ready", "value", "where")
+    __match_args__ = ("kind", "value", "ready", "peer", "where")
+
+    def __init__(
+        self,
+        kind: str,
+        value: str,
+        ready: str | None = None,
+        peer: str | None = None,
+        where: Where | None = None,
+    ) -> None:
+        self.kind = kind
+        self.value = value
+        self.ready = ready
+        self.peer = peer
+        self.where = where
+
+
+#: The kinds of target: a running server, a server command, a container image, a client at its terminal.
+TARGET_KINDS = ("tcp", "command", "image", "terminal")
+
+
+def split_target(text: str) -> tuple[str, str]:
+    """``KIND:VALUE`` -> (kind, value); ValueError with the reason when *text* is not a target."""
+    kind, colon, value = text.partition(":")
+    if not colon or kind not in TARGET_KINDS:
+        raise ValueError(f"a target is KIND:VALUE with KIND one of {', '.join(TARGET_KINDS)}, not {text!r}")
+    if not value.strip():
+        raise ValueError(f"the {kind} target names nothing after '{kind}:'")
+    if kind == "tcp":
+        host, _, port = value.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"a tcp target is tcp:HOST:PORT with a port from 1 to 65535, not {text!r}")
+    return kind, value
+
+
 class Dialogue(Value):
     """A validated dialogue file, ready to drive any number of conversations."""
 
@@ -185,6 +278,7 @@ class Dialogue(Value):
         "reflect",
         "rules",
         "script",
+        "target",
         "timeout",
         "variables",
     )
@@ -223,6 +317,7 @@ class Dialogue(Value):
         max_turns: int | None,
         timeout: float,
         index: matcher.RuleIndex,
+        target: Target | None = None,
     ) -> None:
         self.path = path
         self.name = name
@@ -239,6 +334,8 @@ class Dialogue(Value):
         self.max_turns = max_turns
         self.timeout = timeout
         self.index = index
+        #: What the pytest plugin tests with this dialogue, when the file names it (``target:``).
+        self.target = target
 
     def match(self, text: str) -> tuple[Rule, re.Match[str]] | None:
         """The first rule that matches *text* and its match, or None."""
@@ -250,4 +347,4 @@ class Dialogue(Value):
     @property
     def is_test(self) -> bool:
         """True when the script expects something: the dialogue then tests its peer."""
-        return any(step.kind == "expect" for step in self.script)
+        return any(step.kind is StepKind.EXPECT for step in self.script)

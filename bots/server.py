@@ -26,6 +26,7 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
 from bots import limits, notices
 from bots.adapter import BotConnection, Run
@@ -35,6 +36,10 @@ from bots.report import Transcript
 from chat.net import endpoint, listen_error
 from chat.protocol import MAX_MESSAGE_BYTES
 from chat.status import ExitStatus
+from chat.tls import HANDSHAKE_TIMEOUT_S, accept_error
+
+if TYPE_CHECKING:
+    import ssl
 
 SHUTDOWN_GRACE_S = 1.5  # peers get this long to take their `exit` before we drop them; the
 # whole stop stays under the 2 s a supervisor (docker stop, systemd) is promised
@@ -60,6 +65,8 @@ class ServeOptions:
     once: bool = False
     #: --transcript FILE (the caller opens and closes it).
     transcript: Transcript | None = None
+    #: --tls-cert/--tls-key: serve over TLS with this context (None: plain).
+    tls: ssl.SSLContext | None = None
 
 
 def raise_open_file_limit() -> None:
@@ -121,9 +128,26 @@ class BotServer:
         if options.transcript is not None:
             options.transcript.flush_within(loop.call_later)
         where = endpoint(host, port)
+        tls = options.tls
+        # uvloop's server-side start_tls never completes a handshake (uvloop 0.23): there the
+        # loop's own TLS serves, without the gate's one line per failed handshake.
+        gate = tls is not None and isinstance(loop, asyncio.BaseEventLoop)
+
+        def accept() -> asyncio.Protocol:
+            if gate:
+                assert tls is not None
+                return _TlsGate(BotConnection(run), tls, self._log)
+            return BotConnection(run)
+
         try:
             self._server = await loop.create_server(
-                lambda: BotConnection(run), host, port, backlog=LISTEN_BACKLOG, reuse_address=True
+                accept,
+                host,
+                port,
+                backlog=LISTEN_BACKLOG,
+                reuse_address=True,
+                ssl=None if gate else tls,
+                ssl_handshake_timeout=None if gate or tls is None else HANDSHAKE_TIMEOUT_S,
             )
         except OSError as exc:
             raise listen_error(exc, where) from exc
@@ -217,6 +241,66 @@ class BotServer:
             self._server.close()
             await self._server.wait_closed()
         return self.status
+
+
+class _TlsGate(asyncio.Protocol):
+    """A TLS client's first stop: the handshake, then the chat's own adapter over TLS.
+
+    ``create_server(ssl=...)`` would drop a failed handshake without a word (asyncio logs
+    OSErrors only in debug mode); running it here with ``start_tls`` lets the bot log
+    each failure in one line, naming the client, and go on serving the others. The gate
+    is the TLS transport's protocol until the chat takes over: what the client sends
+    right after its handshake (before that hand-off) is kept and passed on.
+    """
+
+    def __init__(
+        self, chat: BotConnection, context: ssl.SSLContext, log: Callable[[str], None] | None
+    ) -> None:
+        self._chat = chat
+        self._context = context
+        self._log = log
+        self._task: asyncio.Task[None] | None = None
+        self._early = bytearray()
+        self._eof = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # A stream transport (uvloop's are not subclasses of asyncio.Transport, hence the cast).
+        stream = cast(asyncio.Transport, transport)
+        stream.pause_reading()  # the ClientHello is start_tls's to read
+        self._task = asyncio.get_running_loop().create_task(self._handshake(stream))
+
+    async def _handshake(self, transport: asyncio.Transport) -> None:
+        address = transport.get_extra_info("peername")
+        peer = f"the client at {endpoint(str(address[0]), int(address[1]))}" if address else "a client"
+        try:
+            secure = await asyncio.get_running_loop().start_tls(
+                transport, self, self._context, server_side=True, ssl_handshake_timeout=HANDSHAKE_TIMEOUT_S
+            )
+        except (OSError, asyncio.TimeoutError) as exc:
+            transport.abort()
+            if self._log is not None:
+                self._log(str(accept_error(exc, peer)))
+            return
+        if secure is None or secure.is_closing():  # the client left right after its handshake
+            return
+        self._chat.connection_made(secure)
+        secure.set_protocol(self._chat)
+        if self._early:
+            self._chat.data_received(bytes(self._early))
+        if self._eof and not self._chat.eof_received():
+            secure.close()
+
+    def data_received(self, data: bytes) -> None:
+        self._early += data  # only between the handshake's end and the hand-off
+
+    def eof_received(self) -> bool:
+        self._eof = True
+        return True  # the chat decides, at the hand-off
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        # Only before the hand-off: the chat never started, so there is nothing to end.
+        if self._task is not None:
+            self._task.cancel()
 
 
 async def serve(

@@ -18,6 +18,10 @@ from chat.errors import ChatError, Terminated, UsageError
 from chat.protocol import MAX_MESSAGE_BYTES
 from chat.status import CLASSIC_STATUSES, ExitStatus, status_help
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    import ssl
+
 DEFAULT_HOST = "127.0.0.1"  # the classic programs' address: loopback unless told otherwise
 DEFAULT_PORT = 65432  # the classic programs' port
 
@@ -75,6 +79,56 @@ def add_address_options(parser: argparse.ArgumentParser, *, listening: bool) -> 
         help=f"TCP port{'; 0 picks any free port and the listening line shows it' if listening else ''}"
         f" (default: {DEFAULT_PORT}, or CHAT_PORT)",
     )
+
+
+def add_tls_server_options(parser: argparse.ArgumentParser) -> None:
+    """Add --tls-cert and --tls-key: serve over TLS (plain stays the default)."""
+    group = parser.add_argument_group("serving over TLS (off by default: the plain classic protocol)")
+    group.add_argument(
+        "--tls-cert",
+        metavar="FILE",
+        help="serve over TLS with this PEM certificate (its chain after it); needs --tls-key",
+    )
+    group.add_argument("--tls-key", metavar="FILE", help="the PEM private key of --tls-cert (unencrypted)")
+
+
+def add_tls_client_options(parser: argparse.ArgumentParser) -> None:
+    """Add --tls and --tls-ca: connect over TLS (plain stays the default)."""
+    group = parser.add_argument_group("connecting over TLS (off by default: the plain classic protocol)")
+    group.add_argument(
+        "--tls",
+        action="store_true",
+        help="connect over TLS; the server's certificate must be trusted and hold the --host name",
+    )
+    group.add_argument(
+        "--tls-ca",
+        metavar="FILE",
+        help="with --tls: trust the CA certificates in this PEM file (default: the system trust store)",
+    )
+
+
+def server_tls(args: argparse.Namespace) -> ssl.SSLContext | None:
+    """The serving TLS context of --tls-cert/--tls-key, or None for plain; UsageError when unusable."""
+    cert, key = getattr(args, "tls_cert", None), getattr(args, "tls_key", None)
+    if cert is None and key is None:
+        return None
+    if cert is None or key is None:
+        raise UsageError("--tls-cert and --tls-key go together: give both to serve over TLS")
+    from chat import tls  # ssl is imported only when TLS is asked for (start-up time)
+
+    return tls.server_context(cert, key)
+
+
+def client_tls(args: argparse.Namespace) -> ssl.SSLContext | None:
+    """The connecting TLS context of --tls/--tls-ca, or None for plain; UsageError when unusable."""
+    ca = getattr(args, "tls_ca", None)
+    if not getattr(args, "tls", False):
+        if ca is not None:
+            raise UsageError("--tls-ca goes with --tls: add --tls to connect over TLS")
+        return None
+    from chat import tls
+
+    return tls.client_context(ca)
 
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:
