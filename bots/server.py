@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
-from bots import limits, notices
+from bots import limits, loops, notices
 from bots.adapter import BotConnection, Run
 from bots.engine import Outcome, StepResult
 from bots.model import Dialogue
@@ -333,10 +333,14 @@ def run_server(
     announce: Callable[[int], None],
     log: Callable[[str], None] | None = None,
     on_result: Callable[[BotConnection, StepResult], None] | None = None,
+    loop: str | None = None,
 ) -> ExitStatus:
-    """The blocking entry point of ``chat-bot`` in the serving role."""
+    """The blocking entry point of the serving role, on *loop* (default: bots.loops.default_loop())."""
+    chosen = loops.check(loop or loops.default_loop())
     raise_open_file_limit()
-    return asyncio.run(serve(dialogue, host, port, options, announce=announce, log=log, on_result=on_result))
+    return loops.run(
+        serve(dialogue, host, port, options, announce=announce, log=log, on_result=on_result), chosen
+    )
 
 
 class ServerThread:
@@ -348,8 +352,11 @@ class ServerThread:
         options: ServeOptions | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        loop: str | None = None,
     ) -> None:
         self.dialogue = dialogue
+        #: The event loop it serves on (bots.loops: asyncio or uvloop); None: the default.
+        self.loop = loops.check(loop or loops.default_loop())
         self.options = options or ServeOptions()
         self.host = host
         self.port = port
@@ -369,7 +376,7 @@ class ServerThread:
         return self.port
 
     def _main(self) -> None:
-        asyncio.run(self._serve())
+        loops.run(self._serve(), self.loop)
 
     async def _serve(self) -> None:
         self._loop = asyncio.get_running_loop()

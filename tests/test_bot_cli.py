@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import platform
 from pathlib import Path
 
 import pytest
 
-from bots import cli
+from bots import cli, loops
+from chat import __version__
 from chat.program import run
 from chat.status import ExitStatus
 
@@ -62,6 +64,59 @@ def test_usage_errors_exit_2_with_one_clear_line(
         cli.main(argv)
     assert caught.value.code == ExitStatus.USAGE
     assert message in capsys.readouterr().err
+
+
+# -- --loop: the event loop of a chat ----------------------------------------------------------
+
+UVLOOP_MISSING = pytest.mark.skipif(
+    not loops.uvloop_installed(), reason="the fast extra (uvloop) is not installed in this env"
+)
+
+
+@pytest.mark.parametrize(
+    ("loop", "shown"),
+    [
+        ("asyncio", f"asyncio (Python {platform.python_version()})"),
+        pytest.param("uvloop", "uvloop ", marks=UVLOOP_MISSING),
+    ],
+)
+def test_version_names_the_event_loop_that_loop_chooses(
+    loop: str, shown: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["--loop", loop, "--version"])
+    assert caught.value.code == 0
+    assert capsys.readouterr().out.startswith(f"chat-bot {__version__}, event loop {shown}")
+
+
+def test_version_names_the_default_loop_uvloop_exactly_when_installed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["--version"])
+    expected = "uvloop " if loops.uvloop_installed() else "asyncio ("
+    assert capsys.readouterr().out.startswith(f"chat-bot {__version__}, event loop {expected}")
+
+
+def test_loop_uvloop_where_it_is_missing_is_one_usage_line_before_anything_starts(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(loops, "uvloop_installed", lambda: False)
+    assert run("chat-bot", cli.main, ["--loop", "uvloop", "--port", "0"]) == ExitStatus.USAGE
+    assert capsys.readouterr() == (
+        "",
+        "chat-bot: --loop uvloop: uvloop is not installed; install it with "
+        "`pip install chat-classic[fast]` (there is no uvloop for Windows), or use --loop asyncio\n",
+    )
+
+
+def test_an_unknown_loop_is_a_usage_error_naming_the_choices(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["--loop", "trio"])
+    assert caught.value.code == ExitStatus.USAGE
+    assert (
+        "argument --loop: invalid choice: 'trio' (choose from 'asyncio', 'uvloop')" in capsys.readouterr().err
+    )
 
 
 def test_list_names_every_bundled_dialogue_with_its_description(capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,17 +12,25 @@ from collections.abc import Callable
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from bots.loader.build import Builder
-from bots.loader.nodes import Fields
+from bots.loader.build import TOPIC_KEYS, VARIABLE_NAME, Builder
+from bots.loader.nodes import NUMBER_TAGS, Fields
 from bots.loader.problems import Problem
-from bots.model import TARGET_KINDS, Dialogue, Target, Where, split_target
+from bots.model import NO_TOPIC, TARGET_KINDS, Dialogue, Rule, Target, Topic, Where, split_target
 
 FORMAT_VERSION = 1
+#: The versions this chat-bot reads, as YAML numbers: 1.1 adds topics, conditions,
+#: redirects and weights, and reads every version 1 file the same way.
+FORMAT_VERSIONS = {1.0: "1", 1.1: "1.1"}
 PUNCTUATION = ("keep", "ignore")  # the values of `punctuation`: see bots.matcher
 
 
 class DialogueBuilder(Builder):
     """Walks the node tree once, section by section, collecting problems and building the dialogue."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        #: The key node of each top-level section (problems about a whole section point at it).
+        self.section_keys: dict[str, Node] = {}
 
     def build(self, root: Node | None) -> Dialogue | None:
         """The dialogue, or None when the file is not a mapping of plain data."""
@@ -33,9 +41,11 @@ class DialogueBuilder(Builder):
             if key in fields:
                 SECTIONS[key](self, fields[key][1])
         self.check_names()
+        self.check_topics()
         dialogue = self.draft.dialogue(self.path)
         if self.rules_sound:
             self.check_examples(dialogue)
+            self.check_redirects(dialogue)
         return dialogue
 
     def top_level(self, root: Node | None) -> Fields | None:
@@ -47,19 +57,31 @@ class DialogueBuilder(Builder):
         if not self.check_tags(root):
             return None
         fields = self.mapping(root, "the dialogue", tuple(SECTIONS))
+        if fields is not None:
+            self.section_keys = {name: key for name, (key, _value) in fields.items()}
         if fields is not None and "version" not in fields:
-            self.problem(root, f"missing 'version: {FORMAT_VERSION}' (the dialogue format version)")
+            self.problem(root, "missing 'version: 1' or 'version: 1.1' (the dialogue format version)")
         return fields
 
     # -- the sections: one reader per top-level key (see SECTIONS)
 
     def read_version(self, node: Node) -> None:
-        version = self.integer(node, "version")
-        if version is not None and version != FORMAT_VERSION:
+        """A number, 1 or 1.1 (``1.0`` and ``1.10`` are the same numbers; the text "1.1" is not one)."""
+        if not isinstance(node, ScalarNode) or node.tag not in NUMBER_TAGS:
+            self.problem(node, "version must be a number: 1 or 1.1")
+            return
+        try:
+            value = float(str(node.value).replace("_", ""))
+        except ValueError:
+            value = float("nan")
+        version = FORMAT_VERSIONS.get(value)
+        if version is None:
             self.problem(
                 node,
-                f"version {version} is not supported: this chat-bot reads dialogue format {FORMAT_VERSION}",
+                f"version {node.value} is not supported: this chat-bot reads dialogue formats 1 and 1.1",
             )
+            return
+        self.draft.version = version
 
     def read_name(self, node: Node) -> None:
         self.draft.name = self.string(node, "name") or self.draft.name
@@ -112,6 +134,51 @@ class DialogueBuilder(Builder):
         rules = [self.rule(position, item) for position, item in enumerate(node.value)]
         self.draft.rules = tuple(rule for rule in rules if rule is not None)
         self.rules_sound = len(self.problems) == before
+
+    def read_topics(self, node: Node) -> None:
+        """``topics:`` name -> {rules: [...], fallback: ...} (format 1.1)."""
+        key = self.section_keys.get("topics", node)
+        if not self.needs_1_1(key, "'topics'"):
+            self.rules_sound = False
+            return
+        if not isinstance(node, MappingNode):
+            self.problem(node, "topics must be a mapping of topic name: {rules: [...], fallback: ...}")
+            self.rules_sound = False
+            return
+        before = len(self.problems)
+        for name_node, value in node.value:
+            name = self.string(name_node, "a topic name")
+            if name is None:
+                continue
+            if not VARIABLE_NAME.fullmatch(name) or name == NO_TOPIC:
+                self.problem(
+                    name_node,
+                    f"topic name '{name}' must be letters, digits and _ (not starting with a digit), "
+                    f"and not '{NO_TOPIC}' (topic: {NO_TOPIC} leaves any topic)",
+                )
+                continue
+            if name in self.draft.topics:
+                first = self.draft.topics[name].where.line
+                self.problem(name_node, f"duplicate topic '{name}' (first at line {first})")
+                continue
+            fields = self.mapping(value, f"topic {name}", TOPIC_KEYS)
+            if fields is None:
+                continue
+            rules: list[Rule | None] = []
+            if "rules" not in fields:
+                self.problem(value, f"topic {name} needs 'rules': the rules tried first while in it")
+            elif not isinstance(fields["rules"][1], SequenceNode):
+                self.problem(fields["rules"][1], "rules must be a list of rules (- contains: ... reply: ...)")
+            else:
+                rules = [self.rule(n, item, name) for n, item in enumerate(fields["rules"][1].value)]
+            fallback = (
+                self.reply(fields["fallback"][1], "fallback", frozenset()) if "fallback" in fields else None
+            )
+            self.draft.topics[name] = Topic(
+                name, tuple(rule for rule in rules if rule is not None), fallback, self.where(name_node)
+            )
+        if len(self.problems) != before:
+            self.rules_sound = False
 
     def read_fallback(self, node: Node) -> None:
         self.draft.fallback = self.reply(node, "fallback", frozenset())
@@ -205,6 +272,7 @@ SECTIONS: dict[str, Callable[[DialogueBuilder, Node], None]] = {
     "reflect": DialogueBuilder.read_reflect,
     "greeting": DialogueBuilder.read_greeting,
     "rules": DialogueBuilder.read_rules,
+    "topics": DialogueBuilder.read_topics,
     "fallback": DialogueBuilder.read_fallback,
     "script": DialogueBuilder.read_script,
     "abort": DialogueBuilder.read_abort,
@@ -214,5 +282,5 @@ SECTIONS: dict[str, Callable[[DialogueBuilder, Node], None]] = {
     "target": DialogueBuilder.read_target,
 }
 #: Read before the others: the defaults that the patterns and steps of other sections take.
-READ_FIRST = ("case_sensitive", "punctuation", "timeout")
+READ_FIRST = ("version", "case_sensitive", "punctuation", "timeout")
 READING_ORDER = tuple(dict.fromkeys((*READ_FIRST, *SECTIONS)))
