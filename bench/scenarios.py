@@ -119,9 +119,9 @@ class Bench:
         return Server(name, argv, self.workdir, env=module_env())
 
     def bot(self, name: str, dialogue: Path, loop: str = loops.ASYNCIO) -> Server:
-        """A serving bot on *dialogue*, replies without delay, on *loop* (the echo's own by default)."""
+        """A serving bot on *dialogue* and *loop*: no reply delay, no bound on clients (scenario 3)."""
         argv = [self.chat_bot, "--script", str(dialogue), "--host", HOST, "--port", "0", "--no-delay"]
-        return Server(name, [*argv, "--loop", loop], self.workdir)
+        return Server(name, [*argv, "--max-clients", "0", "--loop", loop], self.workdir)
 
     def file(self, name: str, text: str) -> Path:
         """Write a scratch file and return its path."""

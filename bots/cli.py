@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from bots import loops
+from bots.limits import DEFAULT_MAX_CLIENTS, max_clients
 from bots.loader import DialogueError, Problem, check_dialogue_files, load_dialogue
 from bots.model import Dialogue, Where
 from chat import program
@@ -144,9 +145,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--max-clients",
-        type=positive_int,
+        type=max_clients,
         metavar="N",
-        help="serve at most N clients at once; one more gets a 'busy' line and is closed",
+        help=f"serve at most N clients at once (default {DEFAULT_MAX_CLIENTS:,}; 0: no bound); "
+        "one more gets a 'busy' line and exit, and is closed",
     )
     parser.add_argument(
         "--idle-timeout",

@@ -85,6 +85,8 @@ async def converse(
         on_result=result,
         on_close=closed,
     )
+    if options.transcript is not None:
+        options.transcript.flush_within(loop.call_later)
     lost: asyncio.Future[None] = loop.create_future()
     run.on_lost = lambda _connection: None if lost.done() else lost.set_result(None)
     where = endpoint(host, port)

@@ -31,6 +31,7 @@ import enum
 import random
 import re
 
+from bots import notices
 from bots.model import (
     DEFAULT_GREETING,
     INPUT_NAME,
@@ -266,7 +267,7 @@ class Conversation:
             actions.append(self._result("FAIL", step, received, now))
             self._finish(Outcome.MISMATCH, f"step {step.number} did not match", actions, say_exit=True)
             return actions
-        self._send(f"[your message was over the {limit}-byte limit; I did not read it]", now, actions)
+        self._send(notices.fit(notices.OVERSIZE_IN, limit, limit=limit), now, actions)
         return actions
 
     def peer_closed(self, now: float) -> list[Action]:

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
-from bots import loops
+from bots import limits, loops, notices
 from bots.adapter import BotConnection, Run
 from bots.engine import Outcome, StepResult
 from bots.model import Dialogue
@@ -44,8 +44,6 @@ if TYPE_CHECKING:
 SHUTDOWN_GRACE_S = 1.5  # peers get this long to take their `exit` before we drop them; the
 # whole stop stays under the 2 s a supervisor (docker stop, systemd) is promised
 LISTEN_BACKLOG = 1024  # a burst of 1,000 clients connecting at once must not see refusals
-BUSY_LINE = "busy: this bot serves at most {limit} clients at once; try again later"
-IDLE_LINE = "idle: no message for {seconds:g} s, so this bot closed the chat"
 IDLE_SWEEP_MAX_S = 1.0  # idle peers are looked for at least this often: one timer for all
 
 
@@ -58,9 +56,10 @@ class ServeOptions:
     #: False with --no-delay.
     delays: bool = True
     max_message_bytes: int = MAX_MESSAGE_BYTES
-    #: --max-clients: more clients at once get BUSY_LINE and are closed.
+    #: --max-clients: more clients at once get the busy notice and `exit`, and are closed.
+    #: None: the default bound (bots.limits.DEFAULT_MAX_CLIENTS); 0: no bound.
     max_clients: int | None = None
-    #: --idle-timeout: a client silent this long gets IDLE_LINE and is closed.
+    #: --idle-timeout: a client silent this long gets the idle notice and `exit`, and is closed.
     idle_timeout: float | None = None
     #: --once: serve one chat, then stop with its outcome's status.
     once: bool = False
@@ -126,6 +125,8 @@ class BotServer:
         )
         run.refuse_line = self._refuse_line
         self.run = run
+        if options.transcript is not None:
+            options.transcript.flush_within(loop.call_later)
         where = endpoint(host, port)
         tls = options.tls
         # uvloop's server-side start_tls never completes a handshake (uvloop 0.23): there the
@@ -159,12 +160,12 @@ class BotServer:
     def _refuse_line(self) -> str | None:
         assert self.run is not None
         if self._stopping:
-            return "busy: this bot is stopping; try again later"
-        limit = self.options.max_clients
+            return notices.fit(notices.STOPPING, self.options.max_message_bytes)
+        limit = limits.bound(self.options.max_clients)
         if limit is not None and len(self.run.connections) >= limit:
             if self._log is not None:
                 self._log(f"refused a client: {limit} already chatting (--max-clients)")
-            return BUSY_LINE.format(limit=limit)
+            return notices.fit(notices.BUSY, self.options.max_message_bytes, limit=limit)
         if self.options.once and self._server is not None:
             self._server.close()  # one chat per run, like chat-server
         return None
@@ -188,7 +189,7 @@ class BotServer:
         # than re-arming a timer on every message of every peer.
         loop = asyncio.get_running_loop()
         interval = min(IDLE_SWEEP_MAX_S, limit / 2)
-        line = IDLE_LINE.format(seconds=limit)
+        line = notices.fit(notices.IDLE, self.options.max_message_bytes, seconds=limit)
         assert self.run is not None
         while True:
             await asyncio.sleep(interval)

@@ -50,7 +50,10 @@ def test_an_invalid_script_prints_every_problem_and_never_listens(
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--max-clients", "0"], "argument --max-clients: must be at least 1"),
+        (
+            ["--max-clients", "-1"],
+            "argument --max-clients: expected a whole number >= 0 (0: no bound), not '-1'",
+        ),
         (["--idle-timeout", "soon"], "argument --idle-timeout: 'soon' is not a number of seconds"),
     ],
 )

@@ -243,9 +243,12 @@ def test_on_mismatch_rules_answers_from_the_rules_and_waits_for_another_try() ->
 
 def test_an_oversize_message_is_answered_with_a_note_or_fails_an_expect_step() -> None:
     chat = Conversation(GREETER, delays=False)
-    assert sent(chat.receive_oversize(10, 0)) == [
-        "[your message was over the 10-byte limit; I did not read it]"
+    assert sent(chat.receive_oversize(1000, 0)) == [
+        "[your message was over the 1000-byte limit; I did not read it]"
     ]
+    # Under a small limit the note shortens to fit it: it is the bot's own words, always sent.
+    assert sent(chat.receive_oversize(40, 1)) == ["[message over 40 bytes, not read]"]
+    assert sent(chat.receive_oversize(10, 2)) == ["[not read]"]
     test = Conversation(TEST, delays=False)
     test.start(0)
     end = closed(test.receive_oversize(10, 0))
