@@ -48,7 +48,7 @@ LOCUST_WORKERS = 2  # --locust: a master and this many workers, as in the load t
 
 @dataclass(frozen=True)
 class Plan:
-    """The sizes of one run: quick (CI, under a minute) or full (the README's figures)."""
+    """The sizes of one run: quick (CI, under a minute) or full (the figures of docs/benchmark.md)."""
 
     clients: int
     turns: int

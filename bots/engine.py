@@ -7,7 +7,7 @@ calls :meth:`Conversation.tick` when :attr:`Conversation.deadline` passes. The
 same engine therefore drives the serving bot, the connecting bot and the unit
 tests, where time is just a number.
 
-Turn rules (the README's "How a conversation runs"):
+Turn rules (docs/dialogues.md, "Script: how a conversation runs"):
 
 1. A message from the peer is checked against the ``abort`` patterns, then
    against the current ``expect`` step. A match passes the step (its named

@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
-import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -303,46 +301,6 @@ class _TlsGate(asyncio.Protocol):
             self._task.cancel()
 
 
-async def serve(
-    dialogue: Dialogue,
-    host: str,
-    port: int,
-    options: ServeOptions,
-    *,
-    announce: Callable[[int], None],
-    log: Callable[[str], None] | None = None,
-    on_result: Callable[[BotConnection, StepResult], None] | None = None,
-) -> ExitStatus:
-    """Serve until SIGINT/SIGTERM (or the end of the --once chat); return the exit status."""
-    server = BotServer(dialogue, options, log=log, on_result=on_result)
-    bound = await server.start(host, port)
-    loop = asyncio.get_running_loop()
-    if threading.current_thread() is threading.main_thread() and sys.platform != "win32":
-        loop.add_signal_handler(signal.SIGTERM, server.stop, ExitStatus.TERMINATED)
-        loop.add_signal_handler(signal.SIGINT, server.stop, ExitStatus.INTERRUPTED)
-    announce(bound)
-    return await server.wait_stopped()
-
-
-def run_server(
-    dialogue: Dialogue,
-    host: str,
-    port: int,
-    options: ServeOptions,
-    *,
-    announce: Callable[[int], None],
-    log: Callable[[str], None] | None = None,
-    on_result: Callable[[BotConnection, StepResult], None] | None = None,
-    loop: str | None = None,
-) -> ExitStatus:
-    """The blocking entry point of the serving role, on *loop* (default: bots.loops.default_loop())."""
-    chosen = loops.check(loop or loops.default_loop())
-    raise_open_file_limit()
-    return loops.run(
-        serve(dialogue, host, port, options, announce=announce, log=log, on_result=on_result), chosen
-    )
-
-
 class ServerThread:
     """A serving bot on its own event loop in a background thread (for --try and in-process tests)."""
 
@@ -405,4 +363,4 @@ class ServerThread:
         self.stop()
 
 
-__all__ = ["BotServer", "ServeOptions", "ServerThread", "run_server", "serve"]
+__all__ = ["BotServer", "ServeOptions", "ServerThread"]
