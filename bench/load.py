@@ -21,7 +21,6 @@ import asyncio
 import contextlib
 import json
 import math
-import resource
 import select
 import subprocess
 import sys
@@ -44,6 +43,8 @@ HOLD_MESSAGE = b"hello\n"  # the one turn each held connection chats before goin
 
 def raise_nofile_limit() -> int:
     """Raise this process's soft open-file limit to its hard limit; return the soft limit now."""
+    import resource  # POSIX only: imported here so that the module imports on Windows too
+
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft != hard:
         with contextlib.suppress(ValueError, OSError):
@@ -53,6 +54,8 @@ def raise_nofile_limit() -> int:
 
 def sockets_per_generator() -> int:
     """How many client sockets one generator process can hold inside its hard open-file limit."""
+    import resource  # POSIX only, as above
+
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     if hard == resource.RLIM_INFINITY:
         hard = 1 << 20  # "unlimited" still stops at the kernel's fs.nr_open
