@@ -31,14 +31,14 @@ class OutputFileError(ChatError):
     status = ExitStatus.USAGE
 
 
-def format_result(result: StepResult) -> str:
-    """One report line: verdict, file:line, step, expected versus received, elapsed time."""
+def format_result(result: StepResult, *, elapsed: bool = True) -> str:
+    """One report line: verdict, file:line, step, expected versus received[, elapsed time]."""
     line = f"{result.verdict} {result.where.file_line} {result.label}"
     if result.expected is None:
         line += f": sent {visible(result.received or '')}"
     else:
         line += f": expected {visible(result.expected)}, received {visible(result.received or '')}"
-    return f"{line} ({result.elapsed:.3f} s)"
+    return f"{line} ({result.elapsed:.3f} s)" if elapsed else line
 
 
 def not_run(dialogue: Dialogue, results: Sequence[StepResult]) -> list[StepResult]:

@@ -1,0 +1,67 @@
+"""Which asyncio event loop the bot runs on: the standard one, or uvloop when it is installed.
+
+uvloop (``pip install chat-classic[fast]``) is a drop-in event loop on libuv; the
+serving bot's per-turn cost is mostly the loop and its socket calls, so it gains most
+there. It is used whenever it is installed, unless ``--loop asyncio`` says otherwise.
+The classic programs use blocking sockets and no event loop at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import sys
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+from chat.errors import UsageError
+
+T = TypeVar("T")
+
+ASYNCIO = "asyncio"
+UVLOOP = "uvloop"
+LOOPS = (ASYNCIO, UVLOOP)
+
+
+def uvloop_installed() -> bool:
+    """True when uvloop can be imported (it has no Windows build)."""
+    return importlib.util.find_spec("uvloop") is not None
+
+
+def default_loop() -> str:
+    """uvloop when installed, else the standard asyncio loop."""
+    return UVLOOP if uvloop_installed() else ASYNCIO
+
+
+def describe(loop: str) -> str:
+    """``uvloop 0.21.0`` or ``asyncio (Python 3.12.1)``, for --version."""
+    if loop == UVLOOP:
+        from importlib.metadata import version
+
+        return f"uvloop {version('uvloop')}"
+    return f"asyncio (Python {sys.version.split()[0]})"
+
+
+def check(loop: str) -> str:
+    """*loop* if it can run here; a UsageError saying how to get it otherwise."""
+    if loop == UVLOOP and not uvloop_installed():
+        raise UsageError(
+            "--loop uvloop: uvloop is not installed; install it with `pip install chat-classic[fast]` "
+            "(there is no uvloop for Windows), or use --loop asyncio"
+        )
+    return loop
+
+
+def run(main: Coroutine[Any, Any, T], loop: str) -> T:
+    """Run *main* to completion on a new event loop of the kind named (as asyncio.run does)."""
+    if check(loop) == ASYNCIO:
+        return asyncio.run(main)
+    import uvloop
+
+    if sys.version_info >= (3, 11):
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            return runner.run(main)
+    return uvloop.run(main)  # pragma: no cover - Python 3.10: uvloop's own runner
+
+
+__all__ = ["ASYNCIO", "LOOPS", "UVLOOP", "check", "default_loop", "describe", "run", "uvloop_installed"]
