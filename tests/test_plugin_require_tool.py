@@ -20,11 +20,14 @@ def test_ci_without_the_tool(monkeypatch):
 """
 
 
+# tox runs the suites with pytest-xdist: the tests skip in the workers, the summary is written by the
+# controller. Both ways of running must end with the line.
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one process", "xdist"])
 def test_a_missing_tool_skips_with_one_line_naming_the_package_or_fails_under_chat_require_line_tools(
-    pytester: pytest.Pytester,
+    pytester: pytest.Pytester, workers: list[str]
 ) -> None:
     pytester.makepyfile(MISSING_TOOL_TESTS)
-    result = pytester.runpytest_subprocess("-rfs")
+    result = pytester.runpytest_subprocess("-rfs", *workers)
     result.assert_outcomes(skipped=1, failed=1)
     result.stdout.fnmatch_lines(
         [
