@@ -7,6 +7,7 @@ untested here. These tests fail first, on every platform, with no network and no
 
 from __future__ import annotations
 
+import ast
 import configparser
 import re
 import sys
@@ -355,3 +356,16 @@ def test_the_readme_stage_names_the_command_a_readme_lost(tmp_path: Path) -> Non
         module.CommandMissing, match=r"^README.md has no line starting with 'pip install tox'"
     ):
         module.readme_commands(readme)
+
+
+def test_the_nonposix_stage_blocks_every_module_windows_lacks_before_the_unit_tests_load() -> None:
+    # Read, not imported: importing the plugin would block the modules in this very process.
+    source = (REPO / ".ci" / "no_posix_modules.py").read_text(encoding="utf-8")
+    match = re.search(r"^POSIX_ONLY = (\(.*\))$", source, re.M)
+    assert match, "no_posix_modules.py has no POSIX_ONLY tuple"
+    blocked = ast.literal_eval(match[1])
+    assert set(blocked) == {"resource", "pty", "fcntl", "termios", "tty", "readline", "pwd", "grp"}
+    command = read_tox()["testenv:nonposix"]["commands"]
+    assert "-p no_posix_modules" in command
+    assert "tests" in command.split()
+    assert re.search(r"^stage nonposix .* tox -e nonposix$", CI_RUN.read_text(encoding="utf-8"), re.M)
