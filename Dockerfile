@@ -1,20 +1,27 @@
-# One image for chat-server, chat-client and chat-bot.
+# One image for chat-server, chat-client and chat-bot, and a `harness` image to test chat programs with.
 #
 #   docker build -t chat .                                          # from the public python image
-#   docker build -t chat --build-arg BASE=chat-base:local .         # from a base made by .ci/docker-setup.sh
+#   docker build -t chat --build-arg BASE=chat-base:local .         # from another base (BuildKit; see below)
+#   docker build -t chat-harness --target harness .                 # pytest, the plugin and the line tools
 #   docker run -it --rm chat chat-server                            # likewise chat-client --host NAME, chat-bot
 #
 # Build arguments (all optional):
-#   BASE              the image both stages start from: any Debian-like image with python3 >= 3.11 and venv
-#                     (the default, or a base made locally without a registry; see .ci/docker-setup.sh).
+#   BASE              the image every stage starts from: any Debian-like image with python3 >= 3.11 and venv
+#                     (the default, stage `base` below, or a base made locally without a registry; see
+#                     .ci/docker-setup.sh). BuildKit skips the unused `base` stage; the legacy builder runs
+#                     every stage and would pull it, so there replace the FROM line of `base` instead
+#                     (docs/docker.md; chat_testing.docker.build_plan does it for the test suite).
 #   PIP_INDEX_URL     a package index other than pip's default, as `pip config list` shows it on the host.
 #   PIP_EXTRA_INDEX_URL  further indexes, likewise.
 # pip trusts what BASE trusts: a base made by .ci/docker-setup.sh carries the machine's CA bundle; behind a
-# TLS-intercepting proxy, derive a base from the public image that adds the CA (see the README).
+# TLS-intercepting proxy, derive a base from the public image that adds the CA (see docs/docker.md).
 
-ARG BASE=python:3.12-slim
+ARG BASE=base
 
-# ---- stage 1: build the wheel and install it, with its dependencies, into a virtual environment ----------
+# ---- the default base: a literal FROM, so that Dependabot sees the image and proposes its updates -------
+FROM python:3.12-slim AS base
+
+# ---- build: the wheel, installed with its dependencies into a virtual environment (and the harness's) ---
 FROM ${BASE} AS build
 # ARGs become environment variables of the RUN steps below, which pip reads; empty ones are ignored.
 ARG PIP_INDEX_URL=""
@@ -34,19 +41,26 @@ COPY pyproject.toml ./
 RUN /opt/build/bin/python -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"], sep="\n")' \
         > /tmp/requirements.txt \
     && /opt/chat/bin/pip install --quiet --requirement /tmp/requirements.txt
+# Likewise the harness's: the runtime dependencies and the `test` extra (pytest, pexpect, ...).
+RUN python3 -m venv /opt/harness \
+    && /opt/build/bin/python -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["test"], sep="\n")' \
+        >> /tmp/requirements.txt \
+    && /opt/harness/bin/pip install --quiet --requirement /tmp/requirements.txt
 
 # .dockerignore lets only the packaged files through.
 COPY . ./
 RUN /opt/build/bin/pip wheel --quiet --no-build-isolation --no-deps --wheel-dir /wheels . \
     && /opt/chat/bin/pip install --quiet --no-deps /wheels/*.whl \
     && /opt/chat/bin/pip check \
+    && /opt/harness/bin/pip install --quiet --no-deps /wheels/*.whl \
+    && /opt/harness/bin/pip check \
     && /opt/chat/bin/python -m pip uninstall --quiet --yes pip setuptools \
     && package="$(/opt/chat/bin/python -I -c 'import bots, os; print(os.path.dirname(bots.__file__))')" \
     && ln -s "$package/dialogues" /opt/chat/dialogues
 # ^ the bundled dialogues at a path that does not depend on the Python version: /opt/chat/dialogues/quiz.yaml
 
-# ---- stage 2: the runtime -----------------------------------------------------------------------------
-FROM ${BASE}
+# ---- runtime: the chat image (the default target, through the last stage `chat`) -----------------------
+FROM ${BASE} AS runtime
 
 LABEL org.opencontainers.image.title="chat" \
       org.opencontainers.image.description="The classic two-person terminal chat over TCP and a scripted chat bot" \
@@ -88,3 +102,30 @@ HEALTHCHECK NONE
 
 ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["chat-bot"]
+
+# ---- harness: the test harness with the line tools, to test any chat program without installing Python ---
+#   docker run --rm -v "$PWD:/tests" chat-harness pytest /tests --chat-target tcp:HOST:PORT
+# It comes after `runtime` so that the legacy builder, which runs every stage up to its --target, builds
+# it only when asked for (--target harness) or by default.
+FROM runtime AS harness
+USER 0:0
+# The line tools people test chat servers with, as the interop tests use them. Unpinned for the reason
+# given for tini above.
+# hadolint ignore=DL3008
+RUN apt-get update -qq \
+    && apt-get install -y -qq --no-install-recommends netcat-openbsd socat telnet openssl ncat >/dev/null \
+    && apt-get clean \
+    && rm -rf /var/lib/apt/lists/* /var/log/apt /var/log/dpkg.log
+COPY --from=build /opt/harness /opt/harness
+# The harness's environment first: its pytest, its chat programs. The tests' folder is mounted read-only
+# by habit, so nothing writes byte code or a cache into it.
+ENV PATH=/opt/harness/bin:${PATH} \
+    PYTHONDONTWRITEBYTECODE=1 \
+    HOME=/tmp \
+    PYTEST_ADDOPTS="-p no:cacheprovider"
+WORKDIR /tests
+USER 10001:10001
+CMD ["pytest", "/tests"]
+
+# ---- chat: the default target, the runtime image ----------------------------------------------------
+FROM runtime AS chat

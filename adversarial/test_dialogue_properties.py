@@ -18,8 +18,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bots import loader
-from bots.loader import build
-from bots.model import ON_MISMATCH, ORDERS
+from bots.loader import build, sections
+from bots.model import OnMismatch, Order
 
 pytestmark = [pytest.mark.adversarial, pytest.mark.timeout(600)]
 
@@ -29,18 +29,17 @@ ERROR_LINE = re.compile(rf"{re.escape(PATH)}:\d+:\d+: \S[^\n]*")
 
 KEYS = sorted(
     {
-        *build._TOP_KEYS,
-        *build._RULE_KEYS,
-        *build._STEP_KEYS,
-        *build._PATTERN_KEYS,
-        *build._REPLY_KEYS,
-        *ORDERS,
-        *ON_MISMATCH,
+        *sections.SECTIONS,
+        *build.RULE_KEYS,
+        *build.STEP_KEYS,
+        *build.REPLY_KEYS,
+        *Order.words(),
+        *OnMismatch.words(),
         "from",
     }
 )
 SCALARS = st.one_of(
-    st.text(st.characters(blacklist_categories=("Cs",)), max_size=12),
+    st.text(st.characters(codec="utf-8"), max_size=12),
     st.sampled_from(
         ["{input}", "{name}", "{", "}", "{{", "(a+)+$", "(", "[a-", "*?", "exit", "(?P<name>\\w+)"]
     ),
@@ -55,9 +54,7 @@ VALUES = st.recursive(
     lambda inner: st.one_of(
         st.lists(inner, max_size=4),
         st.dictionaries(
-            st.one_of(
-                st.sampled_from(KEYS), st.text(st.characters(blacklist_categories=("Cs",)), max_size=6)
-            ),
+            st.one_of(st.sampled_from(KEYS), st.text(st.characters(codec="utf-8"), max_size=6)),
             inner,
             max_size=5,
         ),
@@ -94,7 +91,7 @@ INSERTS = st.sampled_from(
 
 # What a dialogue file can hold once read: read_dialogue_text decodes UTF-8 strictly, so never a
 # lone surrogate (parse_dialogue given one directly raises UnicodeEncodeError: reported, not a file case).
-FILE_CHARACTERS = st.characters(blacklist_categories=("Cs",))
+FILE_CHARACTERS = st.characters(codec="utf-8")
 
 
 @st.composite

@@ -10,8 +10,8 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from bots.loader import DialogueError, check_dialogue_files, load_dialogue
-from bots.model import Dialogue
+from bots.loader import DialogueError, Problem, check_dialogue_files, load_dialogue
+from bots.model import Dialogue, Where
 from chat import program
 from chat.display import say, visible
 from chat.errors import ChatError
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 PROG = "chat-bot"
 DEFAULT_DIALOGUE = "default.yaml"  # in bots/dialogues/, shipped in the package
+DIALOGUE_SUFFIX = ".yaml"
 
 DESCRIPTION = """\
 A chat bot for the classic chat, driven by a YAML dialogue file.
@@ -34,6 +35,7 @@ A chat bot for the classic chat, driven by a YAML dialogue file.
   chat-bot --script t.yaml --connect      dial a server and speak first; a dialogue
                                           with expect steps tests that server
   chat-bot --check d.yaml ...             validate dialogue files, every error as file:line:col
+  chat-bot --list                         name the bundled dialogues (--script quiz runs quiz.yaml)
 
 Without --script the bundled default dialogue (a friendly greeter) is used."""
 
@@ -72,7 +74,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--script",
         metavar="FILE",
-        help="the dialogue file (YAML, format version 1); default: the bundled greeter",
+        help="the dialogue file (YAML, format version 1), or the name of a bundled dialogue "
+        "(see --list); default: the bundled greeter",
+    )
+    parser.add_argument(
+        "--list", action="store_true", help="name the bundled dialogues with their descriptions, and exit"
+    )
+    parser.add_argument(
+        "--print-schema",
+        action="store_true",
+        help="print the JSON Schema of dialogue files (for editors), and exit",
     )
     parser.add_argument(
         "--check",
@@ -140,6 +151,58 @@ def bundled_dialogue_path(name: str = DEFAULT_DIALOGUE) -> str:
     return str(resources.files("bots").joinpath("dialogues").joinpath(name))
 
 
+def bundled_dialogues() -> list[str]:
+    """Paths of every dialogue shipped in bots/dialogues/, sorted by name."""
+    import os
+
+    folder = bundled_dialogue_path("")
+    return sorted(os.path.join(folder, n) for n in os.listdir(folder) if n.endswith(DIALOGUE_SUFFIX))
+
+
+def script_path(script: str | None) -> str:
+    """--script: a file, or the name of a bundled dialogue (no path separator, no such file)."""
+    import os
+
+    if script is None:
+        return bundled_dialogue_path()
+    if os.path.exists(script) or os.sep in script or (os.altsep and os.altsep in script):
+        return script
+    name = script if script.endswith(DIALOGUE_SUFFIX) else script + DIALOGUE_SUFFIX
+    bundled = bundled_dialogue_path(name)
+    if not os.path.isfile(bundled):
+        raise DialogueError(
+            [
+                Problem(
+                    Where(script, 1, 1),
+                    "no such file, and no bundled dialogue of that name: chat-bot --list names them",
+                )
+            ]
+        )
+    return bundled
+
+
+def list_dialogues() -> int:
+    """--list: each bundled dialogue's name (what --script takes) and description."""
+    import os
+
+    names = [
+        (os.path.basename(p)[: -len(DIALOGUE_SUFFIX)], load_dialogue(p).description)
+        for p in bundled_dialogues()
+    ]
+    width = max(len(name) for name, _ in names)
+    for name, description in names:
+        say(f"{name:<{width}}  {description}".rstrip())
+    return int(ExitStatus.SUCCESS)
+
+
+def print_schema() -> int:
+    """--print-schema: the dialogue format's JSON Schema, for editors and validators."""
+    from importlib import resources
+
+    sys.stdout.write(resources.files("bots").joinpath("schema.json").read_text(encoding="utf-8"))
+    return int(ExitStatus.SUCCESS)
+
+
 def check(paths: Sequence[str]) -> int:
     """--check: print every problem as file:line:col: message (stdout); exit 0 only when all are valid."""
     bad_files = problems = 0
@@ -163,13 +226,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.check:
         return check(args.check)
+    if args.list:
+        return list_dialogues()
+    if args.print_schema:
+        return print_schema()
     if args.classic and not args.connect:
         parser.error("--classic goes with --connect (a serving bot detects classic clients itself)")
     if args.connect and (args.max_clients or args.idle_timeout or args.once):
         parser.error("--max-clients, --idle-timeout and --once are for the serving role, not --connect")
     if args.junit and not (args.connect or args.once):
         parser.error("--junit reports one chat: use it with --connect or --once")
-    path = args.script or bundled_dialogue_path()
+    path = script_path(args.script)
     try:
         dialogue = load_dialogue(path)
     except DialogueError as exc:

@@ -27,7 +27,18 @@ import enum
 import random
 import re
 
-from bots.model import DEFAULT_GREETING, INPUT_NAME, Dialogue, Reply, Rule, Step, Where
+from bots.model import (
+    DEFAULT_GREETING,
+    INPUT_NAME,
+    Dialogue,
+    OnMismatch,
+    Order,
+    Reply,
+    Rule,
+    Step,
+    StepKind,
+    Where,
+)
 from bots.template import Template
 from chat.protocol import EXIT_WORD, is_exit
 from chat.status import ExitStatus
@@ -168,7 +179,7 @@ class Conversation:
         """The bot speaks first (the connecting role): a say step, the greeting, or "Hello!"."""
         actions: list[Action] = []
         step = self._step()
-        if step is not None and step.kind == "say":
+        if step is not None and step.kind is StepKind.SAY:
             self._say_step(step, {INPUT_NAME: ""}, now, actions)
         else:
             greeting = self.dialogue.greeting
@@ -200,7 +211,7 @@ class Conversation:
                 return actions
         captures: dict[str, str] = {}
         step = self._step()
-        if step is not None and step.kind == "expect":
+        if step is not None and step.kind is StepKind.EXPECT:
             assert step.pattern is not None
             found = step.pattern.search(text)
             if found is not None:
@@ -209,7 +220,7 @@ class Conversation:
                 if named:
                     self._set_variables(named)
                 self.position += 1
-            elif step.on_mismatch == "rules":
+            elif step.on_mismatch is OnMismatch.RULES:
                 pass  # the rules answer below; the step waits for the next message
             else:
                 actions.append(self._result("FAIL", step, repr(text), now))
@@ -273,7 +284,7 @@ class Conversation:
         self.deadline = None
         received = f"a message over the {limit}-byte limit"
         step = self._step()
-        if step is not None and step.kind == "expect" and step.on_mismatch == "fail":
+        if step is not None and step.kind is StepKind.EXPECT and step.on_mismatch is OnMismatch.FAIL:
             actions.append(self._result("FAIL", step, received, now))
             self._finish(Outcome.MISMATCH, f"step {step.number} did not match", actions, say_exit=True)
             return actions
@@ -323,7 +334,7 @@ class Conversation:
             self._end_of_chat(Outcome.ENDED_BY_BOT, f"max_turns ({max_turns}) reached", "", now, actions)
             return
         step = self._step()
-        if step is not None and step.kind == "say":
+        if step is not None and step.kind is StepKind.SAY:
             self._say_step(step, values, now, actions)
             return
         self._reply(self._answer(text, values), now, actions)
@@ -366,7 +377,7 @@ class Conversation:
         self.sent += 1
         self.waiting_since = now + delay
         step = self._step()
-        if step is not None and step.kind == "expect":
+        if step is not None and step.kind is StepKind.EXPECT:
             self.deadline = self.waiting_since + step.timeout
 
     def _end_of_chat(
@@ -381,7 +392,7 @@ class Conversation:
     ) -> None:
         """The chat ends normally; a test still fails if an expect step never ran."""
         bot_ends = outcome is Outcome.ENDED_BY_BOT
-        pending = [s for s in self.dialogue.script[self.position :] if s.kind == "expect"]
+        pending = [s for s in self.dialogue.script[self.position :] if s.kind is StepKind.EXPECT]
         if pending and outcome is not Outcome.PEER_LOST:
             step = pending[0]
             actions.append(self._result("FAIL", step, received or "the bot ended the chat first", now))
@@ -455,13 +466,13 @@ class Conversation:
         count = len(choices)
         if count == 1:
             return choices[0]
-        if reply.order == "in_order":
+        if reply.order is Order.IN_ORDER:
             if self._cursors is None:
                 self._cursors = {}
             at = self._cursors.get(reply.key, 0)
             self._cursors[reply.key] = (at + 1) % count
             return choices[at]
-        if reply.order == "random":
+        if reply.order is Order.RANDOM:
             return choices[self.rng.randrange(count)]
         # no_repeat: draw from a shuffled bag; refill when empty, never repeating
         # the last choice across the refill.

@@ -9,6 +9,7 @@ would spend about a third of its start-up importing dataclasses and building the
 from __future__ import annotations
 
 import re
+from enum import Enum
 
 from bots import matcher
 from bots.template import Template
@@ -18,10 +19,57 @@ from chat.value import Value
 DEFAULT_TIMEOUT_S = 10.0  # how long an expect step waits: a program answers in far less,
 # and a test run that hangs should fail within seconds, not minutes
 DEFAULT_GREETING = "Hello!"  # what a connecting bot says first when its dialogue names nothing
-ORDERS = ("in_order", "random", "no_repeat")
-ON_MISMATCH = ("fail", "rules")
-PATTERN_KINDS = ("exact", "contains", "glob", "regex")
 INPUT_NAME = "input"  # {input} is always the whole message just received
+
+
+class Kind(str, Enum):
+    """A choice the format spells as a word: each member's value is that word.
+
+    A ``str`` mixin (StrEnum is Python 3.11+) so that a member equals its word and
+    shows as it in messages and reports on every supported Python.
+    """
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __hash__(self) -> int:  # Enum hashes the member's name: a member must hash as the word it equals
+        return str.__hash__(self)
+
+    @classmethod
+    def words(cls) -> tuple[str, ...]:
+        """The words of the format, in the order the docs and messages list them."""
+        return tuple(member.value for member in cls)
+
+
+class PatternKind(Kind):
+    """How a pattern's text matches a message."""
+
+    EXACT = "exact"
+    CONTAINS = "contains"
+    GLOB = "glob"
+    REGEX = "regex"
+
+
+class Order(Kind):
+    """How a reply picks among several texts."""
+
+    IN_ORDER = "in_order"
+    RANDOM = "random"
+    NO_REPEAT = "no_repeat"
+
+
+class StepKind(Kind):
+    """What a script step does: the bot says something, or expects the peer to."""
+
+    SAY = "say"
+    EXPECT = "expect"
+
+
+class OnMismatch(Kind):
+    """What an expect step does with a message it does not match."""
+
+    FAIL = "fail"  # the step fails
+    RULES = "rules"  # the rules answer, and the step waits for another message
 
 
 class Where(Value):
@@ -52,7 +100,7 @@ class Pattern(Value):
 
     def __init__(
         self,
-        kind: str,
+        kind: PatternKind,
         sources: tuple[str, ...],
         regexes: tuple[re.Pattern[str], ...],
         literals: tuple[str | None, ...],
@@ -92,7 +140,7 @@ class Reply(Value):
     __slots__ = ("choices", "fixed", "key", "order", "where")
     __match_args__ = ("choices", "order", "key", "where")
 
-    def __init__(self, choices: tuple[Template, ...], order: str, key: int, where: Where) -> None:
+    def __init__(self, choices: tuple[Template, ...], order: Order, key: int, where: Where) -> None:
         self.choices = choices
         self.order = order
         #: Unique per dialogue: a conversation keeps its place in each list under this key.
@@ -143,11 +191,11 @@ class Step(Value):
     def __init__(
         self,
         number: int,
-        kind: str,  # "say" or "expect"
+        kind: StepKind,
         reply: Reply | None,
         pattern: Pattern | None,
         timeout: float,
-        on_mismatch: str,
+        on_mismatch: OnMismatch,
         name: str | None,
         where: Where,
     ) -> None:
@@ -250,4 +298,4 @@ class Dialogue(Value):
     @property
     def is_test(self) -> bool:
         """True when the script expects something: the dialogue then tests its peer."""
-        return any(step.kind == "expect" for step in self.script)
+        return any(step.kind is StepKind.EXPECT for step in self.script)

@@ -62,3 +62,48 @@ def test_usage_errors_exit_2_with_one_clear_line(
         cli.main(argv)
     assert caught.value.code == ExitStatus.USAGE
     assert message in capsys.readouterr().err
+
+
+def test_list_names_every_bundled_dialogue_with_its_description(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("chat-bot", cli.main, ["--list"]) == ExitStatus.SUCCESS
+    assert capsys.readouterr().out.splitlines() == [
+        "default    A friendly greeter that remembers your name.",
+        "eliza      An ELIZA-style listener that turns your words into questions.",
+        "quiz       A three-question quiz with hints for wrong answers.",
+        "quiz_test  Tests quiz.yaml through a whole game, a wrong answer included.",
+    ]
+
+
+def test_print_schema_prints_the_shipped_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("chat-bot", cli.main, ["--print-schema"]) == ExitStatus.SUCCESS
+    shipped = (Path(cli.__file__).parent / "schema.json").read_text(encoding="utf-8")
+    assert capsys.readouterr().out == shipped
+
+
+@pytest.mark.parametrize("name", ["quiz", "quiz.yaml"])
+def test_script_takes_the_name_of_a_bundled_dialogue(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert cli.script_path(name) == cli.bundled_dialogue_path("quiz.yaml")
+
+
+def test_script_prefers_an_existing_file_to_a_bundled_dialogue(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "quiz").write_text("version: 1\n", encoding="utf-8")
+    assert cli.script_path("quiz") == "quiz"
+    assert cli.script_path(str(tmp_path / "absent.yaml")) == str(tmp_path / "absent.yaml")
+    assert cli.script_path(None) == cli.bundled_dialogue_path()
+
+
+def test_an_unknown_dialogue_name_is_one_clear_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert run("chat-bot", cli.main, ["--script", "quizz", "--port", "0"]) == ExitStatus.INVALID_DIALOGUE
+    assert capsys.readouterr().err == (
+        "chat-bot: quizz:1:1: no such file, and no bundled dialogue of that name: "
+        "chat-bot --list names them\n"
+    )

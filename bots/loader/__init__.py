@@ -2,8 +2,10 @@
 
 Loading never builds Python objects from YAML tags and never follows aliases
 (:mod:`bots.loader.compose`); every node is checked against the format and the model
-is built from the nodes directly (:mod:`bots.loader.build`), so every error carries
-the file:line:col of the node at fault. All problems of a file are collected.
+is built from the nodes directly (:mod:`bots.loader.sections` reads each top-level
+section, :mod:`bots.loader.build` the parts they are made of, :mod:`bots.loader.nodes`
+typed values), so every error carries the file:line:col of the node at fault. All
+problems of a file are collected.
 """
 
 from __future__ import annotations
@@ -11,9 +13,9 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Sequence
 
-from bots.loader.build import FORMAT_VERSION, Builder
 from bots.loader.compose import compose
 from bots.loader.problems import DialogueError, Problem
+from bots.loader.sections import FORMAT_VERSION, DialogueBuilder
 from bots.model import Dialogue, Where
 
 MAX_DIALOGUE_BYTES = 1 << 20  # a large hand-written dialogue is tens of KiB; 10,000 generated
@@ -62,7 +64,7 @@ def parse_dialogue(text: str, path: str = "<dialogue>") -> Dialogue:
             [Problem(Where(path, 1, 1), f"dialogue is over the {MAX_DIALOGUE_BYTES // 1024} KiB limit")]
         )
     root = compose(text, path)
-    builder = Builder(path)
+    builder = DialogueBuilder(path)
     dialogue = builder.build(root)
     if builder.problems or dialogue is None:
         problems = sorted(builder.problems, key=lambda p: (p.where.line, p.where.col))

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from .conftest import Container, Containers
+    from chat_testing.docker import Container, Containers
 
 pytestmark = pytest.mark.docker
 

@@ -9,7 +9,7 @@ import pytest
 from chat_testing.classic import CLIENT
 
 if TYPE_CHECKING:
-    from .conftest import Container, Containers
+    from chat_testing.docker import Container, Containers
 
 pytestmark = pytest.mark.docker
 

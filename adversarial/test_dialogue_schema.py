@@ -1,0 +1,278 @@
+"""bots/schema.json and ``chat-bot --check`` agree on generated dialogue documents.
+
+Documents are built from the format itself, every section, rule and step of it, with
+at most one part wrong: a text that is blank, null, a number, a boolean, two lines, a
+bad brace or a bad regex; a bad variable name; a missing or extra key; or any JSON
+value at all where a part belongs. With one wrong part, a disagreement cannot hide
+behind another problem. Each document is dumped as YAML and judged twice: by the
+schema (JSON Schema 2020-12, on the data YAML reads) and by the loader (what --check
+runs). They must agree, except exactly where :data:`CHECK_ONLY` says: checks a JSON
+Schema cannot express, where --check is the stricter.
+
+Out of this test's reach, because JSON has no such data: mapping keys that are not
+text, YAML-only values (dates, tags, aliases, duplicate keys), and spellings that YAML
+1.1 and 1.2 read differently (``yes``, ``010``, ``1:30``; --check reads YAML 1.1).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import bots
+from bots.loader import DialogueError, parse_dialogue
+from bots.loader.build import PATTERN_KINDS
+from bots.loader.sections import SECTIONS
+from bots.model import OnMismatch, Order
+
+pytestmark = [pytest.mark.adversarial, pytest.mark.timeout(600)]
+
+#: The issue asks for at least this many documents, whatever the hypothesis profile.
+MIN_DOCUMENTS = 1_000
+#: A run where almost every document is valid (or invalid) would test little.
+MIN_SHARE_EACH_WAY = 0.2
+
+SCHEMA = json.loads((Path(bots.__file__).parent / "schema.json").read_text(encoding="utf-8"))
+VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
+
+#: What only --check finds: a JSON Schema cannot compile or judge a regex, follow a
+#: {name} to where it is set, route an example through the rules, compare a range's
+#: two ends, or see an infinity or NaN (JSON has neither).
+CHECK_ONLY = re.compile(
+    r"regex does not compile: "
+    r"|regex refused: "
+    r"|\{\w+\} is never captured or set: "
+    r"|\{\d+\} is not captured: "
+    r"|example .* matches no rule, not even its own$"
+    r"|example .* is answered by the rule at line \d+ "
+    r"|delay range \[.*\] has its minimum above its maximum$"
+    r"|must be a finite number of seconds$"
+)
+
+SECTION_KEYS = list(SECTIONS)
+CHARACTERS = st.characters(codec="utf-8")
+#: Text that is right anywhere text goes.
+PLAIN = st.one_of(
+    st.sampled_from(["hello", "good morning", "exit", "{input}"]), st.integers(0, 99), st.booleans()
+)
+#: Scalars where text goes, many of them wrong somewhere.
+TRICKY = st.one_of(
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "\t\n",
+            "two\nlines",
+            "ends with a break\n",
+            "{who}",
+            "{1}",
+            "{{literal}}",
+            "{",
+            "}",
+            "{not a name}",
+            "(a+)+$",
+            "(",
+            "(?P<who>\\w+)",
+            "* and *",
+        ]
+    ),
+    st.text(CHARACTERS, max_size=8),
+    st.integers(min_value=-3, max_value=2**65),
+    st.floats(),
+    st.booleans(),
+    st.none(),
+)
+ANY = st.recursive(
+    TRICKY,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(
+            st.one_of(st.text(CHARACTERS, max_size=8), st.sampled_from(SECTION_KEYS)), inner, max_size=3
+        ),
+    ),
+    max_leaves=6,
+)
+GOOD_NAMES = st.sampled_from(["who", "_x1", "mood"])
+BAD_NAMES = st.one_of(
+    st.sampled_from(["input", "1x", "my name", "a\n", "", "ünï", "ok\r"]), st.text(CHARACTERS, max_size=4)
+)
+#: Keys stay text: JSON has no other keys (see the module's docstring).
+BAD_WORDS = st.one_of(st.sampled_from(["", " ", "null", "\n"]), st.text(CHARACTERS, max_size=4))
+SECONDS = st.one_of(st.integers(1, 30), st.floats(0.1, 30))
+BAD_SECONDS = st.one_of(st.sampled_from([0, -1, -0.0, "5", True]), st.floats())
+#: How many parts a document has at most before the wrong one: past its last part, none is wrong.
+MOST_PARTS = 40
+
+
+class Parts:
+    """Draws the parts of one document, counting them: the one numbered *wrong_at* is drawn wrong."""
+
+    def __init__(self, draw: st.DrawFn, wrong_at: int) -> None:
+        self.draw = draw
+        self.wrong_at = wrong_at
+        self.count = 0
+
+    def _is_wrong(self) -> bool:
+        self.count += 1
+        return self.count == self.wrong_at
+
+    def leaf(self, right: st.SearchStrategy[Any], wrong: st.SearchStrategy[Any] = TRICKY) -> Any:
+        return self.draw(wrong if self._is_wrong() else right)
+
+    def shape(self, make: Callable[[], Any]) -> Any:
+        """A part built by *make*, or any JSON value when this part is the wrong one."""
+        return self.draw(ANY) if self._is_wrong() else make()
+
+    def flag(self) -> bool:
+        """True, or False when this part is the wrong one (a key left out, one too many...)."""
+        return not self._is_wrong()
+
+    def how_many(self, most: int) -> int:
+        return int(self.draw(st.integers(0, most)))
+
+
+def text(p: Parts) -> Any:
+    return p.leaf(PLAIN)
+
+
+def texts(p: Parts) -> Any:
+    """A text, or a list of them (sometimes empty, when wrong)."""
+    if p.draw(st.booleans()):
+        return text(p)
+    return p.shape(lambda: [text(p) for _ in range(1 + p.how_many(2))])
+
+
+def reply(p: Parts) -> Any:
+    if p.draw(st.booleans()):
+        return texts(p)
+    fields: dict[str, Any] = {"from": texts(p)} if p.flag() else {}
+    if p.draw(st.booleans()):
+        fields["order"] = p.leaf(st.sampled_from(Order.words()))
+    return p.shape(lambda: fields)
+
+
+def kinds(p: Parts) -> dict[str, Any]:
+    """One pattern kind (none or two when wrong), maybe with case_sensitive."""
+    count = 1 if p.flag() else p.draw(st.sampled_from([0, 2]))
+    chosen = p.draw(st.lists(st.sampled_from(PATTERN_KINDS), min_size=count, max_size=count, unique=True))
+    fields = {kind: texts(p) for kind in chosen}
+    if p.draw(st.booleans()):
+        fields["case_sensitive"] = p.leaf(st.booleans())
+    return fields
+
+
+def pattern(p: Parts) -> Any:
+    return text(p) if p.draw(st.booleans()) else p.shape(lambda: kinds(p))
+
+
+def variables(p: Parts) -> Any:
+    return p.shape(lambda: {p.leaf(GOOD_NAMES, BAD_NAMES): text(p) for _ in range(p.how_many(2))})
+
+
+def rule(p: Parts) -> Any:
+    fields = kinds(p)
+    if p.flag():
+        fields["reply"] = reply(p)
+    if p.draw(st.booleans()):
+        fields["set"] = variables(p)
+    if p.draw(st.booleans()):
+        fields["examples"] = texts(p)
+    return p.shape(lambda: fields)
+
+
+def step(p: Parts) -> Any:
+    say = p.draw(st.booleans())
+    fields: dict[str, Any] = {"say": reply(p)} if say else {"expect": pattern(p)}
+    if not p.flag():
+        fields.update({"expect": pattern(p)} if say else {"say": reply(p)})
+    if (not say or not p.flag()) and p.draw(st.booleans()):
+        fields["timeout"] = p.leaf(SECONDS, BAD_SECONDS)
+    if (not say or not p.flag()) and p.draw(st.booleans()):
+        fields["on_mismatch"] = p.leaf(st.sampled_from(OnMismatch.words()))
+    if p.draw(st.booleans()):
+        fields["name"] = text(p)
+    return p.shape(lambda: fields)
+
+
+def delay(p: Parts) -> Any:
+    if p.draw(st.booleans()):
+        return p.leaf(SECONDS, BAD_SECONDS)
+    low, high = sorted(p.draw(st.lists(SECONDS, min_size=2, max_size=2)))
+    return p.shape(lambda: [low, high] if p.flag() else [high, low])
+
+
+SECTION_PARTS: dict[str, Callable[[Parts], Any]] = {
+    "version": lambda p: p.leaf(st.just(1), st.sampled_from([2, 1.5, True, "1", None])),
+    "name": text,
+    "description": text,
+    "case_sensitive": lambda p: p.leaf(st.booleans()),
+    "vars": variables,
+    "reflect": lambda p: p.shape(
+        lambda: {p.leaf(st.sampled_from(["i", "my", "am"]), BAD_WORDS): text(p) for _ in range(2)}
+    ),
+    "greeting": reply,
+    "rules": lambda p: p.shape(lambda: [rule(p) for _ in range(p.how_many(3))]),
+    "fallback": reply,
+    "script": lambda p: p.shape(lambda: [step(p) for _ in range(p.how_many(3))]),
+    "abort": lambda p: pattern(p) if p.draw(st.booleans()) else p.shape(lambda: [pattern(p)]),
+    "delay": delay,
+    "max_turns": lambda p: p.leaf(
+        st.integers(1, 9), st.one_of(st.sampled_from([0, -1, 2.5, "3"]), st.floats())
+    ),
+    "timeout": lambda p: p.leaf(SECONDS, BAD_SECONDS),
+}
+assert list(SECTION_PARTS) == SECTION_KEYS, "every section of the format is generated"
+
+
+@st.composite
+def documents(draw: st.DrawFn) -> Any:
+    """A dialogue document as data, with at most one wrong part."""
+    p = Parts(draw, draw(st.integers(0, MOST_PARTS)))
+    keys = draw(st.lists(st.sampled_from(SECTION_KEYS[1:]), max_size=5, unique=True))
+    document: dict[str, Any] = {"version": SECTION_PARTS["version"](p)} if p.flag() else {}
+    document.update({key: SECTION_PARTS[key](p) for key in keys})
+    if not p.flag():
+        document[draw(st.sampled_from(["replies", "Version", "rule"]))] = draw(ANY)
+    return p.shape(lambda: document)
+
+
+def verdicts(document: Any) -> tuple[list[str], list[str]]:
+    """The schema's errors and --check's problems for *document*, dumped as YAML."""
+    text = yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
+    schema_errors = [error.message for error in VALIDATOR.iter_errors(yaml.safe_load(text))]
+    try:
+        parse_dialogue(text, "d.yaml")
+    except DialogueError as exc:
+        return schema_errors, [problem.message for problem in exc.problems]
+    return schema_errors, []
+
+
+def test_the_schema_and_check_agree_on_generated_documents() -> None:
+    judged = {"valid": 0, "invalid": 0, "check only": 0}
+
+    @settings(max_examples=max(MIN_DOCUMENTS, settings().max_examples))
+    @given(document=documents())
+    def agree(document: Any) -> None:
+        schema_errors, problems = verdicts(document)
+        if schema_errors:
+            assert problems, f"the schema refuses what --check accepts: {schema_errors[0]}"
+        else:
+            beyond = [problem for problem in problems if not CHECK_ONLY.search(problem)]
+            assert not beyond, f"--check refuses what the schema accepts: {beyond[0]}"
+            judged["check only"] += bool(problems)
+        judged["invalid" if problems else "valid"] += 1
+
+    agree()
+    total = judged["valid"] + judged["invalid"]
+    print(f"schema and --check agreed on {total} documents: {judged}")
+    assert total >= MIN_DOCUMENTS
+    assert min(judged["valid"], judged["invalid"]) >= MIN_SHARE_EACH_WAY * total, judged

@@ -1,0 +1,169 @@
+"""The top level of a dialogue file: one reader per section, driven by a table.
+
+Like h11's readers, :data:`SECTIONS` maps each top-level key to the method that reads
+it into the draft; the sections share the readers of the format's parts
+(:mod:`bots.loader.build`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from yaml.nodes import MappingNode, Node, SequenceNode
+
+from bots.loader.build import Builder
+from bots.loader.nodes import Fields
+from bots.loader.problems import Problem
+from bots.model import Dialogue, Where
+
+FORMAT_VERSION = 1
+
+
+class DialogueBuilder(Builder):
+    """Walks the node tree once, section by section, collecting problems and building the dialogue."""
+
+    def build(self, root: Node | None) -> Dialogue | None:
+        """The dialogue, or None when the file is not a mapping of plain data."""
+        fields = self.top_level(root)
+        if fields is None:
+            return None
+        for key in READING_ORDER:
+            if key in fields:
+                SECTIONS[key](self, fields[key][1])
+        self.check_names()
+        dialogue = self.draft.dialogue(self.path)
+        if self.rules_sound:
+            self.check_examples(dialogue)
+        return dialogue
+
+    def top_level(self, root: Node | None) -> Fields | None:
+        if root is None:
+            self.problems.append(
+                Problem(Where(self.path, 1, 1), "file is empty: a dialogue starts with 'version: 1'")
+            )
+            return None
+        if not self.check_tags(root):
+            return None
+        fields = self.mapping(root, "the dialogue", tuple(SECTIONS))
+        if fields is not None and "version" not in fields:
+            self.problem(root, f"missing 'version: {FORMAT_VERSION}' (the dialogue format version)")
+        return fields
+
+    # -- the sections: one reader per top-level key (see SECTIONS)
+
+    def read_version(self, node: Node) -> None:
+        version = self.integer(node, "version")
+        if version is not None and version != FORMAT_VERSION:
+            self.problem(
+                node,
+                f"version {version} is not supported: this chat-bot reads dialogue format {FORMAT_VERSION}",
+            )
+
+    def read_name(self, node: Node) -> None:
+        self.draft.name = self.string(node, "name") or self.draft.name
+
+    def read_description(self, node: Node) -> None:
+        self.draft.description = self.string(node, "description", empty_ok=True) or ""
+
+    def read_case_sensitive(self, node: Node) -> None:
+        self.draft.case_sensitive = bool(self.boolean(node, "case_sensitive"))
+
+    def read_timeout(self, node: Node) -> None:
+        self.draft.timeout = self.number(node, "timeout", positive=True) or self.draft.timeout
+
+    def read_vars(self, node: Node) -> None:
+        if not isinstance(node, MappingNode):
+            self.problem(node, "vars must be a mapping of variable: text")
+            return
+        for key, value in node.value:
+            name = self.variable_name(key)
+            text = self.string(value, f"the value of {name}", empty_ok=True) if name else None
+            if name is not None and text is not None:
+                self.draft.variables[name] = text
+                self._variables.add(name)
+
+    def read_reflect(self, node: Node) -> None:
+        if not isinstance(node, MappingNode):
+            self.problem(node, "reflect must be a mapping of word: replacement")
+            return
+        for key, value in node.value:
+            word = self.string(key, "a reflected word")
+            into = self.string(value, "a reflection", empty_ok=True)
+            if word is not None and into is not None:
+                self.draft.reflect[word.lower()] = into
+
+    def read_greeting(self, node: Node) -> None:
+        self.draft.greeting = self.reply(node, "greeting", frozenset())
+
+    def read_rules(self, node: Node) -> None:
+        if not isinstance(node, SequenceNode):
+            self.problem(node, "rules must be a list of rules (- contains: ... reply: ...)")
+            self.rules_sound = False
+            return
+        before = len(self.problems)
+        rules = [self.rule(position, item) for position, item in enumerate(node.value)]
+        self.draft.rules = tuple(rule for rule in rules if rule is not None)
+        self.rules_sound = len(self.problems) == before
+
+    def read_fallback(self, node: Node) -> None:
+        self.draft.fallback = self.reply(node, "fallback", frozenset())
+
+    def read_script(self, node: Node) -> None:
+        if not isinstance(node, SequenceNode):
+            self.problem(node, "script must be a list of steps (- say: ... / - expect: ...)")
+            return
+        steps = [self.step(number, item) for number, item in enumerate(node.value, start=1)]
+        self.draft.script = tuple(step for step in steps if step is not None)
+
+    def read_abort(self, node: Node) -> None:
+        items = node.value if isinstance(node, SequenceNode) else [node]
+        patterns = [self.pattern_spec(item, "abort") for item in items]
+        self.draft.abort = tuple(pattern for pattern in patterns if pattern is not None)
+
+    def read_delay(self, node: Node) -> None:
+        if not isinstance(node, SequenceNode):
+            value = self.number(node, "delay", positive=False)
+            if value is not None:
+                self.draft.delay = (value, value)
+            return
+        if len(node.value) != 2:
+            self.problem(node, "delay must be a number of seconds or a range [min, max]")
+            return
+        low = self.number(node.value[0], "delay minimum", positive=False)
+        high = self.number(node.value[1], "delay maximum", positive=False)
+        if low is None or high is None:
+            return
+        if low > high:
+            self.problem(node, f"delay range [{low:g}, {high:g}] has its minimum above its maximum")
+            return
+        self.draft.delay = (low, high)
+
+    def read_max_turns(self, node: Node) -> None:
+        max_turns = self.integer(node, "max_turns")
+        if max_turns is not None and max_turns < 1:
+            self.problem(node, "max_turns must be at least 1")
+            return
+        self.draft.max_turns = max_turns
+
+
+#: One reader per top-level key, in the order the format lists them (and the
+#: "expected one of" message names them).
+SECTIONS: dict[str, Callable[[DialogueBuilder, Node], None]] = {
+    "version": DialogueBuilder.read_version,
+    "name": DialogueBuilder.read_name,
+    "description": DialogueBuilder.read_description,
+    "case_sensitive": DialogueBuilder.read_case_sensitive,
+    "vars": DialogueBuilder.read_vars,
+    "reflect": DialogueBuilder.read_reflect,
+    "greeting": DialogueBuilder.read_greeting,
+    "rules": DialogueBuilder.read_rules,
+    "fallback": DialogueBuilder.read_fallback,
+    "script": DialogueBuilder.read_script,
+    "abort": DialogueBuilder.read_abort,
+    "delay": DialogueBuilder.read_delay,
+    "max_turns": DialogueBuilder.read_max_turns,
+    "timeout": DialogueBuilder.read_timeout,
+}
+#: Read before the others: the defaults that the patterns and steps of other sections take.
+READ_FIRST = ("case_sensitive", "timeout")
+READING_ORDER = tuple(dict.fromkeys((*READ_FIRST, *SECTIONS)))
