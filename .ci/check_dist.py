@@ -5,9 +5,10 @@
 1. ``python -m build``: the sdist, then the wheel built from it (what a user gets from PyPI).
 2. ``twine check --strict``: the metadata and the README render as PyPI requires.
 3. ``check-wheel-contents``: no stray top-level modules, no duplicates, no empty or missing packages.
-4. The sdist holds the packages, pyproject.toml, README.md, LICENSE and the build's own files, and nothing
+4. Every classifier is one PyPI knows (trove-classifiers): PyPI rejects the upload else.
+5. The sdist holds the packages, pyproject.toml, README.md, LICENSE and the build's own files, and nothing
    else (MANIFEST.in leaves the test suites out: they need the whole repository).
-5. Both carry the LICENSE file.
+6. Both carry the LICENSE file.
 """
 
 from __future__ import annotations
@@ -45,6 +46,17 @@ def run(*argv: str) -> None:
         raise CheckFailed(f"{' '.join(argv)} failed")
 
 
+def classifier_problems(wheel: Path) -> list[str]:
+    """The wheel's classifiers (its METADATA, what PyPI reads) that PyPI does not know."""
+    from trove_classifiers import classifiers as known  # only here: the checks' own dependency
+
+    with zipfile.ZipFile(wheel) as whl:
+        metadata = next(name for name in whl.namelist() if name.endswith(".dist-info/METADATA"))
+        lines = whl.read(metadata).decode("utf-8").splitlines()
+    listed = [line.removeprefix("Classifier: ") for line in lines if line.startswith("Classifier: ")]
+    return [f"{wheel.name}: {c!r} is not a classifier PyPI accepts" for c in listed if c not in known]
+
+
 def sdist_problems(sdist: Path) -> list[str]:
     with tarfile.open(sdist) as tar:
         names = [name.split("/", 1)[1] for name in tar.getnames() if "/" in name]
@@ -74,7 +86,7 @@ def main(argv: list[str]) -> int:
             return 1
         run(sys.executable, "-m", "twine", "check", "--strict", str(sdists[0]), str(wheels[0]))
         run("check-wheel-contents", str(wheels[0]))
-        problems = sdist_problems(sdists[0]) + wheel_problems(wheels[0])
+        problems = classifier_problems(wheels[0]) + sdist_problems(sdists[0]) + wheel_problems(wheels[0])
         for problem in problems:
             print(f"check_dist: {problem}", file=sys.stderr)
         if not problems:
