@@ -6,7 +6,7 @@
 #
 # The commands are read from README.md by .ci/readme_commands.py and run unchanged, one after the other, in
 # one shell, as a user pastes them. pip inside gets this machine's http(s) package indexes (from
-# `pip config list`, as e2e/containers/conftest.py's pip_build_args does for the image build) and its CA
+# `pip config list`, as chat_testing.docker.pip_build_args reads them for the image build) and its CA
 # bundle, and no other setting: file:// indexes and find-links of this machine do not exist in there.
 # Environment: CHAT_DOCKER_BASE (default chat-base:local), CHAT_README_TIMEOUT_S (default 1200).
 set -euo pipefail
@@ -30,28 +30,14 @@ docker image inspect "$BASE_IMAGE" >/dev/null 2>&1 ||
 
 commands="$(python3 .ci/readme_commands.py)"
 
-# pip's http(s) indexes on this machine, as `docker run` options (pip reads PIP_* from the environment).
+# pip's http(s) indexes on this machine, as `docker run` options (pip reads PIP_* from the environment):
+# the settings the Docker suite gives the image build (chat_testing.docker.pip_build_args, stdlib only).
 pip_env=()
-while IFS= read -r option; do
-    [ -n "$option" ] && pip_env+=(--env "$option")
-done < <(
-    python3 - <<'PY'
-import re, subprocess, sys
-
-listing = subprocess.run([sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True).stdout
-# For `pip install`, the environment (:env:) overrides [install], which overrides [global].
-rank = {"global": 0, "install": 1, ":env:": 2}
-found = {}
-for line in listing.splitlines():
-    match = re.fullmatch(r"([^.]*)\.(index-url|extra-index-url)='(.*)'", line.strip())
-    if match and rank.get(match[1], -1) > found.get(match[2], (-1, []))[0]:
-        found[match[2]] = (rank[match[1]], [u for u in match[3].split() if u.startswith(("http://", "https://"))])
-for key, var in (("index-url", "PIP_INDEX_URL"), ("extra-index-url", "PIP_EXTRA_INDEX_URL")):
-    urls = found.get(key, (0, []))[1]
-    if urls:
-        print(f"{var}={' '.join(urls[:1] if key == 'index-url' else urls)}")
-PY
-)
+while IFS= read -r setting; do
+    if [ -n "$setting" ]; then
+        pip_env+=(--env "$setting")
+    fi
+done < <(PYTHONPATH=. python3 -c 'from chat_testing.docker import pip_build_args; print(*pip_build_args()[1::2], sep="\n")')
 
 # The CA bundle pip trusts here (PIP_CERT, pip's config, then the system's), mounted read-only.
 ca_bundle="${PIP_CERT:-$(python3 -m pip config get global.cert 2>/dev/null || true)}"
