@@ -1,10 +1,11 @@
 """The bot's promises to a hostile network and hostile files.
 
-Dialogue files: a pathological regex is refused at load or can never freeze the
-bot; alias bombs, object-building tags and oversize files are refused with one
-clear line. Serving: --max-clients and --idle-timeout close the extra or silent
-peer with one line; SIGTERM/SIGINT end every chat politely within 2 s with the
-transcript flushed; listening stays on loopback unless a host is given.
+Dialogue files: a pathological regex is accepted and can never freeze the bot
+(matching runs on RE2, in linear time: adversarial/test_matching.py); alias bombs,
+object-building tags and oversize files are refused with one clear line. Serving:
+--max-clients and --idle-timeout close the extra or silent peer with one line;
+SIGTERM/SIGINT end every chat politely within 2 s with the transcript flushed;
+listening stays on loopback unless a host is given.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ def check(path: Path) -> subprocess.CompletedProcess[str]:
 
 
 REDOS = [
+    r"\s*\s*\s*x",  # the issue's two: passed the old shape check, froze the bot
+    r"\d+\d+\d+\d+z",
     r"(a+)+$",
     r"(a*)*$",
     r"^(a+)+b",
@@ -56,11 +59,18 @@ REDOS = [
     r"^(a|a?)+$",
     r"(a?){30}a{30}",
 ]
-HOSTILE = ["a" * 30 + "!", "a" * 4096 + "!", "x" * 30 + "y" * 30, "a" * 1_000_000]
+HOSTILE = [
+    "a" + " " * 400 + "y x",
+    "1" * 3000 + "!z",
+    "a" * 30 + "!",
+    "a" * 4096 + "!",
+    "x" * 30 + "y" * 30,
+    "a" * 1_000_000,
+]
 
 
 @pytest.mark.parametrize("pattern", REDOS)
-def test_a_pathological_regex_is_refused_at_load_or_never_freezes_the_bot(
+def test_a_pathological_regex_is_accepted_and_never_freezes_the_bot(
     tmp_path: Path, chat_daemons: Any, pattern: str, figures: Any
 ) -> None:
     path = tmp_path / "redos.yaml"
@@ -69,12 +79,7 @@ def test_a_pathological_regex_is_refused_at_load_or_never_freezes_the_bot(
         encoding="utf-8",
     )
     done = check(path)
-    if done.returncode == ExitStatus.INVALID_DIALOGUE:
-        assert f"{path}:3:12: regex refused:" in done.stdout + done.stderr
-        figures(f"regex {pattern}", f"refused at load in {done.elapsed:.2f} s")  # type: ignore[attr-defined]
-        return
-    assert done.returncode == 0, done.stderr
-    # Accepted: then matching must be bounded. The bot answers each hostile line in time.
+    assert done.returncode == 0, done.stdout + done.stderr
     bot = chat_daemons("chat-bot", "--script", str(path), "--port", "0", "--no-delay", "--quiet")
     _host, port = bot.listening()
     client = LineClient(port, timeout=FREEZE_LIMIT_S)
@@ -87,13 +92,13 @@ def test_a_pathological_regex_is_refused_at_load_or_never_freezes_the_bot(
                 client.line()
             except TimeoutError:
                 pytest.fail(
-                    f"regex {pattern!r} was accepted at load and froze the bot for over "
-                    f"{FREEZE_LIMIT_S} s on {line[:12]!r}... ({len(line)} characters)"
+                    f"regex {pattern!r} froze the bot for over {FREEZE_LIMIT_S} s "
+                    f"on {line[:12]!r}... ({len(line)} characters)"
                 )
             slowest = max(slowest, time.perf_counter() - started)
     finally:
         client.sock.close()
-    figures(f"regex {pattern}", f"accepted; slowest hostile line answered in {slowest:.2f} s")
+    figures(f"regex {pattern}", f"accepted; slowest hostile line answered in {slowest:.3f} s")
 
 
 ALIAS_BOMB = "version: 1\na: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
@@ -175,13 +180,14 @@ def test_listening_stays_on_loopback_unless_a_host_is_given(chat_daemons: Any, n
     assert listening_addresses(port) == {"0100007F"}  # 127.0.0.1, little-endian hex; no 0.0.0.0
 
 
-def test_max_clients_turns_the_extra_client_away_with_one_line(echo_bot: Any) -> None:
+def test_max_clients_turns_the_extra_client_away_with_one_line_and_exit(echo_bot: Any) -> None:
     bot, port = echo_bot("--max-clients", "3")
     served = [LineClient(port) for _ in range(3)]
     for i, client in enumerate(served):
         client.round_trip(f"hello {i}")
     extra = LineClient(port)
     assert extra.line() == b"busy: this bot serves at most 3 clients at once; try again later"
+    assert extra.line() == b"exit"  # the classic ending, so a classic client ends cleanly
     assert extra.sock.recv(100) == b""
     extra.sock.close()
     for client in served:

@@ -210,11 +210,29 @@ def delay(p: Parts) -> Any:
     return p.shape(lambda: [low, high] if p.flag() else [high, low])
 
 
+def target(p: Parts) -> Any:
+    """``KIND:VALUE``, or a mapping of one kind with its option (``ready`` or ``peer``)."""
+    if p.draw(st.booleans()):
+        good = st.sampled_from(
+            ["tcp:127.0.0.1:5000", "command:python s.py {port}", "image:chat", "terminal:x"]
+        )
+        return p.leaf(good, st.one_of(TRICKY, st.sampled_from(["tcp:h:0", "tcp:h", "http://h", "command: "])))
+    kind = p.draw(st.sampled_from(["command", "terminal", "image", "tcp"]))
+    fields: dict[str, Any] = {kind: p.leaf(st.just("h:5000") if kind == "tcp" else PLAIN)}
+    option = {"command": "ready", "terminal": "peer"}.get(kind)
+    if option is not None and p.draw(st.booleans()):
+        fields[option] = text(p)
+    if not p.flag():
+        fields[p.draw(st.sampled_from(["ready", "peer", "image", "host"]))] = text(p)
+    return p.shape(lambda: fields)
+
+
 SECTION_PARTS: dict[str, Callable[[Parts], Any]] = {
     "version": lambda p: p.leaf(st.just(1), st.sampled_from([2, 1.5, True, "1", None])),
     "name": text,
     "description": text,
     "case_sensitive": lambda p: p.leaf(st.booleans()),
+    "punctuation": lambda p: p.leaf(st.sampled_from(["keep", "ignore"])),
     "vars": variables,
     "reflect": lambda p: p.shape(
         lambda: {p.leaf(st.sampled_from(["i", "my", "am"]), BAD_WORDS): text(p) for _ in range(2)}
@@ -229,6 +247,7 @@ SECTION_PARTS: dict[str, Callable[[Parts], Any]] = {
         st.integers(1, 9), st.one_of(st.sampled_from([0, -1, 2.5, "3"]), st.floats())
     ),
     "timeout": lambda p: p.leaf(SECONDS, BAD_SECONDS),
+    "target": target,
 }
 assert list(SECTION_PARTS) == SECTION_KEYS, "every section of the format is generated"
 

@@ -29,7 +29,7 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from bots.engine import Action, Close, Conversation, Outcome, Send, StepResult
 from chat.errors import LocalProtocolError
@@ -141,6 +141,7 @@ class BotConnection(asyncio.Protocol):
         "codec",
         "conv",
         "deadline_handle",
+        "hurry",
         "last_seen",
         "loop",
         "outbox",
@@ -164,10 +165,12 @@ class BotConnection(asyncio.Protocol):
         self.silence_at = 0.0
         self.silence_handle: asyncio.TimerHandle | None = None
         self.deadline_handle: asyncio.TimerHandle | None = None
-        # Sends waiting for their delay, in order: (when, text, or a Close).
-        self.outbox: deque[tuple[float, str | Close]] | None = None
+        # Actions waiting behind a delayed send, in order, each with when it is due.
+        self.outbox: deque[tuple[float, Action]] | None = None
         self.outbox_handle: asyncio.TimerHandle | None = None
         self.closing = False
+        # Set when the chat must end now (a signal, the idle timeout): delays are skipped.
+        self.hurry = False
         # The two reasons to stop reading from the peer, tracked apart so that one ending
         # never resumes reading while the other still holds.
         self.backlogged = False  # received messages wait for a later callback
@@ -177,17 +180,18 @@ class BotConnection(asyncio.Protocol):
     # -- asyncio callbacks -------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # A stream transport: asyncio's, or uvloop's (which does not subclass asyncio.Transport).
+        self.transport = transport = cast("asyncio.Transport", transport)
         address = transport.get_extra_info("peername")
         if isinstance(address, tuple) and len(address) >= 2:
             host = str(address[0])
             self.peer = f"[{host}]:{address[1]}" if ":" in host else f"{host}:{address[1]}"
         refusal = self.run.refuse_line()
         if refusal is not None:
-            # One line, in the line style (a classic client shows it as well), then close.
+            # The notice and `exit`, in the line style (a classic client shows them too), then close.
+            self._write(refusal)
+            self._write(EXIT_WORD)
             self.closing = True
-            transport.write(refusal.encode() + b"\n")
             transport.close()
             return
         self.run.connections.add(self)
@@ -202,65 +206,56 @@ class BotConnection(asyncio.Protocol):
             return
         self.last_seen = now = self.loop.time()
         codec = self.codec if self.codec is not None else self._make_codec()
-        run = self.run
-        if run.transcript is None and run.screen is None and not self.outbox and self.deadline_handle is None:
-            # The common turn, one whole line in and one reply out: the same codec and
-            # conversation calls as below, without the event and action objects.
-            text = codec.take_line(data)
-            if text is not None:
-                conv = self.conv
-                if conv is None:
-                    conv = self.conv = run.conversation()
-                reply = conv.reply_to(text, now)
-                if not isinstance(reply, str):
-                    self._perform(reply)
-                    return
-                # _write, with no transcript or screen to feed (inline: this runs once a turn).
-                transport = self.transport
-                if transport is not None and not transport.is_closing():
-                    try:
-                        framed = codec.frame(reply)
-                    except LocalProtocolError:
-                        self._write(reply)  # says why instead
-                    else:
-                        transport.write(framed)
-                return
         codec.receive_data(data)
-        self._drain()
+        self._drain(now=now)
         if not self.closing and codec.wants_silence_timer:
             self.silence_at = now + CLASSIC_SILENCE_S
             if self.silence_handle is None:
                 self.silence_handle = self.loop.call_at(self.silence_at, self._silence)
 
     def eof_received(self) -> bool:
-        if not self.closing:
-            codec = self.codec if self.codec is not None else self._make_codec()
-            codec.receive_data(b"")
-            # The transport closes on return: everything still queued is handled now.
-            self._drain(None)
-        return False  # let the transport close
+        if self.closing:
+            return False
+        codec = self.codec if self.codec is not None else self._make_codec()
+        codec.receive_data(b"")
+        self._drain(None)
+        # A half-closed peer still reads: while replies wait for their delay (and the
+        # messages behind them for their turn), keep our side open; the chat's Close shuts it.
+        return not self.closing
 
     def connection_lost(self, exc: Exception | None) -> None:
         for handle in (self.silence_handle, self.deadline_handle, self.outbox_handle, self.backlog_handle):
             if handle is not None:
                 handle.cancel()
         self.silence_handle = self.deadline_handle = self.outbox_handle = self.backlog_handle = None
-        self.outbox = None
-        conv = self.conv
-        if conv is not None and not conv.done:
-            self.closing = True
-            for action in conv.peer_closed(self.loop.time()):
-                if isinstance(action, StepResult):
-                    self._result(action)
-                elif isinstance(action, Close):
-                    self._finished(action)
-        elif conv is None and self in self.run.connections and self.run.on_close is not None:
-            self.run.on_close(
-                self, Outcome.PEER_LOST, "the peer closed the connection before saying anything"
-            )
+        self.transport = None  # nothing more can be written
+        if not self.closing:
+            self._lost()
         self.run.connections.discard(self)
         if self.run.on_lost is not None:
             self.run.on_lost(self)
+
+    def _lost(self) -> None:
+        # The connection is gone before the chat's end was reported: report it now, once.
+        # What waited in the outbox is settled in order: sends are lost, and with them the
+        # PASS of their say steps (those steps did not run); other results still count.
+        outbox, self.outbox = self.outbox, None
+        unsent = False
+        for _when, action in outbox or ():
+            if type(action) is Send:
+                unsent = True
+            elif type(action) is StepResult:
+                if not (unsent and action.expected is None):
+                    self._result(action)
+            else:
+                assert isinstance(action, Close)
+                self._finished(action)
+                return
+        conv = self.conv
+        if conv is not None:
+            self._perform(conv.peer_closed(self.loop.time()))
+        if not self.closing and self in self.run.connections:
+            self._finished(Close(Outcome.PEER_LOST, "the peer closed the connection before saying anything"))
 
     def pause_writing(self) -> None:
         # The peer is not reading: stop reading from it, and handling its backlog, until it catches up.
@@ -293,12 +288,21 @@ class BotConnection(asyncio.Protocol):
         codec.silence()
         self._drain()
 
-    def _drain(self, limit: int | None = MESSAGES_PER_CALLBACK) -> None:
+    def _drain(self, limit: int | None = MESSAGES_PER_CALLBACK, *, now: float | None = None) -> None:
         """Handle the codec's events in order, at most *limit* of them (None: all) in this callback."""
+        if now is None:
+            now = self.loop.time()
         codec = self.codec
         assert codec is not None
+        run = self.run
         handled = 0
         while not self.closing:
+            if self.outbox:
+                # A reply waits for its delay: the next message waits for its turn (the
+                # outbox goes on draining when it empties). Stop reading meanwhile.
+                if codec.has_events:
+                    self._hold(later=False)
+                return
             if limit is not None and (handled >= limit or self.write_paused):
                 self._hold()
                 return
@@ -310,32 +314,32 @@ class BotConnection(asyncio.Protocol):
             handled += 1
             conv = self.conv
             if conv is None:
-                conv = self.conv = self.run.conversation()
-            now = self.loop.time()
+                conv = self.conv = run.conversation()
             if type(event) is Message:
                 text = event.text
-                if self.run.transcript is not None:
-                    self.run.transcript.record(time.time(), "in", text, self._transcript_peer())
-                if self.run.screen is not None:
-                    self.run.screen("in", text)
+                if run.transcript is not None:
+                    run.transcript.record(time.time(), "in", text, self._transcript_peer())
+                if run.screen is not None:
+                    run.screen("in", text)
                 actions = conv.receive(text, now)
             elif type(event) is MessageTooLong:
-                if self.run.screen is not None:
-                    self.run.screen("in", f"[message over the {event.limit:,}-byte limit, not shown]")
+                if run.screen is not None:
+                    run.screen("in", f"[message over the {event.limit:,}-byte limit, not shown]")
                 actions = conv.receive_oversize(event.limit, now)
             else:
                 assert isinstance(event, ConnectionClosed)
                 actions = conv.peer_closed(now)
             self._perform(actions)
 
-    def _hold(self) -> None:
+    def _hold(self, *, later: bool = True) -> None:
         # More may be queued: stop reading from this peer and go on in a later callback
-        # (after resume_writing when the write buffer is what stopped us).
+        # (after resume_writing when the write buffer is what stopped us, after the
+        # outbox's flush when a reply's delay is).
         if not self.backlogged:
             self.backlogged = True
             if self.transport is not None and not self.transport.is_closing():
                 self.transport.pause_reading()
-        if not self.write_paused:
+        if later and not self.write_paused:
             self._continue_later()
 
     def _continue_later(self) -> None:
@@ -354,64 +358,68 @@ class BotConnection(asyncio.Protocol):
             self.transport.resume_reading()
 
     def _perform(self, actions: list[Action]) -> None:
+        """Carry out the conversation's actions in order: at once, or behind a delayed send."""
         for action in actions:
-            kind = type(action)
-            if kind is Send:
-                assert isinstance(action, Send)
-                if action.delay <= 0 and not self.outbox:
-                    self._write(action.text)
-                else:
-                    self._queue(action.delay, action.text)
-            elif kind is Close:
-                assert isinstance(action, Close)
-                if self.outbox:
-                    self._queue(0.0, action)
-                else:
-                    self._finished(action)
-                    self._shut()
+            if self.outbox or (type(action) is Send and action.delay > 0 and not self.hurry):
+                self._queue(action)
+            elif type(action) is Send:
+                self._write(action.text)
             else:
-                assert isinstance(action, StepResult)
-                self._result(action)
+                self._carry_out(action)
         conv = self.conv
-        if conv is not None and conv.deadline is not None and not conv.done:
+        deadline = None if conv is None or conv.done else conv.deadline
+        if deadline is not None:
             if self.deadline_handle is not None:
                 self.deadline_handle.cancel()
-            self.deadline_handle = self.loop.call_at(conv.deadline, self._deadline)
+            self.deadline_handle = self.loop.call_at(deadline, self._deadline)
         elif self.deadline_handle is not None:
             self.deadline_handle.cancel()
             self.deadline_handle = None
+
+    def _carry_out(self, action: Action) -> None:
+        kind = type(action)
+        if kind is Send:
+            assert isinstance(action, Send)
+            self._write(action.text)
+        elif kind is StepResult:
+            assert isinstance(action, StepResult)
+            self._result(action)
+        else:
+            assert isinstance(action, Close)
+            self._finished(action)
+            self._shut()
 
     def _deadline(self) -> None:
         self.deadline_handle = None
         if self.conv is not None and not self.closing:
             self._perform(self.conv.tick(self.loop.time()))
 
-    def _queue(self, delay: float, item: str | Close) -> None:
-        # Each send waits for its own delay after the one before it, so replies
-        # with random delays never overtake each other.
+    def _queue(self, action: Action) -> None:
+        # Each send waits for its own delay after the one before it, so replies with
+        # random delays never overtake each other; results and the Close keep their place.
         if self.outbox is None:
             self.outbox = deque()
         now = self.loop.time()
         after = self.outbox[-1][0] if self.outbox else now
-        self.outbox.append((max(now, after) + delay, item))
+        delay = action.delay if type(action) is Send else 0.0
+        self.outbox.append((max(now, after) + delay, action))
         if self.outbox_handle is None:
             self.outbox_handle = self.loop.call_at(self.outbox[0][0], self._flush_outbox)
 
-    def _flush_outbox(self) -> None:
+    def _flush_outbox(self, *, expire: bool = False) -> None:
+        """Carry out what is due (everything when *expire*); when the outbox empties, the next turn."""
         self.outbox_handle = None
         outbox = self.outbox
         now = self.loop.time()
-        while outbox:
-            when, item = outbox[0]
-            if when > now:
+        while outbox and not self.closing:
+            when, action = outbox[0]
+            if when > now and not expire:
                 self.outbox_handle = self.loop.call_at(when, self._flush_outbox)
                 return
             outbox.popleft()
-            if isinstance(item, Close):
-                self._finished(item)
-                self._shut()
-                return
-            self._write(item)
+            self._carry_out(action)
+        if not self.closing and self.codec is not None:
+            self._drain()
 
     def _write(self, text: str) -> None:
         transport = self.transport
@@ -423,16 +431,20 @@ class BotConnection(asyncio.Protocol):
         except LocalProtocolError:
             text, data = framable(codec, text)
         transport.write(data)
-        if self.run.transcript is not None:
-            self.run.transcript.record(time.time(), "out", text, self._transcript_peer())
-        if self.run.screen is not None:
-            self.run.screen("out", text)
+        run = self.run
+        if run.transcript is not None:
+            run.transcript.record(time.time(), "out", text, self._transcript_peer())
+        if run.screen is not None:
+            run.screen("out", text)
 
     def _result(self, result: StepResult) -> None:
         if self.run.on_result is not None:
             self.run.on_result(self, result)
 
     def _finished(self, close: Close) -> None:
+        # The one place an ending is reported; `closing` makes it once.
+        if self.closing:
+            return
         self.closing = True
         if self.deadline_handle is not None:
             self.deadline_handle.cancel()
@@ -449,40 +461,29 @@ class BotConnection(asyncio.Protocol):
 
     # -- ending from outside -----------------------------------------------
 
-    def say_and_close(self, line: str) -> None:
-        """End this chat now with one line to the peer (idle timeout), outside the dialogue."""
-        if self.closing:
-            return
-        self._cancel_outbox()
-        self._write(line)
-        conv = self.conv
-        if conv is not None and not conv.done:
-            conv.done = True
-            conv.outcome = Outcome.ENDED_BY_BOT
-        self._finished(Close(Outcome.ENDED_BY_BOT, line))
-        self._shut()
+    def end(self, reason: str, notice: str | None = None) -> None:
+        """End this chat now (a signal, the idle timeout): what is owed, *notice*, `exit`, close.
 
-    def interrupt(self, reason: str) -> None:
-        """The program is stopping: say `exit` (the classic ending) and close."""
+        Replies still waiting for their delay go out at once, then the conversation
+        ends itself (:meth:`Conversation.end`); a chat whose end is already queued just
+        ends. Reported once, like every ending.
+        """
         if self.closing:
             return
-        self._cancel_outbox()
+        self.hurry = True
+        if self.outbox_handle is not None:
+            self.outbox_handle.cancel()
+        self._flush_outbox(expire=True)
+        if self.closing:
+            return
         conv = self.conv
-        if conv is not None:
-            actions = conv.interrupt(reason)
-            self._perform(actions)
-        else:
-            self._write(EXIT_WORD)
-            self._finished(Close(Outcome.ENDED_BY_BOT, reason))
-            self._shut()
+        if conv is None:
+            if self.codec is None:
+                self._make_codec()
+            conv = self.conv = self.run.conversation()
+        self._perform(conv.end(reason, self.loop.time(), notice=notice))
 
     def abort(self) -> None:
         """Drop the connection at once (after the shutdown grace period)."""
         if self.transport is not None:
             self.transport.abort()
-
-    def _cancel_outbox(self) -> None:
-        if self.outbox_handle is not None:
-            self.outbox_handle.cancel()
-            self.outbox_handle = None
-        self.outbox = None

@@ -7,6 +7,7 @@ and XML are imported only by the roles that use them.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -14,12 +15,14 @@ from bots.loader import DialogueError, Problem, check_dialogue_files, load_dialo
 from bots.model import Dialogue, Where
 from chat import program
 from chat.display import say, visible
-from chat.errors import ChatError
+from chat.errors import ChatError, UsageError
 from chat.status import ExitStatus
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 
 if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
+
     from bots.engine import Outcome, StepResult
     from bots.report import Transcript
 
@@ -34,6 +37,7 @@ A chat bot for the classic chat, driven by a YAML dialogue file.
   chat-bot --script d.yaml --port 0       serve many clients (chat-client, classic client, nc)
   chat-bot --script t.yaml --connect      dial a server and speak first; a dialogue
                                           with expect steps tests that server
+  chat-bot --connect --script a.yaml d/   run dialogue tests as one suite (d/: its test_*.chat.yaml)
   chat-bot --check d.yaml ...             validate dialogue files, every error as file:line:col
   chat-bot --list                         name the bundled dialogues (--script quiz runs quiz.yaml)
 
@@ -73,9 +77,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = program.new_parser(PROG, DESCRIPTION, statuses=tuple(ExitStatus))
     parser.add_argument(
         "--script",
+        nargs="+",
         metavar="FILE",
         help="the dialogue file (YAML, format version 1), or the name of a bundled dialogue "
-        "(see --list); default: the bundled greeter",
+        "(see --list); default: the bundled greeter. With --connect, several files and directories "
+        "run as one suite (a directory: its test_*.chat.yaml files)",
     )
     parser.add_argument(
         "--list", action="store_true", help="name the bundled dialogues with their descriptions, and exit"
@@ -220,32 +226,79 @@ def check(paths: Sequence[str]) -> int:
     return int(ExitStatus.SUCCESS)
 
 
+#: The roles, each chosen by its option (serving is the default, chosen by none).
+SERVING = "serving"
+ROLE_OPTIONS = {
+    "check": "--check",
+    "try_it": "--try",
+    "connect": "--connect",
+    "list": "--list",
+    "print_schema": "--print-schema",
+}
+
+#: Where each option applies (by argparse dest). An option given to a role it does not apply
+#: to is a usage error naming both; options not listed (--max-message-bytes) apply everywhere.
+APPLIES_TO: dict[str, tuple[str, tuple[str, ...]]] = {
+    "script": ("--script", (SERVING, "--try", "--connect")),
+    "host": ("--host", (SERVING, "--connect")),
+    "port": ("--port", (SERVING, "--connect")),
+    "seed": ("--seed", (SERVING, "--try", "--connect")),
+    "no_delay": ("--no-delay", (SERVING, "--try", "--connect")),
+    "classic": ("--classic", ("--connect",)),
+    "once": ("--once", (SERVING,)),
+    "max_clients": ("--max-clients", (SERVING,)),
+    "idle_timeout": ("--idle-timeout", (SERVING,)),
+    "transcript": ("--transcript", (SERVING, "--connect")),
+    "junit": ("--junit", (SERVING, "--connect")),
+    "quiet": ("--quiet", (SERVING, "--connect")),
+    "verbose": ("--verbose", (SERVING,)),
+}
+
+
+def given_options(argv: Sequence[str] | None) -> set[str]:
+    """The dests of the options written on the command line (not those left at their defaults)."""
+    parser = build_parser()
+    for action in parser._actions:  # argparse has no public way to list what was given
+        action.default = argparse.SUPPRESS
+    return set(vars(parser.parse_args(argv)))
+
+
+def choose_role(args: argparse.Namespace, given: set[str]) -> str:
+    """The role the options ask for; a UsageError naming both options when they cannot go together."""
+    roles = [flag for dest, flag in ROLE_OPTIONS.items() if dest in given]
+    if len(roles) > 1:
+        raise UsageError(f"{roles[0]} and {roles[1]} cannot be used together: choose one")
+    role = roles[0] if roles else SERVING
+    for dest, (flag, roles_of_option) in APPLIES_TO.items():
+        if dest not in given or role in roles_of_option:
+            continue
+        if role == SERVING and dest == "classic":
+            raise UsageError("--classic goes with --connect (a serving bot detects classic clients itself)")
+        where = " and ".join(roles_of_option)
+        raise UsageError(f"{flag} cannot be used with {role}: it is for {where}")
+    if role == SERVING and args.junit and not args.once:
+        raise UsageError("--junit reports one chat: use it with --connect or --once")
+    if role != "--connect" and args.script and len(args.script) > 1:
+        name = "serving" if role == SERVING else role
+        raise UsageError(f"--script takes one file with {name}; several files run as a suite with --connect")
+    return role
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse options and run the chosen role; return the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.check:
+    role = choose_role(args, given_options(argv))
+    if role == "--check":
         return check(args.check)
-    if args.list:
+    if role == "--list":
         return list_dialogues()
-    if args.print_schema:
+    if role == "--print-schema":
         return print_schema()
-    if args.classic and not args.connect:
-        parser.error("--classic goes with --connect (a serving bot detects classic clients itself)")
-    if args.connect and (args.max_clients or args.idle_timeout or args.once):
-        parser.error("--max-clients, --idle-timeout and --once are for the serving role, not --connect")
-    if args.junit and not (args.connect or args.once):
-        parser.error("--junit reports one chat: use it with --connect or --once")
-    path = script_path(args.script)
-    try:
-        dialogue = load_dialogue(path)
-    except DialogueError as exc:
-        if len(exc.problems) > 1:
-            for problem in exc.problems[:-1]:
-                print(f"{PROG}: {problem}", file=sys.stderr)
-            raise DialogueError(exc.problems[-1:]) from None
-        raise
-    if args.try_it:
+    if role == "--connect" and args.script and (len(args.script) > 1 or os.path.isdir(args.script[0])):
+        return suite_role(args)
+    dialogue = load_reporting_all(script_path(args.script[0] if args.script else None))
+    if role == "--try":
         return try_it(dialogue, args)
     transcript = None
     if args.transcript:
@@ -253,12 +306,24 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         transcript = Transcript(args.transcript)
     try:
-        if args.connect:
+        if role == "--connect":
             return connect_role(dialogue, args, transcript)
         return serve_role(dialogue, args, transcript)
     finally:
         if transcript is not None:
             transcript.close()
+
+
+def load_reporting_all(path: str) -> Dialogue:
+    """Load a dialogue; print every problem but the last on stderr, and raise with the last one."""
+    try:
+        return load_dialogue(path)
+    except DialogueError as exc:
+        if len(exc.problems) > 1:
+            for problem in exc.problems[:-1]:
+                print(f"{PROG}: {problem}", file=sys.stderr)
+            raise DialogueError(exc.problems[-1:]) from None
+        raise
 
 
 def _screen(me: str, peer: str) -> Callable[[str, str], None]:
@@ -330,6 +395,85 @@ def connect_role(dialogue: Dialogue, args: argparse.Namespace, transcript: Trans
     return _finish(
         dialogue, args, chat.outcome, chat.reason, chat.results, time.monotonic() - started, started_wall
     )
+
+
+def suite_role(args: argparse.Namespace) -> int:
+    """--connect with several dialogue files: one connection each, one summary, the worst cause's status."""
+    import time
+
+    from bots import report, suite
+    from bots.connect import ConnectOptions, run_connect
+    from chat.errors import ConnectError
+
+    paths = suite.expand(args.script)
+    port = program.resolve_port(args)
+    transcript = report.Transcript(args.transcript) if args.transcript else None
+    options = ConnectOptions(
+        seed=args.seed,
+        delays=not args.no_delay,
+        max_message_bytes=args.max_message_bytes,
+        classic=args.classic,
+        transcript=transcript,
+    )
+    show = None if args.quiet else _screen("Client", "Server")
+    statuses: list[ExitStatus] = []
+    suites: list[ET.Element] = []
+    first_failure = ""
+    started = time.monotonic()
+
+    def on_result(result: StepResult) -> None:
+        say(report.format_result(result))
+
+    def could_not_run(path: str, message: str, status: ExitStatus, started_wall: float) -> None:
+        nonlocal first_failure
+        say(f"ERROR {message}")
+        statuses.append(status)
+        suites.append(report.junit_error_suite(path, message, status, started_wall))
+        first_failure = first_failure or message
+
+    try:
+        for path in paths:
+            say(f"== {path}")
+            began, began_wall = time.monotonic(), time.time()
+            try:
+                dialogue = load_dialogue(script_path(path))
+            except DialogueError as exc:
+                for problem in exc.problems[:-1]:
+                    say(f"ERROR {problem}")
+                could_not_run(path, str(exc.problems[-1]), ExitStatus.INVALID_DIALOGUE, began_wall)
+                continue
+            try:
+                chat = run_connect(dialogue, args.host, port, options, screen=show, on_result=on_result)
+            except ConnectError as exc:
+                could_not_run(path, f"{path}: {exc}", exc.status, began_wall)
+                continue
+            if chat.interrupted is not None:
+                say("Client ended the chat.")
+                return int(chat.interrupted)
+            if show is not None:
+                _end_line(chat.outcome, "Client", "Server")
+            elapsed = time.monotonic() - began
+            for skipped in report.not_run(dialogue, chat.results):
+                say(f"NOT RUN {skipped.where.file_line} {skipped.label}")
+            say(report.summary(dialogue, chat.results, chat.outcome, elapsed))
+            statuses.append(chat.outcome.status)
+            suites.append(
+                report.junit_suite(dialogue, chat.results, chat.outcome, chat.reason, elapsed, began_wall)
+            )
+            if chat.outcome.status is not ExitStatus.SUCCESS and not first_failure:
+                first_failure = str(report.failure(chat.results, chat.outcome, chat.reason))
+    finally:
+        if transcript is not None:
+            transcript.close()
+        if args.junit:
+            report.write_junit_suites(args.junit, suites)
+    say(suite.summary(statuses, time.monotonic() - started))
+    status = suite.worst(statuses)
+    if status is not ExitStatus.SUCCESS:
+        passed, failed, errors = suite.tally(statuses)
+        counts = f"{passed} passed, {failed} failed, {errors} errors"
+        raise report.TestFailed(f"suite failed ({counts}); first: {first_failure}", status)
+    return int(ExitStatus.SUCCESS)
 
 
 def serve_role(dialogue: Dialogue, args: argparse.Namespace, transcript: Transcript | None) -> int:

@@ -91,7 +91,7 @@ async def converse(
 
     def stop(status: ExitStatus) -> None:
         interrupted.append(status)
-        protocol.interrupt("interrupted")
+        protocol.end("interrupted")
         loop.call_later(INTERRUPT_GRACE_S, transport.abort)
 
     in_main = threading.current_thread() is threading.main_thread() and sys.platform != "win32"

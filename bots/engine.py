@@ -136,7 +136,6 @@ class Conversation:
         "_bags",
         "_cursors",
         "_last",
-        "_plain",
         "_rng",
         "_seed",
         "_variables",
@@ -160,8 +159,6 @@ class Conversation:
         self._cursors: dict[int, int] | None = None
         self._bags: dict[int, list[int]] | None = None
         self._last: dict[int, int] | None = None
-        # A plain turn (see reply_to) needs no abort check and sends at once without a draw.
-        self._plain = not dialogue.abort and (not delays or dialogue.delay == (0.0, 0.0))
         #: Index of the current script step (len(script) when the script is done).
         self.position = 0
         #: Messages the bot sent, `exit` not counted (for max_turns).
@@ -188,12 +185,13 @@ class Conversation:
         return actions
 
     def receive(self, text: str, now: float) -> list[Action]:
-        """A whole message from the peer."""
+        """A whole message from the peer: the one turn path."""
         if self.done:
             return []
         actions: list[Action] = []
         self.deadline = None
-        for pattern in self.dialogue.abort:
+        dialogue = self.dialogue
+        for pattern in dialogue.abort:
             if pattern.search(text) is not None:
                 actions.append(
                     StepResult(
@@ -209,8 +207,8 @@ class Conversation:
                     Outcome.ABORT, f"abort pattern {pattern.describe()} seen", actions, say_exit=True
                 )
                 return actions
-        captures: dict[str, str] = {}
-        step = self._step()
+        script = dialogue.script
+        step = script[self.position] if self.position < len(script) else None
         if step is not None and step.kind is StepKind.EXPECT:
             assert step.pattern is not None
             found = step.pattern.search(text)
@@ -231,49 +229,14 @@ class Conversation:
                 Outcome.ENDED_BY_PEER, "the peer said exit", "the peer ended the chat", now, actions
             )
             return actions
-        captures[INPUT_NAME] = text
-        self._bot_turn(text, captures, now, actions)
-        return actions
-
-    def reply_to(self, text: str, now: float) -> str | list[Action]:
-        """As :meth:`receive`, but a plain turn's one reply comes back as just its text.
-
-        A plain turn is the rules answering a message (no script step left, no abort
-        pattern, no delay, not the end of the chat): the adapter sends the text at once
-        and no action objects are built. Any other turn returns :meth:`receive`'s actions.
-        """
-        if not self._plain or self.done or self.position < len(self.dialogue.script) or is_exit(text):
-            return self.receive(text, now)
-        max_turns = self.dialogue.max_turns
+        # The bot's turn: past max_turns it says exit; else a say step, a rule, the fallback.
+        max_turns = dialogue.max_turns
         if max_turns is not None and self.sent >= max_turns:
-            return self.receive(text, now)
-        self.deadline = None
-        # _answer, where an always-the-same reply is taken as it is (it is never `exit`).
-        dialogue = self.dialogue
-        found = dialogue.index.match(text)
-        if found is not None:
-            rule = dialogue.rules[found[0]]
-            reply = rule.fixed
-            if reply is None:
-                reply = self._rule_reply(rule, found[1], {INPUT_NAME: text})
-                if is_exit(reply):
-                    return self._last_reply(reply, now)
-        elif dialogue.fallback is not None:
-            reply = dialogue.fallback.fixed
-            if reply is None:
-                reply = self._render(dialogue.fallback, {INPUT_NAME: text})
-                if is_exit(reply):
-                    return self._last_reply(reply, now)
+            self._end_of_chat(Outcome.ENDED_BY_BOT, f"max_turns ({max_turns}) reached", "", now, actions)
+        elif self.position < len(script) and script[self.position].kind is StepKind.SAY:
+            self._say_step(script[self.position], {INPUT_NAME: text}, now, actions)
         else:
-            return self._last_reply(None, now)
-        # What _send does for a reply without delay, with no expect step waiting.
-        self.sent += 1
-        self.waiting_since = now
-        return reply
-
-    def _last_reply(self, reply: str | None, now: float) -> list[Action]:
-        actions: list[Action] = []
-        self._reply(reply, now, actions)
+            self._answer(text, now, actions)
         return actions
 
     def receive_oversize(self, limit: int, now: float) -> list[Action]:
@@ -316,37 +279,40 @@ class Conversation:
         self._finish(Outcome.TIMEOUT, f"no message within {step.timeout:g} s", actions, say_exit=True)
         return actions
 
-    def interrupt(self, reason: str) -> list[Action]:
-        """The program is stopping (a signal): end the chat politely with `exit`."""
+    def end(self, reason: str, now: float, *, notice: str | None = None) -> list[Action]:
+        """End the chat from outside the dialogue (a signal, the idle timeout): *notice*, then `exit`.
+
+        The one way the adapter ends a chat itself; a finished conversation returns no
+        actions. A test whose expect steps have not all run fails, as at any other end.
+        """
         if self.done:
             return []
-        actions: list[Action] = [Send(EXIT_WORD)]
-        self.done = True
-        self.outcome = Outcome.ENDED_BY_BOT
-        actions.append(Close(Outcome.ENDED_BY_BOT, reason))
+        actions: list[Action] = []
+        if notice is not None:
+            actions.append(Send(notice))
+        self._end_of_chat(Outcome.ENDED_BY_BOT, reason, "", now, actions)
         return actions
 
     # -- the bot's turn ----------------------------------------------------
 
-    def _bot_turn(self, text: str, values: dict[str, str], now: float, actions: list[Action]) -> None:
-        max_turns = self.dialogue.max_turns
-        if max_turns is not None and self.sent >= max_turns:
-            self._end_of_chat(Outcome.ENDED_BY_BOT, f"max_turns ({max_turns}) reached", "", now, actions)
-            return
-        step = self._step()
-        if step is not None and step.kind is StepKind.SAY:
-            self._say_step(step, values, now, actions)
-            return
-        self._reply(self._answer(text, values), now, actions)
-
-    def _answer(self, text: str, values: dict[str, str]) -> str | None:
-        """The first matching rule's reply (its `set` done), else the fallback; None: nothing to say."""
-        found = self.dialogue.match(text)
+    def _answer(self, text: str, now: float, actions: list[Action]) -> None:
+        """Reply with the first matching rule (its `set` done), else the fallback, else `exit`."""
+        dialogue = self.dialogue
+        found = dialogue.index.match(text)
         if found is not None:
-            return self._rule_reply(found[0], found[1], values)
-        if self.dialogue.fallback is not None:
-            return self._render(self.dialogue.fallback, values)
-        return None
+            rule = dialogue.rules[found[0]]
+            if rule.fixed is not None:  # always the same and never `exit`: nothing to choose, fill or set
+                self._say(rule.fixed, now, actions)
+            else:
+                self._send(self._rule_reply(rule, found[1], {INPUT_NAME: text}), now, actions)
+            return
+        fallback = dialogue.fallback
+        if fallback is None:
+            self._end_of_chat(Outcome.ENDED_BY_BOT, "nothing left to say", "", now, actions)
+        elif fallback.fixed is not None:
+            self._say(fallback.fixed, now, actions)
+        else:
+            self._send(self._render(fallback, {INPUT_NAME: text}), now, actions)
 
     def _rule_reply(self, rule: Rule, match: re.Match[str], values: dict[str, str]) -> str:
         if rule.uses_captures:
@@ -355,30 +321,33 @@ class Conversation:
             self._set_variables({name: self._fill(tpl, values) for name, tpl in rule.sets})
         return self._render(rule.reply, values)
 
-    def _reply(self, reply: str | None, now: float, actions: list[Action]) -> None:
-        if reply is None:
-            self._end_of_chat(Outcome.ENDED_BY_BOT, "nothing left to say", "", now, actions)
-        else:
-            self._send(reply, now, actions)
-
     def _say_step(self, step: Step, values: dict[str, str], now: float, actions: list[Action]) -> None:
         assert step.reply is not None
         text = self._render(step.reply, values)
         self.position += 1
-        actions.append(StepResult("PASS", step.where, f"step {step.number} say", None, repr(text), 0.0, step))
-        self._send(text, now, actions)
+        said = StepResult("PASS", step.where, f"step {step.number} say", None, repr(text), 0.0, step)
+        self._send(text, now, actions, said=said)
 
-    def _send(self, text: str, now: float, actions: list[Action]) -> None:
+    def _send(self, text: str, now: float, actions: list[Action], *, said: StepResult | None = None) -> None:
         if is_exit(text):
-            self._end_of_chat(Outcome.ENDED_BY_BOT, "the bot said exit", "", now, actions, exit_text=text)
-            return
-        delay = self._delay()
+            self._end_of_chat(
+                Outcome.ENDED_BY_BOT, "the bot said exit", "", now, actions, exit_text=text, said=said
+            )
+        else:
+            self._say(text, now, actions, said)
+
+    def _say(self, text: str, now: float, actions: list[Action], said: StepResult | None = None) -> None:
+        # Send *text*, known not to be `exit`. A say step's PASS follows its Send: the
+        # adapter reports it once the text is written.
+        delay = self._delay() if self.delays else 0.0
         actions.append(Send(text, delay))
+        if said is not None:
+            actions.append(said)
         self.sent += 1
         self.waiting_since = now + delay
-        step = self._step()
-        if step is not None and step.kind is StepKind.EXPECT:
-            self.deadline = self.waiting_since + step.timeout
+        script = self.dialogue.script
+        if self.position < len(script) and script[self.position].kind is StepKind.EXPECT:
+            self.deadline = self.waiting_since + script[self.position].timeout
 
     def _end_of_chat(
         self,
@@ -389,6 +358,7 @@ class Conversation:
         actions: list[Action],
         *,
         exit_text: str = EXIT_WORD,
+        said: StepResult | None = None,
     ) -> None:
         """The chat ends normally; a test still fails if an expect step never ran."""
         bot_ends = outcome is Outcome.ENDED_BY_BOT
@@ -401,6 +371,8 @@ class Conversation:
             actions.append(self._result("FAIL", pending[0], received, now))
         if bot_ends:
             actions.append(Send(exit_text))
+            if said is not None:
+                actions.append(said)
         self.done = True
         self.outcome = outcome
         self.deadline = None
@@ -491,8 +463,6 @@ class Conversation:
         return choices[chosen]
 
     def _delay(self) -> float:
-        if not self.delays:
-            return 0.0
         low, high = self.dialogue.delay
         if low == high:
             return low

@@ -102,7 +102,7 @@ class Pattern(Value):
         self,
         kind: PatternKind,
         sources: tuple[str, ...],
-        regexes: tuple[re.Pattern[str], ...],
+        regexes: tuple[matcher.Regex, ...],
         literals: tuple[str | None, ...],
         captures: frozenset[str],
         where: Where,
@@ -110,6 +110,7 @@ class Pattern(Value):
     ) -> None:
         self.kind = kind
         self.sources = sources
+        #: Per alternative, its RE2 regex (which knows whether it runs on the folded message).
         self.regexes = regexes
         #: Per alternative, text every match contains (folded), for the rule index.
         self.literals = literals
@@ -119,11 +120,11 @@ class Pattern(Value):
         #: Per alternative, every text a match contains (folded), for the rule index.
         self.runs = runs
 
-    def search(self, text: str) -> re.Match[str] | None:
+    def search(self, text: str) -> matcher.Match | None:
         """The first alternative's match in *text*, or None."""
-        subject = text[: matcher.MAX_MATCH_CHARS]
+        subject, folded = matcher.prepare(text)
         for rx in self.regexes:
-            found = rx.search(subject)
+            found = rx.search(subject, folded)
             if found is not None:
                 return found
         return None
@@ -216,6 +217,50 @@ class Step(Value):
         return f"expect {self.pattern.describe()}"
 
 
+class Target(Value):
+    """What a dialogue test talks to under the pytest plugin (``target:``); chat-bot itself ignores it.
+
+    *kind* is one of :data:`TARGET_KINDS`; *value* is the rest of ``KIND:VALUE``. *ready* (command
+    targets) is a regular expression the program's output matches once it serves; *peer* (terminal
+    targets) names the dialogue the client's peer bot serves, relative to the dialogue file.
+    """
+
+    __slots__ = ("kind", "peer", "ready", "value", "where")
+    __match_args__ = ("kind", "value", "ready", "peer", "where")
+
+    def __init__(
+        self,
+        kind: str,
+        value: str,
+        ready: str | None = None,
+        peer: str | None = None,
+        where: Where | None = None,
+    ) -> None:
+        self.kind = kind
+        self.value = value
+        self.ready = ready
+        self.peer = peer
+        self.where = where
+
+
+#: The kinds of target: a running server, a server command, a container image, a client at its terminal.
+TARGET_KINDS = ("tcp", "command", "image", "terminal")
+
+
+def split_target(text: str) -> tuple[str, str]:
+    """``KIND:VALUE`` -> (kind, value); ValueError with the reason when *text* is not a target."""
+    kind, colon, value = text.partition(":")
+    if not colon or kind not in TARGET_KINDS:
+        raise ValueError(f"a target is KIND:VALUE with KIND one of {', '.join(TARGET_KINDS)}, not {text!r}")
+    if not value.strip():
+        raise ValueError(f"the {kind} target names nothing after '{kind}:'")
+    if kind == "tcp":
+        host, _, port = value.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"a tcp target is tcp:HOST:PORT with a port from 1 to 65535, not {text!r}")
+    return kind, value
+
+
 class Dialogue(Value):
     """A validated dialogue file, ready to drive any number of conversations."""
 
@@ -233,6 +278,7 @@ class Dialogue(Value):
         "reflect",
         "rules",
         "script",
+        "target",
         "timeout",
         "variables",
     )
@@ -271,6 +317,7 @@ class Dialogue(Value):
         max_turns: int | None,
         timeout: float,
         index: matcher.RuleIndex,
+        target: Target | None = None,
     ) -> None:
         self.path = path
         self.name = name
@@ -287,6 +334,8 @@ class Dialogue(Value):
         self.max_turns = max_turns
         self.timeout = timeout
         self.index = index
+        #: What the pytest plugin tests with this dialogue, when the file names it (``target:``).
+        self.target = target
 
     def match(self, text: str) -> tuple[Rule, re.Match[str]] | None:
         """The first rule that matches *text* and its match, or None."""

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from bots.engine import Outcome, StepResult
 from bots.model import Dialogue
 from chat.display import visible
 from chat.errors import ChatError
 from chat.status import ExitStatus
+
+if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
 
 
 class TestFailed(ChatError):
@@ -113,16 +116,26 @@ class Transcript:
             self._file.close()
 
 
-def write_junit(
-    path: str,
+def relative(path: str) -> str:
+    """*path* relative to the working directory when below it: JUnit names travel between machines."""
+    import os
+
+    try:
+        shown = os.path.relpath(path)
+    except ValueError:  # another drive (Windows)
+        return path
+    return path if shown.startswith(os.pardir) else shown
+
+
+def junit_suite(
     dialogue: Dialogue,
     results: Sequence[StepResult],
     outcome: Outcome,
     reason: str,
     elapsed: float,
     started_wall: float,
-) -> None:
-    """``--junit FILE``: one testsuite per dialogue, one testcase per script step (plus the ending)."""
+) -> ET.Element:
+    """One dialogue's ``<testsuite>``: one testcase per script step, plus the ending."""
     import xml.etree.ElementTree as ET  # only when a JUnit file is asked for
 
     cases = [r for r in results if r.step is not None or r.verdict == "FAIL"]
@@ -137,22 +150,24 @@ def write_junit(
         skipped="0",
         time=f"{elapsed:.3f}",
         timestamp=_timestamp(started_wall),
-        file=dialogue.path,
+        file=relative(dialogue.path),
     )
     failures = skipped = 0
     for result in cases:
+        where = f"{relative(result.where.file)}:{result.where.line}"
         case = ET.SubElement(
             suite,
             "testcase",
             classname=dialogue.name,
-            name=f"{result.label} ({result.where.file_line})",
-            file=result.where.file,
+            name=f"{result.label} ({where})",
+            file=relative(result.where.file),
             line=str(result.where.line),
             time=f"{result.elapsed:.3f}",
         )
         if result.verdict == "FAIL":
             failures += 1
-            failed = ET.SubElement(case, "failure", message=format_result(result), type=outcome.value)
+            message = format_result(result).replace(result.where.file_line, where, 1)
+            failed = ET.SubElement(case, "failure", message=message, type=outcome.value)
             failed.text = f"expected: {result.expected}\nreceived: {result.received}\n"
         elif result.verdict == "NOT RUN":
             skipped += 1
@@ -165,8 +180,38 @@ def write_junit(
         ET.SubElement(ending, "failure", message=reason, type=outcome.value)
     suite.set("failures", str(failures))
     suite.set("skipped", str(skipped))
-    root = ET.Element("testsuites", name="chat-bot", tests=suite.get("tests", "0"), failures=str(failures))
-    root.append(suite)
+    return suite
+
+
+def junit_error_suite(path: str, message: str, status: ExitStatus, started_wall: float) -> ET.Element:
+    """The ``<testsuite>`` of a dialogue that could not run (invalid file, no connection): one error."""
+    import xml.etree.ElementTree as ET
+
+    name = relative(path)
+    suite = ET.Element(
+        "testsuite",
+        name=name,
+        tests="1",
+        failures="0",
+        errors="1",
+        skipped="0",
+        time="0.000",
+        timestamp=_timestamp(started_wall),
+        file=name,
+    )
+    case = ET.SubElement(suite, "testcase", classname=name, name="chat", time="0.000")
+    ET.SubElement(case, "error", message=message, type=status.meaning)
+    return suite
+
+
+def write_junit_suites(path: str, suites: Sequence[ET.Element]) -> None:
+    """Write ``<testsuites>`` holding *suites* (one per dialogue) to *path*."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.Element("testsuites", name="chat-bot")
+    for attribute in ("tests", "failures", "errors"):
+        root.set(attribute, str(sum(int(s.get(attribute, "0")) for s in suites)))
+    root.extend(suites)
     tree = ET.ElementTree(root)
     ET.indent(tree)
     try:
@@ -175,3 +220,16 @@ def write_junit(
         raise OutputFileError(
             f"cannot write the JUnit report {path}: {exc.strerror or exc}; choose another --junit path"
         ) from None
+
+
+def write_junit(
+    path: str,
+    dialogue: Dialogue,
+    results: Sequence[StepResult],
+    outcome: Outcome,
+    reason: str,
+    elapsed: float,
+    started_wall: float,
+) -> None:
+    """``--junit FILE`` for one chat: one testsuite, one testcase per script step (plus the ending)."""
+    write_junit_suites(path, [junit_suite(dialogue, results, outcome, reason, elapsed, started_wall)])

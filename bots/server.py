@@ -169,7 +169,7 @@ class BotServer:
             await asyncio.sleep(interval)
             now = loop.time()
             for connection in [c for c in self.run.connections if now - c.last_seen >= limit]:
-                connection.say_and_close(line)
+                connection.end(line, notice=line)
 
     def stop(self, status: ExitStatus = ExitStatus.SUCCESS) -> None:
         """Stop politely: no new clients, `exit` to every chat, then close (call in the loop)."""
@@ -183,7 +183,7 @@ class BotServer:
             self._idle_task.cancel()
         if self.run is not None:
             for connection in list(self.run.connections):
-                connection.interrupt("the bot is stopping")
+                connection.end("the bot is stopping")
         loop = asyncio.get_running_loop()
         loop.call_later(SHUTDOWN_GRACE_S, self._drop_the_rest)
         self._check_stopped()

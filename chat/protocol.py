@@ -93,10 +93,10 @@ class _NeedData:
 NEED_DATA = _NeedData()
 
 
-def _line_size(line: bytes) -> int:
-    # The message's length in a line ending in its \n: the limit counts neither the \n nor
-    # the \r of a CRLF (a \r before that one is part of the message).
-    return len(line) - 2 if line.endswith(b"\r\n") else len(line) - 1
+def _size(raw: bytes | bytearray) -> int:
+    # The one place the size limit's measure is taken: a message's bytes, not counting a
+    # final \r (the CR of a CRLF, whole or with its \n still to come; never part of the text).
+    return len(raw) - 1 if raw.endswith(b"\r") else len(raw)
 
 
 def _decode(raw: bytes) -> str:
@@ -126,10 +126,9 @@ class ChatConnection:
         self.max_message_bytes = max_message_bytes
         #: How the peer frames messages; ``classic=True`` presets it for a known classic peer.
         self.peer_style = PeerStyle.CLASSIC if classic else PeerStyle.UNKNOWN
+        # The message whose newline has not come yet. Only new bytes are searched for a
+        # newline, so a long message arriving in many small pieces costs linear time.
         self._buffer = bytearray()
-        # Where the newline search resumes, so a long message arriving in many
-        # small pieces costs linear time, not quadratic.
-        self._scanned = 0
         self._discarding = False
         # A deque: one read can hold thousands of tiny messages, and popping the head of a
         # list costs its whole length each time (a 64 KiB flood of newlines took seconds).
@@ -139,7 +138,12 @@ class ChatConnection:
     # -- receiving ---------------------------------------------------------
 
     def receive_data(self, data: bytes) -> None:
-        """Feed bytes from the peer; ``b""`` means the peer closed its side."""
+        """Feed bytes from the peer; ``b""`` means the peer closed its side.
+
+        The one receive path: each newline ends a message (the bytes buffered before
+        it, then *data* up to it); what follows the last newline is held, or
+        discarded once it is over the size limit.
+        """
         if self._closed:
             if data:
                 raise LocalProtocolError("receive_data called after end of file")
@@ -152,35 +156,48 @@ class ChatConnection:
             self._buffer.clear()
             self._events.append(ConnectionClosed())
             return
-        if not self._buffer and not self._discarding and data.find(b"\n") == len(data) - 1:
-            # The common case, one whole line into an empty buffer: no buffering, no scan.
-            self.peer_style = PeerStyle.LINE
-            size = _line_size(data)
-            if size > self.max_message_bytes:
-                self._events.append(MessageTooLong(self.max_message_bytes))
-            else:
-                self._events.append(Message(_decode(data[:size])))
+        newline = data.find(b"\n")
+        if newline < 0:
+            self._hold(data)
             return
-        self._buffer += data
-        self._split()
-
-    def take_line(self, data: bytes) -> str | None:
-        """Fast path for adapters: the text of *data* when it is one whole message line, else None.
-
-        *data* counts only when it is exactly one newline-terminated line within the
-        size limit, arriving with nothing buffered or queued; the codec is then left
-        as :meth:`receive_data` and :meth:`next_event` would leave it. On None nothing
-        changed: feed *data* to :meth:`receive_data` as usual.
-        """
-        end = len(data) - 1
-        if self._buffer or self._events or self._discarding or self._closed or data.find(b"\n") != end:
-            return None
-        if data.endswith(b"\r\n"):  # _line_size, inline: this runs once per message
-            end -= 1
-        if end > self.max_message_bytes:
-            return None
         self.peer_style = PeerStyle.LINE
-        return _decode(data[:end])
+        if self._buffer:
+            self._buffer += data[:newline]
+            self._line(bytes(self._buffer))
+            self._buffer.clear()
+        else:
+            self._line(data[:newline])
+        start, end = newline + 1, len(data)
+        while start < end:
+            newline = data.find(b"\n", start)
+            if newline < 0:
+                self._hold(data[start:])
+                return
+            self._line(data[start:newline])
+            start = newline + 1
+
+    def _line(self, raw: bytes) -> None:
+        # A message ended by its newline (which *raw* no longer holds).
+        if self._discarding:
+            # The tail of an oversize message: already reported, dropped here.
+            self._discarding = False
+            return
+        size = _size(raw)
+        if size > self.max_message_bytes:
+            self._events.append(MessageTooLong(self.max_message_bytes))
+            return
+        self._events.append(Message(_decode(raw[:size])))
+
+    def _hold(self, part: bytes) -> None:
+        # Bytes of a message whose newline has not come: buffered up to the limit, then
+        # reported once and dropped as they come (memory per peer stays bounded).
+        if self._discarding:
+            return
+        self._buffer += part
+        if _size(self._buffer) > self.max_message_bytes:
+            self._events.append(MessageTooLong(self.max_message_bytes))
+            self._discarding = True
+            self._buffer.clear()
 
     def silence(self) -> None:
         """The adapter's report that the peer went quiet with a partial message pending.
@@ -197,16 +214,20 @@ class ChatConnection:
         else:
             self._emit_message(bytes(self._buffer))
         self._buffer.clear()
-        self._scanned = 0
 
     @property
     def wants_silence_timer(self) -> bool:
         """True when silence from the peer would end the pending message (classic framing)."""
         return (
-            (bool(self._buffer) or self._discarding)
+            self.peer_style is not PeerStyle.LINE  # first: a line peer's answer, on every read
+            and (bool(self._buffer) or self._discarding)
             and not self._closed
-            and self.peer_style is not PeerStyle.LINE
         )
+
+    @property
+    def has_events(self) -> bool:
+        """True when :meth:`next_event` has a whole event to give."""
+        return bool(self._events)
 
     @property
     def pending_bytes(self) -> int:
@@ -219,41 +240,9 @@ class ChatConnection:
             return self._events.popleft()
         return NEED_DATA
 
-    def _split(self) -> None:
-        while True:
-            newline = self._buffer.find(b"\n", self._scanned)
-            if newline < 0:
-                break
-            line = bytes(self._buffer[:newline])
-            del self._buffer[: newline + 1]
-            self._scanned = 0
-            self.peer_style = PeerStyle.LINE
-            if self._discarding:
-                # The tail of an oversize message: already reported, dropped here.
-                self._discarding = False
-                continue
-            # The limit counts the message, not the \r of its CRLF (_emit_message drops it).
-            size = len(line) - 1 if line.endswith(b"\r") else len(line)
-            if size > self.max_message_bytes:
-                self._events.append(MessageTooLong(self.max_message_bytes))
-                continue
-            self._emit_message(line)
-        self._scanned = len(self._buffer)
-        if len(self._buffer) > self.max_message_bytes and not self._may_be_crlf_at_limit():
-            if not self._discarding:
-                self._events.append(MessageTooLong(self.max_message_bytes))
-                self._discarding = True
-            self._buffer.clear()
-            self._scanned = 0
-
-    def _may_be_crlf_at_limit(self) -> bool:
-        # A message of exactly the limit followed by the \r of its CRLF, the \n not here yet.
-        return len(self._buffer) == self.max_message_bytes + 1 and self._buffer.endswith(b"\r")
-
     def _emit_message(self, raw: bytes) -> None:
-        if raw.endswith(b"\r"):
-            raw = raw[:-1]
-        self._events.append(Message(_decode(raw)))
+        # A message ended by silence or end of file (a classic peer's).
+        self._events.append(Message(_decode(raw[: _size(raw)])))
 
     # -- sending -----------------------------------------------------------
 

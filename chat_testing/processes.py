@@ -11,7 +11,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from chat_testing.env import EXPECT_TIMEOUT_S, child_env
-from chat_testing.programs import LISTENING
 
 
 def count_fds(pid: int) -> int:
@@ -47,7 +46,14 @@ class Daemon:
     For the serving bot and other long-running servers under load, where a pty adds nothing.
     """
 
-    def __init__(self, args: list[str], workdir: Path, name: str, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        args: list[str],
+        workdir: Path,
+        name: str,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> None:
         self.name = name
         self.stdout_path = workdir / f"{name}.out"
         self.stderr_path = workdir / f"{name}.err"
@@ -58,6 +64,7 @@ class Daemon:
                 stderr=err,
                 stdin=subprocess.DEVNULL,
                 env=env if env is not None else child_env(),
+                cwd=cwd,
             )
         self.pid = self.proc.pid
 
@@ -73,6 +80,8 @@ class Daemon:
 
     def listening(self, timeout: float = EXPECT_TIMEOUT_S) -> tuple[str, int]:
         """Wait for the ``... listening on HOST:PORT...`` line; return host and port."""
+        from chat_testing.programs import LISTENING  # there with the pty programs; pexpect only when asked
+
         found: list[re.Match[str]] = []
 
         def seen() -> bool:

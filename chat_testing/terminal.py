@@ -27,6 +27,7 @@ class Terminal:
         command: str | None = None,
         *,
         timeout: float = EXPECT_TIMEOUT_S,
+        cwd: str | None = None,
     ) -> None:
         #: How reports name this program, e.g. "chat-server" or "classic client.py".
         self.name = name
@@ -41,6 +42,7 @@ class Terminal:
             timeout=timeout,
             dimensions=TERMINAL_SIZE,
             maxread=65536,
+            cwd=cwd,
         )
         self.child.delaybeforesend = None
         self.child.logfile_read = self.log

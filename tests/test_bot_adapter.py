@@ -1,4 +1,4 @@
-"""bots.adapter: the fast path matches the general path, unframable replies, fairness under a flood."""
+"""bots.adapter: one path whatever is watching, unframable replies, fairness under a flood."""
 
 from __future__ import annotations
 
@@ -35,8 +35,8 @@ DIALOGUE = parse_dialogue(
     "t.yaml",
 )
 
-# Whole lines (the fast path) mixed with what only the general path takes: partial lines,
-# several lines in one read, CRLF, invalid UTF-8, an oversize line, a reply with a line break.
+# Whole lines mixed with partial lines, several lines in one read, CRLF, invalid UTF-8,
+# an oversize line, a reply with a line break.
 CHUNKS = [
     b"hello\n",
     b"my name is Ann\n",
@@ -91,7 +91,7 @@ class Wire(asyncio.Transport):
         pass
 
 
-def _chat(dialogue: Dialogue, chunks: list[bytes], *, general: bool) -> tuple[list[bytes], list[Outcome]]:
+def _chat(dialogue: Dialogue, chunks: list[bytes], *, watched: bool) -> tuple[list[bytes], list[Outcome]]:
     ends: list[Outcome] = []
 
     async def run() -> list[bytes]:
@@ -101,8 +101,8 @@ def _chat(dialogue: Dialogue, chunks: list[bytes], *, general: bool) -> tuple[li
             seed="7",
             delays=False,
             max_message_bytes=64,
-            # A screen sends every turn down the general path.
-            screen=(lambda direction, text: shown.append((direction, text))) if general else None,
+            # A screen watches every turn; it must not change what is written.
+            screen=(lambda direction, text: shown.append((direction, text))) if watched else None,
             on_close=lambda _connection, outcome, _reason: ends.append(outcome),
         )
         wire = Wire()
@@ -116,32 +116,32 @@ def _chat(dialogue: Dialogue, chunks: list[bytes], *, general: bool) -> tuple[li
     return asyncio.run(run()), ends
 
 
-def test_the_fast_path_writes_the_same_bytes_as_the_general_path() -> None:
-    fast, fast_ends = _chat(DIALOGUE, CHUNKS, general=False)
-    general, general_ends = _chat(DIALOGUE, CHUNKS, general=True)
+def test_a_screen_watching_does_not_change_the_bytes_written() -> None:
+    plain, plain_ends = _chat(DIALOGUE, CHUNKS, watched=False)
+    watched, watched_ends = _chat(DIALOGUE, CHUNKS, watched=True)
 
-    assert fast == general
-    assert fast_ends == general_ends == [Outcome.ENDED_BY_BOT]  # max_turns
-    assert fast[:2] == [b"Go on, .\n", b"Hi Ann!\n"]
-    assert b"a\\x0db\n" in fast  # "a\rb" cannot be framed as it is: its CR is sent visible
-    assert fast[-1] == b"exit\n"
+    assert plain == watched
+    assert plain_ends == watched_ends == [Outcome.ENDED_BY_BOT]  # max_turns
+    assert plain[:2] == [b"Go on, .\n", b"Hi Ann!\n"]
+    assert b"a\\x0db\n" in plain  # "a\rb" cannot be framed as it is: its CR is sent visible
+    assert plain[-1] == b"exit\n"
 
 
-def test_the_fast_path_ends_the_chat_like_the_general_path() -> None:
+def test_a_screen_watching_does_not_change_how_the_chat_ends() -> None:
     chunks = [b"hi\n", b"bye now\n", b"late\n"]
 
-    fast, fast_ends = _chat(DIALOGUE, chunks, general=False)
-    general, general_ends = _chat(DIALOGUE, chunks, general=True)
+    plain, plain_ends = _chat(DIALOGUE, chunks, watched=False)
+    watched, watched_ends = _chat(DIALOGUE, chunks, watched=True)
 
-    assert fast == general == [b"Go on, .\n", b"exit\n"]
-    assert fast_ends == general_ends == [Outcome.ENDED_BY_BOT]
+    assert plain == watched == [b"Go on, .\n", b"exit\n"]
+    assert plain_ends == watched_ends == [Outcome.ENDED_BY_BOT]
 
 
-def test_the_peers_exit_on_the_fast_path_ends_the_chat_without_a_reply() -> None:
-    fast, fast_ends = _chat(DIALOGUE, [b"exit\n"], general=False)
+def test_the_peers_exit_ends_the_chat_without_a_reply() -> None:
+    plain, plain_ends = _chat(DIALOGUE, [b"exit\n"], watched=False)
 
-    assert fast == []
-    assert fast_ends == [Outcome.ENDED_BY_PEER]
+    assert plain == []
+    assert plain_ends == [Outcome.ENDED_BY_PEER]
 
 
 # -- replies that cannot be framed as they are ------------------------------------------------
@@ -207,15 +207,15 @@ def _echo(limit: int, chunks: list[bytes], dialogue: Dialogue = ECHO) -> list[by
     return asyncio.run(run())
 
 
-def test_an_echo_of_a_message_with_a_carriage_return_keeps_the_message_on_both_paths() -> None:
-    # b"a\rb\n" in one read takes the fast path; split over two reads, the general path.
+def test_an_echo_of_a_message_with_a_carriage_return_keeps_the_message_however_it_is_read() -> None:
+    # b"a\rb\n" in one read, then split over two reads.
     assert _echo(1000, [b"a\rb\n", b"a\r", b"b\n"]) == [b"a\\x0db\n", b"a\\x0db\n"]
 
 
 def test_an_oversize_reply_under_a_tiny_limit_sends_a_short_notice_instead_of_failing() -> None:
     doubled = parse_dialogue('version: 1\nfallback: "{input}{input}"\n', "double.yaml")
 
-    # Fast path, then general path (two messages in one read): neither raises.
+    # One message per read, then two in one read: neither raises.
     assert _echo(12, [b"0123456789\n", b"abcdefgh\nijklmnop\n"], doubled) == [
         b"[not sent]\n",
         b"[not sent]\n",

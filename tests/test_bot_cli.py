@@ -48,9 +48,6 @@ def test_an_invalid_script_prints_every_problem_and_never_listens(
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--classic"], "--classic goes with --connect"),
-        (["--connect", "--once"], "--max-clients, --idle-timeout and --once are for the serving role"),
-        (["--junit", "r.xml"], "--junit reports one chat: use it with --connect or --once"),
         (["--max-clients", "0"], "argument --max-clients: must be at least 1"),
         (["--idle-timeout", "soon"], "argument --idle-timeout: 'soon' is not a number of seconds"),
     ],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+import time
 from pathlib import Path
 
 import jsonschema
@@ -134,20 +135,62 @@ def test_a_regex_that_does_not_compile_points_at_the_bad_character() -> None:
           - regex: 'my (name'
             reply: hi
         """
-    ) == ["d.yaml:3:16: regex does not compile: missing ), unterminated subpattern at position 3"]
+    ) == ["d.yaml:3:16: regex does not compile: missing ) for the ( at position 3"]
 
 
-def test_a_pathological_regex_is_refused_at_load() -> None:
+def test_the_issue_14_regex_loads_and_matches_in_linear_time() -> None:
+    # Issue 14 item 1: Python's engine took seconds on this line; on RE2 the match is linear.
+    dialogue = parse_dialogue("version: 1\nrules:\n  - regex: '\\s*\\s*\\s*x'\n    reply: hit\n", "d.yaml")
+    started = time.perf_counter()
+    assert dialogue.match("a" + " " * 400 + "y x") is not None
+    assert time.perf_counter() - started < 0.05
+
+
+def test_a_lookahead_is_refused_at_load_with_its_place_and_a_hint() -> None:
     assert problems(
         """
         version: 1
         rules:
-          - regex: '(a+)+$'
+          - regex: 'yes(?!terday)'
             reply: hi
         """
     ) == [
-        "d.yaml:3:12: regex refused: a repeat inside a repeat (like (a+)+) can take exponential time; "
-        "rewrite it without the nesting, or make the inner part atomic: (?>...)"
+        "d.yaml:3:16: regex refused: negative lookahead (?! is not supported (patterns run on RE2, which "
+        "matches in linear time): match what may follow instead, or put a rule for it first"
+    ]
+
+
+def test_a_backreference_is_refused_at_load_with_its_place_and_a_hint() -> None:
+    assert problems(
+        """
+        version: 1
+        rules:
+          - expect: {regex: '(\\w+) \\1'}
+        script:
+          - expect: {regex: '(\\w+) \\1'}
+        """
+    )[-1] == (
+        "d.yaml:5:28: regex refused: a backreference \\1 is not supported (patterns run on RE2, which "
+        "matches in linear time): repeat the group's pattern instead of referring to its text"
+    )
+
+
+@pytest.mark.parametrize(("value", "matches"), [("ignore", True), ("keep", False)])
+def test_the_punctuation_key_decides_whether_hello_there_bang_matches_exact_hello_there(
+    value: str, matches: bool
+) -> None:
+    text = f"version: 1\npunctuation: {value}\nrules:\n  - exact: hello there\n    reply: hi\n"
+    assert (parse_dialogue(text, "d.yaml").match("Hello there!") is not None) is matches
+
+
+def test_a_version_1_file_keeps_punctuation_by_default() -> None:
+    text = "version: 1\nrules:\n  - exact: hello there\n    reply: hi\n"
+    assert parse_dialogue(text, "d.yaml").match("hello there!") is None
+
+
+def test_an_unknown_punctuation_value_is_reported() -> None:
+    assert problems("version: 1\npunctuation: drop\n") == [
+        "d.yaml:2:14: punctuation must be one of: keep, ignore"
     ]
 
 
@@ -329,7 +372,8 @@ def test_a_key_with_a_line_break_is_reported_on_one_line() -> None:
     # Found by the adversarial suite's property test: quoted text keeps its escapes visible.
     assert problems('version: 1\n"\\n": x\n') == [
         "d.yaml:2:1: unknown key '\\x0a' in the dialogue: expected one of: version, name, description, "
-        "case_sensitive, vars, reflect, greeting, rules, fallback, script, abort, delay, max_turns, timeout"
+        "case_sensitive, punctuation, vars, reflect, greeting, rules, fallback, script, abort, delay, "
+        "max_turns, timeout, target"
     ]
 
 

@@ -95,7 +95,7 @@ def test_both_refuse(text: str, problem: str) -> None:
         ("version: 1\ntimeout: .inf\n", "2:10: timeout must be a finite number of seconds"),
         (
             "version: 1\nrules: [{regex: '(', reply: hi}]\n",
-            "2:17: regex does not compile: missing ), unterminated subpattern at position 0",
+            "2:17: regex does not compile: missing ) for the ( at position 0",
         ),
         (
             "version: 1\nfallback: '{who}'\n",

@@ -253,12 +253,53 @@ def test_an_oversize_message_is_answered_with_a_note_or_fails_an_expect_step() -
     assert end.outcome is Outcome.MISMATCH
 
 
-def test_interrupt_says_exit_and_closes() -> None:
+def test_end_says_exit_and_closes_once() -> None:
     chat = Conversation(GREETER, delays=False)
-    actions = chat.interrupt("stopping")
+    actions = chat.end("stopping", 0.0)
     assert sent(actions) == ["exit"]
-    assert closed(actions) is not None
-    assert chat.interrupt("again") == []
+    assert closed(actions) == Close(Outcome.ENDED_BY_BOT, "stopping")
+    assert chat.done
+    assert chat.end("again", 1.0) == []
+
+
+def test_end_with_a_notice_says_it_before_exit() -> None:
+    chat = Conversation(GREETER, delays=False)
+    assert sent(chat.end("idle", 0.0, notice="idle: closing")) == ["idle: closing", "exit"]
+
+
+def test_end_before_every_expect_step_ran_fails_the_test() -> None:
+    test = dialogue(
+        """
+        version: 1
+        script:
+          - say: hi
+          - expect: {contains: ready}
+        """
+    )
+    chat = Conversation(test, delays=False)
+    chat.start(0.0)
+    actions = chat.end("stopping", 1.0)
+    end = closed(actions)
+    assert end is not None
+    assert end.outcome is Outcome.MISMATCH
+    assert [a.verdict for a in actions if isinstance(a, StepResult)] == ["FAIL"]
+
+
+def test_a_say_steps_pass_follows_its_send_so_it_is_reported_once_sent() -> None:
+    test = dialogue(
+        """
+        version: 1
+        delay: 0.5
+        script:
+          - say: first
+          - say: exit
+        """
+    )
+    chat = Conversation(test, delays=True)
+    first = chat.start(0.0)
+    assert [type(a).__name__ for a in first] == ["Send", "StepResult"]
+    last = chat.receive("ok", 1.0)
+    assert [type(a).__name__ for a in last] == ["Send", "StepResult", "Close"]
 
 
 def test_a_connecting_bot_greets_with_the_greeting_or_hello() -> None:
@@ -267,7 +308,7 @@ def test_a_connecting_bot_greets_with_the_greeting_or_hello() -> None:
     assert sent(Conversation(dialogue("version: 1\n"), delays=False).start(0)) == ["Hello!"]
 
 
-# -- reply_to: the adapter's fast path agrees with receive ------------------------------
+# -- the one turn path, over a whole chat ----------------------------------------------
 
 PLAIN = dialogue(
     """
@@ -313,68 +354,45 @@ MESSAGES = [
 ]
 
 
-def _as_actions(result: str | list[Action]) -> list[Action]:
-    return [Send(result)] if isinstance(result, str) else result
+def _chat(d: Dialogue, messages: list[str], *, seed: str = "9:1") -> list[list[Action]]:
+    chat = Conversation(d, seed=seed, delays=False)
+    return [chat.receive(text, float(now)) for now, text in enumerate(messages)]
 
 
-def _state(chat: Conversation) -> tuple[object, ...]:
-    return (
-        chat.sent,
-        chat.done,
-        chat.outcome,
-        chat.variables,
-        chat.waiting_since,
-        chat.deadline,
-        chat.position,
-    )
-
-
-def _agree(
-    d: Dialogue, messages: list[str], *, seed: str = "9:1", delays: bool = False
-) -> list[list[Action]]:
-    fast, general = Conversation(d, seed=seed, delays=delays), Conversation(d, seed=seed, delays=delays)
-    turns = []
-    for now, text in enumerate(messages):
-        expected = general.receive(text, float(now))
-        assert _as_actions(fast.reply_to(text, float(now))) == expected, text
-        assert _state(fast) == _state(general), text
-        turns.append(expected)
-    return turns
-
-
-def test_reply_to_gives_the_same_replies_and_state_as_receive_over_a_chat() -> None:
-    turns = _agree(PLAIN, MESSAGES)
+def test_the_turn_path_answers_a_whole_chat_with_captures_choices_and_max_turns() -> None:
+    turns = _chat(PLAIN, MESSAGES)
     assert sent(turns[1]) == ["Hi Ann!"]
     assert sent(turns[4]) == ["your b / echo  my b "]
-    assert sent(turns[9]) == ["your thing"]
+    assert sent(turns[5]) == ["always the same"]  # a fixed reply, taken as it is
     assert [sent(t) for t in turns[8:10]] == [["Hm?"], ["your thing"]]
     assert [sent(t) for t in turns[-2:]] == [["exit"], []]  # max_turns, then the chat is over
 
 
-def test_reply_to_returns_the_plain_reply_as_text_and_ends_like_receive() -> None:
+def test_a_fixed_reply_counts_as_a_turn_and_an_exit_reply_ends_the_chat() -> None:
     chat = Conversation(PLAIN, seed="1", delays=False)
-    assert chat.reply_to("fixed", 0.0) == "always the same"
-    end = _as_actions(chat.reply_to("please stop", 1.0))
+    assert chat.receive("fixed", 0.0) == [Send("always the same")]
+    assert chat.sent == 1
+    end = chat.receive("please stop", 1.0)
     assert sent(end) == ["exit"]
-    assert closed(end) is not None
-    assert chat.reply_to("hello?", 2.0) == []
+    assert closed(end) == Close(Outcome.ENDED_BY_BOT, "the bot said exit")
+    assert chat.receive("hello?", 2.0) == []
 
 
-def test_reply_to_agrees_when_the_reply_or_the_message_is_exit_or_nothing_is_left_to_say() -> None:
-    _agree(PLAIN, ["say exit", "more"])
-    _agree(PLAIN, ["  EXIT "])
-    _agree(PLAIN, ["stop"])
-    _agree(dialogue("version: 1\nrules: [{exact: hi, reply: hello}]\n"), ["hi", "what"])
+def test_a_rule_replying_exit_through_a_capture_ends_the_chat() -> None:
+    assert [sent(t) for t in _chat(PLAIN, ["say exit", "more"])] == [["exit"], []]
 
 
-def test_reply_to_agrees_with_receive_where_a_script_abort_or_delay_is_involved() -> None:
-    _agree(TEST, ["Welcome Bob", "exit"])
-    _agree(TEST, ["go away"])
-    _agree(dialogue("version: 1\nabort: [BUSY]\nfallback: ok\n"), ["hi", "BUSY now"])
-    _agree(dialogue("version: 1\ndelay: [1, 2]\nfallback: [a, b, c]\n"), ["x", "y", "z"], delays=True)
-    _agree(dialogue("version: 1\ndelay: 0\nfallback: ok\n"), ["x", "y"], delays=True)
+def test_nothing_left_to_say_ends_the_chat_with_exit() -> None:
+    turns = _chat(dialogue("version: 1\nrules: [{exact: hi, reply: hello}]\n"), ["hi", "what"])
+    assert [sent(t) for t in turns] == [["hello"], ["exit"]]
+    end = closed(turns[1])
+    assert end == Close(Outcome.ENDED_BY_BOT, "nothing left to say")
+
+
+def test_rules_answer_a_mismatch_when_the_step_says_so_then_the_script_goes_on() -> None:
     mixed = dialogue(
         "version: 1\nscript: [{expect: ready, on_mismatch: rules}, {say: go}]\n"
         "rules: [{contains: hi, reply: hello}]\nfallback: what?\n"
     )
-    _agree(mixed, ["hi", "huh", "ready", "hi", "x"])
+    turns = _chat(mixed, ["hi", "huh", "ready", "hi", "x"])
+    assert [sent(t) for t in turns] == [["hello"], ["what?"], ["go"], ["hello"], ["what?"]]

@@ -356,7 +356,7 @@ def test_other_words_do_not_end_the_chat(text: str) -> None:
     assert not Message(text).is_exit
 
 
-# -- the one-line fast path (take_line, and receive_data's own) -------------------------
+# -- the one receive path: a whole line, a line after a partial, the limit's one measure ------
 
 
 @pytest.mark.parametrize(
@@ -367,50 +367,46 @@ def test_other_words_do_not_end_the_chat(text: str) -> None:
         (b"c\r\r\n", "c\r"),
         (b"\n", ""),
         (b"a\xffb\n", "a\ufffdb"),
+        (b"12345678\r\n", "12345678"),  # exactly the limit: the CR of the CRLF is not counted
     ],
 )
-def test_take_line_gives_one_whole_line_and_leaves_the_codec_as_receive_data_would(
-    line: bytes, text: str
-) -> None:
-    fast, general = ChatConnection(max_message_bytes=8), ChatConnection(max_message_bytes=8)
+def test_one_whole_line_gives_its_message_and_leaves_nothing_pending(line: bytes, text: str) -> None:
+    conn = ChatConnection(max_message_bytes=8)
 
-    assert fast.take_line(line) == text
-    assert feed(general, line) == [Message(text)]
-    for conn in (fast, general):
-        assert conn.next_event() is NEED_DATA
-        assert conn.peer_style is PeerStyle.LINE
-        assert conn.pending_bytes == 0
-        assert not conn.wants_silence_timer
-    assert feed(fast, b"next\n") == feed(general, b"next\n") == [Message("next")]
+    assert feed(conn, line) == [Message(text)]
+    assert conn.next_event() is NEED_DATA
+    assert conn.peer_style is PeerStyle.LINE
+    assert conn.pending_bytes == 0
+    assert not conn.wants_silence_timer
+    assert not conn.has_events
 
 
 @pytest.mark.parametrize(
-    ("before", "data"),
+    ("before", "data", "events"),
     [
-        (b"", b"partial"),  # no newline yet
-        (b"", b"one\ntwo\n"),  # two messages
-        (b"", b"one\ntw"),  # a message and a partial
-        (b"", b"123456789\n"),  # over the 8-byte limit
-        (b"hal", b"f\n"),  # something already buffered
-        (b"a\nb\n", b"c\n"),  # events still queued
+        (b"hal", b"f\n", [Message("half")]),
+        (b"a\nb", b"\nc\n", [Message("a"), Message("b"), Message("c")]),
+        (b"12345678\r", b"\n", [Message("12345678")]),  # held at limit + 1: it may be a CRLF
+        (b"12345678\r", b"9\n", [MessageTooLong(8)]),
+        (b"123456789", b"\nnext\n", [MessageTooLong(8), Message("next")]),
     ],
 )
-def test_take_line_declines_everything_else_and_changes_nothing(before: bytes, data: bytes) -> None:
-    fast, general = ChatConnection(max_message_bytes=8), ChatConnection(max_message_bytes=8)
-    for conn in (fast, general):
-        if before:
-            conn.receive_data(before)
+def test_a_line_completed_by_a_later_read_joins_the_bytes_held_before_it(
+    before: bytes, data: bytes, events: list[Event]
+) -> None:
+    conn = ChatConnection(max_message_bytes=8)
 
-    assert fast.take_line(data) is None
-    assert fast.peer_style is general.peer_style
-    assert feed(fast, data) == feed(general, data)
+    assert feed(conn, before) + feed(conn, data) == events
 
 
-def test_take_line_declines_after_end_of_file() -> None:
-    conn = ChatConnection()
-    conn.receive_data(b"")
+def test_a_partial_over_the_limit_is_reported_once_and_its_tail_dropped_as_it_comes() -> None:
+    conn = ChatConnection(max_message_bytes=8)
 
-    assert conn.take_line(b"late\n") is None
+    assert feed(conn, b"123456789") == [MessageTooLong(8)]
+    assert conn.pending_bytes == 0
+    assert feed(conn, b"more and more") == []
+    assert conn.pending_bytes == 0
+    assert feed(conn, b"end\nok\n") == [Message("ok")]
 
 
 def test_one_oversize_line_in_one_segment_is_reported_once_and_the_next_line_is_read() -> None:

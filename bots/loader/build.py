@@ -28,6 +28,7 @@ from bots.model import (
     Rule,
     Step,
     StepKind,
+    Target,
     Where,
 )
 from bots.template import Template, TemplateError, parse_template
@@ -50,6 +51,9 @@ class Draft:
         self.name = os.path.splitext(os.path.basename(path))[0]
         self.description = ""
         self.case_sensitive = False
+        # Whether exact, contains and glob patterns ignore punctuation around words (the
+        # top-level key `punctuation`); format 1 keeps it, as its patterns always did.
+        self.ignore_punctuation = False
         self.variables: dict[str, str] = {}
         self.reflect: dict[str, str] = {}
         self.greeting: Reply | None = None
@@ -60,6 +64,7 @@ class Draft:
         self.delay = (0.0, 0.0)
         self.max_turns: int | None = None
         self.timeout = DEFAULT_TIMEOUT_S
+        self.target: Target | None = None
 
     def dialogue(self, path: str) -> Dialogue:
         """The finished record, with the rule index built from the rules."""
@@ -83,6 +88,7 @@ class Draft:
             max_turns=self.max_turns,
             timeout=self.timeout,
             index=index,
+            target=self.target,
         )
 
 
@@ -152,38 +158,25 @@ class Builder(NodeReader):
         return fields["from"][1], order
 
     def pattern(self, kind: str, node: Node, case_sensitive: bool) -> Pattern | None:
-        flags = 0 if case_sensitive else re.IGNORECASE
-        regexes: list[re.Pattern[str]] = []
+        regexes: list[matcher.Regex] = []
         literals: list[str | None] = []
         runs: list[tuple[str, ...]] = []
         captures: set[str] = set()
         sources: list[str] = []
         for text, item in self.strings(node, kind):
-            if kind == "regex":
-                source = text
-            elif kind == "exact":
-                source = matcher.exact_regex(text)
-            elif kind == "contains":
-                source = matcher.contains_regex(text)
-            else:
-                source = matcher.glob_regex(text)
             try:
-                compiled = re.compile(source, flags)
-                tree = matcher.parse_regex(source, flags)
-                matcher.check_regex_safety(tree)
-            except re.error as exc:
-                pos = exc.pos if kind == "regex" and exc.pos is not None else 0
-                self.problem(item, f"regex does not compile: {exc.msg} at position {pos}", pos)
-                continue
-            except matcher.UnsafeRegex as exc:
-                self.problem(item, f"regex refused: {exc}")
-                continue
-            except RecursionError:
-                self.problem(item, "regex refused: nested too deeply")
+                compiled, literal, required = matcher.compile_pattern(
+                    kind,
+                    text,
+                    case_sensitive=case_sensitive,
+                    ignore_punctuation=self.draft.ignore_punctuation,
+                )
+            except matcher.RegexRefused as exc:
+                self.problem(item, exc.message, exc.position if kind == "regex" else 0)
                 continue
             regexes.append(compiled)
-            literals.append(matcher.required_literal(tree))
-            runs.append(matcher.required_literals(tree))
+            literals.append(literal)
+            runs.append(required)
             captures.update(compiled.groupindex)
             captures.update(str(n) for n in range(1, compiled.groups + 1))
             sources.append(text)

@@ -7,16 +7,18 @@ it into the draft; the sections share the readers of the format's parts
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
-from yaml.nodes import MappingNode, Node, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from bots.loader.build import Builder
 from bots.loader.nodes import Fields
 from bots.loader.problems import Problem
-from bots.model import Dialogue, Where
+from bots.model import TARGET_KINDS, Dialogue, Target, Where, split_target
 
 FORMAT_VERSION = 1
+PUNCTUATION = ("keep", "ignore")  # the values of `punctuation`: see bots.matcher
 
 
 class DialogueBuilder(Builder):
@@ -67,6 +69,12 @@ class DialogueBuilder(Builder):
 
     def read_case_sensitive(self, node: Node) -> None:
         self.draft.case_sensitive = bool(self.boolean(node, "case_sensitive"))
+
+    def read_punctuation(self, node: Node) -> None:
+        value = self.string(node, "punctuation")
+        if value is not None and value not in PUNCTUATION:
+            self.problem(node, f"punctuation must be one of: {', '.join(PUNCTUATION)}")
+        self.draft.ignore_punctuation = value == "ignore"
 
     def read_timeout(self, node: Node) -> None:
         self.draft.timeout = self.number(node, "timeout", positive=True) or self.draft.timeout
@@ -145,6 +153,45 @@ class DialogueBuilder(Builder):
             return
         self.draft.max_turns = max_turns
 
+    def read_target(self, node: Node) -> None:
+        """``target: KIND:VALUE``, or ``{KIND: VALUE, ready: REGEX}``, or ``{terminal: ..., peer: FILE}``."""
+        fields: Fields = {}
+        if isinstance(node, ScalarNode):
+            text = self.string(node, "target")
+        else:
+            found = self.mapping(node, "target", (*TARGET_KINDS, "ready", "peer"))
+            if found is None:
+                return
+            fields = found
+            kinds = [kind for kind in TARGET_KINDS if kind in fields]
+            if len(kinds) != 1:
+                self.problem(node, f"target names one of {', '.join(TARGET_KINDS)}, not {len(kinds)}")
+                return
+            value = self.string(fields[kinds[0]][1], f"the {kinds[0]} target")
+            text = None if value is None else f"{kinds[0]}:{value}"
+        if text is None:
+            return
+        try:
+            kind, value = split_target(text)
+        except ValueError as exc:
+            self.problem(node, str(exc))
+            return
+        options: dict[str, str | None] = {"ready": None, "peer": None}
+        for option, goes_with in (("ready", "command"), ("peer", "terminal")):
+            if option not in fields:
+                continue
+            if kind != goes_with:
+                self.problem(fields[option][0], f"'{option}' goes with a {goes_with} target, not {kind}")
+                continue
+            options[option] = self.string(fields[option][1], f"target {option}")
+        ready = options["ready"]
+        if ready is not None:
+            try:
+                re.compile(ready)
+            except re.error as exc:
+                self.problem(fields["ready"][1], f"target ready: regex does not compile: {exc}")
+        self.draft.target = Target(kind, value, ready, options["peer"], self.where(node))
+
 
 #: One reader per top-level key, in the order the format lists them (and the
 #: "expected one of" message names them).
@@ -153,6 +200,7 @@ SECTIONS: dict[str, Callable[[DialogueBuilder, Node], None]] = {
     "name": DialogueBuilder.read_name,
     "description": DialogueBuilder.read_description,
     "case_sensitive": DialogueBuilder.read_case_sensitive,
+    "punctuation": DialogueBuilder.read_punctuation,
     "vars": DialogueBuilder.read_vars,
     "reflect": DialogueBuilder.read_reflect,
     "greeting": DialogueBuilder.read_greeting,
@@ -163,7 +211,8 @@ SECTIONS: dict[str, Callable[[DialogueBuilder, Node], None]] = {
     "delay": DialogueBuilder.read_delay,
     "max_turns": DialogueBuilder.read_max_turns,
     "timeout": DialogueBuilder.read_timeout,
+    "target": DialogueBuilder.read_target,
 }
 #: Read before the others: the defaults that the patterns and steps of other sections take.
-READ_FIRST = ("case_sensitive", "timeout")
+READ_FIRST = ("case_sensitive", "punctuation", "timeout")
 READING_ORDER = tuple(dict.fromkeys((*READ_FIRST, *SECTIONS)))

@@ -1,0 +1,338 @@
+"""Targets: the thing a dialogue test talks to, started and stopped by the harness.
+
+A target is written ``KIND:VALUE`` (``--chat-target``, the ini key ``chat_target``, or a
+dialogue file's ``target:`` key):
+
+* ``tcp:HOST:PORT``: a server that is already running; the harness only connects.
+* ``command:CMDLINE``: a server started for each test (``{port}`` becomes a free port), ready
+  once its port listens or its output matches the ``ready`` pattern; stopped with SIGTERM, then
+  killed; its output goes into the failure report.
+* ``image:NAME``: a server in a container (``docker run -d`` with the harness's label, the image's
+  one exposed port published on loopback), ready once its log matches ``ready`` (default: the
+  chat programs' ``listening on`` line); removed after the test.
+* ``terminal:CMDLINE``: a client program driven at its pty; its peer is a serving bot on the
+  dialogue ``peer`` names (default: the bundled greeter) and ``{port}`` is that bot's port.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+import shlex
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bots.model import Target, split_target
+from chat_testing.env import child_env
+from chat_testing.processes import Daemon
+
+if TYPE_CHECKING:
+    from bots.server import ServerThread
+    from chat_testing.terminal import Terminal
+
+#: How long a started server may take to be ready: an interpreter, a JVM or a container starting.
+START_TIMEOUT_S = 30.0 * float(os.environ.get("CHAT_E2E_TIMEOUT_SCALE", "1"))
+#: After SIGTERM a server gets this long to end by itself before it is killed
+#: (the chat programs end within 2 s; docker stop's own default is 10 s).
+STOP_GRACE_S = 5.0
+#: How often readiness is polled (a port or an output file): cheap, and well under a start-up time.
+POLL_INTERVAL_S = 0.02
+#: What the chat programs print once they serve; an image target's default readiness pattern.
+LISTENING_LINE = r"listening on \S+:\d+"
+#: The label every container of the harness carries, so a sweep can find leftovers.
+CONTAINER_LABEL = "chat.testing.target"
+#: Docker CLI commands (run, inspect, rm) answer in seconds; a pull is not done here.
+DOCKER_TIMEOUT_S = 60.0
+#: Linux TCP state LISTEN in /proc/net/tcp{,6}.
+_TCP_LISTEN = "0A"
+
+
+class TargetError(Exception):
+    """A target could not be parsed or started; the message says what and what to do."""
+
+
+def parse_target(text: str) -> Target:
+    """``KIND:VALUE`` from the command line or the ini file -> a :class:`~bots.model.Target`."""
+    try:
+        kind, value = split_target(text)
+    except ValueError as exc:
+        raise TargetError(f"--chat-target: {exc}") from None
+    return Target(kind, value)
+
+
+def free_port() -> int:
+    """A TCP port no one listens on right now (the OS picks it; the server binds it a moment later)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def port_listening(port: int) -> bool:
+    """Whether some socket listens on *port*.
+
+    On Linux this reads /proc/net/tcp{,6} and opens no connection: a two-person server
+    must not take the probe for its one client. Elsewhere it connects and closes.
+    """
+    tables = [Path("/proc/net/tcp"), Path("/proc/net/tcp6")]
+    if all(t.exists() for t in tables):
+        wanted = f":{port:04X}"
+        for table in tables:
+            for row in table.read_text().splitlines()[1:]:
+                fields = row.split()
+                if fields[1].endswith(wanted) and fields[3] == _TCP_LISTEN:
+                    return True
+        return False
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
+def split_command(cmdline: str, port: int) -> list[str]:
+    """A target's command line as arguments, ``{port}`` filled in (shell quoting rules, no shell)."""
+    args = shlex.split(cmdline.replace("{port}", str(port)))
+    if not args:
+        raise TargetError(f"the command line {cmdline!r} is empty")
+    return args
+
+
+class CommandServer:
+    """``command:CMDLINE``: a server started for one test, its output kept for the report.
+
+    ``CommandServer(...)`` only prepares; :meth:`start` starts it and waits until it is ready,
+    and :meth:`stop` and :meth:`report_sections` work whatever happened in between.
+    """
+
+    def __init__(self, cmdline: str, workdir: Path, cwd: Path, ready: str | None = None) -> None:
+        self.cmdline = cmdline
+        self.workdir = workdir
+        self.cwd = cwd
+        self.ready = ready
+        self.port = free_port()
+        self.daemon: Daemon | None = None
+
+    def start(self) -> None:
+        """Start the command; return once it serves (a TargetError if it exits first or takes too long)."""
+        args = split_command(self.cmdline, self.port)
+        try:
+            self.daemon = Daemon(args, self.workdir, f"target-{Path(args[0]).name}", cwd=self.cwd)
+        except FileNotFoundError:
+            raise TargetError(f"command target: {args[0]!r} not found; check the command line") from None
+        daemon, ready = self.daemon, self.ready
+        pattern = re.compile(ready) if ready is not None else None
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            if daemon.proc.poll() is not None:
+                raise TargetError(
+                    f"the target command {self.cmdline!r} exited with status {daemon.proc.returncode} "
+                    "before it was ready (its output is in the report)"
+                )
+            if pattern is not None:
+                if pattern.search(daemon.stdout) or pattern.search(daemon.stderr):
+                    return
+            elif port_listening(self.port):
+                return
+            if time.monotonic() > deadline:
+                what = (
+                    f"printed nothing matching {ready!r}" if ready else f"does not listen on port {self.port}"
+                )
+                raise TargetError(f"the target command {self.cmdline!r} {what} after {START_TIMEOUT_S:.0f} s")
+            time.sleep(POLL_INTERVAL_S)
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """Where the dialogue connects."""
+        return "127.0.0.1", self.port
+
+    def stop(self) -> None:
+        """SIGTERM, a grace period, then SIGKILL."""
+        if self.daemon is None:
+            return
+        proc = self.daemon.proc
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(STOP_GRACE_S)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    def report_sections(self) -> list[tuple[str, str]]:
+        """The server's output, for the failure report."""
+        if self.daemon is None:
+            return []
+        return [
+            (
+                f"output of command:{self.cmdline}",
+                f"stdout:\n{self.daemon.stdout[-5000:]}\nstderr:\n{self.daemon.stderr[-5000:]}",
+            )
+        ]
+
+
+def docker(*args: str) -> str:
+    """One docker CLI command; its stdout, or a TargetError with docker's own words."""
+    try:
+        done = subprocess.run(
+            ["docker", *args], capture_output=True, text=True, timeout=DOCKER_TIMEOUT_S, check=False
+        )
+    except FileNotFoundError:
+        raise TargetError("image target: no `docker` command on PATH; install Docker") from None
+    except subprocess.TimeoutExpired:
+        raise TargetError(f"`docker {args[0]}` did not answer within {DOCKER_TIMEOUT_S:.0f} s") from None
+    if done.returncode != 0:
+        raise TargetError(f"`docker {' '.join(args)}` failed: {done.stderr.strip()}")
+    return done.stdout
+
+
+def exposed_port(image: str) -> int:
+    """The one TCP port the image exposes (its ``EXPOSE``)."""
+    ports = docker(
+        "image", "inspect", "--format", "{{range $p, $_ := .Config.ExposedPorts}}{{$p}} {{end}}", image
+    )
+    tcp = [int(p.split("/")[0]) for p in ports.split() if p.endswith("/tcp")]
+    if len(tcp) != 1:
+        raise TargetError(
+            f"image target: {image} exposes {len(tcp)} TCP ports ({ports.strip() or 'none'}); "
+            "it must EXPOSE exactly the chat server's port"
+        )
+    return tcp[0]
+
+
+class ImageServer:
+    """``image:NAME``: a server in a container for one test, on a network of its own.
+
+    ``ImageServer(...)`` only prepares; :meth:`start` makes the network and the container
+    (both labelled, so a sweep finds them after a crash) and waits until the server is ready;
+    :meth:`stop` removes whatever was made.
+    """
+
+    def __init__(self, image: str, labels: Sequence[str], ready: str | None = None) -> None:
+        self.image = image
+        #: The network's and the container's labels: the Docker session's, so its reaper removes them.
+        self.labels = [option for label in labels for option in ("--label", label)]
+        self.ready = ready or LISTENING_LINE
+        self.network: str | None = None
+        self.container: str | None = None
+        self.port = 0
+        self._last_log = ""
+
+    def start(self) -> None:
+        """``docker network create``, ``docker run -d -p 127.0.0.1::PORT``; wait for the ready pattern."""
+        port = exposed_port(self.image)
+        name = f"chat-testing-{secrets.token_hex(4)}"
+        self.network = docker("network", "create", *self.labels, name).strip()
+        self.container = docker(
+            "run",
+            "-d",
+            *self.labels,
+            "--network",
+            self.network,
+            "-p",
+            f"127.0.0.1::{port}",
+            self.image,
+        ).strip()
+        published = docker("port", self.container, f"{port}/tcp").split()[0]
+        self.port = int(published.rpartition(":")[2])
+        pattern = re.compile(self.ready)
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not pattern.search(self.logs()):
+            state = docker("inspect", "--format", "{{.State.Status}}", self.container).strip()
+            if state != "running":
+                raise TargetError(
+                    f"the container of {self.image} is {state} before it was ready (its log is in the report)"
+                )
+            if time.monotonic() > deadline:
+                raise TargetError(
+                    f"the container of {self.image} printed nothing matching {pattern.pattern!r}"
+                )
+            time.sleep(POLL_INTERVAL_S * 10)  # each poll is a docker command
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """Where the dialogue connects."""
+        return "127.0.0.1", self.port
+
+    def logs(self) -> str:
+        """The container's output so far (the last seen, once it is removed)."""
+        if self.container is None:
+            return self._last_log
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            done = subprocess.run(
+                ["docker", "logs", self.container], capture_output=True, text=True, timeout=DOCKER_TIMEOUT_S
+            )
+            if done.returncode == 0:
+                self._last_log = done.stdout + done.stderr
+        return self._last_log
+
+    def stop(self) -> None:
+        """Stop (SIGTERM, then SIGKILL after the grace period) and remove the container."""
+        self.logs()  # kept for the report
+        steps: list[tuple[list[str], float]] = []
+        if self.container is not None:
+            steps.append(
+                (["stop", "-t", f"{STOP_GRACE_S:.0f}", self.container], DOCKER_TIMEOUT_S + STOP_GRACE_S)
+            )
+            steps.append((["rm", "-f", "-v", self.container], DOCKER_TIMEOUT_S))
+        if self.network is not None:
+            steps.append((["network", "rm", self.network], DOCKER_TIMEOUT_S))
+        for args, timeout in steps:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                subprocess.run(["docker", *args], capture_output=True, timeout=timeout, check=False)
+
+    def report_sections(self) -> list[tuple[str, str]]:
+        """The container's log, for the failure report."""
+        return [(f"log of image:{self.image}", self._last_log[-5000:])]
+
+
+class TerminalClient:
+    """``terminal:CMDLINE``: a client program under a pty, its peer a serving bot in this process."""
+
+    def __init__(self, cmdline: str, peer: Path, cwd: Path) -> None:
+        from bots.loader import load_dialogue
+        from bots.server import ServeOptions, ServerThread
+        from chat_testing.terminal import Terminal
+
+        self.cmdline = cmdline
+        self.bot: ServerThread = ServerThread(
+            load_dialogue(peer), ServeOptions(delays=False), host="127.0.0.1", port=0
+        )
+        port = self.bot.start()
+        args = split_command(cmdline, port)
+        try:
+            self.terminal: Terminal = Terminal(
+                Path(args[0]).name, args[1:], child_env(), command=args[0], cwd=str(cwd)
+            )
+        except Exception as exc:  # pexpect raises its own ExceptionPexpect for a missing command
+            self.bot.stop()
+            raise TargetError(f"terminal target: cannot start {args[0]!r}: {exc}") from None
+
+    def stop(self) -> None:
+        """End the client, then its peer."""
+        self.terminal.end()
+        self.bot.stop()
+
+    def report_sections(self) -> list[tuple[str, str]]:
+        """What the client showed, for the failure report."""
+        return [(f"screen of terminal:{self.cmdline}", self.terminal.output[-8000:])]
+
+
+__all__ = [
+    "CONTAINER_LABEL",
+    "START_TIMEOUT_S",
+    "STOP_GRACE_S",
+    "CommandServer",
+    "ImageServer",
+    "TargetError",
+    "TerminalClient",
+    "free_port",
+    "parse_target",
+    "port_listening",
+]

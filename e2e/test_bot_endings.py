@@ -1,0 +1,198 @@
+"""chat-bot's endings end to end: a peer leaving during a reply delay, half-closes, signals.
+
+Issue 14 item 2, as a user meets it: the real chat-bot under a pty, real sockets, nc.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from bots.engine import Conversation, Send
+from bots.loader import load_dialogue
+from chat_testing import Programs, RawListener, listening_port
+from chat_testing.plugin import require_tool
+
+ENDS_SOON_S = 2.0  # a chat whose peer is gone ends at its next turn: well under this
+
+
+def _dialogue(tmp_path: Path, body: str) -> str:
+    path = tmp_path / "d.yaml"
+    path.write_text("version: 1\n" + body, encoding="utf-8")
+    return str(path)
+
+
+def test_a_connecting_bot_whose_server_closes_during_a_delay_exits_peer_lost_at_once(
+    programs: Programs, chat_raw_listener: RawListener, tmp_path: Path
+) -> None:
+    script = _dialogue(tmp_path, "delay: 0.5\nfallback: slow reply\n")
+    bot = programs.spawn("chat-bot", "--connect", "--port", str(chat_raw_listener.port), "--script", script)
+    server = chat_raw_listener.accept()
+    assert server.recv_line() == b"Hello!"
+    server.send(b"hi\n")
+    server.close()
+    started = time.monotonic()
+    bot.expect("Server: hi\r\n")
+    bot.expect("chat-bot: test failed (peer lost): the peer closed the connection without saying exit\r\n")
+    assert bot.wait_exit() == 4
+    assert time.monotonic() - started < ENDS_SOON_S
+
+
+def test_a_connecting_test_whose_server_closes_during_a_delay_prints_its_summary_and_junit(
+    programs: Programs, chat_raw_listener: RawListener, tmp_path: Path
+) -> None:
+    script = _dialogue(
+        tmp_path,
+        "delay: 0.5\nscript:\n  - say: first\n  - expect: hi\n  - say: second\n  - expect: more\n",
+    )
+    junit = tmp_path / "report.xml"
+    bot = programs.spawn(
+        "chat-bot",
+        "--connect",
+        "--port",
+        str(chat_raw_listener.port),
+        "--script",
+        script,
+        "--junit",
+        str(junit),
+    )
+    server = chat_raw_listener.accept()
+    assert server.recv_line() == b"first"
+    server.send(b"hi\n")
+    server.close()
+    bot.expect(f"PASS {script}:5 step 2 expect")
+    bot.expect(
+        f"FAIL {script}:7 step 4 expect: expected contains 'more', received the peer closed the connection"
+    )
+    bot.expect("test failed: peer lost (d): 3 passed, 1 failed, 0 not run, in ")
+    assert bot.wait_exit() == 4
+    report = junit.read_text(encoding="utf-8")
+    assert 'failures="1"' in report
+    assert "step 4 expect" in report
+
+
+def test_a_connecting_test_whose_server_resets_during_a_delay_reports_the_unsent_say_as_not_run(
+    programs: Programs, chat_raw_listener: RawListener, tmp_path: Path
+) -> None:
+    script = _dialogue(
+        tmp_path,
+        "delay: 0.5\nscript:\n  - say: first\n  - expect: hi\n  - say: second\n  - expect: more\n",
+    )
+    bot = programs.spawn("chat-bot", "--connect", "--port", str(chat_raw_listener.port), "--script", script)
+    server = chat_raw_listener.accept()
+    assert server.recv_line() == b"first"
+    server.send(b"hi\n")
+    bot.expect(f"PASS {script}:5 step 2 expect")
+    server.reset()
+    bot.expect(f"NOT RUN {script}:6 step 3 say")
+    bot.expect("test failed: peer lost (d): 2 passed, 1 failed, 1 not run, in ")
+    assert bot.wait_exit() == 4
+    assert "PASS " + script + ":6" not in bot.output
+
+
+def test_a_once_bot_whose_client_leaves_during_a_delay_exits_peer_lost(
+    programs: Programs, tmp_path: Path
+) -> None:
+    script = _dialogue(tmp_path, "delay: 0.5\nfallback: slow reply\n")
+    bot = programs.spawn("chat-bot", "--port", "0", "--once", "--script", script)
+    port = listening_port(bot)
+    nc = programs.spawn_command(
+        "nc", "sh", "-c", f"printf 'hello\\n' | {require_tool('nc')} -q 0 127.0.0.1 {port}"
+    )
+    bot.expect("Client: hello\r\n")
+    assert bot.wait_exit() == 4
+    nc.wait_exit()
+
+
+def test_a_serving_bot_logs_the_end_of_a_chat_whose_client_left_during_a_delay(
+    programs: Programs, tmp_path: Path
+) -> None:
+    script = _dialogue(tmp_path, "delay: 0.5\nfallback: slow reply\n")
+    bot = programs.spawn("chat-bot", "--port", "0", "--verbose", "--script", script)
+    port = listening_port(bot)
+    nc = programs.spawn_command(
+        "nc", "sh", "-c", f"printf 'hello\\n' | {require_tool('nc')} -q 0 127.0.0.1 {port}"
+    )
+    bot.expect_re(
+        r"chat with 127\.0\.0\.1:\d+ ended: peer lost \(the peer closed the connection without saying exit\)"
+    )
+    nc.wait_exit()
+    assert bot.output.count(" ended: ") == 1
+
+
+@pytest.mark.parametrize("delay", ["on", "off"])
+def test_printf_hello_exit_into_nc_gets_the_greeters_reply(programs: Programs, delay: str) -> None:
+    bot = programs.spawn(
+        "chat-bot", "--port", "0", "--seed", "1", *(["--no-delay"] if delay == "off" else [])
+    )
+    port = listening_port(bot)
+    nc = programs.spawn_command(
+        "nc", "sh", "-c", f"printf 'hello\\nexit\\n' | {require_tool('nc')} -q 3 127.0.0.1 {port}"
+    )
+    nc.expect_re(r"\S[^\r\n]*\r\n")  # the greeter's answer to hello (its wording is the dialogue's)
+    assert nc.wait_exit() == 0
+    assert "exit" not in nc.output  # the peer ended the chat: the bot does not say exit back
+
+
+@pytest.mark.parametrize("delay", ["on", "off"])
+def test_three_lines_into_nc_get_three_replies_in_order(
+    programs: Programs, tmp_path: Path, delay: str
+) -> None:
+    script = _dialogue(tmp_path, 'delay: 0.3\nfallback: "re: {input}"\n')
+    bot = programs.spawn(
+        "chat-bot", "--port", "0", "--script", script, *(["--no-delay"] if delay == "off" else [])
+    )
+    port = listening_port(bot)
+    nc = programs.spawn_command(
+        "nc", "sh", "-c", f"printf 'one\\ntwo\\nthree\\n' | {require_tool('nc')} -q 3 127.0.0.1 {port}"
+    )
+    nc.expect("re: one\r\nre: two\r\nre: three\r\n")
+    assert nc.wait_exit() == 0
+
+
+LONG_DELAY = "delay: [0, 60]\nfallback: slow reply\n"
+
+
+def _seed_for_a_quick_greeting_then_a_long_delay(script: str) -> str:
+    """A --seed whose first drawn delay (the greeting) is short and whose second (the reply) is long."""
+    dialogue = load_dialogue(script)
+    for number in range(1000):
+        seed = str(number)
+        chat = Conversation(dialogue, seed=f"{seed}:1")  # the first chat of a run, as --seed seeds it
+        greeting, reply = chat.start(0.0)[0], chat.receive("hi", 0.0)[0]
+        assert isinstance(greeting, Send)
+        assert isinstance(reply, Send)
+        if greeting.delay < 0.2 and reply.delay > 30:
+            return seed
+    raise AssertionError("no such seed in the first 1000")
+
+
+@pytest.mark.parametrize("server_state", ["open", "closed"])
+@pytest.mark.parametrize(("sig", "status"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_signal_during_a_reply_delay_ends_a_connecting_bot_within_two_seconds(
+    programs: Programs,
+    chat_raw_listener: RawListener,
+    tmp_path: Path,
+    sig: signal.Signals,
+    status: int,
+    server_state: str,
+) -> None:
+    script = _dialogue(tmp_path, LONG_DELAY)
+    seed = _seed_for_a_quick_greeting_then_a_long_delay(script)
+    bot = programs.spawn(
+        "chat-bot", "--connect", "--port", str(chat_raw_listener.port), "--script", script, "--seed", seed
+    )
+    server = chat_raw_listener.accept()
+    assert server.recv_line() == b"Hello!"
+    server.send(b"hi\n")
+    if server_state == "closed":
+        server.close()
+    bot.expect("Server: hi\r\n")  # the reply now waits for its long delay
+    started = time.monotonic()
+    bot.child.kill(sig)
+    bot.expect("Client ended the chat.\r\n")
+    assert bot.wait_exit() == status
+    assert time.monotonic() - started < ENDS_SOON_S
