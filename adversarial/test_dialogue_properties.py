@@ -18,6 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bots import loader
+from bots.conditions import ConditionError, parse_condition
 from bots.loader import build, sections
 from bots.model import OnMismatch, Order
 
@@ -31,6 +32,9 @@ KEYS = sorted(
     {
         *sections.SECTIONS,
         *build.RULE_KEYS,
+        *build.TOPIC_KEYS,
+        *build.WEIGHTED_KEYS,
+        "topics",
         *build.STEP_KEYS,
         *build.REPLY_KEYS,
         *Order.words(),
@@ -122,3 +126,57 @@ def test_any_document_loads_as_a_dialogue_or_fails_with_one_clear_positioned_lin
         return
     assert ERROR_LINE.fullmatch(str(error)), f"unclear error: {error!s}"
     assert error.problems
+
+
+CONDITION_PIECES = st.sampled_from(
+    [
+        "a",
+        "b",
+        "input",
+        "'x'",
+        '"y"',
+        "3",
+        "-2.5",
+        "==",
+        "!=",
+        "<",
+        ">=",
+        "in",
+        "not",
+        "and",
+        "or",
+        "(",
+        ")",
+        "[",
+        "]",
+        ",",
+        "=",
+        "'",
+        "_",
+        "1e9",
+    ]
+)
+
+
+@given(
+    source=st.one_of(
+        st.text(max_size=60),
+        st.lists(CONDITION_PIECES, max_size=24).map(" ".join),
+    ),
+    values=st.dictionaries(st.sampled_from(["a", "b", "input"]), st.text(max_size=6), max_size=3),
+)
+def test_any_condition_text_parses_or_is_refused_and_a_parsed_one_always_gives_a_verdict(
+    source: str, values: dict[str, str]
+) -> None:
+    try:
+        parsed = parse_condition(source)
+    except ConditionError as exc:
+        refused: ConditionError | None = exc
+    else:
+        refused = None
+    if refused is not None:
+        assert 0 <= refused.offset <= len(source)
+        return
+    assert parsed.names <= set(re.findall(r"[A-Za-z_]\w*", source))
+    assert parsed.holds(values) in (True, False)
+    assert parsed.holds(values, case_sensitive=True) in (True, False)

@@ -56,6 +56,13 @@ CHECK_ONLY = re.compile(
     r"|example .* is answered by the rule at line \d+ "
     r"|delay range \[.*\] has its minimum above its maximum$"
     r"|must be a finite number of seconds$"
+    r"|cannot read the included file "
+    r"|\{\w+\} is not a word list: "
+    r"|when: "
+    r"|topic '.*' is not defined: "
+    r"|topic '.*' is unreachable: "
+    r"|redirect goes round in a loop "
+    r"|redirect leads through more than "
 )
 
 SECTION_KEYS = list(SECTIONS)
@@ -102,11 +109,22 @@ ANY = st.recursive(
     max_leaves=6,
 )
 GOOD_NAMES = st.sampled_from(["who", "_x1", "mood"])
+TOPIC_NAMES = st.sampled_from(["quiz", "quiz", "menu", "none"])
+BAD_TOPIC_NAMES = st.sampled_from(["", "two words", "1st", "none", "ünï"])
+#: when: conditions, right and wrong (only --check parses them: a schema sees text).
+CONDITIONS = st.sampled_from(
+    ["input", "input == 'calm'", "input in ['a', 'b'] and not input", "input >= 3", "who != 1"]
+)
+BAD_CONDITIONS = st.one_of(st.sampled_from(["mood ==", "(who", "who = 1", "never_set", "[1, 2", ""]), TRICKY)
+WEIGHTS = st.integers(1, 1000)
+BAD_WEIGHTS = st.sampled_from([0, -1, 1001, 2.5, True, "3", None])
 BAD_NAMES = st.one_of(
     st.sampled_from(["input", "1x", "my name", "a\n", "", "ünï", "ok\r"]), st.text(CHARACTERS, max_size=4)
 )
 #: Keys stay text: JSON has no other keys (see the module's docstring).
 BAD_WORDS = st.one_of(st.sampled_from(["", " ", "null", "\n"]), st.text(CHARACTERS, max_size=4))
+#: Include paths that are wrong: absolute, home-relative, not text, or any tricky text.
+INCLUDE_PATHS = st.one_of(st.sampled_from(["/etc/passwd", "~/d.yaml", "", None]), TRICKY)
 SECONDS = st.one_of(st.integers(1, 30), st.floats(0.1, 30))
 BAD_SECONDS = st.one_of(st.sampled_from([0, -1, -0.0, "5", True]), st.floats())
 #: How many parts a document has at most before the wrong one: past its last part, none is wrong.
@@ -151,10 +169,22 @@ def texts(p: Parts) -> Any:
     return p.shape(lambda: [text(p) for _ in range(1 + p.how_many(2))])
 
 
+def weighted(p: Parts) -> Any:
+    """Format 1.1: a text with a weight, or without one."""
+    fields: dict[str, Any] = {"text": text(p)} if p.flag() else {}
+    if p.draw(st.booleans()):
+        fields["weight"] = p.leaf(WEIGHTS, BAD_WEIGHTS)
+    return p.shape(lambda: fields)
+
+
 def reply(p: Parts) -> Any:
     if p.draw(st.booleans()):
         return texts(p)
-    fields: dict[str, Any] = {"from": texts(p)} if p.flag() else {}
+    if p.draw(st.integers(0, 3)) == 0:
+        choices = [weighted(p) if p.draw(st.booleans()) else text(p) for _ in range(1 + p.how_many(2))]
+        fields: dict[str, Any] = {"from": choices} if p.flag() else {}
+    else:
+        fields = {"from": texts(p)} if p.flag() else {}
     if p.draw(st.booleans()):
         fields["order"] = p.leaf(st.sampled_from(Order.words()))
     return p.shape(lambda: fields)
@@ -180,13 +210,36 @@ def variables(p: Parts) -> Any:
 
 def rule(p: Parts) -> Any:
     fields = kinds(p)
+    redirects = p.draw(st.integers(0, 4)) == 0
     if p.flag():
-        fields["reply"] = reply(p)
+        fields["redirect" if redirects else "reply"] = text(p) if redirects else reply(p)
+    if not p.flag():
+        fields["reply" if redirects else "redirect"] = text(p)
     if p.draw(st.booleans()):
         fields["set"] = variables(p)
     if p.draw(st.booleans()):
         fields["examples"] = texts(p)
+    if p.draw(st.integers(0, 3)) == 0:
+        fields["when"] = p.leaf(CONDITIONS, BAD_CONDITIONS)
+    if p.draw(st.integers(0, 3)) == 0:
+        fields["after"] = pattern(p)
+    if p.draw(st.booleans()):
+        fields["topic"] = p.leaf(TOPIC_NAMES, BAD_TOPIC_NAMES)
     return p.shape(lambda: fields)
+
+
+def topic(p: Parts) -> Any:
+    fields: dict[str, Any] = (
+        {"rules": p.shape(lambda: [rule(p) for _ in range(p.how_many(2))])} if p.flag() else {}
+    )
+    if p.draw(st.booleans()):
+        fields["fallback"] = reply(p)
+    return p.shape(lambda: fields)
+
+
+def topics(p: Parts) -> Any:
+    names = p.draw(st.lists(st.sampled_from(["quiz", "menu"]), min_size=1, max_size=2, unique=True))
+    return p.shape(lambda: {p.leaf(st.just(name), BAD_TOPIC_NAMES): topic(p) for name in names})
 
 
 def step(p: Parts) -> Any:
@@ -228,17 +281,32 @@ def target(p: Parts) -> Any:
 
 
 SECTION_PARTS: dict[str, Callable[[Parts], Any]] = {
-    "version": lambda p: p.leaf(st.just(1), st.sampled_from([2, 1.5, True, "1", None])),
+    "version": lambda p: p.leaf(st.sampled_from([1, 1.1]), st.sampled_from([2, 1.5, True, "1", "1.1", None])),
     "name": text,
     "description": text,
     "case_sensitive": lambda p: p.leaf(st.booleans()),
     "punctuation": lambda p: p.leaf(st.sampled_from(["keep", "ignore"])),
+    # No generated path names a file that exists: reading one is --check's part (CHECK_ONLY).
+    "include": lambda p: (
+        p.leaf(st.sampled_from(["common.yaml", "parts/lists.yaml"]), INCLUDE_PATHS)
+        if p.draw(st.booleans())
+        else p.shape(
+            lambda: [p.leaf(st.just("common.yaml"), INCLUDE_PATHS) for _ in range(1 + p.how_many(1))]
+        )
+    ),
+    "lists": lambda p: p.shape(
+        lambda: {p.leaf(GOOD_NAMES, BAD_NAMES): texts(p) for _ in range(p.how_many(2))}
+    ),
+    "subs": lambda p: p.shape(
+        lambda: {p.leaf(st.sampled_from(["what's", "i'm", ":)"]), BAD_WORDS): text(p) for _ in range(2)}
+    ),
     "vars": variables,
     "reflect": lambda p: p.shape(
         lambda: {p.leaf(st.sampled_from(["i", "my", "am"]), BAD_WORDS): text(p) for _ in range(2)}
     ),
     "greeting": reply,
     "rules": lambda p: p.shape(lambda: [rule(p) for _ in range(p.how_many(3))]),
+    "topics": topics,
     "fallback": reply,
     "script": lambda p: p.shape(lambda: [step(p) for _ in range(p.how_many(3))]),
     "abort": lambda p: pattern(p) if p.draw(st.booleans()) else p.shape(lambda: [pattern(p)]),
@@ -257,6 +325,8 @@ def documents(draw: st.DrawFn) -> Any:
     """A dialogue document as data, with at most one wrong part."""
     p = Parts(draw, draw(st.integers(0, MOST_PARTS)))
     keys = draw(st.lists(st.sampled_from(SECTION_KEYS[1:]), max_size=5, unique=True))
+    if draw(st.integers(0, 3)) == 0:  # topics are reachable only from rules: draw both often
+        keys = list(dict.fromkeys(["rules", "topics", *keys]))
     document: dict[str, Any] = {"version": SECTION_PARTS["version"](p)} if p.flag() else {}
     document.update({key: SECTION_PARTS[key](p) for key in keys})
     if not p.flag():

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bots.engine import Close, Conversation, Outcome, Send
+from bots.engine import Action, Close, Conversation, Outcome, Send
 from bots.loader import parse_dialogue
 
 pytestmark = [pytest.mark.adversarial, pytest.mark.timeout(600)]
@@ -61,7 +61,7 @@ def test_the_turn_path_replies_and_ends_as_the_model_says(
             assert actions == []
             continue
         if message == "exit":
-            expected = [Close(Outcome.ENDED_BY_PEER, "the peer said exit")]
+            expected: list[Action] = [Close(Outcome.ENDED_BY_PEER, "the peer said exit")]
         elif max_turns is not None and sent >= max_turns:
             expected = [Send("exit"), Close(Outcome.ENDED_BY_BOT, f"max_turns ({max_turns}) reached")]
         else:

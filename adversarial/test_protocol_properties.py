@@ -34,7 +34,7 @@ STREAMS = st.binary(max_size=160).map(lambda raw: raw.translate(_FRAMING))
 LIMITS = st.one_of(st.integers(min_value=1, max_value=48), st.just(MAX_MESSAGE_BYTES))
 # The byte-level property (any bytes, any split) takes the profile's 10,000 examples; the
 # others add angles on the same code and take fewer, to keep the env within minutes on 2 cores.
-FEW = settings(max_examples=min(2_000, settings.default.max_examples))
+FEW = settings(max_examples=min(2_000, settings().max_examples))
 
 
 def drain(conn: ChatConnection) -> list[Event]:
@@ -96,7 +96,7 @@ def test_any_split_of_any_bytes_gives_the_same_events_as_the_unsplit_stream(
 
 
 # Text a person can type: anything but line breaks (a message is one line) and lone surrogates.
-TEXTS = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r"), max_size=60)
+TEXTS = st.text(st.characters(codec="utf-8", exclude_characters="\n\r"), max_size=60)
 
 
 @FEW

@@ -18,6 +18,7 @@ import contextlib
 import signal
 import sys
 from collections.abc import Sequence
+from typing import cast
 
 from chat.protocol import MAX_MESSAGE_BYTES
 from chat.status import ExitStatus
@@ -33,7 +34,8 @@ class EchoProtocol(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
+        # uvloop's transports have asyncio.Transport's methods without subclassing it: no isinstance.
+        transport = cast("asyncio.Transport", transport)
         self.transport = transport
 
     def data_received(self, data: bytes) -> None:

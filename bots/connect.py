@@ -8,7 +8,9 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+from bots import loops
 from bots.adapter import BotConnection, Run
 from bots.engine import Outcome, StepResult
 from bots.model import Dialogue
@@ -16,6 +18,9 @@ from bots.report import Transcript
 from chat.net import CONNECT_TIMEOUT_S, connect_error, endpoint
 from chat.protocol import MAX_MESSAGE_BYTES
 from chat.status import ExitStatus
+
+if TYPE_CHECKING:
+    import ssl
 
 INTERRUPT_GRACE_S = 1.0  # after a signal, the server gets this long to take our `exit`
 
@@ -30,6 +35,8 @@ class ConnectOptions:
     #: --classic: the server is the seed's server.py (messages without a newline).
     classic: bool = False
     transcript: Transcript | None = None
+    #: --tls/--tls-ca: connect over TLS with this context, checking the --host name (None: plain).
+    tls: ssl.SSLContext | None = None
 
 
 @dataclass
@@ -78,14 +85,27 @@ async def converse(
         on_result=result,
         on_close=closed,
     )
+    if options.transcript is not None:
+        options.transcript.flush_within(loop.call_later)
     lost: asyncio.Future[None] = loop.create_future()
     run.on_lost = lambda _connection: None if lost.done() else lost.set_result(None)
     where = endpoint(host, port)
     try:
         transport, protocol = await asyncio.wait_for(
-            loop.create_connection(lambda: BotConnection(run), host, port), CONNECT_TIMEOUT_S
+            loop.create_connection(
+                lambda: BotConnection(run),
+                host,
+                port,
+                ssl=options.tls,
+                server_hostname=host if options.tls is not None else None,
+            ),
+            CONNECT_TIMEOUT_S,
         )
     except (OSError, asyncio.TimeoutError) as exc:
+        if options.tls is not None and _in_handshake(exc):
+            from chat import tls
+
+            raise tls.connect_error(exc, f"the server at {where}") from exc
         raise connect_error(exc, where, server="a chat server or a serving chat-bot") from exc
     interrupted: list[ExitStatus] = []
 
@@ -113,6 +133,16 @@ async def converse(
     return ChatResult(outcome, reason, results, interrupted[0] if interrupted else None)
 
 
+def _in_handshake(exc: BaseException) -> bool:
+    # TCP failures (refused, unreachable, no answer) are told as for a plain connection;
+    # everything after the TCP connect is the TLS handshake's.
+    import ssl
+
+    return isinstance(
+        exc, ssl.SSLError | ssl.CertificateError | ConnectionResetError | ConnectionAbortedError
+    )
+
+
 def run_connect(
     dialogue: Dialogue,
     host: str,
@@ -121,6 +151,8 @@ def run_connect(
     *,
     screen: Callable[[str, str], None] | None = None,
     on_result: Callable[[StepResult], None] | None = None,
+    loop: str | None = None,
 ) -> ChatResult:
-    """The blocking entry point of ``chat-bot --connect``."""
-    return asyncio.run(converse(dialogue, host, port, options, screen=screen, on_result=on_result))
+    """The blocking entry point of ``chat-bot --connect``, on *loop* (default: bots.loops.default_loop())."""
+    chosen = loops.check(loop or loops.default_loop())  # before the coroutine exists: none left unawaited
+    return loops.run(converse(dialogue, host, port, options, screen=screen, on_result=on_result), chosen)

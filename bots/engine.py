@@ -16,20 +16,27 @@ Turn rules (the README's "How a conversation runs"):
    waits for the next message.
 2. The peer's ``exit`` ends the chat.
 3. Then it is the bot's turn: a ``say`` step if the script is at one, else the
-   first matching rule, else ``fallback``; with nothing to say the bot ends
+   first matching rule (the current topic's, then the top-level ones; a rule
+   whose ``when`` or ``after`` does not hold is passed over; a ``redirect``
+   asks the rules again with its text, at most MAX_REDIRECTS times), else the
+   topic's ``fallback``, else the dialogue's; with nothing to say the bot ends
    the chat with ``exit``. Past ``max_turns`` messages it says ``exit``.
 4. A test passes only when every ``expect`` step passed.
 """
 
 from __future__ import annotations
 
+import bisect
 import enum
 import random
 import re
 
+from bots import notices
 from bots.model import (
     DEFAULT_GREETING,
     INPUT_NAME,
+    MAX_REDIRECTS,
+    NO_TOPIC,
     Dialogue,
     OnMismatch,
     Order,
@@ -136,6 +143,8 @@ class Conversation:
         "_bags",
         "_cursors",
         "_last",
+        "_message",
+        "_previous",
         "_rng",
         "_seed",
         "_variables",
@@ -146,6 +155,7 @@ class Conversation:
         "outcome",
         "position",
         "sent",
+        "topic",
         "waiting_since",
     )
 
@@ -169,6 +179,12 @@ class Conversation:
         self.waiting_since = 0.0
         self.done = False
         self.outcome: Outcome | None = None
+        #: The topic the chat is in (format 1.1); None: only the top-level rules.
+        self.topic: str | None = None
+        # What the bot said last (for the rules' `after` patterns).
+        self._previous = ""
+        # The message the rules are looking at now (the peer's, or a redirect's).
+        self._message = ""
 
     # -- inputs ------------------------------------------------------------
 
@@ -251,7 +267,7 @@ class Conversation:
             actions.append(self._result("FAIL", step, received, now))
             self._finish(Outcome.MISMATCH, f"step {step.number} did not match", actions, say_exit=True)
             return actions
-        self._send(f"[your message was over the {limit}-byte limit; I did not read it]", now, actions)
+        self._send(notices.fit(notices.OVERSIZE_IN, limit, limit=limit), now, actions)
         return actions
 
     def peer_closed(self, now: float) -> list[Action]:
@@ -296,17 +312,30 @@ class Conversation:
     # -- the bot's turn ----------------------------------------------------
 
     def _answer(self, text: str, now: float, actions: list[Action]) -> None:
-        """Reply with the first matching rule (its `set` done), else the fallback, else `exit`."""
+        """Reply with the first matching rule (its `set` done), else the fallback, else `exit`.
+
+        A rule's redirect hands its text back to the rules: at most MAX_REDIRECTS in a
+        row, then the message gets the fallback, as if no rule had matched.
+        """
         dialogue = self.dialogue
-        found = dialogue.index.match(text)
-        if found is not None:
-            rule = dialogue.rules[found[0]]
+        # The rules see the message with the dialogue's substitutions made; {input} stays the message.
+        message = dialogue.substitute(text)
+        for _hop in range(MAX_REDIRECTS + 1):
+            found = self._match(message)
+            if found is None:
+                break
+            rule, match = found
             if rule.fixed is not None:  # always the same and never `exit`: nothing to choose, fill or set
                 self._say(rule.fixed, now, actions)
-            else:
-                self._send(self._rule_reply(rule, found[1], {INPUT_NAME: text}), now, actions)
-            return
-        fallback = dialogue.fallback
+                return
+            values = {INPUT_NAME: text}
+            if rule.redirect is None:
+                self._send(self._rule_reply(rule, match, values), now, actions)
+                return
+            self._rule_effects(rule, match, values)
+            message = self._fill(rule.redirect, values)
+        topic = self.dialogue.topics.get(self.topic) if self.topic is not None else None
+        fallback = topic.fallback if topic is not None and topic.fallback is not None else dialogue.fallback
         if fallback is None:
             self._end_of_chat(Outcome.ENDED_BY_BOT, "nothing left to say", "", now, actions)
         elif fallback.fixed is not None:
@@ -314,12 +343,40 @@ class Conversation:
         else:
             self._send(self._render(fallback, {INPUT_NAME: text}), now, actions)
 
+    def _match(self, message: str) -> tuple[Rule, re.Match[str]] | None:
+        """The current topic's first rule for *message* that holds, else the top-level one's."""
+        self._message = message  # what a `when` reads as {input}
+        if self.topic is not None:
+            found = self.dialogue.topics[self.topic].ruleset.first(message, self._holds)
+            if found is not None:
+                return found
+        return self.dialogue.ruleset.first(message, self._holds)
+
+    def _holds(self, rule: Rule) -> bool:
+        """Whether a rule's `when` and `after` hold now (asked only of rules that have one)."""
+        if rule.after is not None and rule.after.search(self._previous) is None:
+            return False
+        when = rule.when
+        if when is not None:
+            variables = self._variables
+            if INPUT_NAME in when.names:
+                variables = {**variables, INPUT_NAME: self._message}
+            return when.holds(variables, case_sensitive=self.dialogue.case_sensitive)
+        return True
+
     def _rule_reply(self, rule: Rule, match: re.Match[str], values: dict[str, str]) -> str:
+        self._rule_effects(rule, match, values)
+        assert rule.reply is not None
+        return self._render(rule.reply, values)
+
+    def _rule_effects(self, rule: Rule, match: re.Match[str], values: dict[str, str]) -> None:
+        """What a rule does besides its reply: captures into *values*, its `set`, its topic switch."""
         if rule.uses_captures:
             values.update(self._captures(match))
         if rule.sets:
             self._set_variables({name: self._fill(tpl, values) for name, tpl in rule.sets})
-        return self._render(rule.reply, values)
+        if rule.topic is not None:
+            self.topic = None if rule.topic == NO_TOPIC else rule.topic
 
     def _say_step(self, step: Step, values: dict[str, str], now: float, actions: list[Action]) -> None:
         assert step.reply is not None
@@ -341,6 +398,7 @@ class Conversation:
         # adapter reports it once the text is written.
         delay = self._delay() if self.delays else 0.0
         actions.append(Send(text, delay))
+        self._previous = text
         if said is not None:
             actions.append(said)
         self.sent += 1
@@ -445,7 +503,11 @@ class Conversation:
             self._cursors[reply.key] = (at + 1) % count
             return choices[at]
         if reply.order is Order.RANDOM:
-            return choices[self.rng.randrange(count)]
+            totals = reply.totals
+            if totals is None:
+                return choices[self.rng.randrange(count)]
+            # Weighted (format 1.1): a point on the line of running totals names its text.
+            return choices[bisect.bisect_right(totals, self.rng.randrange(totals[-1]))]
         # no_repeat: draw from a shuffled bag; refill when empty, never repeating
         # the last choice across the refill.
         if self._bags is None:

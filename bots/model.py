@@ -9,9 +9,12 @@ would spend about a third of its start-up importing dataclasses and building the
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from enum import Enum
 
 from bots import matcher
+from bots.conditions import Condition
+from bots.subs import Substitutions
 from bots.template import Template
 from chat.protocol import is_exit
 from chat.value import Value
@@ -20,6 +23,9 @@ DEFAULT_TIMEOUT_S = 10.0  # how long an expect step waits: a program answers in 
 # and a test run that hangs should fail within seconds, not minutes
 DEFAULT_GREETING = "Hello!"  # what a connecting bot says first when its dialogue names nothing
 INPUT_NAME = "input"  # {input} is always the whole message just received
+NO_TOPIC = "none"  # `topic: none` leaves the current topic: only the top-level rules answer
+MAX_REDIRECTS = 8  # redirects one message may go through: a chain of synonyms is 2 or 3 deep,
+# and the bound stops a loop (a -> b -> a) the loader could not see, at run time
 
 
 class Kind(str, Enum):
@@ -138,15 +144,32 @@ class Pattern(Value):
 class Reply(Value):
     """The text(s) the bot may send, and how it picks among several."""
 
-    __slots__ = ("choices", "fixed", "key", "order", "where")
-    __match_args__ = ("choices", "order", "key", "where")
+    __slots__ = ("choices", "fixed", "key", "order", "totals", "weights", "where")
+    __match_args__ = ("choices", "order", "key", "where", "weights")
 
-    def __init__(self, choices: tuple[Template, ...], order: Order, key: int, where: Where) -> None:
+    def __init__(
+        self,
+        choices: tuple[Template, ...],
+        order: Order,
+        key: int,
+        where: Where,
+        weights: tuple[int, ...] | None = None,
+    ) -> None:
         self.choices = choices
         self.order = order
         #: Unique per dialogue: a conversation keeps its place in each list under this key.
         self.key = key
         self.where = where
+        #: Per choice, its weight for `order: random` (`{text: ..., weight: 3}`); None: all alike.
+        self.weights = weights
+        #: The running totals of the weights, as random.choices takes them (None: all alike).
+        self.totals: tuple[int, ...] | None = None
+        if weights is not None:
+            running, totals = 0, []
+            for weight in weights:
+                running += weight
+                totals.append(running)
+            self.totals = tuple(totals)
         #: The text when this reply is always the same and is not `exit` (one choice, no
         #: placeholder): a turn sends it with nothing to choose or fill; else None.
         self.fixed: str | None = None
@@ -155,32 +178,170 @@ class Reply(Value):
 
 
 class Rule(Value):
-    """Pattern -> reply, with variables to set and examples that must route here."""
+    """Pattern -> reply (or a redirect), with its conditions, variables to set, a topic to switch to."""
 
-    __slots__ = ("examples", "fixed", "number", "pattern", "reply", "sets", "uses_captures", "where")
-    __match_args__ = ("number", "pattern", "reply", "sets", "examples", "where")
+    __slots__ = (
+        "after",
+        "conditional",
+        "examples",
+        "fixed",
+        "number",
+        "pattern",
+        "redirect",
+        "reply",
+        "sets",
+        "topic",
+        "uses_captures",
+        "when",
+        "where",
+    )
+    __match_args__ = (
+        "number",
+        "pattern",
+        "reply",
+        "sets",
+        "examples",
+        "where",
+        "when",
+        "after",
+        "topic",
+        "redirect",
+    )
 
     def __init__(
         self,
         number: int,
         pattern: Pattern,
-        reply: Reply,
+        reply: Reply | None,
         sets: tuple[tuple[str, Template], ...],
         examples: tuple[tuple[str, Where], ...],
         where: Where,
+        *,
+        when: Condition | None = None,
+        after: Pattern | None = None,
+        topic: str | None = None,
+        redirect: Template | None = None,
     ) -> None:
         self.number = number
         self.pattern = pattern
+        #: What the bot says; None when the rule redirects instead.
         self.reply = reply
         self.sets = sets
         self.examples = examples
         self.where = where
-        #: Whether the reply or a `set` uses one of the pattern's captures: when none
-        #: does, a turn need not collect them.
-        templates = [*reply.choices, *(template for _name, template in sets)]
+        #: The rule answers only while this holds on the chat's variables (format 1.1).
+        self.when = when
+        #: The rule answers only when the bot's previous message matches this (format 1.1).
+        self.after = after
+        #: The topic the chat is in after this rule answers; NO_TOPIC leaves any topic (format 1.1).
+        self.topic = topic
+        #: The message handed back to the rules instead of a reply (format 1.1).
+        self.redirect = redirect
+        #: Whether the reply, a `set` or the redirect uses one of the pattern's captures:
+        #: when none does, a turn need not collect them.
+        templates = [*(reply.choices if reply is not None else ()), *(template for _name, template in sets)]
+        if redirect is not None:
+            templates.append(redirect)
         self.uses_captures = any(name in pattern.captures for t in templates for name in t.names)
-        #: The reply's fixed text when the rule sets nothing either; else None.
-        self.fixed = None if sets else reply.fixed
+        #: The reply's fixed text when the rule does nothing else either; else None.
+        plain = not sets and topic is None and redirect is None
+        self.fixed = reply.fixed if plain and reply is not None else None
+        #: Whether the rule may decline a message its pattern matches (`when` or `after`).
+        self.conditional = when is not None or after is not None
+
+
+SEGMENTS_PER_BLOCK = 32  # after a declined rule, the search takes at most this many look-ups
+# segment by segment before it can take whole blocks at once: 1,000 conditional rules cost
+# about 60 small look-ups per declined rule, not 1,000
+
+
+class RuleList:
+    """Rules tried in order through one index: the top-level rules, or one topic's.
+
+    A rule with a condition may decline a message its pattern matched. The rules are
+    then also cut into segments, each ending at a conditional rule, and the segments
+    into blocks, with an index each (built at load, O(rules) in all, so that no chat
+    pays for them mid-turn). After a declined rule the search goes on from the next
+    segment, through whole blocks where it can, never scanning every later rule.
+    """
+
+    __slots__ = ("_blocks", "_segments", "_starts", "index", "rules")
+
+    def __init__(self, rules: tuple[Rule, ...], index: matcher.RuleIndex | None = None) -> None:
+        self.rules = rules
+        self.index = rule_index(rules) if index is None else index
+        self._segments: list[tuple[int, matcher.RuleIndex]] = []
+        self._blocks: list[tuple[int, matcher.RuleIndex]] = []
+        #: For each conditional rule (and the last), the number of the segment it ends.
+        self._starts: dict[int, int] = {}
+        if any(rule.conditional for rule in rules):
+            self._cut()
+
+    def match(self, text: str) -> tuple[Rule, re.Match[str]] | None:
+        """The first rule whose pattern matches *text* (conditions not asked), or None."""
+        found = self.index.match(text)
+        return None if found is None else (self.rules[found[0]], found[1])
+
+    def first(self, text: str, accepts: Callable[[Rule], bool]) -> tuple[Rule, re.Match[str]] | None:
+        """The first rule matching *text* that *accepts* (asked only of conditional rules) allows."""
+        found = self.index.match(text)
+        if found is None:
+            return None
+        rule = self.rules[found[0]]
+        if not rule.conditional or accepts(rule):
+            return rule, found[1]
+        segment = self._starts[found[0]] + 1
+        while segment < len(self._segments):
+            whole = segment % SEGMENTS_PER_BLOCK == 0
+            offset, index = self._blocks[segment // SEGMENTS_PER_BLOCK] if whole else self._segments[segment]
+            later = index.match(text)
+            if later is None:
+                segment += SEGMENTS_PER_BLOCK if whole else 1
+                continue
+            position = offset + later[0]
+            rule = self.rules[position]
+            if not rule.conditional or accepts(rule):
+                return rule, later[1]
+            segment = self._starts[position] + 1
+        return None
+
+    def _cut(self) -> None:
+        """Build the segments (each ending at a conditional rule) and blocks of them."""
+        start = 0
+        for position, rule in enumerate(self.rules):
+            if rule.conditional or position == len(self.rules) - 1:
+                self._starts[position] = len(self._segments)
+                self._segments.append((start, rule_index(self.rules[start : position + 1])))
+                start = position + 1
+        for first in range(0, len(self._segments), SEGMENTS_PER_BLOCK):
+            begin = self._segments[first][0]
+            last = min(first + SEGMENTS_PER_BLOCK, len(self._segments)) - 1
+            end = self._segments[last + 1][0] if last + 1 < len(self._segments) else len(self.rules)
+            self._blocks.append((begin, rule_index(self.rules[begin:end])))
+
+
+def rule_index(rules: tuple[Rule, ...]) -> matcher.RuleIndex:
+    """The index that finds the first of *rules* whose pattern matches a message."""
+    return matcher.RuleIndex(
+        [list(zip(r.pattern.regexes, r.pattern.literals, strict=True)) for r in rules],
+        [r.pattern.runs for r in rules],
+    )
+
+
+class Topic(Value):
+    """A named group of rules the chat can be in (format 1.1), tried before the top-level rules."""
+
+    __slots__ = ("fallback", "name", "rules", "ruleset", "where")
+    # The rule set is derived from the rules: it takes no part in equality or the repr.
+    __match_args__ = ("name", "rules", "fallback", "where")
+
+    def __init__(self, name: str, rules: tuple[Rule, ...], fallback: Reply | None, where: Where) -> None:
+        self.name = name
+        self.rules = rules
+        #: What the bot says in this topic when no rule matches; None: the dialogue's fallback.
+        self.fallback = fallback
+        self.where = where
+        self.ruleset = RuleList(rules)
 
 
 class Step(Value):
@@ -277,10 +438,14 @@ class Dialogue(Value):
         "path",
         "reflect",
         "rules",
+        "ruleset",
         "script",
+        "subs",
         "target",
         "timeout",
+        "topics",
         "variables",
+        "version",
     )
     # The index is derived from the rules: it takes no part in equality or the repr.
     __match_args__ = (
@@ -298,6 +463,9 @@ class Dialogue(Value):
         "delay",
         "max_turns",
         "timeout",
+        "topics",
+        "version",
+        "subs",
     )
 
     def __init__(
@@ -317,7 +485,10 @@ class Dialogue(Value):
         max_turns: int | None,
         timeout: float,
         index: matcher.RuleIndex,
+        topics: dict[str, Topic] | None = None,
+        version: str = "1",
         target: Target | None = None,
+        subs: Substitutions | None = None,
     ) -> None:
         self.path = path
         self.name = name
@@ -334,15 +505,24 @@ class Dialogue(Value):
         self.max_turns = max_turns
         self.timeout = timeout
         self.index = index
+        #: The top-level rules, tried after the current topic's (all rules in format 1).
+        self.ruleset = RuleList(rules, index)
+        #: Named groups of rules (format 1.1), by name.
+        self.topics = topics or {}
+        #: The format version the file declares: "1" or "1.1".
+        self.version = version
         #: What the pytest plugin tests with this dialogue, when the file names it (``target:``).
         self.target = target
+        #: Rewrites a message before the rules see it (format 1.1 `subs`); {input} stays the message.
+        self.subs = subs or Substitutions({})
+
+    def substitute(self, text: str) -> str:
+        """*text* as the rules see it: with the dialogue's substitutions made (itself when it has none)."""
+        return self.subs.apply(text)
 
     def match(self, text: str) -> tuple[Rule, re.Match[str]] | None:
-        """The first rule that matches *text* and its match, or None."""
-        found = self.index.match(text)
-        if found is None:
-            return None
-        return self.rules[found[0]], found[1]
+        """The first top-level rule whose pattern matches *text* and its match, or None."""
+        return self.ruleset.match(text)
 
     @property
     def is_test(self) -> bool:

@@ -26,7 +26,9 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
+from bots import limits, loops, notices
 from bots.adapter import BotConnection, Run
 from bots.engine import Outcome, StepResult
 from bots.model import Dialogue
@@ -34,12 +36,14 @@ from bots.report import Transcript
 from chat.net import endpoint, listen_error
 from chat.protocol import MAX_MESSAGE_BYTES
 from chat.status import ExitStatus
+from chat.tls import HANDSHAKE_TIMEOUT_S, accept_error
+
+if TYPE_CHECKING:
+    import ssl
 
 SHUTDOWN_GRACE_S = 1.5  # peers get this long to take their `exit` before we drop them; the
 # whole stop stays under the 2 s a supervisor (docker stop, systemd) is promised
 LISTEN_BACKLOG = 1024  # a burst of 1,000 clients connecting at once must not see refusals
-BUSY_LINE = "busy: this bot serves at most {limit} clients at once; try again later"
-IDLE_LINE = "idle: no message for {seconds:g} s, so this bot closed the chat"
 IDLE_SWEEP_MAX_S = 1.0  # idle peers are looked for at least this often: one timer for all
 
 
@@ -52,14 +56,17 @@ class ServeOptions:
     #: False with --no-delay.
     delays: bool = True
     max_message_bytes: int = MAX_MESSAGE_BYTES
-    #: --max-clients: more clients at once get BUSY_LINE and are closed.
+    #: --max-clients: more clients at once get the busy notice and `exit`, and are closed.
+    #: None: the default bound (bots.limits.DEFAULT_MAX_CLIENTS); 0: no bound.
     max_clients: int | None = None
-    #: --idle-timeout: a client silent this long gets IDLE_LINE and is closed.
+    #: --idle-timeout: a client silent this long gets the idle notice and `exit`, and is closed.
     idle_timeout: float | None = None
     #: --once: serve one chat, then stop with its outcome's status.
     once: bool = False
     #: --transcript FILE (the caller opens and closes it).
     transcript: Transcript | None = None
+    #: --tls-cert/--tls-key: serve over TLS with this context (None: plain).
+    tls: ssl.SSLContext | None = None
 
 
 def raise_open_file_limit() -> None:
@@ -118,10 +125,29 @@ class BotServer:
         )
         run.refuse_line = self._refuse_line
         self.run = run
+        if options.transcript is not None:
+            options.transcript.flush_within(loop.call_later)
         where = endpoint(host, port)
+        tls = options.tls
+        # uvloop's server-side start_tls never completes a handshake (uvloop 0.23): there the
+        # loop's own TLS serves, without the gate's one line per failed handshake.
+        gate = tls is not None and isinstance(loop, asyncio.BaseEventLoop)
+
+        def accept() -> asyncio.Protocol:
+            if gate:
+                assert tls is not None
+                return _TlsGate(BotConnection(run), tls, self._log)
+            return BotConnection(run)
+
         try:
             self._server = await loop.create_server(
-                lambda: BotConnection(run), host, port, backlog=LISTEN_BACKLOG, reuse_address=True
+                accept,
+                host,
+                port,
+                backlog=LISTEN_BACKLOG,
+                reuse_address=True,
+                ssl=None if gate else tls,
+                ssl_handshake_timeout=None if gate or tls is None else HANDSHAKE_TIMEOUT_S,
             )
         except OSError as exc:
             raise listen_error(exc, where) from exc
@@ -134,12 +160,12 @@ class BotServer:
     def _refuse_line(self) -> str | None:
         assert self.run is not None
         if self._stopping:
-            return "busy: this bot is stopping; try again later"
-        limit = self.options.max_clients
+            return notices.fit(notices.STOPPING, self.options.max_message_bytes)
+        limit = limits.bound(self.options.max_clients)
         if limit is not None and len(self.run.connections) >= limit:
             if self._log is not None:
                 self._log(f"refused a client: {limit} already chatting (--max-clients)")
-            return BUSY_LINE.format(limit=limit)
+            return notices.fit(notices.BUSY, self.options.max_message_bytes, limit=limit)
         if self.options.once and self._server is not None:
             self._server.close()  # one chat per run, like chat-server
         return None
@@ -163,7 +189,7 @@ class BotServer:
         # than re-arming a timer on every message of every peer.
         loop = asyncio.get_running_loop()
         interval = min(IDLE_SWEEP_MAX_S, limit / 2)
-        line = IDLE_LINE.format(seconds=limit)
+        line = notices.fit(notices.IDLE, self.options.max_message_bytes, seconds=limit)
         assert self.run is not None
         while True:
             await asyncio.sleep(interval)
@@ -217,6 +243,66 @@ class BotServer:
         return self.status
 
 
+class _TlsGate(asyncio.Protocol):
+    """A TLS client's first stop: the handshake, then the chat's own adapter over TLS.
+
+    ``create_server(ssl=...)`` would drop a failed handshake without a word (asyncio logs
+    OSErrors only in debug mode); running it here with ``start_tls`` lets the bot log
+    each failure in one line, naming the client, and go on serving the others. The gate
+    is the TLS transport's protocol until the chat takes over: what the client sends
+    right after its handshake (before that hand-off) is kept and passed on.
+    """
+
+    def __init__(
+        self, chat: BotConnection, context: ssl.SSLContext, log: Callable[[str], None] | None
+    ) -> None:
+        self._chat = chat
+        self._context = context
+        self._log = log
+        self._task: asyncio.Task[None] | None = None
+        self._early = bytearray()
+        self._eof = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # A stream transport (uvloop's are not subclasses of asyncio.Transport, hence the cast).
+        stream = cast(asyncio.Transport, transport)
+        stream.pause_reading()  # the ClientHello is start_tls's to read
+        self._task = asyncio.get_running_loop().create_task(self._handshake(stream))
+
+    async def _handshake(self, transport: asyncio.Transport) -> None:
+        address = transport.get_extra_info("peername")
+        peer = f"the client at {endpoint(str(address[0]), int(address[1]))}" if address else "a client"
+        try:
+            secure = await asyncio.get_running_loop().start_tls(
+                transport, self, self._context, server_side=True, ssl_handshake_timeout=HANDSHAKE_TIMEOUT_S
+            )
+        except (OSError, asyncio.TimeoutError) as exc:
+            transport.abort()
+            if self._log is not None:
+                self._log(str(accept_error(exc, peer)))
+            return
+        if secure is None or secure.is_closing():  # the client left right after its handshake
+            return
+        self._chat.connection_made(secure)
+        secure.set_protocol(self._chat)
+        if self._early:
+            self._chat.data_received(bytes(self._early))
+        if self._eof and not self._chat.eof_received():
+            secure.close()
+
+    def data_received(self, data: bytes) -> None:
+        self._early += data  # only between the handshake's end and the hand-off
+
+    def eof_received(self) -> bool:
+        self._eof = True
+        return True  # the chat decides, at the hand-off
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        # Only before the hand-off: the chat never started, so there is nothing to end.
+        if self._task is not None:
+            self._task.cancel()
+
+
 async def serve(
     dialogue: Dialogue,
     host: str,
@@ -247,10 +333,14 @@ def run_server(
     announce: Callable[[int], None],
     log: Callable[[str], None] | None = None,
     on_result: Callable[[BotConnection, StepResult], None] | None = None,
+    loop: str | None = None,
 ) -> ExitStatus:
-    """The blocking entry point of ``chat-bot`` in the serving role."""
+    """The blocking entry point of the serving role, on *loop* (default: bots.loops.default_loop())."""
+    chosen = loops.check(loop or loops.default_loop())
     raise_open_file_limit()
-    return asyncio.run(serve(dialogue, host, port, options, announce=announce, log=log, on_result=on_result))
+    return loops.run(
+        serve(dialogue, host, port, options, announce=announce, log=log, on_result=on_result), chosen
+    )
 
 
 class ServerThread:
@@ -262,8 +352,11 @@ class ServerThread:
         options: ServeOptions | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        loop: str | None = None,
     ) -> None:
         self.dialogue = dialogue
+        #: The event loop it serves on (bots.loops: asyncio or uvloop); None: the default.
+        self.loop = loops.check(loop or loops.default_loop())
         self.options = options or ServeOptions()
         self.host = host
         self.port = port
@@ -283,7 +376,7 @@ class ServerThread:
         return self.port
 
     def _main(self) -> None:
-        asyncio.run(self._serve())
+        loops.run(self._serve(), self.loop)
 
     async def _serve(self) -> None:
         self._loop = asyncio.get_running_loop()

@@ -77,6 +77,41 @@ def connect_error(exc: BaseException, where: str, server: str = "a chat server")
     return ConnectError(f"cannot connect to {where}: {reason}; check --host and --port")
 
 
+#: A TLS connection starts with a handshake record (type 22); a TLS alert is type 21. Both
+#: are followed by the major version 3, and a chat message never starts with these bytes,
+#: so a plain adapter can tell a TLS peer from the first bytes it sends (:func:`looks_like_tls`).
+TLS_HANDSHAKE_RECORD = 0x16
+TLS_ALERT_RECORD = 0x15
+TLS_MAJOR_VERSION = 0x03
+
+
+def looks_like_tls(data: bytes) -> bool:
+    """True when *data*, the first bytes of a connection, is a TLS record (a handshake or an alert)."""
+    return (
+        len(data) >= 2
+        and data[0] in (TLS_HANDSHAKE_RECORD, TLS_ALERT_RECORD)
+        and data[1] == TLS_MAJOR_VERSION
+    )
+
+
+def plain_client_error(peer: str) -> ConnectError:
+    """A client sent plain text to a TLS server."""
+    return ConnectError(f"{peer} sent plain text, not TLS; it must connect with TLS (chat-client --tls)")
+
+
+def tls_client_error(peer: str) -> ConnectError:
+    """A client started TLS with a plain server."""
+    return ConnectError(
+        f"{peer} started TLS, and this server is plain; serve with --tls-cert and --tls-key, "
+        "or connect without --tls"
+    )
+
+
+def tls_server_error(where: str) -> ConnectError:
+    """A plain client got a TLS record from the server at *where*."""
+    return ConnectError(f"the server at {where} speaks TLS; connect with --tls")
+
+
 def prepare_listener(sock: socket.socket) -> None:
     """Set the options a listening socket needs on this platform, before bind().
 
@@ -97,6 +132,10 @@ __all__ = [
     "connect_error",
     "endpoint",
     "listen_error",
+    "looks_like_tls",
+    "plain_client_error",
     "prepare_listener",
     "resolve_error",
+    "tls_client_error",
+    "tls_server_error",
 ]

@@ -317,7 +317,12 @@ def test_a_write_buffer_filling_on_the_backlogs_last_message_keeps_reading_pause
         wire = Wire()
         connection.connection_made(wire)
         # The transport calls pause_writing from inside write() when its buffer passes the mark.
-        wire.on_write = lambda: len(wire.written) == MESSAGES_PER_CALLBACK + 1 and connection.pause_writing()
+
+        def full_after_the_cap() -> None:
+            if len(wire.written) == MESSAGES_PER_CALLBACK + 1:
+                connection.pause_writing()
+
+        wire.on_write = full_after_the_cap
 
         connection.data_received(_flood(MESSAGES_PER_CALLBACK + 1))
         await next_loop_turn()  # the last message goes out and fills the write buffer

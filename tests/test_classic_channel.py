@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import errno
 import re
+import select
 import socket
 import struct
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from chat import net
 from chat.classic import channel
+from chat.classic import channel as channel_module
 from chat.classic.channel import Channel, bound_port, connect, listen
 from chat.errors import ConnectError, PeerLost
 from chat.net import endpoint
@@ -258,3 +261,76 @@ def test_a_channel_closes_twice_without_error(pair: tuple[Channel, socket.socket
     channel.close()
 
     assert channel.sock.fileno() == -1
+
+
+# -- check: watching the peer while our person types ------------------------------------------
+
+
+def test_check_takes_what_arrived_without_blocking_and_receive_still_gets_it(
+    pair: tuple[Channel, socket.socket],
+) -> None:
+    channel, theirs = pair
+    assert channel.check() is False  # nothing yet, and it returned at once
+    theirs.sendall(b"out of turn\n")
+
+    assert wait_for_check(channel, lambda: not channel.watching or channel.check() is False)
+    assert channel.receive() == Message("out of turn")
+
+
+def test_check_is_true_once_the_peer_s_exit_or_close_is_here(pair: tuple[Channel, socket.socket]) -> None:
+    channel, theirs = pair
+    theirs.sendall(b"hi\nexit\n")
+    theirs.close()
+
+    assert wait_for_check(channel, channel.check)
+    assert [channel.receive(), channel.receive()] == [Message("hi"), Message("exit")]
+
+
+def test_check_keeps_a_reset_for_receive_to_raise() -> None:
+    with listen("127.0.0.1", 0) as listener:
+        ours = connect("127.0.0.1", bound_port(listener))
+        theirs, _ = listener.accept()
+    channel = Channel(ours, ChatConnection(), "the test peer")
+    theirs.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    theirs.close()  # linger 0: a reset
+
+    assert wait_for_check(channel, channel.check)
+    with pytest.raises(PeerLost, match="the test peer reset the connection"):
+        channel.receive()
+    channel.close()
+
+
+def test_check_reads_ahead_at_most_read_ahead_events(pair: tuple[Channel, socket.socket]) -> None:
+    channel, theirs = pair
+    lines = channel_module.RECV_BYTES  # twice one read's worth of two-byte lines
+    theirs.sendall(b"x\n" * lines + b"exit\n")
+
+    wait_for_check(channel, lambda: not channel.watching)
+    assert channel.check() is False  # the exit is behind the backlog: left in the kernel's buffer
+    received = [channel.receive() for _ in range(lines + 1)]
+    assert received[-1] == Message("exit")
+
+
+def test_a_classic_exit_without_newline_ends_the_chat_once_the_peer_is_silent(
+    pair: tuple[Channel, socket.socket],
+) -> None:
+    channel, theirs = pair
+    theirs.sendall(b"exit")
+
+    assert wait_for_check(channel, lambda: channel.wait_time() is not None)
+    assert channel.check() is False  # a partial message: the classic peer may not be done
+    delay = channel.wait_time()
+    assert delay is not None
+    time.sleep(delay)  # exactly the silence the timer waits for
+    assert channel.check() is True
+    assert channel.receive() == Message("exit")
+    assert channel.conn.peer_style is PeerStyle.CLASSIC
+
+
+def wait_for_check(channel: Channel, done: Callable[[], bool], timeout: float = 5.0) -> bool:
+    """Wait (select on the socket, never a fixed sleep) until *done*; return its last answer."""
+    deadline = time.monotonic() + timeout
+    while not (result := done()) and time.monotonic() < deadline:
+        channel.check()
+        select.select([channel.fileno()], [], [], 0.05)
+    return result

@@ -4,27 +4,34 @@ from __future__ import annotations
 
 import builtins
 import socket
+import threading
 from collections.abc import Callable, Iterator
 
 import pytest
 
+from chat.classic import terminal
 from chat.classic.channel import Channel
 from chat.classic.session import converse
 from chat.errors import PeerLost, Terminated
 from chat.protocol import ChatConnection
 from chat.status import ExitStatus
 
+#: What the person does at a prompt: type a line, raise (Ctrl-C, Ctrl-D), or act then answer.
+Answer = str | BaseException | Callable[[], str | BaseException]
+
 
 class Typist:
     """Stands in for the person at the keyboard: answers each prompt from a script."""
 
-    def __init__(self, *answers: str | BaseException) -> None:
+    def __init__(self, *answers: Answer) -> None:
         self.answers = list(answers)
         self.prompts: list[str] = []
 
     def __call__(self, prompt: str = "") -> str:
         self.prompts.append(prompt)
         answer = self.answers.pop(0)
+        if callable(answer):
+            answer = answer()
         if isinstance(answer, BaseException):
             raise answer
         return answer
@@ -40,7 +47,7 @@ def pair() -> Iterator[tuple[Channel, socket.socket]]:
     theirs.close()
 
 
-def typing(monkeypatch: pytest.MonkeyPatch, *answers: str | BaseException) -> Typist:
+def typing(monkeypatch: pytest.MonkeyPatch, *answers: Answer) -> Typist:
     typist = Typist(*answers)
     monkeypatch.setattr(builtins, "input", typist)
     return typist
@@ -53,6 +60,21 @@ def recv_all(sock: socket.socket) -> bytes:
     return data
 
 
+def replying(theirs: socket.socket, *replies: bytes) -> threading.Thread:
+    """The peer, in turn: after each line it receives from us, it sends the next reply."""
+
+    def peer() -> None:
+        for reply in replies:
+            received = b""
+            while not received.endswith(b"\n"):
+                received += theirs.recv(1)
+            theirs.sendall(reply)
+
+    thread = threading.Thread(target=peer, daemon=True)
+    thread.start()
+    return thread
+
+
 def as_client(channel: Channel) -> Callable[[], ExitStatus]:
     return lambda: converse(channel, me="Client", peer="Server", speak_first=True)
 
@@ -62,13 +84,13 @@ def test_the_client_speaks_first_and_the_server_ends_the_chat(
 ) -> None:
     channel, theirs = pair
     typist = typing(monkeypatch, "hello", "how are you?")
-    theirs.sendall(b"hi\nEXIT\n")
+    peer = replying(theirs, b"hi\n", b"EXIT\n")
 
     assert as_client(channel)() is ExitStatus.SUCCESS
 
+    peer.join(5)
     assert typist.prompts == ["Client: ", "Client: "]
     assert capsys.readouterr().out == "Server: hi\nServer: EXIT\nServer ended the chat.\n"
-    assert theirs.recv(100) == b"hello\nhow are you?\n"
 
 
 def test_the_server_waits_for_the_client_then_answers(
@@ -76,7 +98,8 @@ def test_the_server_waits_for_the_client_then_answers(
 ) -> None:
     channel, theirs = pair
     typist = typing(monkeypatch, "hi there")
-    theirs.sendall(b"hello\n  exit \n")
+    theirs.sendall(b"hello\n")
+    replying(theirs, b"  exit \n")
 
     assert converse(channel, me="Server", peer="Client", speak_first=False) is ExitStatus.SUCCESS
 
@@ -138,8 +161,15 @@ def test_ctrl_c_after_the_peer_vanished_still_ends_quietly(
     pair: tuple[Channel, socket.socket], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     channel, theirs = pair
-    theirs.close()
-    typing(monkeypatch, KeyboardInterrupt())
+    # Where the prompt cannot watch the peer (Windows), the peer vanishes unseen while our
+    # person types, and Ctrl-C comes: our `exit` cannot be sent, and that is no error.
+    monkeypatch.setattr(terminal, "can_watch", lambda: False)
+
+    def vanish_then_interrupt() -> BaseException:
+        theirs.close()
+        return KeyboardInterrupt()
+
+    typing(monkeypatch, vanish_then_interrupt)
 
     assert as_client(channel)() is ExitStatus.INTERRUPTED
 
@@ -233,3 +263,32 @@ def test_a_message_that_cannot_be_sent_is_explained_and_the_turn_stays_ours(
     assert capsys.readouterr().out == f"{notice}\nServer: ok\nClient ended the chat.\n"
     channel.close()
     assert recv_all(theirs) == b"short\nexit\n"
+
+
+# -- the peer ends the chat while our person is at the prompt (issue 14, item 3) --------------
+
+
+def test_an_exit_already_here_at_our_turn_ends_the_chat_without_a_prompt(
+    pair: tuple[Channel, socket.socket], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    channel, theirs = pair
+    typist = typing(monkeypatch, "never asked")
+    theirs.sendall(b"hi\nbye now\nexit\n")  # out of turn: the server said all and left
+
+    assert as_client(channel)() is ExitStatus.SUCCESS
+
+    assert typist.prompts == []
+    assert capsys.readouterr().out == "Server: hi\nServer: bye now\nServer: exit\nServer ended the chat.\n"
+
+
+def test_a_close_already_here_at_our_turn_is_peer_lost_without_a_prompt(
+    pair: tuple[Channel, socket.socket], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    channel, theirs = pair
+    typist = typing(monkeypatch, "never asked")
+    theirs.close()
+
+    with pytest.raises(PeerLost, match="closed the connection without saying 'exit'"):
+        as_client(channel)()
+
+    assert typist.prompts == []

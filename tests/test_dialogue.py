@@ -14,7 +14,7 @@ import yaml
 import bots
 from bots.loader import MAX_DIALOGUE_BYTES, DialogueError, load_dialogue, parse_dialogue
 from bots.loader.compose import MAX_NESTING
-from bots.model import DEFAULT_TIMEOUT_S
+from bots.model import DEFAULT_TIMEOUT_S, MAX_REDIRECTS
 from chat.status import ExitStatus
 
 BUNDLED = sorted((Path(bots.__file__).parent / "dialogues").glob("*.yaml"))
@@ -57,7 +57,9 @@ def test_a_valid_dialogue_builds_rules_script_and_settings() -> None:
     assert d.delay == (0.1, 0.5)
     assert d.max_turns == 3
     assert [r.pattern.kind for r in d.rules] == ["regex", "contains"]
-    assert d.rules[1].reply.order == "no_repeat"
+    reply = d.rules[1].reply
+    assert reply is not None
+    assert reply.order == "no_repeat"
     assert [(s.kind, s.timeout, s.on_mismatch) for s in d.script] == [
         ("say", DEFAULT_TIMEOUT_S, "fail"),
         ("expect", 2.0, "rules"),
@@ -98,7 +100,7 @@ def test_unknown_keys_are_reported_with_a_suggestion() -> None:
     ) == [
         "d.yaml:3:5: rule 1 needs a 'reply'",
         "d.yaml:4:5: unknown key 'replay' in rule 1: did you mean 'reply'? expected one of: "
-        "exact, contains, glob, regex, case_sensitive, reply, set, examples",
+        "exact, contains, glob, regex, case_sensitive, reply, set, examples, when, after, topic, redirect",
     ]
 
 
@@ -112,7 +114,7 @@ def test_wrong_types_are_reported_where_they_are() -> None:
         rules: {contains: hi}
         """
     ) == [
-        "d.yaml:1:10: version must be a whole number",
+        "d.yaml:1:10: version must be a number: 1 or 1.1",
         "d.yaml:2:12: max_turns must be a whole number",
         "d.yaml:3:8: delay range [2, 1] has its minimum above its maximum",
         "d.yaml:4:17: case_sensitive must be true or false",
@@ -121,9 +123,11 @@ def test_wrong_types_are_reported_where_they_are() -> None:
 
 
 def test_a_missing_version_and_a_wrong_version_are_reported() -> None:
-    assert problems("fallback: hi\n") == ["d.yaml:1:1: missing 'version: 1' (the dialogue format version)"]
+    assert problems("fallback: hi\n") == [
+        "d.yaml:1:1: missing 'version: 1' or 'version: 1.1' (the dialogue format version)"
+    ]
     assert problems("version: 2\n") == [
-        "d.yaml:1:10: version 2 is not supported: this chat-bot reads dialogue format 1"
+        "d.yaml:1:10: version 2 is not supported: this chat-bot reads dialogue formats 1 and 1.1"
     ]
 
 
@@ -372,8 +376,8 @@ def test_a_key_with_a_line_break_is_reported_on_one_line() -> None:
     # Found by the adversarial suite's property test: quoted text keeps its escapes visible.
     assert problems('version: 1\n"\\n": x\n') == [
         "d.yaml:2:1: unknown key '\\x0a' in the dialogue: expected one of: version, name, description, "
-        "case_sensitive, punctuation, vars, reflect, greeting, rules, fallback, script, abort, delay, "
-        "max_turns, timeout, target"
+        "case_sensitive, punctuation, include, lists, subs, vars, reflect, greeting, rules, topics, "
+        "fallback, script, abort, delay, max_turns, timeout, target"
     ]
 
 
@@ -392,4 +396,225 @@ def test_examples_are_checked_even_when_another_part_of_the_file_has_a_problem()
         "or give it a value under 'vars' or a rule's 'set'",
         "d.yaml:7:16: example 'hello there' is answered by the rule at line 3 (contains 'hello'), not by "
         "this rule: it comes first and shadows this one: move this rule above it or narrow that one",
+    ]
+
+
+# -- format 1.1: topics, conditions, redirects, weights
+
+
+def test_version_1_1_is_read_as_a_number_and_version_1_files_load_as_before() -> None:
+    assert parse_dialogue("version: 1.1\nfallback: hi\n").version == "1.1"
+    assert parse_dialogue("version: 1.10\nfallback: hi\n").version == "1.1"
+    assert parse_dialogue("version: 1.0\nfallback: hi\n").version == "1"
+    assert problems("version: '1.1'\n") == ["d.yaml:1:10: version must be a number: 1 or 1.1"]
+    assert problems("version: 1.2\n") == [
+        "d.yaml:1:10: version 1.2 is not supported: this chat-bot reads dialogue formats 1 and 1.1"
+    ]
+
+
+def test_a_version_1_file_is_told_to_declare_1_1_for_each_new_key() -> None:
+    assert problems(
+        """
+        version: 1
+        rules:
+          - contains: hi
+            reply: hello
+            topic: quiz
+            when: x
+        topics: {}
+        greeting: {from: [{text: a, weight: 2}], order: random}
+        """
+    ) == [
+        "d.yaml:5:5: 'topic' needs format 1.1: write 'version: 1.1' at the top of the file",
+        "d.yaml:6:5: 'when' needs format 1.1: write 'version: 1.1' at the top of the file",
+        "d.yaml:7:1: 'topics' needs format 1.1: write 'version: 1.1' at the top of the file",
+        "d.yaml:8:19: a weighted text ({text: ..., weight: N}) needs format 1.1: "
+        "write 'version: 1.1' at the top of the file",
+    ]
+
+
+def test_topics_build_their_rules_fallback_and_switches() -> None:
+    d = parse_dialogue(
+        textwrap.dedent(
+            """
+            version: 1.1
+            rules:
+              - contains: quiz
+                reply: Ready?
+                topic: quiz
+            topics:
+              quiz:
+                rules:
+                  - contains: stop
+                    reply: bye
+                    topic: none
+                    examples: [stop it]
+                fallback: Answer or say stop.
+            """
+        ),
+        "d.yaml",
+    )
+    assert d.rules[0].topic == "quiz"
+    quiz = d.topics["quiz"]
+    assert [rule.topic for rule in quiz.rules] == ["none"]
+    assert quiz.fallback is not None
+    assert quiz.fallback.fixed == "Answer or say stop."
+    assert quiz.ruleset.match("stop now") is not None
+    assert d.match("stop now") is None  # a topic's rules are not top-level rules
+
+
+def test_unknown_and_unreachable_topics_and_bad_conditions_are_reported_where_they_are() -> None:
+    assert problems(
+        """
+        version: 1.1
+        vars: {score: "0"}
+        rules:
+          - contains: quiz
+            reply: Ready?
+            topic: quizz
+          - contains: hi
+            when: score >= 3 and mood
+            reply: hello
+          - contains: hey
+            when: score => 3
+            reply: hello
+        topics:
+          quiz:
+            rules:
+              - contains: stop
+                reply: bye
+                topic: none
+          lost:
+            rules: []
+        """
+    ) == [
+        "d.yaml:6:12: topic 'quizz' is not defined: did you mean 'quiz'? define it under 'topics'",
+        "d.yaml:8:11: when: 'mood' is never set: give it a value under 'vars' or a rule's 'set'",
+        "d.yaml:11:17: when: cannot read '=' here: compare with ==, !=, <, <=, > or >=",
+        "d.yaml:14:3: topic 'quiz' is unreachable: no top-level rule, nor a rule of a reachable topic, "
+        "switches to it (topic: quiz)",
+        "d.yaml:19:3: topic 'lost' is unreachable: no top-level rule, nor a rule of a reachable topic, "
+        "switches to it (topic: lost)",
+    ]
+
+
+def test_a_topic_reached_only_from_an_unreachable_topic_is_unreachable_too() -> None:
+    assert problems(
+        """
+        version: 1.1
+        rules: [{contains: hi, reply: hello}]
+        topics:
+          a: {rules: [{contains: x, reply: y, topic: b}]}
+          b: {rules: [{contains: x, reply: y, topic: a}]}
+        """
+    ) == [
+        "d.yaml:4:3: topic 'a' is unreachable: no top-level rule, nor a rule of a reachable topic, "
+        "switches to it (topic: a)",
+        "d.yaml:5:3: topic 'b' is unreachable: no top-level rule, nor a rule of a reachable topic, "
+        "switches to it (topic: b)",
+    ]
+
+
+def test_bad_topic_names_and_rules_of_a_topic_are_reported() -> None:
+    assert problems(
+        """
+        version: 1.1
+        rules: [{contains: go, reply: ok, topic: t}]
+        topics:
+          none: {rules: []}
+          t:
+            rules:
+              - contains: x
+        """
+    ) == [
+        "d.yaml:4:3: topic name 'none' must be letters, digits and _ (not starting with a digit), "
+        "and not 'none' (topic: none leaves any topic)",
+        "d.yaml:7:9: rule 1 of topic t needs a 'reply' or a 'redirect'",
+    ]
+
+
+def test_a_condition_reads_variables_set_anywhere_and_after_is_a_pattern() -> None:
+    d = parse_dialogue(
+        textwrap.dedent(
+            """
+            version: 1.1
+            rules:
+              - regex: 'i am (?P<mood>\\w+)'
+                reply: ok
+                set: {mood: '{mood}'}
+              - contains: yes
+                after: {exact: Shall we play?}
+                when: mood in ['happy', 'calm'] or input == 'yes please'
+                reply: Let us play.
+            """
+        ),
+        "d.yaml",
+    )
+    rule = d.rules[1]
+    assert rule.when is not None
+    assert rule.when.names == frozenset({"mood", "input"})
+    assert rule.after is not None
+    assert rule.after.search("shall we play?") is not None
+    assert rule.conditional
+    assert not d.rules[0].conditional
+
+
+def test_redirect_loops_known_at_load_are_reported_and_conditions_stop_the_search() -> None:
+    assert problems(
+        """
+        version: 1.1
+        rules:
+          - contains: ping
+            redirect: pong
+          - contains: pong
+            redirect: ping
+          - exact: a
+            redirect: b
+          - exact: b
+            when: input
+            redirect: a
+        """
+    ) == [
+        "d.yaml:3:5: redirect goes round in a loop ('pong' -> 'ping' -> back to line 3)",
+        "d.yaml:5:5: redirect goes round in a loop ('ping' -> 'pong' -> back to line 5)",
+    ]
+    assert problems("version: 1.1\nrules: [{contains: both, reply: x, redirect: y}]\n") == [
+        "d.yaml:2:36: rule 1 has both 'reply' and 'redirect': keep one"
+    ]
+
+
+def test_a_redirect_chain_longer_than_the_limit_is_reported() -> None:
+    rules = "".join(f"  - exact: s{n}\n    redirect: s{n + 1}\n" for n in range(MAX_REDIRECTS + 1))
+    rules += f"  - exact: s{MAX_REDIRECTS + 1}\n    reply: end\n"
+    found = problems(f"version: 1.1\nrules:\n{rules}")
+    assert found[0] == (
+        f"d.yaml:3:5: redirect leads through more than {MAX_REDIRECTS} redirects (MAX_REDIRECTS): "
+        "the chat would stop before the end of the chain"
+    )
+
+
+def test_weighted_texts_build_weights_and_their_running_totals() -> None:
+    d = parse_dialogue(
+        "version: 1.1\nfallback:\n  from: [{text: a, weight: 3}, b, {text: c}]\n  order: random\n"
+    )
+    assert d.fallback is not None
+    assert (d.fallback.weights, d.fallback.totals) == ((3, 1, 1), (3, 4, 5))
+    plain = parse_dialogue("version: 1.1\nfallback: {from: [a, b], order: random}\n").fallback
+    assert plain is not None
+    assert plain.weights is None
+
+
+def test_bad_weights_are_reported_at_the_weight() -> None:
+    assert problems(
+        """
+        version: 1.1
+        fallback:
+          from: [{text: a, weight: 0}, {text: b, weight: 2}, {weight: 2}, {text: d, weight: 2.5}]
+          order: no_repeat
+        """
+    ) == [
+        "d.yaml:3:28: weight must be a whole number from 1 to 1000",
+        "d.yaml:3:42: weight needs 'order: random' (no_repeat uses every text in turn)",
+        "d.yaml:3:54: a weighted text needs 'text': what the bot says",
+        "d.yaml:3:85: weight must be a whole number",
     ]

@@ -7,7 +7,7 @@ import textwrap
 
 from bots.engine import Action, Close, Conversation, Outcome, Send, StepResult
 from bots.loader import parse_dialogue
-from bots.model import Dialogue
+from bots.model import MAX_REDIRECTS, Dialogue
 from chat.status import ExitStatus
 
 
@@ -243,9 +243,12 @@ def test_on_mismatch_rules_answers_from_the_rules_and_waits_for_another_try() ->
 
 def test_an_oversize_message_is_answered_with_a_note_or_fails_an_expect_step() -> None:
     chat = Conversation(GREETER, delays=False)
-    assert sent(chat.receive_oversize(10, 0)) == [
-        "[your message was over the 10-byte limit; I did not read it]"
+    assert sent(chat.receive_oversize(1000, 0)) == [
+        "[your message was over the 1000-byte limit; I did not read it]"
     ]
+    # Under a small limit the note shortens to fit it: it is the bot's own words, always sent.
+    assert sent(chat.receive_oversize(40, 1)) == ["[message over 40 bytes, not read]"]
+    assert sent(chat.receive_oversize(10, 2)) == ["[not read]"]
     test = Conversation(TEST, delays=False)
     test.start(0)
     end = closed(test.receive_oversize(10, 0))
@@ -396,3 +399,212 @@ def test_rules_answer_a_mismatch_when_the_step_says_so_then_the_script_goes_on()
     )
     turns = _chat(mixed, ["hi", "huh", "ready", "hi", "x"])
     assert [sent(t) for t in turns] == [["hello"], ["what?"], ["go"], ["hello"], ["what?"]]
+
+
+def test_the_rules_match_the_message_with_its_substitutions_made_and_input_stays_as_received() -> None:
+    chat = Conversation(
+        dialogue(
+            """
+            version: 1.1
+            subs: {"what's": what is, "i'm": i am, "i am": you are}
+            rules:
+              - glob: "what is *"
+                reply: "{1}? ({input})"
+              - glob: "i am *"
+                reply: "Why are you {1}?"
+              - glob: "you are *"
+                reply: "I am {1}, you say."
+            fallback: hm
+            """
+        ),
+        delays=False,
+    )
+    assert sent(chat.receive("What's up", 0.0)) == ["up? (What's up)"]
+    # Substituted text is never substituted again: i'm -> i am, not -> you are.
+    assert sent(chat.receive("I'm tired", 1.0)) == ["Why are you tired?"]
+    assert sent(chat.receive("i am tired", 2.0)) == ["I am tired, you say."]
+
+
+def test_without_subs_the_rules_see_the_message_as_received() -> None:
+    chat = Conversation(GREETER, delays=False)
+    assert not GREETER.subs
+    assert sent(chat.receive("echo what's up", 0.0)) == ["what's up / echo what's up"]
+
+
+# -- format 1.1: topics, conditions, the last reply, redirects, weights
+
+QUIZ = dialogue(
+    """
+    version: 1.1
+    vars: {score: "0"}
+    rules:
+      - contains: quiz
+        reply: What is 2 + 2?
+        topic: quiz
+      - contains: help
+        reply: Say quiz to play.
+      - contains: score
+        when: score >= 1
+        reply: "Your score: {score}."
+      - contains: score
+        reply: No points yet.
+    topics:
+      quiz:
+        rules:
+          - exact: "4"
+            set: {score: "1"}
+            reply: Right!
+            topic: none
+          - contains: help
+            reply: Add two and two.
+        fallback: Not quite; try again, or say help.
+    fallback: I do not follow.
+    """
+)
+
+
+def chat_of(d: Dialogue, *messages: str, seed: str | None = None) -> list[str]:
+    chat = Conversation(d, delays=False, seed=seed)
+    return [" | ".join(sent(chat.receive(message, float(n)))) for n, message in enumerate(messages)]
+
+
+def test_a_rule_switches_topic_and_the_topics_rules_come_first_then_the_top_level_ones() -> None:
+    assert chat_of(QUIZ, "help", "quiz", "help", "score", "5", "4", "help") == [
+        "Say quiz to play.",
+        "What is 2 + 2?",
+        "Add two and two.",  # the topic's rule before the top-level one
+        "No points yet.",  # a top-level rule still answers in a topic
+        "Not quite; try again, or say help.",  # the topic's fallback, not the dialogue's
+        "Right!",
+        "Say quiz to play.",  # topic: none left the topic
+    ]
+
+
+def test_the_conversation_reports_its_topic() -> None:
+    chat = Conversation(QUIZ, delays=False)
+    chat.receive("quiz", 0.0)
+    assert chat.topic == "quiz"
+    chat.receive("4", 1.0)
+    assert chat.topic is None
+
+
+def test_a_when_condition_passes_over_a_rule_until_it_holds() -> None:
+    assert chat_of(QUIZ, "score", "quiz", "4", "score") == [
+        "No points yet.",
+        "What is 2 + 2?",
+        "Right!",
+        "Your score: 1.",
+    ]
+
+
+def test_a_when_condition_reads_the_message_as_input() -> None:
+    d = dialogue(
+        """
+        version: 1.1
+        rules:
+          - contains: pick
+            when: input in ['pick red', 'pick blue']
+            reply: Good choice.
+          - contains: pick
+            reply: Red or blue?
+        """
+    )
+    assert chat_of(d, "PICK RED", "pick green") == ["Good choice.", "Red or blue?"]
+
+
+def test_after_matches_the_bots_previous_message() -> None:
+    d = dialogue(
+        """
+        version: 1.1
+        greeting: Do you like tea?
+        rules:
+          - exact: yes
+            after: like tea
+            reply: Green or black?
+          - exact: yes
+            reply: Yes to what?
+          - contains: ask
+            reply: Do you like tea?
+        """
+    )
+    chat = Conversation(d, delays=False)
+    assert sent(chat.start(0.0)) == ["Do you like tea?"]
+    assert sent(chat.receive("yes", 1.0)) == ["Green or black?"]
+    assert sent(chat.receive("yes", 2.0)) == ["Yes to what?"]
+    assert sent(chat.receive("ask me", 3.0)) == ["Do you like tea?"]
+    assert sent(chat.receive("Yes", 4.0)) == ["Green or black?"]
+
+
+def test_a_redirect_hands_the_rewritten_message_back_to_the_rules() -> None:
+    d = dialogue(
+        """
+        version: 1.1
+        rules:
+          - glob: "hi *"
+            redirect: "hello {1}"
+          - regex: '^hello (?P<who>\\w+)'
+            reply: "Hello, {who}! (you said: {input})"
+          - contains: quiz
+            redirect: hello quizmaster
+            topic: quiz
+        topics:
+          quiz:
+            rules:
+              - contains: hello
+                reply: Welcome to the quiz.
+        """
+    )
+    assert chat_of(d, "hi Ann", "quiz") == ["Hello, Ann! (you said: hi Ann)", "Welcome to the quiz."]
+
+
+def test_a_redirect_loop_the_loader_cannot_see_stops_at_the_limit_with_the_fallback() -> None:
+    d = dialogue(
+        """
+        version: 1.1
+        rules:
+          - glob: "say *"
+            redirect: "say {1}"
+          - contains: once
+            redirect: twice
+          - contains: twice
+            reply: Twice.
+        fallback: Going round in circles.
+        """
+    )
+    assert chat_of(d, "say it", "once") == ["Going round in circles.", "Twice."]
+
+
+def test_a_redirect_chain_of_exactly_the_limit_still_answers() -> None:
+    rules = "".join(f"  - exact: s{n}\n    redirect: s{n + 1}\n" for n in range(MAX_REDIRECTS))
+    d = dialogue(
+        f"version: 1.1\nrules:\n{rules}  - exact: s{MAX_REDIRECTS}\n    reply: end\nfallback: lost\n"
+    )
+    assert chat_of(d, "s0", f"s{MAX_REDIRECTS}") == ["end", "end"]
+
+
+WEIGHTED = dialogue(
+    """
+    version: 1.1
+    fallback:
+      from: [{text: often, weight: 9}, {text: rarely, weight: 1}]
+      order: random
+    """
+)
+
+
+def test_weighted_replies_follow_their_weights() -> None:
+    replies = chat_of(WEIGHTED, *["x"] * 1000, seed="weights")
+    assert 850 <= replies.count("often") <= 950
+    assert replies.count("often") + replies.count("rarely") == 1000
+
+
+def test_weighted_replies_repeat_with_the_same_seed_and_differ_with_another() -> None:
+    first = chat_of(WEIGHTED, *["x"] * 50, seed="7")
+    assert chat_of(WEIGHTED, *["x"] * 50, seed="7") == first
+    assert chat_of(WEIGHTED, *["x"] * 50, seed="8") != first
+
+
+def test_a_version_1_dialogue_answers_as_before_with_no_topic() -> None:
+    chat = Conversation(GREETER, delays=False)
+    assert sent(chat.receive("my name is Ann", 0.0)) == ["Hi Ann!"]
+    assert chat.topic is None

@@ -1,10 +1,13 @@
-"""bots.model: the format's words are enum members that equal, hash and show as those words."""
+"""bots.model: the format's words are enum members that equal, hash and show as those words; rule lists."""
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
-from bots.model import Kind, OnMismatch, Order, PatternKind, StepKind
+from bots.loader import parse_dialogue
+from bots.model import SEGMENTS_PER_BLOCK, Kind, OnMismatch, Order, PatternKind, Rule, StepKind
 
 
 @pytest.mark.parametrize("kinds", [PatternKind, Order, StepKind, OnMismatch])
@@ -20,3 +23,58 @@ def test_the_words_are_listed_in_the_order_of_the_format() -> None:
     assert Order.words() == ("in_order", "random", "no_repeat")
     assert StepKind.words() == ("say", "expect")
     assert OnMismatch.words() == ("fail", "rules")
+
+
+def test_a_rule_list_goes_on_past_declined_rules_in_order() -> None:
+    rules = "".join(
+        f"  - contains: word\n    when: pick == '{n}'\n    reply: r{n}\n"
+        if n % 2
+        else f"  - contains: other\n    reply: r{n}\n"
+        for n in range(8)
+    )
+    d = parse_dialogue(
+        f"version: 1.1\nvars: {{pick: '5'}}\nrules:\n{rules}  - contains: word\n    reply: last\n"
+    )
+    asked: list[int] = []
+
+    def accepts(rule: Rule) -> bool:
+        asked.append(rule.number)
+        return rule.when is not None and rule.when.holds({"pick": "5"})
+
+    found = d.ruleset.first("a word", accepts)
+    assert found is not None
+    assert found[0].number == 5
+    assert asked == [1, 3, 5]  # each conditional rule that matched, in order, until one holds
+    declined = d.ruleset.first("a word", lambda rule: False)
+    assert declined is not None
+    assert declined[0].number == 8
+    assert d.ruleset.first("nothing", accepts) is None
+
+
+def test_a_rule_list_finds_what_a_plain_scan_finds_across_segments_and_blocks() -> None:
+    chooser = random.Random(11)
+    words = ["red", "green", "blue"]
+    rules = []
+    for n in range(3 * SEGMENTS_PER_BLOCK * 3):
+        rule = f"  - contains: {chooser.choice(words)}\n    reply: r{n}\n"
+        if chooser.random() < 0.6:
+            rule += f"    when: pick == '{n}'\n"
+        rules.append(rule)
+    d = parse_dialogue(f"version: 1.1\nvars: {{pick: ''}}\nrules:\n{''.join(rules)}")
+    for _ in range(300):
+        allowed = {n for n in range(len(d.rules)) if chooser.random() < 0.05}
+        text = " ".join(chooser.sample(words, chooser.randint(1, 2)))
+
+        def accepts(rule: Rule, allowed: set[int] = allowed) -> bool:
+            return rule.number in allowed
+
+        expected = next(
+            (
+                rule.number
+                for rule in d.rules
+                if rule.pattern.search(text) is not None and (not rule.conditional or accepts(rule))
+            ),
+            None,
+        )
+        found = d.ruleset.first(text, accepts)
+        assert (None if found is None else found[0].number) == expected, (text, sorted(allowed))

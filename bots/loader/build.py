@@ -11,14 +11,18 @@ from __future__ import annotations
 import os
 import re
 
-from yaml.nodes import MappingNode, Node, ScalarNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from bots import matcher
-from bots.loader.nodes import Fields, NodeReader
+from bots.conditions import Condition, ConditionError, parse_condition
+from bots.loader.lists import ListError, expand
+from bots.loader.nodes import Fields, NodeReader, did_you_mean
 from bots.loader.problems import Problem
 from bots.model import (
     DEFAULT_TIMEOUT_S,
     INPUT_NAME,
+    MAX_REDIRECTS,
+    NO_TOPIC,
     Dialogue,
     OnMismatch,
     Order,
@@ -29,12 +33,31 @@ from bots.model import (
     Step,
     StepKind,
     Target,
+    Topic,
     Where,
+    rule_index,
 )
+from bots.subs import Substitutions
 from bots.template import Template, TemplateError, parse_template
 
 PATTERN_KINDS = PatternKind.words()
-RULE_KEYS = (*PATTERN_KINDS, "case_sensitive", "reply", "set", "examples")
+RULE_KEYS = (
+    *PATTERN_KINDS,
+    "case_sensitive",
+    "reply",
+    "set",
+    "examples",
+    "when",
+    "after",
+    "topic",
+    "redirect",
+)
+#: The keys format 1.1 adds to a rule (a version 1 file that uses one is told to declare 1.1).
+RULE_KEYS_1_1 = ("when", "after", "topic", "redirect")
+TOPIC_KEYS = ("rules", "fallback")
+WEIGHTED_KEYS = ("text", "weight")
+MAX_WEIGHT = 1000  # one text a thousand times likelier than another is already "never" in a chat;
+# the bound keeps the running totals small
 STEP_KEYS = (*StepKind.words(), "timeout", "on_mismatch", "name")
 EXPECT_ONLY_KEYS = ("timeout", "on_mismatch")
 _PATTERN_KEYS = (*PATTERN_KINDS, "case_sensitive")
@@ -56,6 +79,10 @@ class Draft:
         self.ignore_punctuation = False
         self.variables: dict[str, str] = {}
         self.reflect: dict[str, str] = {}
+        #: Word lists for patterns (format 1.1): expanded at load, so the model never holds them.
+        self.lists: dict[str, tuple[str, ...]] = {}
+        #: Substitutions made on each message before matching (format 1.1).
+        self.subs: dict[str, str] = {}
         self.greeting: Reply | None = None
         self.rules: tuple[Rule, ...] = ()
         self.fallback: Reply | None = None
@@ -64,14 +91,14 @@ class Draft:
         self.delay = (0.0, 0.0)
         self.max_turns: int | None = None
         self.timeout = DEFAULT_TIMEOUT_S
+        #: "1" or "1.1"; None while unknown (missing or unreadable: no key is refused for it).
+        self.version: str | None = None
+        self.topics: dict[str, Topic] = {}
         self.target: Target | None = None
 
     def dialogue(self, path: str) -> Dialogue:
         """The finished record, with the rule index built from the rules."""
-        index = matcher.RuleIndex(
-            [list(zip(r.pattern.regexes, r.pattern.literals, strict=True)) for r in self.rules],
-            [r.pattern.runs for r in self.rules],
-        )
+        index = rule_index(self.rules)
         return Dialogue(
             path=path,
             name=self.name,
@@ -88,7 +115,10 @@ class Draft:
             max_turns=self.max_turns,
             timeout=self.timeout,
             index=index,
+            topics=self.topics,
+            version=self.version or "1",
             target=self.target,
+            subs=Substitutions(self.subs),
         )
 
 
@@ -105,6 +135,18 @@ class Builder(NodeReader):
         self._variables: set[str] = set()
         # Whether the rules section was read without a problem: examples can then be routed.
         self.rules_sound = True
+        # Conditions to check once every variable name is known: (condition, where).
+        self._conditions: list[tuple[Condition, Where]] = []
+        # Topic switches to check once every topic is known: (topic named, the topic the
+        # rule is in or None at the top level, the value node).
+        self._switches: list[tuple[str, str | None, Node]] = []
+
+    def needs_1_1(self, node: Node, what: str) -> bool:
+        """False, with a problem, when the file declares version 1 and uses *what* of format 1.1."""
+        if self.draft.version == "1":
+            self.problem(node, f"{what} needs format 1.1: write 'version: 1.1' at the top of the file")
+            return False
+        return True
 
     @property
     def case_sensitive(self) -> bool:
@@ -129,20 +171,63 @@ class Builder(NodeReader):
     def reply(self, node: Node, what: str, local: frozenset[str]) -> Reply | None:
         """Text, a list of texts, or ``{from: [...], order: ...}``."""
         source, order = node, Order.IN_ORDER
+        weighted: list[tuple[str, Node, int | None]] | None = None
         if isinstance(node, MappingNode):
             found = self.reply_mapping(node, what)
             if found is None:
                 return None
             source, order = found
-        choices = [
-            parsed
-            for text, item in self.strings(source, what)
-            if (parsed := self.template(text, item, local)) is not None
-        ]
+            weighted = self.weighted_texts(source, what, order)
+        items = weighted if weighted is not None else [(t, n, None) for t, n in self.strings(source, what)]
+        choices, weights = [], []
+        for text, item, weight in items:
+            parsed = self.template(text, item, local)
+            if parsed is not None:
+                choices.append(parsed)
+                weights.append(1 if weight is None else weight)
         if not choices:
             return None
         self._reply_keys += 1
-        return Reply(tuple(choices), order, self._reply_keys, self.where(node))
+        has_weights = any(weight is not None for _t, _n, weight in items)
+        return Reply(
+            tuple(choices), order, self._reply_keys, self.where(node), tuple(weights) if has_weights else None
+        )
+
+    def weighted_texts(
+        self, node: Node, what: str, order: Order
+    ) -> list[tuple[str, Node, int | None]] | None:
+        """The `from` list when an item is ``{text: ..., weight: N}`` (format 1.1); else None."""
+        if not isinstance(node, SequenceNode) or not any(isinstance(i, MappingNode) for i in node.value):
+            return None
+        out: list[tuple[str, Node, int | None]] = []
+        for item in node.value:
+            if not isinstance(item, MappingNode):
+                text = self.string(item, f"each item of {what}")
+                if text is not None:
+                    out.append((text, item, None))
+                continue
+            fields = self.mapping(item, f"a weighted text of {what}", WEIGHTED_KEYS)
+            if fields is None or not self.needs_1_1(item, "a weighted text ({text: ..., weight: N})"):
+                continue
+            if "text" not in fields:
+                self.problem(item, "a weighted text needs 'text': what the bot says")
+                continue
+            text = self.string(fields["text"][1], f"each item of {what}")
+            weight = None
+            if "weight" in fields:
+                key, value = fields["weight"]
+                weight = self.integer(value, "weight")
+                if weight is None:
+                    continue
+                if not 1 <= weight <= MAX_WEIGHT:
+                    self.problem(value, f"weight must be a whole number from 1 to {MAX_WEIGHT}")
+                    continue
+                if order is not Order.RANDOM:
+                    self.problem(key, f"weight needs 'order: random' ({order} uses every text in turn)")
+                    continue
+            if text is not None:
+                out.append((text, fields["text"][1], weight))
+        return out
 
     def reply_mapping(self, node: Node, what: str) -> tuple[Node, Order] | None:
         """The texts and the order of ``{from: [...], order: ...}`` (an unknown order reads as in_order)."""
@@ -163,7 +248,7 @@ class Builder(NodeReader):
         runs: list[tuple[str, ...]] = []
         captures: set[str] = set()
         sources: list[str] = []
-        for text, item in self.strings(node, kind):
+        for text, item in self.pattern_texts(node, kind):
             try:
                 compiled, literal, required = matcher.compile_pattern(
                     kind,
@@ -192,6 +277,19 @@ class Builder(NodeReader):
             tuple(runs),
         )
 
+    def pattern_texts(self, node: Node, kind: str) -> list[tuple[str, Node]]:
+        """A pattern's texts, each ``{list}`` expanded into one text per item (format 1.1; not regex)."""
+        written = self.strings(node, kind)
+        if self.draft.version == "1" or kind == PatternKind.REGEX:
+            return written
+        out: list[tuple[str, Node]] = []
+        for text, item in written:
+            try:
+                out.extend((expanded, item) for expanded in expand(text, self.draft.lists))
+            except ListError as exc:
+                self.problem(item, exc.message, exc.offset)
+        return out
+
     def pattern_spec(self, node: Node, what: str) -> Pattern | None:
         """`text` (contains) or a mapping with one pattern kind and case_sensitive."""
         if isinstance(node, ScalarNode):
@@ -215,27 +313,84 @@ class Builder(NodeReader):
             case_sensitive = case_sensitive if flag is None else flag
         return self.pattern(kinds[0], fields[kinds[0]][1], case_sensitive)
 
-    def rule(self, number: int, node: Node) -> Rule | None:
-        what = f"rule {number + 1}"
+    def rule(self, number: int, node: Node, topic: str | None = None) -> Rule | None:
+        what = f"rule {number + 1}" if topic is None else f"rule {number + 1} of topic {topic}"
         fields = self.mapping(node, what, RULE_KEYS)
         if fields is None:
             return None
+        newer = [key for key in RULE_KEYS_1_1 if key in fields and self.needs_1_1(fields[key][0], f"'{key}'")]
+        refused = len(newer) != sum(key in fields for key in RULE_KEYS_1_1)  # 1.1 keys in a version 1 file
         pattern = self.pattern_in(fields, node, what)
         local = ANY_NAME if pattern is None else pattern.captures
-        reply = None
-        if "reply" not in fields:
-            self.problem(node, f"{what} needs a 'reply'")
-        else:
-            reply = self.reply(fields["reply"][1], "reply", local)
+        reply, redirect = self.rule_answer(fields, "redirect" in newer, local, node, what)
         sets = self.assignments(fields["set"][1], local) if "set" in fields else []
         examples = []
         if "examples" in fields:
             examples = [
                 (text, self.where(item)) for text, item in self.strings(fields["examples"][1], "examples")
             ]
-        if pattern is None or reply is None:
+        when = self.condition(fields["when"][1]) if "when" in newer else None
+        after = self.pattern_spec(fields["after"][1], "after") if "after" in newer else None
+        switch = self.topic_switch(fields["topic"][1], topic) if "topic" in newer else None
+        read = [("when", when), ("after", after), ("topic", switch)]
+        if pattern is None or refused or (reply is None and redirect is None):
             return None
-        return Rule(number, pattern, reply, tuple(sets), tuple(examples), self.where(node))
+        if any(key in fields and value is None for key, value in read):
+            return None
+        return Rule(
+            number,
+            pattern,
+            reply,
+            tuple(sets),
+            tuple(examples),
+            self.where(node),
+            when=when,
+            after=after,
+            topic=switch,
+            redirect=redirect,
+        )
+
+    def rule_answer(
+        self, fields: Fields, redirects: bool, local: frozenset[str], node: Node, what: str
+    ) -> tuple[Reply | None, Template | None]:
+        """A rule's reply or (format 1.1, *redirects*) its redirect: exactly one of them."""
+        if "reply" in fields and redirects:
+            self.problem(fields["redirect"][0], f"{what} has both 'reply' and 'redirect': keep one")
+            return None, None
+        if "reply" in fields:
+            return self.reply(fields["reply"][1], "reply", local), None
+        if redirects:
+            return None, self.redirect(fields["redirect"][1], local)
+        if "redirect" not in fields:  # a redirect in a version 1 file is reported as needing 1.1
+            either = "" if self.draft.version == "1" else " or a 'redirect'"
+            self.problem(node, f"{what} needs a 'reply'{either}")
+        return None, None
+
+    def redirect(self, node: Node, local: frozenset[str]) -> Template | None:
+        """The message a rule hands back to the rules: one text, which may use {captures}."""
+        text = self.string(node, "redirect")
+        return None if text is None else self.template(text, node, local)
+
+    def condition(self, node: Node) -> Condition | None:
+        """A ``when:`` expression, parsed (see :mod:`bots.conditions`); bad syntax points at its column."""
+        text = self.string(node, "when")
+        if text is None:
+            return None
+        try:
+            parsed = parse_condition(text)
+        except ConditionError as exc:
+            self.problem(node, f"when: {exc}", exc.offset)
+            return None
+        self._conditions.append((parsed, self.where(node)))
+        return parsed
+
+    def topic_switch(self, node: Node, within: str | None) -> str | None:
+        """The topic a rule switches to (checked against the topics once all are read)."""
+        name = self.string(node, "topic")
+        if name is None:
+            return None
+        self._switches.append((name, within, node))
+        return name
 
     def assignments(self, node: Node, local: frozenset[str]) -> list[tuple[str, Template]]:
         """A rule's ``set``: variable name -> template."""
@@ -324,26 +479,117 @@ class Builder(NodeReader):
                         f"this rule's regex, or give it a value under 'vars' or a rule's 'set'"
                     )
                 self.problems.append(Problem(where, message))
+        for condition, where in self._conditions:
+            for name in sorted(condition.names - known):
+                self.problems.append(
+                    Problem(
+                        where,
+                        f"when: '{name}' is never set: give it a value under 'vars' or a rule's 'set'",
+                    )
+                )
+
+    def check_topics(self) -> None:
+        """Every switch names a topic, and every topic is reached from the top-level rules."""
+        topics = self.draft.topics
+        graph: dict[str | None, set[str]] = {}
+        for name, within, node in self._switches:
+            if name == NO_TOPIC:
+                continue
+            if name not in topics:
+                hint = did_you_mean(name, sorted(topics))
+                self.problem(node, f"topic '{name}' is not defined: {hint}define it under 'topics'")
+                continue
+            graph.setdefault(within, set()).add(name)
+        reached: set[str] = set()
+        todo = list(graph.get(None, ()))
+        while todo:
+            name = todo.pop()
+            if name not in reached:
+                reached.add(name)
+                todo.extend(graph.get(name, ()))
+        for name, topic in topics.items():
+            if name not in reached:
+                self.problems.append(
+                    Problem(
+                        topic.where,
+                        f"topic '{name}' is unreachable: no top-level rule, nor a rule of a reachable "
+                        f"topic, switches to it (topic: {name})",
+                    )
+                )
+
+    def check_redirects(self, dialogue: Dialogue) -> None:
+        """Follow each fixed redirect as the chat would: a loop or a chain over the limit is a problem."""
+        lists = [(None, dialogue.rules)] + [(name, t.rules) for name, t in dialogue.topics.items()]
+        for within, rules in lists:
+            for rule in rules:
+                if rule.redirect is not None and not rule.redirect.names:
+                    problem = _redirect_chain(dialogue, rule, within)
+                    if problem is not None:
+                        self.problems.append(Problem(rule.where, problem))
 
     def check_examples(self, dialogue: Dialogue) -> None:
-        """Every example of a rule is answered by that rule."""
-        for rule in dialogue.rules:
-            for text, where in rule.examples:
-                found = dialogue.match(text)
-                if found is None:
-                    self.problems.append(
-                        Problem(where, f"example {text!r} matches no rule, not even its own")
-                    )
-                elif found[0] is not rule:
-                    self.problems.append(Problem(where, _answered_elsewhere(text, rule, found[0])))
+        """Every example of a rule is answered by that rule (a topic's rule: within its topic)."""
+        lists = [(dialogue.rules, dialogue.ruleset)] + [
+            (t.rules, t.ruleset) for t in dialogue.topics.values()
+        ]
+        for rules, ruleset in lists:
+            # By place in the list, not by number: included rules come after the file's own.
+            place = {id(rule): position for position, rule in enumerate(rules)}
+            for rule in rules:
+                for text, where in rule.examples:
+                    found = ruleset.match(dialogue.substitute(text))  # as a conversation matches it
+                    if found is None:
+                        self.problems.append(
+                            Problem(where, f"example {text!r} matches no rule, not even its own")
+                        )
+                    elif found[0] is not rule:
+                        earlier = place.get(id(found[0]), len(rules)) < place[id(rule)]
+                        self.problems.append(
+                            Problem(where, _answered_elsewhere(text, rule, found[0], earlier))
+                        )
 
 
-def _answered_elsewhere(text: str, rule: Rule, other: Rule) -> str:
-    if other.number < rule.number:
+def _redirect_chain(dialogue: Dialogue, rule: Rule, within: str | None) -> str | None:
+    """Why following *rule*'s fixed redirect would stop the chat at the limit, or None.
+
+    Only what the loader can know is followed: fixed texts, through rules without
+    conditions (a condition may hold or not; the run-time bound covers the rest).
+    """
+    seen = [rule]
+    topic = within
+    while True:
+        current = seen[-1]
+        if current.topic is not None:
+            topic = None if current.topic == NO_TOPIC else current.topic
+        redirect = current.redirect
+        if redirect is None or redirect.names:
+            return None
+        if len(seen) > MAX_REDIRECTS:
+            return (
+                f"redirect leads through more than {MAX_REDIRECTS} redirects (MAX_REDIRECTS): "
+                "the chat would stop before the end of the chain"
+            )
+        text = redirect.parts[0] if redirect.parts else ""
+        found = None
+        if topic is not None and topic in dialogue.topics:
+            found = dialogue.topics[topic].ruleset.match(text)
+        if found is None:
+            found = dialogue.match(text)
+        if found is None or found[0].conditional:
+            return None
+        if any(found[0] is earlier for earlier in seen):
+            path = " -> ".join(repr(r.redirect.source) for r in seen if r.redirect is not None)
+            return f"redirect goes round in a loop ({path} -> back to line {found[0].where.line})"
+        seen.append(found[0])
+
+
+def _answered_elsewhere(text: str, rule: Rule, other: Rule, earlier: bool) -> str:
+    if earlier:
         why = "it comes first and shadows this one: move this rule above it or narrow that one"
     else:
         why = "this rule's own pattern does not match it"
+    at = f"line {other.where.line}" if other.where.file == rule.where.file else other.where.file_line
     return (
-        f"example {text!r} is answered by the rule at line {other.where.line} "
+        f"example {text!r} is answered by the rule at {at} "
         f"({other.pattern.describe()}), not by this rule: {why}"
     )

@@ -9,14 +9,37 @@ message :mod:`chat.net` gives it.
 from __future__ import annotations
 
 import socket
+import sys
+import time
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from typing import TYPE_CHECKING
 
-from chat.errors import PeerLost
-from chat.net import CONNECT_TIMEOUT_S, connect_error, endpoint, listen_error, prepare_listener, resolve_error
-from chat.protocol import CLASSIC_SILENCE_S, NEED_DATA, ChatConnection, Event, Message
+from chat.errors import ChatError, ConnectError, PeerLost
+from chat.net import (
+    CONNECT_TIMEOUT_S,
+    connect_error,
+    endpoint,
+    listen_error,
+    looks_like_tls,
+    prepare_listener,
+    resolve_error,
+)
+from chat.protocol import CLASSIC_SILENCE_S, NEED_DATA, ChatConnection, ConnectionClosed, Event, Message
+
+if TYPE_CHECKING:
+    import ssl
 
 RECV_BYTES = 64 * 1024  # big reads keep a 1 MiB message to a few dozen system calls
+# While our person types, what the peer sends out of turn is read ahead (to notice its
+# `exit` at once) until this many events wait; past it the rest waits in the kernel's
+# buffer, as it did before, so a flooding peer costs at most this many messages (and one
+# read) of memory.
+READ_AHEAD_EVENTS = 16
+# One check reads what is waiting (a message and the close behind it, or a TLS record's
+# rest), but a peer streaming without pause must not keep it from returning to the prompt.
+READS_PER_CHECK = 16
 
 
 def _resolve(host: str, port: int, *, passive: bool) -> list[tuple[int, tuple[object, ...]]]:
@@ -47,8 +70,9 @@ def bound_port(sock: socket.socket) -> int:
     return int(sock.getsockname()[1])
 
 
-def connect(host: str, port: int) -> socket.socket:
-    """Connect to host:port, raising :class:`ConnectError` with a message a person can act on."""
+def connect(host: str, port: int, context: ssl.SSLContext | None = None) -> socket.socket:
+    """Connect to host:port (with TLS when given a *context*), raising :class:`ConnectError`
+    with a message a person can act on."""
     last: OSError | None = None
     for family, addr in _resolve(host, port, passive=False):
         sock = socket.socket(family, socket.SOCK_STREAM)
@@ -59,6 +83,10 @@ def connect(host: str, port: int) -> socket.socket:
             sock.close()
             last = exc
             continue
+        if context is not None:
+            from chat import tls
+
+            return tls.wrap_client(sock, context, host, f"the server at {endpoint(host, port)}")
         sock.settimeout(None)
         return sock
     assert last is not None  # getaddrinfo never answers with an empty list
@@ -66,47 +94,150 @@ def connect(host: str, port: int) -> socket.socket:
 
 
 @contextmanager
-def _peer_errors(peer: str) -> Iterator[None]:
+def _peer_errors(peer: str, tls_errors: tuple[type[OSError], ...] = ()) -> Iterator[None]:
     try:
         yield
+    except tls_errors as exc:
+        # With TLS 1.3 a client refuses our certificate after our handshake ended: its
+        # alert arrives on the first read.
+        from chat import tls
+
+        raise tls.accept_error(exc, peer) from exc
     except (ConnectionResetError, BrokenPipeError, ConnectionAbortedError) as exc:
         raise PeerLost(f"connection lost: {peer} reset the connection") from exc
     except OSError as exc:
         raise PeerLost(f"connection lost with {peer}: {exc.strerror or exc}") from exc
 
 
-class Channel:
-    """A connected socket and its codec: send one message, receive one event, blocking."""
+def _is_tls(sock: socket.socket) -> bool:
+    # ssl is imported only when TLS is asked for (a plain chat starts 10 ms sooner), and
+    # a TLS socket cannot exist before it is.
+    ssl = sys.modules.get("ssl")
+    return ssl is not None and isinstance(sock, ssl.SSLSocket)
 
-    def __init__(self, sock: socket.socket, conn: ChatConnection, peer: str) -> None:
+
+def ends_chat(event: Event) -> bool:
+    """True for the events after which the peer says nothing more: its `exit`, or its close."""
+    return isinstance(event, ConnectionClosed) or (isinstance(event, Message) and event.is_exit)
+
+
+class Channel:
+    """A connected socket and its codec: send one message, receive one event.
+
+    :meth:`receive` blocks for the next event; while our person types, :meth:`check`
+    takes what has arrived without blocking (see :func:`chat.classic.terminal.ask`).
+    Both go through one receive path, :meth:`_read`.
+    """
+
+    def __init__(
+        self, sock: socket.socket, conn: ChatConnection, peer: str, tls_mismatch: ConnectError | None = None
+    ) -> None:
         self.sock = sock
         self.conn = conn
         #: How messages name the peer, e.g. "the client at 127.0.0.1:50000".
         self.peer = peer
+        self._tls = _is_tls(sock)
+        # A plain channel raises this when the peer's first bytes are TLS (it speaks TLS).
+        self._tls_mismatch = None if self._tls else tls_mismatch
+        # What a non-blocking read raises when nothing is there yet, what a TLS peer's close
+        # without close_notify raises, and the TLS errors to translate: none when plain.
+        self._nothing_yet: tuple[type[OSError], ...] = (BlockingIOError,)
+        self._unannounced_close: tuple[type[OSError], ...] = ()
+        self._tls_errors: tuple[type[OSError], ...] = ()
+        if self._tls:
+            import ssl
+
+            self._nothing_yet = (BlockingIOError, ssl.SSLWantReadError)
+            self._unannounced_close = (ssl.SSLEOFError,)
+            self._tls_errors = (ssl.SSLError,)
+        self._events: deque[Event] = deque()
+        self._lost: ChatError | None = None
+        self._last_data = time.monotonic()
 
     def send(self, text: str) -> None:
         """Send one message, framed for the peer's style."""
         data = self.conn.send(Message(text))
-        with _peer_errors(self.peer):
+        with _peer_errors(self.peer, self._tls_errors):
             self.sock.sendall(data)
 
     def receive(self) -> Event:
         """Block until the next event: a message, an oversize notice or the peer's close."""
-        while True:
-            event = self.conn.next_event()
-            if event is not NEED_DATA:
-                assert isinstance(event, Event)
-                return event
-            self.sock.settimeout(CLASSIC_SILENCE_S if self.conn.wants_silence_timer else None)
-            with _peer_errors(self.peer):
+        while not self._events:
+            if self._lost is not None:
+                raise self._lost
+            self._read(block=True)
+        return self._events.popleft()
+
+    def fileno(self) -> int:
+        """The socket's descriptor, for select()."""
+        return self.sock.fileno()
+
+    def wait_time(self) -> float | None:
+        """Seconds until the classic silence timer is due, or None when none runs."""
+        if not self.conn.wants_silence_timer:
+            return None
+        return max(0.0, self._last_data + CLASSIC_SILENCE_S - time.monotonic())
+
+    @property
+    def watching(self) -> bool:
+        """True while :meth:`check` may read ahead: no loss or end known, little queued."""
+        return (
+            self._lost is None
+            and len(self._events) < READ_AHEAD_EVENTS
+            and not any(ends_chat(event) for event in self._events)
+        )
+
+    def check(self) -> bool:
+        """Take what has arrived, without blocking; True when the peer has ended the chat.
+
+        The events stay queued for :meth:`receive`; a lost connection is raised there too.
+        """
+        reads = 0
+        try:
+            while self.watching and reads < READS_PER_CHECK and self._read(block=False):
+                reads += 1
+        except ChatError as exc:
+            self._lost = exc
+        return self._lost is not None or any(ends_chat(event) for event in self._events)
+
+    def _read(self, *, block: bool) -> bool:
+        # The one receive path: one read from the socket (waiting for it when *block*),
+        # or the silence timer's expiry, into the codec; then its events into the queue.
+        # True when bytes came (more may be waiting).
+        came = False
+        timer = self.wait_time()
+        if timer is not None and timer <= 0:
+            self.conn.silence()
+        else:
+            self.sock.settimeout(timer if block else 0.0)
+            with _peer_errors(self.peer, self._tls_errors):
                 try:
                     data = self.sock.recv(RECV_BYTES)
                 except TimeoutError:
                     self.conn.silence()
-                    continue
-            self.conn.receive_data(data)
+                except self._nothing_yet:
+                    pass  # nothing yet (a TLS record may be only partly here)
+                except self._unannounced_close:  # a TLS close without close_notify: a close
+                    self.conn.receive_data(b"")
+                else:
+                    self._last_data = time.monotonic()
+                    if self._tls_mismatch is not None:
+                        if looks_like_tls(data):
+                            raise self._tls_mismatch
+                        self._tls_mismatch = None
+                    self.conn.receive_data(data)
+                    came = bool(data)
+        while (event := self.conn.next_event()) is not NEED_DATA:
+            assert isinstance(event, Event)
+            self._events.append(event)
+        return came
 
     def close(self) -> None:
-        """Close the socket; safe to call twice."""
-        with suppress(OSError):
-            self.sock.close()
+        """Close the socket (TLS: after close_notify); safe to call twice."""
+        if self._tls:
+            from chat import tls
+
+            tls.close(self.sock)
+        else:
+            with suppress(OSError):
+                self.sock.close()

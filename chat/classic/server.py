@@ -10,7 +10,7 @@ from chat.classic.channel import Channel, bound_port, listen
 from chat.classic.session import converse
 from chat.classic.terminal import enable_line_editing
 from chat.display import say
-from chat.net import endpoint
+from chat.net import endpoint, tls_client_error
 from chat.protocol import ChatConnection
 from chat.status import ExitStatus
 
@@ -25,9 +25,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "and 'exit' from either side ends the chat.",
     )
     program.add_address_options(parser, listening=True)
+    program.add_tls_server_options(parser)
     program.add_common_options(parser)
     args = parser.parse_args(argv)
     port = program.resolve_port(args)
+    context = program.server_tls(args)
 
     # Before the chat starts, not between "Connected by" and the turn loop: a
     # Ctrl-C there (importing readline takes a while) would leave the peer unaware.
@@ -44,11 +46,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         # One chat per run, as in the classic server: later callers are refused
         # at once instead of waiting forever in the backlog.
         listener.close()
-    channel = Channel(
-        sock,
-        ChatConnection(args.max_message_bytes),
-        f"the client at {endpoint(str(addr[0]), int(addr[1]))}",
-    )
+    peer = f"the client at {endpoint(str(addr[0]), int(addr[1]))}"
+    if context is not None:
+        from chat import tls  # ssl only when TLS is asked for
+
+        sock = tls.wrap_server(sock, context, peer)
+    channel = Channel(sock, ChatConnection(args.max_message_bytes), peer, tls_mismatch=tls_client_error(peer))
     try:
         say(f"Connected by {addr}")
         return int(converse(channel, me="Server", peer="Client", speak_first=False))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 
 from chat.classic.channel import Channel
+from chat.classic.terminal import ask
 from chat.display import say, visible
 from chat.errors import LocalProtocolError, PeerLost, Terminated
 from chat.protocol import ConnectionClosed, Message, MessageTooLong, is_exit
@@ -47,10 +48,14 @@ def converse(channel: Channel, *, me: str, peer: str, speak_first: bool) -> Exit
         while True:
             if my_turn:
                 try:
-                    text = input(f"{me}: ")
+                    text = ask(f"{me}: ", channel)
                 except EOFError:  # Ctrl-D, or the end of piped input
                     print(flush=True)
                     _end_by_us(channel, me)
+                    return ExitStatus.SUCCESS
+                if text is None:  # the peer ended the chat while our person was typing
+                    while not _show(channel.receive(), channel, peer):
+                        pass
                     return ExitStatus.SUCCESS
                 try:
                     channel.send(text)
