@@ -258,14 +258,11 @@ def test_every_pip_install_in_a_workflow_is_constrained() -> None:
 
 
 #: Workflows another helper is changing at the same time; strict, so the mark fails once they comply.
-PENDING_CANCEL_FIX = pytest.mark.xfail(
-    strict=True, reason="docker.yml (helper E's) still cancels runs on main: the lead merges the fix"
-)
 
 
 @pytest.mark.parametrize(
     "path",
-    [pytest.param(p, marks=PENDING_CANCEL_FIX) if p.name == "docker.yml" else p for p in workflow_files()],
+    workflow_files(),
     ids=lambda path: path.name,
 )
 def test_runs_on_main_are_never_cancelled_and_superseded_pull_request_runs_are(path: Path) -> None:
@@ -369,3 +366,12 @@ def test_the_nonposix_stage_blocks_every_module_windows_lacks_before_the_unit_te
     assert "-p no_posix_modules" in command
     assert "tests" in command.split()
     assert re.search(r"^stage nonposix .* tox -e nonposix$", CI_RUN.read_text(encoding="utf-8"), re.M)
+
+
+def test_every_test_file_name_is_unique_across_the_suites_so_one_run_collects_them_all() -> None:
+    # pytest's default import mode imports a test file by its name alone: two suites with one name
+    # stop `pytest tests e2e adversarial` at collection (packages such as e2e/containers are apart).
+    names = [
+        path.name for folder in ("tests", "e2e", "adversarial") for path in (REPO / folder).glob("test_*.py")
+    ]
+    assert sorted(names) == sorted(set(names))
