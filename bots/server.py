@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -127,9 +128,10 @@ class BotServer:
             options.transcript.flush_within(loop.call_later)
         where = endpoint(host, port)
         tls = options.tls
-        # uvloop's server-side start_tls never completes a handshake (uvloop 0.23): there the
-        # loop's own TLS serves, without the gate's one line per failed handshake.
-        gate = tls is not None and isinstance(loop, asyncio.BaseEventLoop)
+        # uvloop's server-side start_tls never completes a handshake (uvloop 0.23), and Python
+        # 3.10's (before its TLS layer was rewritten in 3.11) resets the client: there the loop's
+        # own TLS serves, without the gate's one line per failed handshake.
+        gate = tls is not None and isinstance(loop, asyncio.BaseEventLoop) and sys.version_info >= (3, 11)
 
         def accept() -> asyncio.Protocol:
             if gate:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import signal
 import socket
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -400,14 +401,20 @@ def test_a_tls_chat_bot_logs_a_failed_handshake_in_one_line_and_goes_on(
         "--script", str(tmp_path / "ping.yaml"), "--no-delay", "--verbose", "--loop", "asyncio",
         "--tls-cert", certs.untrusted, "--tls-key", certs.untrusted,
     )  # fmt: skip
+    # Python 3.10 serves TLS with the loop's own layer (bots/server.py): no line is logged there.
+    logs = sys.version_info >= (3, 11)
     refused = tls_client(programs, port, "--tls-ca", certs.ca)
     assert refused.wait_exit() == ExitStatus.CONNECTION_ERROR
-    bot.expect_re(r"TLS failed with the client at 127\.0\.0\.1:\d+: it refused the handshake \(unknown ca\)")
+    if logs:
+        bot.expect_re(
+            r"TLS failed with the client at 127\.0\.0\.1:\d+: it refused the handshake \(unknown ca\)"
+        )
 
     plain = programs.client(port)  # the bot still serves: the next client gets its answer
     plain.expect("Client: ")
     plain.send("ping")
-    bot.expect_re(r"the client at 127\.0\.0\.1:\d+ sent plain text, not TLS")
+    if logs:
+        bot.expect_re(r"the client at 127\.0\.0\.1:\d+ sent plain text, not TLS")
     assert plain.wait_exit() in {ExitStatus.CONNECTION_ERROR, ExitStatus.PEER_LOST}
     assert "Traceback" not in bot.output
     assert bot.child.isalive()

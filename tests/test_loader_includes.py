@@ -244,7 +244,9 @@ def test_an_included_files_punctuation_setting_applies_to_its_own_patterns(tmp_p
         tmp_path, "loose.yaml", "version: 1.1\npunctuation: ignore\nrules: [{exact: hello there, reply: a}]\n"
     )
     main = write(
-        tmp_path, "main.yaml", "version: 1.1\ninclude: loose.yaml\nrules: [{exact: bye now, reply: b}]\n"
+        tmp_path,
+        "main.yaml",
+        "version: 1.1\npunctuation: keep\ninclude: loose.yaml\nrules: [{exact: bye now, reply: b}]\n",
     )
     dialogue = load_dialogue(main)
     assert dialogue.match("hello, there!") is not None
