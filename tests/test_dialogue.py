@@ -100,7 +100,7 @@ def test_unknown_keys_are_reported_with_a_suggestion() -> None:
     ) == [
         "d.yaml:3:5: rule 1 needs a 'reply'",
         "d.yaml:4:5: unknown key 'replay' in rule 1: did you mean 'reply'? expected one of: "
-        "exact, contains, glob, regex, case_sensitive, reply, set, examples, when, after, topic, redirect",
+        "exact, contains, glob, regex, case_sensitive, reply, set, examples, when, after, topic, redirect, rank, remember",
     ]
 
 
@@ -376,7 +376,7 @@ def test_a_key_with_a_line_break_is_reported_on_one_line() -> None:
     # Found by the adversarial suite's property test: quoted text keeps its escapes visible.
     assert problems('version: 1\n"\\n": x\n') == [
         "d.yaml:2:1: unknown key '\\x0a' in the dialogue: expected one of: version, name, description, "
-        "case_sensitive, punctuation, vars, reflect, greeting, rules, topics, fallback, script, abort, "
+        "case_sensitive, punctuation, vars, reflect, greeting, rules, topics, clauses, fallback, script, abort, "
         "delay, max_turns, timeout, target"
     ]
 

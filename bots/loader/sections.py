@@ -12,10 +12,21 @@ from collections.abc import Callable
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from bots.loader.build import TOPIC_KEYS, VARIABLE_NAME, Builder
+from bots.loader.build import CLAUSE_KEYS, TOPIC_KEYS, VARIABLE_NAME, Builder
 from bots.loader.nodes import NUMBER_TAGS, Fields
 from bots.loader.problems import Problem
-from bots.model import NO_TOPIC, TARGET_KINDS, Dialogue, Rule, Target, Topic, Where, split_target
+from bots.model import (
+    NO_TOPIC,
+    TARGET_KINDS,
+    Clauses,
+    Dialogue,
+    Rule,
+    Target,
+    Topic,
+    Where,
+    by_rank,
+    split_target,
+)
 
 FORMAT_VERSION = 1
 #: The versions this chat-bot reads, as YAML numbers: 1.1 adds topics, conditions,
@@ -132,7 +143,7 @@ class DialogueBuilder(Builder):
             return
         before = len(self.problems)
         rules = [self.rule(position, item) for position, item in enumerate(node.value)]
-        self.draft.rules = tuple(rule for rule in rules if rule is not None)
+        self.draft.rules = by_rank([rule for rule in rules if rule is not None])
         self.rules_sound = len(self.problems) == before
 
     def read_topics(self, node: Node) -> None:
@@ -175,10 +186,39 @@ class DialogueBuilder(Builder):
                 self.reply(fields["fallback"][1], "fallback", frozenset()) if "fallback" in fields else None
             )
             self.draft.topics[name] = Topic(
-                name, tuple(rule for rule in rules if rule is not None), fallback, self.where(name_node)
+                name, by_rank([rule for rule in rules if rule is not None]), fallback, self.where(name_node)
             )
         if len(self.problems) != before:
             self.rules_sound = False
+
+    def read_clauses(self, node: Node) -> None:
+        """``clauses: {split: [",", ".", but]}`` (format 1.1): the rules see one clause at a time."""
+        if not self.needs_1_1(self.section_keys.get("clauses", node), "'clauses'"):
+            return
+        fields = self.mapping(node, "clauses", CLAUSE_KEYS)
+        if fields is None:
+            return
+        if "split" not in fields:
+            self.problem(node, "clauses needs 'split': the delimiters, e.g. split: [',', '.', but]")
+            return
+        split = fields["split"][1]
+        if not isinstance(split, SequenceNode) or not split.value:
+            self.problem(split, "split must be a list of delimiters, e.g. [',', '.', but]")
+            return
+        delimiters = []
+        for item in split.value:
+            text = self.string(item, "a delimiter")
+            if text is None:
+                continue
+            if not text.strip() or text != text.strip():
+                self.problem(item, f"delimiter {text!r} must be a word or punctuation without blanks around it")
+                continue
+            if not text.isalnum() and any(ch.isalnum() for ch in text):
+                self.problem(item, f"delimiter {text!r} must be one word (letters, digits) or only punctuation")
+                continue
+            delimiters.append(text)
+        if len(delimiters) == len(split.value):
+            self.draft.clauses = Clauses(tuple(delimiters), self.where(node))
 
     def read_fallback(self, node: Node) -> None:
         self.draft.fallback = self.reply(node, "fallback", frozenset())
@@ -273,6 +313,7 @@ SECTIONS: dict[str, Callable[[DialogueBuilder, Node], None]] = {
     "greeting": DialogueBuilder.read_greeting,
     "rules": DialogueBuilder.read_rules,
     "topics": DialogueBuilder.read_topics,
+    "clauses": DialogueBuilder.read_clauses,
     "fallback": DialogueBuilder.read_fallback,
     "script": DialogueBuilder.read_script,
     "abort": DialogueBuilder.read_abort,
