@@ -269,15 +269,18 @@ def by_rank(rules: Sequence[Rule]) -> tuple[Rule, ...]:
     return tuple(sorted(rules, key=lambda rule: -rule.rank))
 
 
+WORD = re.compile(r"\w+")  # a delimiter of word characters is cut only as a whole word
+
+
 class Clauses(Value):
     """Where a message is cut into clauses (`clauses: {split: [...]}`, ELIZA's delimiters).
 
-    A delimiter made of letters and digits is a whole word (`but` cuts "I see but no", not
+    A delimiter made of word characters (letters, digits, _) is a whole word (`but` cuts "I see but no", not
     "butter"); any other is cut wherever it appears (`,` `.`). Blanks around clauses are
     dropped, and so are empty clauses.
     """
 
-    __slots__ = ("delimiters", "where", "_cut")
+    __slots__ = ("_cut", "delimiters", "where")
     __match_args__ = ("delimiters", "where")
 
     def __init__(self, delimiters: tuple[str, ...], where: Where) -> None:
@@ -285,7 +288,7 @@ class Clauses(Value):
         self.where = where
         # Python's re is safe here: the expression is an alternation of escaped literals.
         alternatives = [
-            rf"\b{re.escape(word)}\b" if word.isalnum() else re.escape(word)
+            rf"\b{re.escape(word)}\b" if WORD.fullmatch(word) else re.escape(word)
             for word in sorted(delimiters, key=len, reverse=True)
         ]
         self._cut = re.compile("|".join(alternatives), re.IGNORECASE)

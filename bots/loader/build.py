@@ -18,11 +18,11 @@ from bots.conditions import Condition, ConditionError, parse_condition
 from bots.loader.nodes import Fields, NodeReader, did_you_mean
 from bots.loader.problems import Problem
 from bots.model import (
-    Clauses,
     DEFAULT_TIMEOUT_S,
     INPUT_NAME,
     MAX_REDIRECTS,
     NO_TOPIC,
+    Clauses,
     Dialogue,
     OnMismatch,
     Order,

@@ -33,6 +33,8 @@ FORMAT_VERSION = 1
 #: redirects and weights, and reads every version 1 file the same way.
 FORMAT_VERSIONS = {1.0: "1", 1.1: "1.1"}
 PUNCTUATION = ("keep", "ignore")  # the values of `punctuation`: see bots.matcher
+#: A clause delimiter: a word (cut only where it stands alone) or punctuation (cut anywhere).
+DELIMITER = re.compile(r"\w+|[^\w\s]+")
 
 
 class DialogueBuilder(Builder):
@@ -210,11 +212,11 @@ class DialogueBuilder(Builder):
             text = self.string(item, "a delimiter")
             if text is None:
                 continue
-            if not text.strip() or text != text.strip():
-                self.problem(item, f"delimiter {text!r} must be a word or punctuation without blanks around it")
-                continue
-            if not text.isalnum() and any(ch.isalnum() for ch in text):
-                self.problem(item, f"delimiter {text!r} must be one word (letters, digits) or only punctuation")
+            if not DELIMITER.fullmatch(text):
+                self.problem(
+                    item,
+                    f"delimiter {text!r} must be one word (letters, digits, _) or punctuation, no blanks",
+                )
                 continue
             delimiters.append(text)
         if len(delimiters) == len(split.value):
