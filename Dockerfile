@@ -97,7 +97,7 @@ EXPOSE 65432
 
 # No health check: chat-server serves exactly one person and stops listening once it has accepted, so a
 # probe that connects would become its chat partner, and a listening-socket check would call a busy server
-# unhealthy. Health is a property of the running program; see the README for chat-bot.
+# unhealthy. Health is a property of the running program; see docs/docker.md (Health check) for chat-bot.
 HEALTHCHECK NONE
 
 ENTRYPOINT ["/usr/bin/tini", "--"]

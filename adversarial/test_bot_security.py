@@ -187,7 +187,7 @@ def test_max_clients_turns_the_extra_client_away_with_one_line_and_exit(echo_bot
         client.round_trip(f"hello {i}")
     extra = LineClient(port)
     assert extra.line() == b"busy: this bot serves at most 3 clients at once; try again later"
-    assert extra.line() == b"exit"  # the classic ending, so a classic client ends cleanly
+    assert extra.line() == b"exit"  # so a classic client ends cleanly
     assert extra.sock.recv(100) == b""
     extra.sock.close()
     for client in served:
@@ -231,6 +231,7 @@ def test_idle_timeout_closes_only_the_silent_client_with_one_line(echo_bot: Any)
         time.sleep(0.3)  # the lively client's pace: a few messages a second, as a person types
     silent.sock.settimeout(2)
     assert silent.line() == b"idle: no message for 1 s, so this bot closed the chat"
+    assert silent.line() == b"exit"  # so a classic client ends cleanly
     assert silent.sock.recv(100) == b""
     lively.round_trip("and I am still served")
     bot.assert_no_crash()

@@ -56,6 +56,8 @@ CHECK_ONLY = re.compile(
     r"|example .* is answered by the rule at line \d+ "
     r"|delay range \[.*\] has its minimum above its maximum$"
     r"|must be a finite number of seconds$"
+    r"|cannot read the included file "
+    r"|\{\w+\} is not a word list: "
     r"|when: "
     r"|topic '.*' is not defined: "
     r"|topic '.*' is unreachable: "
@@ -125,6 +127,8 @@ BAD_NAMES = st.one_of(
 )
 #: Keys stay text: JSON has no other keys (see the module's docstring).
 BAD_WORDS = st.one_of(st.sampled_from(["", " ", "null", "\n"]), st.text(CHARACTERS, max_size=4))
+#: Include paths that are wrong: absolute, home-relative, not text, or any tricky text.
+INCLUDE_PATHS = st.one_of(st.sampled_from(["/etc/passwd", "~/d.yaml", "", None]), TRICKY)
 SECONDS = st.one_of(st.integers(1, 30), st.floats(0.1, 30))
 BAD_SECONDS = st.one_of(st.sampled_from([0, -1, -0.0, "5", True]), st.floats())
 #: How many parts a document has at most before the wrong one: past its last part, none is wrong.
@@ -302,6 +306,20 @@ SECTION_PARTS: dict[str, Callable[[Parts], Any]] = {
     "description": text,
     "case_sensitive": lambda p: p.leaf(st.booleans()),
     "punctuation": lambda p: p.leaf(st.sampled_from(["keep", "ignore"])),
+    # No generated path names a file that exists: reading one is --check's part (CHECK_ONLY).
+    "include": lambda p: (
+        p.leaf(st.sampled_from(["common.yaml", "parts/lists.yaml"]), INCLUDE_PATHS)
+        if p.draw(st.booleans())
+        else p.shape(
+            lambda: [p.leaf(st.just("common.yaml"), INCLUDE_PATHS) for _ in range(1 + p.how_many(1))]
+        )
+    ),
+    "lists": lambda p: p.shape(
+        lambda: {p.leaf(GOOD_NAMES, BAD_NAMES): texts(p) for _ in range(p.how_many(2))}
+    ),
+    "subs": lambda p: p.shape(
+        lambda: {p.leaf(st.sampled_from(["what's", "i'm", ":)"]), BAD_WORDS): text(p) for _ in range(2)}
+    ),
     "vars": variables,
     "reflect": lambda p: p.shape(
         lambda: {p.leaf(st.sampled_from(["i", "my", "am"]), BAD_WORDS): text(p) for _ in range(2)}

@@ -2,7 +2,7 @@
 
 Random dialogues (rules that contain a word, with a fixed reply, a reply built from the
 message, or `exit`; a fallback or none; a max_turns or none) meet random chats. The
-model below restates the README's turn rules in a few lines; the engine must send the
+model below restates the turn rules of docs/dialogues.md in a few lines; the engine must send the
 same replies and end the same way, turn by turn.
 """
 

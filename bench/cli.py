@@ -1,4 +1,4 @@
-"""``python -m bench [--quick] [--json FILE] [--only 1,2,3,4]``: run the scenarios, print the table.
+"""``python -m bench [--quick] [--json FILE] [--only 1,2,3,4] [--locust]``: run, print the table.
 
 Exit status 0 whenever the benchmark ran, targets met or not (the table's Met column
 says which); non-zero, with one line on stderr, only when it could not run.
@@ -19,7 +19,7 @@ from types import FrameType
 
 from bench import report
 from bench.procs import BenchError
-from bench.scenarios import FULL, QUICK, SCENARIOS, Bench, progress
+from bench.scenarios import FULL, QUICK, SCENARIOS, Bench, locust, progress
 from chat import program
 from chat.errors import UsageError
 
@@ -53,9 +53,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--only",
         type=_scenario_list,
-        default=list(SCENARIOS),
         metavar="N,...",
-        help="run only these scenarios (default: all of 1,2,3,4)",
+        help="run only these scenarios (default: all of 1,2,3,4; with --locust: none)",
+    )
+    parser.add_argument(
+        "--locust",
+        action="store_true",
+        help="drive a distributed Locust run (a master and 2 workers, the load extra) against the bot and "
+        "the echo, and print its rows",
     )
     return parser
 
@@ -86,14 +91,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows: list[report.Row] = []
     with tempfile.TemporaryDirectory(prefix="chat-bench-") as workdir:
         bench = Bench(plan, Path(workdir))
-        for number in args.only:
+        for number in args.only or ([] if args.locust else list(SCENARIOS)):
             rows.extend(SCENARIOS[number](bench))
+        if args.locust:
+            rows.extend(locust(bench))
     signal.alarm(0)
     took = time.monotonic() - began
+    command = " ".join([PROG, *(sys.argv[1:] if argv is None else argv)])
     print(report.markdown(rows))
     print()
     print(
-        f"{'Quick' if args.quick else 'Full'} run (`{PROG}{' --quick' if args.quick else ''}`) "
+        f"{'Quick' if args.quick else 'Full'} run (`{command}`) "
         f"on {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()} "
         f"{platform.release()}; load average (1, 5, 15 min) {load_before} before, {_load()} after; "
         f"took {took:.0f} s."

@@ -96,3 +96,19 @@ def write_script(path: Path, script: Script) -> Path:
 def echo_script(script: Script) -> Script:
     """The same messages for the echo baseline, whose reply is the message itself."""
     return [(message, message) for message, _expected in script]
+
+
+def test_dialogue(script: Script, name: str) -> str:
+    """The YAML of a test dialogue (for ``chat-bot --connect`` or Locust) that says each message and
+    expects exactly its reply."""
+    steps: list[dict[str, object]] = []
+    for message, expected in script:
+        steps.append({"say": message})
+        if expected is not None:
+            steps.append({"expect": {"exact": expected}})
+    return yaml.safe_dump(
+        {"version": 1, "name": name, "timeout": 10, "script": steps},
+        sort_keys=False,
+        allow_unicode=True,
+        width=1 << 16,
+    )

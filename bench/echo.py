@@ -19,6 +19,7 @@ import resource
 import signal
 import sys
 from collections.abc import Sequence
+from typing import cast
 
 from chat.protocol import MAX_MESSAGE_BYTES
 from chat.status import ExitStatus
@@ -34,7 +35,8 @@ class EchoProtocol(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
+        # uvloop's transports have asyncio.Transport's methods without subclassing it: no isinstance.
+        transport = cast("asyncio.Transport", transport)
         self.transport = transport
 
     def data_received(self, data: bytes) -> None:

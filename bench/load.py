@@ -7,9 +7,15 @@ The generator runs as a subprocess (``python -m bench.load turns|hold ...``) for
 two reasons: its client sockets count against its own open-file limit, which it
 raises, not against the limit of the bench process that spawns the servers (so a
 server gets exactly the limit a user's would); and its CPU is its own, away from
-the bench's memory sampler. It prints one JSON object on stdout.
+the bench's memory sampler. It runs on uvloop when that is installed (the ``fast``
+extra): the generator's cost per turn is then well below any server's, so the
+server under test, not the generator, sets the pace (each result carries the
+generator's own CPU time to show it).
 
-``turns``: N clients x T turns; prints throughput, latency percentiles and errors.
+``turns``: N clients connect and print ``{"connected": N, ...}``; on a line on stdin
+they chat T turns each and print throughput, latency percentiles and errors; they
+close when stdin closes. So the bench reads the server's CPU time around the turns
+alone, connecting and closing left out, and starts several generators at once.
 ``hold``: N clients each chat one turn, then stay connected and idle; prints how
 many are held, then waits until its stdin closes (or its time limit passes).
 """
@@ -27,19 +33,21 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from bench.procs import BenchError, module_env, python_module
 from bench.stats import Latency
+from bots import loops
 
 CONNECT_CONCURRENCY = 64  # connects in flight at once: inside any listen backlog, so no SYN waits 1 s
 CONNECT_TIMEOUT_S = 10.0  # a connect slower than this on loopback is a failure, not a figure
 FD_RESERVE = 64  # descriptors a generator keeps beyond its sockets: stdio, epoll, the loop's self-pipe
 RELEASE_TIMEOUT_S = 10.0  # a holder closes 10,000 sockets in well under a second; then it is killed
 HOLD_MESSAGE = b"hello\n"  # the one turn each held connection chats before going idle
+GO = b"go\n"  # what the bench writes to a connected ``turns`` generator to start the turns
 
 
 def raise_nofile_limit() -> int:
@@ -104,7 +112,8 @@ class _Client(asyncio.Protocol):
         self.closed = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
+        # uvloop's transports have asyncio.Transport's methods without subclassing it: no isinstance.
+        transport = cast("asyncio.Transport", transport)
         self.transport = transport
 
     def chat(self, script: Sequence[tuple[bytes, bytes | None]], offset: int, turns: int) -> None:
@@ -208,6 +217,13 @@ async def _chat_all(
     return time.perf_counter() - started
 
 
+async def _stdin_reader() -> asyncio.StreamReader:
+    loop = asyncio.get_running_loop()
+    stdin = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stdin), sys.stdin)
+    return stdin
+
+
 async def run_turns(
     host: str,
     port: int,
@@ -215,19 +231,39 @@ async def run_turns(
     turns: int,
     script: Sequence[tuple[bytes, bytes | None]],
     time_limit_s: float,
-) -> dict[str, Any]:
-    """*clients* connect, then all at once chat *turns* turns each; return figures as a dict.
+) -> None:
+    """*clients* connect and report; on GO they all chat *turns* turns each and report the figures.
 
     Client ``i`` sends ``script[(i + t) % len(script)]`` at turn ``t``: a line, and the
-    reply expected (``None``: any reply will do). Connecting is not timed.
+    reply expected (``None``: any reply will do). Connecting is not timed. Each report is
+    one JSON line on stdout; the clients close when stdin closes (or at once if it did).
     """
     tally = _Tally()
+    stdin = await _stdin_reader()
     connected = await _connect_all(host, port, clients, tally)
+    print(json.dumps({"connected": len(connected), "errors": dict(tally.errors)}), flush=True)
+    try:
+        go = await asyncio.wait_for(stdin.readline(), time_limit_s)
+    except asyncio.TimeoutError:
+        go = b""
+    if go == GO:
+        print(json.dumps(await _turn_figures(connected, script, turns, time_limit_s, tally)), flush=True)
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(stdin.read(), time_limit_s)
+    for client in connected:
+        client.close()
+
+
+async def _turn_figures(
+    connected: Sequence[_Client],
+    script: Sequence[tuple[bytes, bytes | None]],
+    turns: int,
+    time_limit_s: float,
+    tally: _Tally,
+) -> dict[str, Any]:
     cpu_before = time.process_time()
     wall = await _chat_all(connected, script, turns, time_limit_s, tally)
     cpu = time.process_time() - cpu_before
-    for client in connected:
-        client.close()
     summary = Latency.of(tally.latencies)
     return {
         "clients": len(connected),
@@ -254,9 +290,7 @@ async def hold(host: str, port: int, count: int, time_limit_s: float) -> None:
     await _chat_all(connected, [(HOLD_MESSAGE, None)], 1, max(1.0, deadline - time.monotonic()), tally)
     held = sum(1 for client in connected if client.turn == 1 and not client.closed)
     print(json.dumps({"held": held, "errors": dict(tally.errors)}), flush=True)
-    loop = asyncio.get_running_loop()
-    stdin = asyncio.StreamReader()
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stdin), sys.stdin)
+    stdin = await _stdin_reader()
     with contextlib.suppress(asyncio.TimeoutError):
         await asyncio.wait_for(stdin.read(), max(1.0, deadline - time.monotonic()))
     for client in connected:
@@ -266,14 +300,6 @@ async def hold(host: str, port: int, count: int, time_limit_s: float) -> None:
 # -- the spawning side (runs in the bench process) ----------------------------------------------
 
 
-def _json_line(output: bytes, what: str) -> dict[str, Any]:
-    for line in reversed(output.decode("utf-8", errors="replace").splitlines()):
-        if line.startswith("{"):
-            result: dict[str, Any] = json.loads(line)
-            return result
-    raise BenchError(f"{what} printed no result")
-
-
 def drive_turns(
     host: str,
     port: int,
@@ -281,8 +307,17 @@ def drive_turns(
     turns: int,
     script_file: Path,
     time_limit_s: float,
+    *,
+    generators: int = 1,
+    server_cpu: Callable[[], float] | None = None,
 ) -> dict[str, Any]:
-    """Run the ``turns`` load in as many generator processes as the open-file limit needs; merge."""
+    """Run the ``turns`` load in *generators* processes (more if the open-file limit needs); merge.
+
+    All connect first; then the turns start in every generator at once. With *server_cpu*
+    (the server's CPU seconds so far), the result's ``server_cpu_s`` is the CPU time the
+    server used from the first turn to the last reply: connecting and closing left out.
+    """
+    parts = split(clients, min(sockets_per_generator(), max(1, math.ceil(clients / generators))))
     procs = [
         subprocess.Popen(
             python_module(
@@ -295,21 +330,28 @@ def drive_turns(
                 str(script_file),
                 str(time_limit_s),
             ),
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=module_env(),
         )
-        for part in split(clients, sockets_per_generator())
+        for part in parts
     ]
-    results = []
+    deadline = time.monotonic() + time_limit_s + CONNECT_TIMEOUT_S * 2 + 30
     try:
+        connected = [_report(proc, deadline) for proc in procs]
+        cpu_before = server_cpu() if server_cpu is not None else float("nan")
         for proc in procs:
-            out, err = proc.communicate(timeout=time_limit_s + CONNECT_TIMEOUT_S * 2 + 30)
-            if proc.returncode != 0:
-                last = err.decode(errors="replace").strip().splitlines()[-1:] or ["(nothing on stderr)"]
-                raise BenchError(f"the load generator failed (status {proc.returncode}): {last[0]}")
-            results.append(_json_line(out, "the load generator"))
+            assert proc.stdin is not None
+            proc.stdin.write(GO)
+            proc.stdin.flush()
+        results = [_report(proc, deadline) for proc in procs]
+        cpu_after = server_cpu() if server_cpu is not None else float("nan")
+        for proc in procs:
+            assert proc.stdin is not None
+            proc.stdin.close()
+        for proc in procs:
+            proc.wait(max(1.0, deadline - time.monotonic()))
     except subprocess.TimeoutExpired:
         raise BenchError("the load generator did not finish within its time limit") from None
     finally:
@@ -317,13 +359,38 @@ def drive_turns(
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
-    return merge(results)
+            for pipe in (proc.stdin, proc.stdout, proc.stderr):
+                if pipe is not None:
+                    pipe.close()
+    for result, connect in zip(results, connected, strict=True):
+        result["errors"] = dict(Counter(result["errors"]) + Counter(connect["errors"]))
+    merged = merge(results)
+    merged["server_cpu_s"] = cpu_after - cpu_before
+    return merged
+
+
+def _report(proc: subprocess.Popen[bytes], deadline: float) -> dict[str, Any]:
+    """The next JSON line a generator prints; BenchError with its last stderr line if it fails."""
+    assert proc.stdout is not None
+    ready, _, _ = select.select([proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
+    if not ready:
+        raise BenchError("the load generator did not finish within its time limit")
+    line = proc.stdout.readline()
+    if not line.startswith(b"{"):
+        proc.wait(RELEASE_TIMEOUT_S)
+        assert proc.stderr is not None
+        last = proc.stderr.read().decode(errors="replace").strip().splitlines()[-1:] or [
+            "(nothing on stderr)"
+        ]
+        raise BenchError(f"the load generator failed (status {proc.returncode}): {last[0]}")
+    result: dict[str, Any] = json.loads(line)
+    return result
 
 
 def merge(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Merge the results of several generator processes that ran side by side."""
     if len(results) == 1:
-        return dict(results[0])
+        return {**results[0], "generator_busy": _busy(results[0])}
     latencies = [sample for result in results for sample in result["latencies"]]
     errors: Counter[str] = Counter()
     for result in results:
@@ -342,7 +409,14 @@ def merge(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "errors": dict(errors),
         "first_wrong": next((r["first_wrong"] for r in results if r["first_wrong"]), ""),
         "generator_cpu_s": sum(result.get("generator_cpu_s", 0.0) for result in results),
+        # The busiest generator process (CPU s per wall s): near 1.0, it and not the server set the pace.
+        "generator_busy": max(_busy(result) for result in results),
     }
+
+
+def _busy(result: dict[str, Any]) -> float:
+    wall = float(result["wall_s"])
+    return float(result.get("generator_cpu_s", float("nan"))) / wall if wall > 0 else float("nan")
 
 
 class Holders:
@@ -429,15 +503,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         each.add_argument("time_limit", type=float)
     args = parser.parse_args(argv)
     raise_nofile_limit()
+    loop = loops.default_loop()  # uvloop when installed: the lightest generator this machine has
     if args.mode == "turns":
-        result = asyncio.run(
-            run_turns(
-                args.host, args.port, args.clients, args.turns, _load_script(args.script), args.time_limit
-            )
-        )
-        print(json.dumps(result), flush=True)
+        script = _load_script(args.script)
+        loops.run(run_turns(args.host, args.port, args.clients, args.turns, script, args.time_limit), loop)
     else:
-        asyncio.run(hold(args.host, args.port, args.clients, args.time_limit))
+        loops.run(hold(args.host, args.port, args.clients, args.time_limit), loop)
     return 0
 
 

@@ -31,6 +31,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
+from bots import notices
 from bots.engine import Action, Close, Conversation, Outcome, Send, StepResult
 from chat.errors import LocalProtocolError
 from chat.protocol import (
@@ -53,15 +54,12 @@ WRITE_BUFFER_LOW = 16 * 1024  # resume reading once the peer has taken most of i
 # every other peer for 100-300 ms. 64 take well under a millisecond, and a one-message read
 # (the common turn) never reaches the cap.
 MESSAGES_PER_CALLBACK = 64
+# After a notice and its `exit` sent out of turn (busy, idle), the bot half-closes and reads
+# (dropping it) what the peer still sends for this long: a client that typed before it read
+# the `exit` then gets it, not a reset that would discard it. Then the connection closes.
+NOTICE_LINGER_S = 3.0
 # Line breaks in a reply travel as visible escapes, the notation of chat.display.visible.
 _LINE_BREAKS = str.maketrans({"\r": "\\x0d", "\n": "\\x0a"})
-# The notice for an oversize reply, longest first: the first that fits the limit is sent,
-# and below the shortest one's size it is cut to the limit (a notice must never fail to frame).
-_OVERSIZE_NOTICES = (
-    "[reply over the {limit:,}-byte limit, not sent]",
-    "[reply too long, not sent]",
-    "[not sent]",
-)
 
 
 def framable(codec: ChatConnection, text: str) -> tuple[str, bytes]:
@@ -78,12 +76,7 @@ def framable(codec: ChatConnection, text: str) -> tuple[str, bytes]:
             return text, codec.frame(text)
         except LocalProtocolError:
             pass  # the escaped reply is over the limit: a notice below
-    limit = codec.max_message_bytes
-    for notice in _OVERSIZE_NOTICES:
-        text = notice.format(limit=limit)
-        if len(text) <= limit:  # ASCII: characters are bytes
-            return text, codec.frame(text)
-    text = text[:limit]
+    text = notices.fit(notices.OVERSIZE_OUT, codec.max_message_bytes, limit=codec.max_message_bytes)
     return text, codec.frame(text)
 
 
@@ -143,6 +136,8 @@ class BotConnection(asyncio.Protocol):
         "deadline_handle",
         "hurry",
         "last_seen",
+        "linger",
+        "linger_handle",
         "loop",
         "outbox",
         "outbox_handle",
@@ -171,6 +166,9 @@ class BotConnection(asyncio.Protocol):
         self.closing = False
         # Set when the chat must end now (a signal, the idle timeout): delays are skipped.
         self.hurry = False
+        # Set for a notice sent out of turn: half-close and wait for the peer (NOTICE_LINGER_S).
+        self.linger = False
+        self.linger_handle: asyncio.TimerHandle | None = None
         # The two reasons to stop reading from the peer, tracked apart so that one ending
         # never resumes reading while the other still holds.
         self.backlogged = False  # received messages wait for a later callback
@@ -191,8 +189,8 @@ class BotConnection(asyncio.Protocol):
             # The notice and `exit`, in the line style (a classic client shows them too), then close.
             self._write(refusal)
             self._write(EXIT_WORD)
-            self.closing = True
-            transport.close()
+            self.closing = self.linger = True
+            self._shut()
             return
         self.run.connections.add(self)
         transport.set_write_buffer_limits(high=WRITE_BUFFER_HIGH, low=WRITE_BUFFER_LOW)
@@ -207,7 +205,7 @@ class BotConnection(asyncio.Protocol):
         self.last_seen = now = self.loop.time()
         codec = self.codec if self.codec is not None else self._make_codec()
         codec.receive_data(data)
-        self._drain(now=now)
+        self._drain(MESSAGES_PER_CALLBACK, now)
         if not self.closing and codec.wants_silence_timer:
             self.silence_at = now + CLASSIC_SILENCE_S
             if self.silence_handle is None:
@@ -215,7 +213,7 @@ class BotConnection(asyncio.Protocol):
 
     def eof_received(self) -> bool:
         if self.closing:
-            return False
+            return False  # a lingering chat ends here: the peer has read our `exit`
         codec = self.codec if self.codec is not None else self._make_codec()
         codec.receive_data(b"")
         self._drain(None)
@@ -224,10 +222,17 @@ class BotConnection(asyncio.Protocol):
         return not self.closing
 
     def connection_lost(self, exc: Exception | None) -> None:
-        for handle in (self.silence_handle, self.deadline_handle, self.outbox_handle, self.backlog_handle):
+        for handle in (
+            self.silence_handle,
+            self.deadline_handle,
+            self.outbox_handle,
+            self.backlog_handle,
+            self.linger_handle,
+        ):
             if handle is not None:
                 handle.cancel()
         self.silence_handle = self.deadline_handle = self.outbox_handle = self.backlog_handle = None
+        self.linger_handle = None
         self.transport = None  # nothing more can be written
         if not self.closing:
             self._lost()
@@ -288,13 +293,14 @@ class BotConnection(asyncio.Protocol):
         codec.silence()
         self._drain()
 
-    def _drain(self, limit: int | None = MESSAGES_PER_CALLBACK, *, now: float | None = None) -> None:
+    def _drain(self, limit: int | None = MESSAGES_PER_CALLBACK, now: float | None = None) -> None:
         """Handle the codec's events in order, at most *limit* of them (None: all) in this callback."""
         if now is None:
             now = self.loop.time()
         codec = self.codec
         assert codec is not None
         run = self.run
+        next_event = codec.next_event
         handled = 0
         while not self.closing:
             if self.outbox:
@@ -306,7 +312,7 @@ class BotConnection(asyncio.Protocol):
             if limit is not None and (handled >= limit or self.write_paused):
                 self._hold()
                 return
-            event = codec.next_event()
+            event = next_event()
             if event is NEED_DATA:
                 if self.backlogged:
                     self._release()
@@ -453,8 +459,16 @@ class BotConnection(asyncio.Protocol):
             self.run.on_close(self, close.outcome, close.reason)
 
     def _shut(self) -> None:
-        if self.transport is not None:
-            self.transport.close()  # sends what is buffered first
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        if self.linger and transport.can_write_eof():
+            transport.write_eof()  # after what is buffered
+            if self.backlogged or self.write_paused:
+                transport.resume_reading()  # to see the peer's end of file
+            self.linger_handle = self.loop.call_later(NOTICE_LINGER_S, transport.close)
+        else:
+            transport.close()  # sends what is buffered first
 
     def _transcript_peer(self) -> str | None:
         return None if self.run.speaks_first else self.peer
@@ -471,6 +485,7 @@ class BotConnection(asyncio.Protocol):
         if self.closing:
             return
         self.hurry = True
+        self.linger = notice is not None
         if self.outbox_handle is not None:
             self.outbox_handle.cancel()
         self._flush_outbox(expire=True)

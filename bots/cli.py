@@ -11,6 +11,8 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
+from bots import loops
+from bots.limits import DEFAULT_MAX_CLIENTS, max_clients
 from bots.loader import DialogueError, Problem, check_dialogue_files, load_dialogue
 from bots.model import Dialogue, Where
 from chat import program
@@ -72,6 +74,23 @@ def positive_seconds(text: str) -> float:
     return value
 
 
+class VersionWithLoop(argparse.Action):
+    """--version: the version and the event loop a chat would run on (asked for only: importlib.metadata)."""
+
+    def __init__(
+        self, option_strings: Sequence[str], dest: str, version: str, help: str | None = None
+    ) -> None:
+        super().__init__(option_strings, argparse.SUPPRESS, nargs=0, default=argparse.SUPPRESS, help=help)
+        self.version = version
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, *_: object) -> None:
+        loop = loops.check(getattr(namespace, "loop", None) or loops.default_loop())
+        print(
+            f"{self.version % {'prog': parser.prog}}, event loop {loops.describe(loop)}"
+        )  # stdout, as argparse
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The chat-bot command line."""
     parser = program.new_parser(PROG, DESCRIPTION, statuses=tuple(ExitStatus))
@@ -126,9 +145,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--max-clients",
-        type=positive_int,
+        type=max_clients,
         metavar="N",
-        help="serve at most N clients at once; one more gets a 'busy' line and is closed",
+        help=f"serve at most N clients at once (default {DEFAULT_MAX_CLIENTS:,}; 0: no bound); "
+        "one more gets a 'busy' line and exit, and is closed",
     )
     parser.add_argument(
         "--idle-timeout",
@@ -148,7 +168,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     program.add_tls_server_options(parser)
     program.add_tls_client_options(parser)
-    program.add_common_options(parser)
+    parser.add_argument(
+        "--loop",
+        choices=loops.LOOPS,
+        default=loops.default_loop(),
+        help="the event loop of a chat: uvloop is faster, and the default when installed "
+        "(pip install chat-classic[fast]) (default here: %(default)s)",
+    )
+    program.add_common_options(parser, VersionWithLoop)
     return parser
 
 
@@ -301,6 +328,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return list_dialogues()
     if role == "--print-schema":
         return print_schema()
+    loops.check(args.loop)
     if role == "--connect" and args.script and (len(args.script) > 1 or os.path.isdir(args.script[0])):
         return suite_role(args)
     dialogue = load_reporting_all(script_path(args.script[0] if args.script else None))
@@ -393,7 +421,7 @@ def connect_role(dialogue: Dialogue, args: argparse.Namespace, transcript: Trans
             say(format_result(result))
 
     started, started_wall = time.monotonic(), time.time()
-    chat = run_connect(dialogue, args.host, port, options, screen=show, on_result=on_result)
+    chat = run_connect(dialogue, args.host, port, options, screen=show, on_result=on_result, loop=args.loop)
     if chat.interrupted is not None:
         say("Client ended the chat.")
         return int(chat.interrupted)
@@ -451,7 +479,9 @@ def suite_role(args: argparse.Namespace) -> int:
                 could_not_run(path, str(exc.problems[-1]), ExitStatus.INVALID_DIALOGUE, began_wall)
                 continue
             try:
-                chat = run_connect(dialogue, args.host, port, options, screen=show, on_result=on_result)
+                chat = run_connect(
+                    dialogue, args.host, port, options, screen=show, on_result=on_result, loop=args.loop
+                )
             except ConnectError as exc:
                 could_not_run(path, f"{path}: {exc}", exc.status, began_wall)
                 continue
@@ -543,7 +573,7 @@ def serve_role(dialogue: Dialogue, args: argparse.Namespace, transcript: Transcr
 
     import asyncio
 
-    status, server = asyncio.run(serve_once_aware())
+    status, server = loops.run(serve_once_aware(), args.loop)
     if transcript is not None:
         transcript.flush()
     if not args.once or server.outcome is None:
@@ -560,7 +590,7 @@ def try_it(dialogue: Dialogue, args: argparse.Namespace) -> int:
     from chat.classic.client import chat_as_client
 
     options = ServeOptions(seed=args.seed, delays=not args.no_delay, max_message_bytes=args.max_message_bytes)
-    with ServerThread(dialogue, options, host="127.0.0.1", port=0) as bot:
+    with ServerThread(dialogue, options, host="127.0.0.1", port=0, loop=args.loop) as bot:
         return chat_as_client("127.0.0.1", bot.port, max_message_bytes=args.max_message_bytes, peer="the bot")
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from bots import loops
 from bots.adapter import BotConnection, Run
 from bots.engine import Outcome, StepResult
 from bots.model import Dialogue
@@ -84,6 +85,8 @@ async def converse(
         on_result=result,
         on_close=closed,
     )
+    if options.transcript is not None:
+        options.transcript.flush_within(loop.call_later)
     lost: asyncio.Future[None] = loop.create_future()
     run.on_lost = lambda _connection: None if lost.done() else lost.set_result(None)
     where = endpoint(host, port)
@@ -148,6 +151,8 @@ def run_connect(
     *,
     screen: Callable[[str, str], None] | None = None,
     on_result: Callable[[StepResult], None] | None = None,
+    loop: str | None = None,
 ) -> ChatResult:
-    """The blocking entry point of ``chat-bot --connect``."""
-    return asyncio.run(converse(dialogue, host, port, options, screen=screen, on_result=on_result))
+    """The blocking entry point of ``chat-bot --connect``, on *loop* (default: bots.loops.default_loop())."""
+    chosen = loops.check(loop or loops.default_loop())  # before the coroutine exists: none left unawaited
+    return loops.run(converse(dialogue, host, port, options, screen=screen, on_result=on_result), chosen)

@@ -7,7 +7,7 @@ calls :meth:`Conversation.tick` when :attr:`Conversation.deadline` passes. The
 same engine therefore drives the serving bot, the connecting bot and the unit
 tests, where time is just a number.
 
-Turn rules (the README's "How a conversation runs"):
+Turn rules (docs/dialogues.md, "Script: how a conversation runs"):
 
 1. A message from the peer is checked against the ``abort`` patterns, then
    against the current ``expect`` step. A match passes the step (its named
@@ -35,6 +35,7 @@ import enum
 import random
 import re
 
+from bots import notices
 from bots.model import (
     DEFAULT_GREETING,
     INPUT_NAME,
@@ -274,7 +275,7 @@ class Conversation:
             actions.append(self._result("FAIL", step, received, now))
             self._finish(Outcome.MISMATCH, f"step {step.number} did not match", actions, say_exit=True)
             return actions
-        self._send(f"[your message was over the {limit}-byte limit; I did not read it]", now, actions)
+        self._send(notices.fit(notices.OVERSIZE_IN, limit, limit=limit), now, actions)
         return actions
 
     def peer_closed(self, now: float) -> list[Action]:
@@ -329,8 +330,9 @@ class Conversation:
         dialogue = self.dialogue
         clauses = dialogue.clauses
         found = None
-        for message in (text,) if clauses is None else clauses.split(text):
-            found = self._match(message)
+        # The rules see each clause with the dialogue's substitutions made; {input} stays the message.
+        for clause in (text,) if clauses is None else clauses.split(text):
+            found = self._match(dialogue.substitute(clause))
             if found is not None:
                 break
         for _hop in range(MAX_REDIRECTS + 1):

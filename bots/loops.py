@@ -8,7 +8,6 @@ The classic programs use blocking sockets and no event loop at all.
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
 import sys
 from collections.abc import Coroutine
@@ -54,6 +53,8 @@ def check(loop: str) -> str:
 
 def run(main: Coroutine[Any, Any, T], loop: str) -> T:
     """Run *main* to completion on a new event loop of the kind named (as asyncio.run does)."""
+    import asyncio  # here, not at the top: chat-bot --check and --version never start a loop
+
     if check(loop) == ASYNCIO:
         return asyncio.run(main)
     import uvloop

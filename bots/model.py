@@ -14,6 +14,7 @@ from enum import Enum
 
 from bots import matcher
 from bots.conditions import Condition
+from bots.subs import Substitutions
 from bots.template import Template
 from chat.protocol import is_exit
 from chat.value import Value
@@ -489,6 +490,7 @@ class Dialogue(Value):
         "rules",
         "ruleset",
         "script",
+        "subs",
         "target",
         "timeout",
         "topics",
@@ -513,6 +515,7 @@ class Dialogue(Value):
         "timeout",
         "topics",
         "version",
+        "subs",
     )
 
     def __init__(
@@ -536,6 +539,7 @@ class Dialogue(Value):
         version: str = "1",
         target: Target | None = None,
         clauses: Clauses | None = None,
+        subs: Substitutions | None = None,
     ) -> None:
         self.path = path
         self.name = name
@@ -562,6 +566,12 @@ class Dialogue(Value):
         self.target = target
         #: Where messages are cut into clauses for the rules (format 1.1); None: never.
         self.clauses = clauses
+        #: Rewrites a message before the rules see it (format 1.1 `subs`); {input} stays the message.
+        self.subs = subs or Substitutions({})
+
+    def substitute(self, text: str) -> str:
+        """*text* as the rules see it: with the dialogue's substitutions made (itself when it has none)."""
+        return self.subs.apply(text)
 
     def match(self, text: str) -> tuple[Rule, re.Match[str]] | None:
         """The first top-level rule whose pattern matches *text* and its match, or None."""

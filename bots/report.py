@@ -7,7 +7,7 @@ to keep ``chat-bot --check`` fast to start.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 from bots.engine import Outcome, StepResult
@@ -84,13 +84,23 @@ def _timestamp(wall: float) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+TRANSCRIPT_FLUSH_S = 1.0  # each line reaches the file within this: `tail -f` follows the chat, and a
+# killed bot loses at most this much; one write per second at most, whatever the message rate
+
+
 class Transcript:
-    """``--transcript FILE``: one JSON object per line: time, direction (in/out), text[, peer]."""
+    """``--transcript FILE``: one JSON object per line: time, direction (in/out), text[, peer].
+
+    Lines are buffered and written out at most :data:`TRANSCRIPT_FLUSH_S` after they are
+    recorded, once :meth:`flush_within` has been given the event loop's timer.
+    """
 
     def __init__(self, path: str) -> None:
         import json  # only when a transcript is asked for
 
         self._dumps = json.dumps
+        self._schedule: Callable[[float, Callable[[], None]], object] | None = None
+        self._flush_due = False
         try:
             self._file: IO[str] = open(path, "w", encoding="utf-8")  # noqa: SIM115 (closed in close())
         except OSError as exc:
@@ -98,15 +108,23 @@ class Transcript:
                 f"cannot write the transcript {path}: {exc.strerror or exc}; choose another --transcript path"
             ) from None
 
+    def flush_within(self, schedule: Callable[[float, Callable[[], None]], object]) -> None:
+        """Write recorded lines out within a second, using *schedule* (an event loop's ``call_later``)."""
+        self._schedule = schedule
+
     def record(self, wall: float, direction: str, text: str, peer: str | None = None) -> None:
         """Add one message; *direction* is "in" (from the peer) or "out" (from the bot)."""
         entry: dict[str, Any] = {"time": _timestamp(wall), "direction": direction, "text": text}
         if peer is not None:
             entry["peer"] = peer
         self._file.write(self._dumps(entry, ensure_ascii=False) + "\n")
+        if not self._flush_due and self._schedule is not None:
+            self._flush_due = True
+            self._schedule(TRANSCRIPT_FLUSH_S, self.flush)
 
     def flush(self) -> None:
         """Push what was recorded to the file."""
+        self._flush_due = False
         if not self._file.closed:
             self._file.flush()
 

@@ -21,13 +21,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
-import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
+from bots import limits, loops, notices
 from bots.adapter import BotConnection, Run
 from bots.engine import Outcome, StepResult
 from bots.model import Dialogue
@@ -43,8 +42,6 @@ if TYPE_CHECKING:
 SHUTDOWN_GRACE_S = 1.5  # peers get this long to take their `exit` before we drop them; the
 # whole stop stays under the 2 s a supervisor (docker stop, systemd) is promised
 LISTEN_BACKLOG = 1024  # a burst of 1,000 clients connecting at once must not see refusals
-BUSY_LINE = "busy: this bot serves at most {limit} clients at once; try again later"
-IDLE_LINE = "idle: no message for {seconds:g} s, so this bot closed the chat"
 IDLE_SWEEP_MAX_S = 1.0  # idle peers are looked for at least this often: one timer for all
 
 
@@ -57,9 +54,10 @@ class ServeOptions:
     #: False with --no-delay.
     delays: bool = True
     max_message_bytes: int = MAX_MESSAGE_BYTES
-    #: --max-clients: more clients at once get BUSY_LINE and are closed.
+    #: --max-clients: more clients at once get the busy notice and `exit`, and are closed.
+    #: None: the default bound (bots.limits.DEFAULT_MAX_CLIENTS); 0: no bound.
     max_clients: int | None = None
-    #: --idle-timeout: a client silent this long gets IDLE_LINE and is closed.
+    #: --idle-timeout: a client silent this long gets the idle notice and `exit`, and is closed.
     idle_timeout: float | None = None
     #: --once: serve one chat, then stop with its outcome's status.
     once: bool = False
@@ -125,6 +123,8 @@ class BotServer:
         )
         run.refuse_line = self._refuse_line
         self.run = run
+        if options.transcript is not None:
+            options.transcript.flush_within(loop.call_later)
         where = endpoint(host, port)
         tls = options.tls
         # uvloop's server-side start_tls never completes a handshake (uvloop 0.23): there the
@@ -158,12 +158,12 @@ class BotServer:
     def _refuse_line(self) -> str | None:
         assert self.run is not None
         if self._stopping:
-            return "busy: this bot is stopping; try again later"
-        limit = self.options.max_clients
+            return notices.fit(notices.STOPPING, self.options.max_message_bytes)
+        limit = limits.bound(self.options.max_clients)
         if limit is not None and len(self.run.connections) >= limit:
             if self._log is not None:
                 self._log(f"refused a client: {limit} already chatting (--max-clients)")
-            return BUSY_LINE.format(limit=limit)
+            return notices.fit(notices.BUSY, self.options.max_message_bytes, limit=limit)
         if self.options.once and self._server is not None:
             self._server.close()  # one chat per run, like chat-server
         return None
@@ -187,7 +187,7 @@ class BotServer:
         # than re-arming a timer on every message of every peer.
         loop = asyncio.get_running_loop()
         interval = min(IDLE_SWEEP_MAX_S, limit / 2)
-        line = IDLE_LINE.format(seconds=limit)
+        line = notices.fit(notices.IDLE, self.options.max_message_bytes, seconds=limit)
         assert self.run is not None
         while True:
             await asyncio.sleep(interval)
@@ -301,42 +301,6 @@ class _TlsGate(asyncio.Protocol):
             self._task.cancel()
 
 
-async def serve(
-    dialogue: Dialogue,
-    host: str,
-    port: int,
-    options: ServeOptions,
-    *,
-    announce: Callable[[int], None],
-    log: Callable[[str], None] | None = None,
-    on_result: Callable[[BotConnection, StepResult], None] | None = None,
-) -> ExitStatus:
-    """Serve until SIGINT/SIGTERM (or the end of the --once chat); return the exit status."""
-    server = BotServer(dialogue, options, log=log, on_result=on_result)
-    bound = await server.start(host, port)
-    loop = asyncio.get_running_loop()
-    if threading.current_thread() is threading.main_thread() and sys.platform != "win32":
-        loop.add_signal_handler(signal.SIGTERM, server.stop, ExitStatus.TERMINATED)
-        loop.add_signal_handler(signal.SIGINT, server.stop, ExitStatus.INTERRUPTED)
-    announce(bound)
-    return await server.wait_stopped()
-
-
-def run_server(
-    dialogue: Dialogue,
-    host: str,
-    port: int,
-    options: ServeOptions,
-    *,
-    announce: Callable[[int], None],
-    log: Callable[[str], None] | None = None,
-    on_result: Callable[[BotConnection, StepResult], None] | None = None,
-) -> ExitStatus:
-    """The blocking entry point of ``chat-bot`` in the serving role."""
-    raise_open_file_limit()
-    return asyncio.run(serve(dialogue, host, port, options, announce=announce, log=log, on_result=on_result))
-
-
 class ServerThread:
     """A serving bot on its own event loop in a background thread (for --try and in-process tests)."""
 
@@ -346,8 +310,11 @@ class ServerThread:
         options: ServeOptions | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        loop: str | None = None,
     ) -> None:
         self.dialogue = dialogue
+        #: The event loop it serves on (bots.loops: asyncio or uvloop); None: the default.
+        self.loop = loops.check(loop or loops.default_loop())
         self.options = options or ServeOptions()
         self.host = host
         self.port = port
@@ -367,7 +334,7 @@ class ServerThread:
         return self.port
 
     def _main(self) -> None:
-        asyncio.run(self._serve())
+        loops.run(self._serve(), self.loop)
 
     async def _serve(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -396,4 +363,4 @@ class ServerThread:
         self.stop()
 
 
-__all__ = ["BotServer", "ServeOptions", "ServerThread", "run_server", "serve"]
+__all__ = ["BotServer", "ServeOptions", "ServerThread"]

@@ -131,8 +131,13 @@ def client_tls(args: argparse.Namespace) -> ssl.SSLContext | None:
     return tls.client_context(ca)
 
 
-def add_common_options(parser: argparse.ArgumentParser) -> None:
-    """Add the options every program has: message size limit and version."""
+def add_common_options(
+    parser: argparse.ArgumentParser, version_action: type[argparse.Action] | str = "version"
+) -> None:
+    """Add the options every program has: message size limit and version.
+
+    *version_action* may add to the version line (it gets ``version=``, as argparse's own does).
+    """
     parser.add_argument(
         "--max-message-bytes",
         type=positive_bytes,
@@ -141,7 +146,7 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
         help="largest message accepted from the peer, in bytes; longer ones are reported "
         "and discarded (default: %(default)s, 1 MiB)",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action=version_action, version=f"%(prog)s {__version__}")
 
 
 def epilog(statuses: Sequence[ExitStatus] = CLASSIC_STATUSES) -> str:

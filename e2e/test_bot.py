@@ -9,7 +9,10 @@ import socket
 import time
 from pathlib import Path
 
+import pytest
+
 import bots
+from bots.loops import uvloop_installed
 from chat_testing import CONNECTED_TO_SERVER, Programs, RawPeer, Terminal, listening_port
 
 DIALOGUES = Path(bots.__file__).parent / "dialogues"
@@ -253,3 +256,26 @@ def test_sigterm_ends_every_chat_with_exit_and_flushes_the_transcript(
     assert [e["direction"] for e in entries].count("in") == 3
     assert {e["text"] for e in entries if e["direction"] == "out"} >= {"exit"}
     assert all(set(e) == {"time", "direction", "text", "peer"} for e in entries)
+
+
+@pytest.mark.parametrize(
+    "loop",
+    [
+        "asyncio",
+        pytest.param(
+            "uvloop",
+            marks=pytest.mark.skipif(not uvloop_installed(), reason="no fast extra (uvloop)"),
+        ),
+    ],
+)
+def test_bot_against_bot_passes_with_both_bots_on_the_loop_chosen(programs: Programs, loop: str) -> None:
+    version = programs.spawn("chat-bot", "--loop", loop, "--version")
+    assert version.wait_exit() == 0
+    assert f", event loop {loop} " in version.lines[0]
+    _quiz, port = serve_bot(programs, "--loop", loop, "--script", str(DIALOGUES / "quiz.yaml"))
+    tester = programs.spawn(
+        "chat-bot", "--loop", loop, "--connect", "--port", str(port), "--no-delay", "--quiet",
+        "--script", str(DIALOGUES / "quiz_test.yaml"),
+    )  # fmt: skip
+    tester.expect("test passed (quiz-test): 14 passed, 0 failed, 0 not run")
+    assert tester.wait_exit() == 0

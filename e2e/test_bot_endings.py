@@ -5,6 +5,7 @@ Issue 14 item 2, as a user meets it: the real chat-bot under a pty, real sockets
 
 from __future__ import annotations
 
+import json
 import signal
 import time
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 
 from bots.engine import Conversation, Send
 from bots.loader import load_dialogue
-from chat_testing import Programs, RawListener, listening_port
+from chat_testing import Programs, RawListener, RawPeer, Terminal, listening_port
 from chat_testing.plugin import require_tool
 
 ENDS_SOON_S = 2.0  # a chat whose peer is gone ends at its next turn: well under this
@@ -196,3 +197,101 @@ def test_a_signal_during_a_reply_delay_ends_a_connecting_bot_within_two_seconds(
     bot.expect("Client ended the chat.\r\n")
     assert bot.wait_exit() == status
     assert time.monotonic() - started < ENDS_SOON_S
+
+
+# -- notices out of turn (issue 14 items 4 and 5) ------------------------------------------
+
+
+def _end_after_notice(client: Terminal, notice: str) -> None:
+    """chat-client shows the notice, then `exit`, and ends cleanly (a client that does not watch
+    the connection at its prompt reads the `exit` on its next turn: the bot lingers for it)."""
+    client.expect(f"Server: {notice}\r\n")
+    if client.expect_re(r"Client: |Server ended the chat\.\r\n").group(0) == "Client: ":
+        client.send("still there?")  # this chat-client reads the `exit` on its next turn
+        client.expect("Server ended the chat.\r\n")
+    assert client.wait_exit() == 0
+    assert "connection lost" not in client.output
+
+
+def test_a_chat_client_refused_as_busy_ends_cleanly_with_status_0(programs: Programs) -> None:
+    bot = programs.spawn("chat-bot", "--port", "0", "--no-delay", "--max-clients", "1")
+    port = listening_port(bot)
+    first = programs.client(port)
+    first.expect("Client: ")
+    first.send("hello")
+    first.expect("Server: ")
+    second = programs.client(port)  # it watches the connection at its prompt: the notice shows at once
+    _end_after_notice(second, "busy: this bot serves at most 1 clients at once; try again later")
+
+
+def test_a_chat_client_closed_as_idle_ends_cleanly_with_status_0_and_is_logged_once(
+    programs: Programs,
+) -> None:
+    bot = programs.spawn("chat-bot", "--port", "0", "--no-delay", "--idle-timeout", "0.5", "--verbose")
+    port = listening_port(bot)
+    client = programs.client(port)
+    client.expect("Client: ")
+    bot.expect_re(
+        r"chat with 127\.0\.0\.1:\d+ ended: ended by bot "
+        r"\(idle: no message for 0\.5 s, so this bot closed the chat\)\r\n"
+    )
+    _end_after_notice(client, "idle: no message for 0.5 s, so this bot closed the chat")
+    bot.child.kill(signal.SIGTERM)
+    assert bot.wait_exit() == 143
+    assert bot.output.count(" ended: ") == 1  # not a second time as "peer lost"
+
+
+def test_under_a_40_byte_limit_the_notices_are_shortened_not_replaced(programs: Programs) -> None:
+    bot = programs.spawn(
+        "chat-bot",
+        "--port",
+        "0",
+        "--no-delay",
+        "--max-clients",
+        "1",
+        "--idle-timeout",
+        "0.5",
+        "--max-message-bytes",
+        "40",
+    )
+    port = listening_port(bot)
+    with RawPeer.connect(port) as first, RawPeer.connect(port) as second:
+        assert second.recv_until_closed() == b"busy: too many clients; try again later\nexit\n"
+        first.send(b"x" * 41 + b"\n")
+        assert first.recv_line() == b"[message over 40 bytes, not read]"
+        assert first.recv_until_closed() == b"idle: no message for 0.5 s\nexit\n"
+
+
+# -- the serving transcript, written as it goes (issue 14 item 6) ---------------------------
+
+
+def _wait_for_lines(path: Path, count: int, within: float) -> list[str]:
+    deadline = time.monotonic() + within
+    while True:
+        lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+        if len(lines) >= count or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.05)  # polling a file for what tail -f would show, bounded by the deadline
+
+
+def test_the_serving_transcript_reaches_the_file_within_a_second_and_survives_a_kill(
+    programs: Programs, tmp_path: Path
+) -> None:
+    transcript = tmp_path / "chat.jsonl"
+    bot = programs.spawn(
+        "chat-bot", "--port", "0", "--no-delay", "--seed", "1", "--transcript", str(transcript)
+    )
+    port = listening_port(bot)
+    with RawPeer.connect(port) as peer:
+        peer.send(b"my name is Tia\n")
+        peer.recv_line()
+        started = time.monotonic()
+        lines = _wait_for_lines(transcript, 2, within=1.5)
+        assert time.monotonic() - started < 1.5
+        assert [json.loads(line)["text"] for line in lines] == [
+            "my name is Tia",
+            "Nice to meet you, Tia! Ask me for help, or say bye to leave.",
+        ]
+        bot.child.kill(signal.SIGKILL)  # no chance to flush: what reached the file stays
+        bot.wait_exit()
+    assert len(transcript.read_text(encoding="utf-8").splitlines()) == 2

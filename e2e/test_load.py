@@ -76,3 +76,20 @@ def test_a_failing_step_is_a_failure_naming_its_file_and_line(
         "AssertionError(\"FAIL load.chat.yaml:6 step 2 expect: expected contains 'Welcome aboard', "
         "received 'Nice to meet you, Locust! Ask me for help, or say bye to leave.'\")"
     )
+
+
+def test_the_benchmark_drives_locust_against_the_bot_and_the_echo_and_reports_zero_failures(
+    tmp_path: Path,
+) -> None:
+    import dataclasses
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the bench is a tool of the tree
+    from bench.scenarios import QUICK, Bench, locust
+
+    plan = dataclasses.replace(QUICK, locust_users=USERS, locust_run_s=RUN_S)
+    rows = {row.name.rsplit(": ", 1)[1]: row for row in locust(Bench(plan, tmp_path))}
+
+    assert rows["throughput"].figure > 0
+    assert rows["throughput"].baseline > 0
+    assert (rows["failures"].figure, rows["failures"].met) == (0, True), rows["failures"].details

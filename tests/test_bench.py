@@ -16,7 +16,7 @@ from bots.loader import parse_dialogue
 # console script does not put the working directory on sys.path: import it from the tree.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import dialogues, report
+from bench import dialogues, report, scenarios
 from bench.cli import main as bench_main
 from bench.load import Holders, drive_turns, merge, split
 from bench.procs import (
@@ -29,6 +29,7 @@ from bench.procs import (
     running,
 )
 from bench.stats import Latency, median, per_connection_kib, percentile, ratio
+from bots import loops
 
 # -- statistics ---------------------------------------------------------------------------------
 
@@ -244,3 +245,135 @@ def test_a_server_program_that_does_not_exist_is_reported_in_one_line(tmp_path: 
     server = Server("ghost", [str(tmp_path / "no-such-program")], tmp_path)
     with pytest.raises(BenchError, match=r"^ghost could not be started: .*no-such-program: No such file"):
         server.start(timeout_s=5)
+
+
+def test_turns_split_over_two_generators_all_start_after_connecting_and_count_the_server_cpu(
+    tmp_path: Path,
+) -> None:
+    script = dialogues.write_script(tmp_path / "s.json", [("one", "one")])
+    with running(_echo(tmp_path), timeout_s=20) as echo:
+        result = drive_turns(
+            echo.host, echo.port, 3, 100, script, time_limit_s=20, generators=2, server_cpu=echo.cpu_s
+        )
+    assert (result["clients"], result["turns"], result["errors"]) == (3, 300, {})
+    assert 0 < result["server_cpu_s"] < result["wall_s"] * 2
+    assert result["generator_busy"] > 0
+
+
+def test_merge_keeps_the_busiest_generator_process() -> None:
+    quiet = {
+        "clients": 1,
+        "latencies": [0.1],
+        "errors": {},
+        "wall_s": 2.0,
+        "first_wrong": "",
+        "generator_cpu_s": 0.5,
+    }
+    busy = {**quiet, "generator_cpu_s": 1.5}
+    assert merge([quiet, busy])["generator_busy"] == pytest.approx(0.75)
+    assert merge([quiet])["generator_busy"] == pytest.approx(0.25)
+
+
+def test_cpu_time_counts_every_live_thread_of_a_process() -> None:
+    import threading
+
+    worked, finish = threading.Event(), threading.Event()
+
+    def work() -> None:
+        sum(range(3_000_000))
+        worked.set()
+        finish.wait(30)  # alive while measured: an ended thread's time leaves /proc/PID/task
+
+    before = process_cpu_s(os.getpid())
+    worker = threading.Thread(target=work)
+    worker.start()
+    try:
+        assert worked.wait(30)
+        assert process_cpu_s(os.getpid()) - before > 0.01
+    finally:
+        finish.set()
+        worker.join(30)
+
+
+def test_test_dialogue_says_each_message_and_expects_exactly_its_reply() -> None:
+    _text, script = dialogues.twenty_rules()
+    dialogue = parse_dialogue(dialogues.test_dialogue(script, "twenty"), "play.yaml")
+    assert dialogue.is_test
+    say, expect = dialogue.script[:2]
+    assert (say.kind, say.reply.fixed if say.reply else None) == ("say", "Status Report ALPHA")
+    assert (expect.kind, expect.pattern.kind if expect.pattern else None) == ("expect", "exact")
+    assert expect.pattern is not None
+    assert expect.pattern.sources == ("exact alpha ok",)
+
+
+def test_the_bots_of_the_benchmark_run_on_the_loop_named(tmp_path: Path) -> None:
+    bench = scenarios.Bench(scenarios.QUICK, tmp_path)
+    assert bench.bot("b", tmp_path / "d.yaml").argv[-2:] == ["--loop", "asyncio"]
+    assert bench.bot("b", tmp_path / "d.yaml", loops.UVLOOP).argv[-2:] == ["--loop", "uvloop"]
+
+
+def _run(turns_per_s: float, us: float, p99_s: float, server_busy: float = 0.9) -> dict[str, object]:
+    return {
+        "turns_per_s": turns_per_s,
+        "p50_s": p99_s / 2,
+        "p99_s": p99_s,
+        "server_us_per_turn": us,
+        "generator_us_per_turn": 5.0,
+        "server_busy": server_busy,
+        "generator_busy": 0.5,
+        "errors": {},
+        "first_wrong": "",
+    }
+
+
+def _rows(results: dict[str, list[dict[str, object]]]) -> dict[str, report.Row]:
+    plan = scenarios.QUICK
+    rows = scenarios._many_clients_rows(plan, results, {name: 20.0 for name in results}, "")
+    return {row.name.split(": ", 1)[1]: row for row in rows}
+
+
+def test_many_clients_rows_hold_the_issue_targets_against_the_median_of_the_rounds() -> None:
+    echo = [_run(100.0, 10.0, 0.010), _run(90.0, 10.0, 0.010), _run(1.0, 99.0, 9.0)]  # one noisy round
+    bot = [_run(95.0, 11.0, 0.012), _run(96.0, 11.0, 0.012), _run(97.0, 11.0, 0.012)]
+    uv = [_run(150.0, 6.0, 0.008)] * 3
+    rows = _rows({scenarios.ECHO: echo, scenarios.BOT: bot, scenarios.BOT_UVLOOP: uv})
+    cpu = rows["bot CPU per turn (asyncio)"]
+    assert (cpu.figure, cpu.baseline, cpu.target, cpu.met) == (11.0, 10.0, "<= 1.10x", True)
+    assert rows["throughput (asyncio)"].ratio == pytest.approx(96 / 90)
+    assert (rows["throughput (asyncio)"].target, rows["throughput (asyncio)"].met) == (">= 0.95x", True)
+    assert (rows["p99 latency (asyncio)"].target, rows["p99 latency (asyncio)"].met) == ("<= 1.20x", True)
+    uvloop = rows["throughput, bot on uvloop"]
+    assert uvloop.ratio == pytest.approx(150 / 90)
+    assert (uvloop.target, uvloop.met) == (">= 1.50x", True)
+    assert rows["load generator, cores busy"].met is True
+    assert rows["errors"].met is True
+
+
+def test_many_clients_rows_miss_when_the_bot_costs_more_and_say_when_uvloop_is_missing() -> None:
+    echo = [_run(100.0, 10.0, 0.010)] * 3
+    bot = [_run(80.0, 12.0, 0.013, server_busy=0.4)] * 3
+    rows = _rows({scenarios.ECHO: echo, scenarios.BOT: bot})
+    assert rows["bot CPU per turn (asyncio)"].met is False
+    assert rows["throughput (asyncio)"].met is False
+    assert rows["p99 latency (asyncio)"].met is False
+    assert rows["load generator, cores busy"].met is False  # 0.5 busy against a server at 0.4
+    missing = rows["throughput, bot on uvloop"]
+    assert missing.met is None
+    assert missing.details == "not measured: uvloop is not installed (pip install chat-classic[fast])"
+
+
+def test_locust_without_the_load_extra_is_one_line_saying_how_to_get_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *rest: None if name == "locust" else real(name, *rest)
+    )
+    from chat.program import run
+
+    assert run("python -m bench", bench_main, ["--quick", "--locust"]) == 1
+    assert capsys.readouterr().err == (
+        "python -m bench: --locust needs Locust: pip install -e '.[load]' (the load extra), then retry\n"
+    )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import platform
 from pathlib import Path
 
 import pytest
 
-from bots import cli
+from bots import cli, loops
+from chat import __version__
 from chat.program import run
 from chat.status import ExitStatus
 
@@ -48,7 +50,10 @@ def test_an_invalid_script_prints_every_problem_and_never_listens(
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--max-clients", "0"], "argument --max-clients: must be at least 1"),
+        (
+            ["--max-clients", "-1"],
+            "argument --max-clients: expected a whole number >= 0 (0: no bound), not '-1'",
+        ),
         (["--idle-timeout", "soon"], "argument --idle-timeout: 'soon' is not a number of seconds"),
     ],
 )
@@ -61,13 +66,74 @@ def test_usage_errors_exit_2_with_one_clear_line(
     assert message in capsys.readouterr().err
 
 
+# -- --loop: the event loop of a chat ----------------------------------------------------------
+
+UVLOOP_MISSING = pytest.mark.skipif(
+    not loops.uvloop_installed(), reason="the fast extra (uvloop) is not installed in this env"
+)
+
+
+@pytest.mark.parametrize(
+    ("loop", "shown"),
+    [
+        ("asyncio", f"asyncio (Python {platform.python_version()})"),
+        pytest.param("uvloop", "uvloop ", marks=UVLOOP_MISSING),
+    ],
+)
+def test_version_names_the_event_loop_that_loop_chooses(
+    loop: str, shown: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["--loop", loop, "--version"])
+    assert caught.value.code == 0
+    assert capsys.readouterr().out.startswith(f"chat-bot {__version__}, event loop {shown}")
+
+
+def test_version_names_the_default_loop_uvloop_exactly_when_installed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["--version"])
+    expected = "uvloop " if loops.uvloop_installed() else "asyncio ("
+    assert capsys.readouterr().out.startswith(f"chat-bot {__version__}, event loop {expected}")
+
+
+def test_loop_uvloop_where_it_is_missing_is_one_usage_line_before_anything_starts(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(loops, "uvloop_installed", lambda: False)
+    assert run("chat-bot", cli.main, ["--loop", "uvloop", "--port", "0"]) == ExitStatus.USAGE
+    assert capsys.readouterr() == (
+        "",
+        "chat-bot: --loop uvloop: uvloop is not installed; install it with "
+        "`pip install chat-classic[fast]` (there is no uvloop for Windows), or use --loop asyncio\n",
+    )
+
+
+def test_an_unknown_loop_is_a_usage_error_naming_the_choices(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["--loop", "trio"])
+    assert caught.value.code == ExitStatus.USAGE
+    assert (
+        "argument --loop: invalid choice: 'trio' (choose from 'asyncio', 'uvloop')" in capsys.readouterr().err
+    )
+
+
 def test_list_names_every_bundled_dialogue_with_its_description(capsys: pytest.CaptureFixture[str]) -> None:
     assert run("chat-bot", cli.main, ["--list"]) == ExitStatus.SUCCESS
     assert capsys.readouterr().out.splitlines() == [
-        "default    A friendly greeter that remembers your name.",
-        "eliza      An ELIZA-style listener that turns your words into questions.",
-        "quiz       A three-question quiz with hints for wrong answers.",
-        "quiz_test  Tests quiz.yaml through a whole game, a wrong answer included.",
+        "default          A friendly greeter that remembers your name.",
+        "doctor           ELIZA's DOCTOR script (Weizenbaum, 1966): keywords, ranks, cycling replies, "
+        "memory.",
+        "doctor_test      The paper's sample conversation, replayed against doctor.yaml.",
+        "eliza            An ELIZA-style listener that turns your words into questions.",
+        "helpdesk         A small IT help desk (include, word lists, substitutions, a topic and conditions).",
+        "helpdesk_common  The small talk of helpdesk.yaml (greetings, thanks, goodbyes); "
+        "it is included, not run.",
+        "helpdesk_test    Tests helpdesk.yaml through one visit (included rules, word lists, subs, a topic, "
+        "conditions).",
+        "quiz             A three-question quiz with hints for wrong answers.",
+        "quiz_test        Tests quiz.yaml through a whole game, a wrong answer included.",
     ]
 
 
@@ -104,3 +170,26 @@ def test_an_unknown_dialogue_name_is_one_clear_line(
         "chat-bot: quizz:1:1: no such file, and no bundled dialogue of that name: "
         "chat-bot --list names them\n"
     )
+
+
+def test_check_reports_a_problem_of_an_included_file_at_the_include_and_at_its_own_place(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "main.yaml").write_text(
+        "version: 1.1\nname: desk\ninclude:\n  - common.yaml\nrules:\n  - contains: hi\n    reply: hello\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "common.yaml").write_text(
+        "version: 1.1\nlists:\n  bye: [bye, goodbye]\nrules:\n  - contains: '{byes}'\n    reply: exit\n",
+        encoding="utf-8",
+    )
+    assert run("chat-bot", cli.main, ["--check", "main.yaml"]) == ExitStatus.INVALID_DIALOGUE
+    out, err = capsys.readouterr()
+    assert out.splitlines() == [
+        "main.yaml:4:5: in included file 'common.yaml' (line 5, col 15): {byes} is not a word list: "
+        "define it under 'lists' (lists here: bye), or write {{ and }} for literal braces",
+        "common.yaml:5:15: {byes} is not a word list: define it under 'lists' (lists here: bye), "
+        "or write {{ and }} for literal braces",
+    ]
+    assert err == "chat-bot: 2 problems in 1 of 1 dialogue file(s)\n"

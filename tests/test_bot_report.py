@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 
 from bots.engine import Conversation, Outcome, StepResult
 from bots.loader import parse_dialogue
-from bots.report import Transcript, failure, format_result, not_run, summary, write_junit
+from bots.report import TRANSCRIPT_FLUSH_S, Transcript, failure, format_result, not_run, summary, write_junit
 from chat.status import ExitStatus
 
 TEST = parse_dialogue(
@@ -74,3 +75,20 @@ def test_transcript_writes_one_json_object_per_message(tmp_path: Path) -> None:
         {"time": "1970-01-01T00:00:00.000Z", "direction": "out", "text": "hello"},
         {"time": "1970-01-01T00:00:01.500Z", "direction": "in", "text": "ça va 🎉", "peer": "127.0.0.1:5000"},
     ]
+
+
+def test_transcript_schedules_one_flush_a_second_and_writes_out_when_it_fires(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    transcript = Transcript(str(path))
+    timers: list[tuple[float, Callable[[], None]]] = []
+    transcript.flush_within(lambda delay, flush: timers.append((delay, flush)))
+
+    transcript.record(0.0, "in", "one")
+    transcript.record(0.1, "out", "two")
+    assert [delay for delay, _flush in timers] == [TRANSCRIPT_FLUSH_S] == [1.0]  # one timer for both
+    assert path.read_text(encoding="utf-8") == ""  # buffered until the timer fires
+    timers[0][1]()
+    assert len(path.read_text(encoding="utf-8").splitlines()) == 2
+    transcript.record(2.0, "in", "three")
+    assert len(timers) == 2  # the next line arms the next flush
+    transcript.close()

@@ -5,6 +5,9 @@ from __future__ import annotations
 import socket
 import threading
 
+import pytest
+
+from bots import loops
 from bots.cli import bundled_dialogue_path
 from bots.loader import load_dialogue, parse_dialogue
 from bots.server import ServeOptions, ServerThread
@@ -72,3 +75,24 @@ def test_a_flood_from_one_client_is_answered_whole_and_in_order_while_another_ch
             flooder.close()
             other.close()
     assert received == sent
+
+
+@pytest.mark.parametrize(
+    "loop",
+    [
+        loops.ASYNCIO,
+        pytest.param(
+            loops.UVLOOP,
+            marks=pytest.mark.skipif(
+                not loops.uvloop_installed(), reason="the fast extra (uvloop) is missing"
+            ),
+        ),
+    ],
+)
+def test_server_thread_serves_on_the_event_loop_it_is_given(loop: str) -> None:
+    echo = parse_dialogue('version: 1\nfallback: "{input}"\n', "echo.yaml")
+    with ServerThread(echo, ServeOptions(delays=False), loop=loop) as bot:
+        with socket.create_connection(("127.0.0.1", bot.port), timeout=TIMEOUT_S) as client:
+            client.sendall(b"which loop?\n")
+            assert _line(client) == b"which loop?\n"
+        assert type(bot._loop).__module__.split(".")[0] == loop

@@ -243,9 +243,12 @@ def test_on_mismatch_rules_answers_from_the_rules_and_waits_for_another_try() ->
 
 def test_an_oversize_message_is_answered_with_a_note_or_fails_an_expect_step() -> None:
     chat = Conversation(GREETER, delays=False)
-    assert sent(chat.receive_oversize(10, 0)) == [
-        "[your message was over the 10-byte limit; I did not read it]"
+    assert sent(chat.receive_oversize(1000, 0)) == [
+        "[your message was over the 1000-byte limit; I did not read it]"
     ]
+    # Under a small limit the note shortens to fit it: it is the bot's own words, always sent.
+    assert sent(chat.receive_oversize(40, 1)) == ["[message over 40 bytes, not read]"]
+    assert sent(chat.receive_oversize(10, 2)) == ["[not read]"]
     test = Conversation(TEST, delays=False)
     test.start(0)
     end = closed(test.receive_oversize(10, 0))
@@ -396,6 +399,36 @@ def test_rules_answer_a_mismatch_when_the_step_says_so_then_the_script_goes_on()
     )
     turns = _chat(mixed, ["hi", "huh", "ready", "hi", "x"])
     assert [sent(t) for t in turns] == [["hello"], ["what?"], ["go"], ["hello"], ["what?"]]
+
+
+def test_the_rules_match_the_message_with_its_substitutions_made_and_input_stays_as_received() -> None:
+    chat = Conversation(
+        dialogue(
+            """
+            version: 1.1
+            subs: {"what's": what is, "i'm": i am, "i am": you are}
+            rules:
+              - glob: "what is *"
+                reply: "{1}? ({input})"
+              - glob: "i am *"
+                reply: "Why are you {1}?"
+              - glob: "you are *"
+                reply: "I am {1}, you say."
+            fallback: hm
+            """
+        ),
+        delays=False,
+    )
+    assert sent(chat.receive("What's up", 0.0)) == ["up? (What's up)"]
+    # Substituted text is never substituted again: i'm -> i am, not -> you are.
+    assert sent(chat.receive("I'm tired", 1.0)) == ["Why are you tired?"]
+    assert sent(chat.receive("i am tired", 2.0)) == ["I am tired, you say."]
+
+
+def test_without_subs_the_rules_see_the_message_as_received() -> None:
+    chat = Conversation(GREETER, delays=False)
+    assert not GREETER.subs
+    assert sent(chat.receive("echo what's up", 0.0)) == ["what's up / echo what's up"]
 
 
 # -- format 1.1: topics, conditions, the last reply, redirects, weights

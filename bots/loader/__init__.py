@@ -67,7 +67,10 @@ def parse_dialogue(text: str, path: str = "<dialogue>") -> Dialogue:
     builder = DialogueBuilder(path)
     dialogue = builder.build(root)
     if builder.problems or dialogue is None:
-        problems = sorted(builder.problems, key=lambda p: (p.where.line, p.where.col))
+        # This file's problems first, by place; then each included file's, in the order read.
+        files = list(dict.fromkeys([path, *(p.where.file for p in builder.problems)]))
+        unique = dict.fromkeys(builder.problems)  # an included rule's example is checked twice
+        problems = sorted(unique, key=lambda p: (files.index(p.where.file), p.where.line, p.where.col))
         raise DialogueError(problems or [Problem(Where(path, 1, 1), "invalid dialogue")])
     return dialogue
 

@@ -15,6 +15,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from bots import matcher
 from bots.conditions import Condition, ConditionError, parse_condition
+from bots.loader.lists import ListError, expand
 from bots.loader.nodes import Fields, NodeReader, did_you_mean
 from bots.loader.problems import Problem
 from bots.model import (
@@ -37,6 +38,7 @@ from bots.model import (
     Where,
     rule_index,
 )
+from bots.subs import Substitutions
 from bots.template import Template, TemplateError, parse_template
 
 PATTERN_KINDS = PatternKind.words()
@@ -82,6 +84,10 @@ class Draft:
         self.ignore_punctuation = False
         self.variables: dict[str, str] = {}
         self.reflect: dict[str, str] = {}
+        #: Word lists for patterns (format 1.1): expanded at load, so the model never holds them.
+        self.lists: dict[str, tuple[str, ...]] = {}
+        #: Substitutions made on each message before matching (format 1.1).
+        self.subs: dict[str, str] = {}
         self.greeting: Reply | None = None
         self.rules: tuple[Rule, ...] = ()
         self.fallback: Reply | None = None
@@ -119,6 +125,7 @@ class Draft:
             version=self.version or "1",
             target=self.target,
             clauses=self.clauses,
+            subs=Substitutions(self.subs),
         )
 
 
@@ -248,7 +255,7 @@ class Builder(NodeReader):
         runs: list[tuple[str, ...]] = []
         captures: set[str] = set()
         sources: list[str] = []
-        for text, item in self.strings(node, kind):
+        for text, item in self.pattern_texts(node, kind):
             try:
                 compiled, literal, required = matcher.compile_pattern(
                     kind,
@@ -276,6 +283,19 @@ class Builder(NodeReader):
             self.where(node),
             tuple(runs),
         )
+
+    def pattern_texts(self, node: Node, kind: str) -> list[tuple[str, Node]]:
+        """A pattern's texts, each ``{list}`` expanded into one text per item (format 1.1; not regex)."""
+        written = self.strings(node, kind)
+        if self.draft.version == "1" or kind == PatternKind.REGEX:
+            return written
+        out: list[tuple[str, Node]] = []
+        for text, item in written:
+            try:
+                out.extend((expanded, item) for expanded in expand(text, self.draft.lists))
+            except ListError as exc:
+                self.problem(item, exc.message, exc.offset)
+        return out
 
     def pattern_spec(self, node: Node, what: str) -> Pattern | None:
         """`text` (contains) or a mapping with one pattern kind and case_sensitive."""
@@ -532,15 +552,20 @@ class Builder(NodeReader):
             (t.rules, t.ruleset) for t in dialogue.topics.values()
         ]
         for rules, ruleset in lists:
+            # By place in the list, not by number: included rules come after the file's own.
+            place = {id(rule): position for position, rule in enumerate(rules)}
             for rule in rules:
                 for text, where in rule.examples:
-                    found = ruleset.match(text)
+                    found = ruleset.match(dialogue.substitute(text))  # as a conversation matches it
                     if found is None:
                         self.problems.append(
                             Problem(where, f"example {text!r} matches no rule, not even its own")
                         )
                     elif found[0] is not rule:
-                        self.problems.append(Problem(where, _answered_elsewhere(text, rule, found[0])))
+                        earlier = place.get(id(found[0]), len(rules)) < place[id(rule)]
+                        self.problems.append(
+                            Problem(where, _answered_elsewhere(text, rule, found[0], earlier))
+                        )
 
 
 def _redirect_chain(dialogue: Dialogue, rule: Rule, within: str | None) -> str | None:
@@ -577,12 +602,13 @@ def _redirect_chain(dialogue: Dialogue, rule: Rule, within: str | None) -> str |
         seen.append(found[0])
 
 
-def _answered_elsewhere(text: str, rule: Rule, other: Rule) -> str:
-    if other.number < rule.number:
+def _answered_elsewhere(text: str, rule: Rule, other: Rule, earlier: bool) -> str:
+    if earlier:
         why = "it comes first and shadows this one: move this rule above it or narrow that one"
     else:
         why = "this rule's own pattern does not match it"
+    at = f"line {other.where.line}" if other.where.file == rule.where.file else other.where.file_line
     return (
-        f"example {text!r} is answered by the rule at line {other.where.line} "
+        f"example {text!r} is answered by the rule at {at} "
         f"({other.pattern.describe()}), not by this rule: {why}"
     )

@@ -12,7 +12,9 @@ from collections.abc import Callable
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from bots.loader import lists
 from bots.loader.build import CLAUSE_KEYS, TOPIC_KEYS, VARIABLE_NAME, Builder
+from bots.loader.includes import CONTRIBUTED, INCLUDED_KEYS, Includes
 from bots.loader.nodes import NUMBER_TAGS, Fields
 from bots.loader.problems import Problem
 from bots.model import (
@@ -27,6 +29,7 @@ from bots.model import (
     by_rank,
     split_target,
 )
+from bots.subs import MAX_SUBSTITUTIONS
 
 FORMAT_VERSION = 1
 #: The versions this chat-bot reads, as YAML numbers: 1.1 adds topics, conditions,
@@ -40,19 +43,32 @@ DELIMITER = re.compile(r"\w+|[^\w\s]+")
 class DialogueBuilder(Builder):
     """Walks the node tree once, section by section, collecting problems and building the dialogue."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, includes: Includes | None = None, *, included: bool = False) -> None:
         super().__init__(path)
         #: The key node of each top-level section (problems about a whole section point at it).
         self.section_keys: dict[str, Node] = {}
+        #: What this load has included so far (shared with the builders of included files).
+        self.includes = includes or Includes(path)
+        #: Whether this file is read as another file's include (it then contributes parts only).
+        self.included = included
+        #: The rules of included files, in include order: they follow this file's own.
+        self.included_rules: list[Rule] = []
+        # Whether every included file's rules were read without a problem (examples need them all).
+        self.included_sound = True
 
     def build(self, root: Node | None) -> Dialogue | None:
         """The dialogue, or None when the file is not a mapping of plain data."""
         fields = self.top_level(root)
         if fields is None:
             return None
+        if self.included:
+            self.check_included_keys(fields)
         for key in READING_ORDER:
             if key in fields:
                 SECTIONS[key](self, fields[key][1])
+        # Higher ranks first; equal ranks in file order, the included files' rules after the file's own.
+        self.draft.rules = by_rank((*self.draft.rules, *self.included_rules))
+        self.rules_sound = self.rules_sound and self.included_sound
         self.check_names()
         self.check_topics()
         dialogue = self.draft.dialogue(self.path)
@@ -76,6 +92,16 @@ class DialogueBuilder(Builder):
             self.problem(root, "missing 'version: 1' or 'version: 1.1' (the dialogue format version)")
         return fields
 
+    def check_included_keys(self, fields: Fields) -> None:
+        """An included file holds only what it contributes, and what describes or reads it."""
+        for key, (key_node, _value) in fields.items():
+            if key not in INCLUDED_KEYS:
+                self.problem(
+                    key_node,
+                    f"'{key}' is not used in an included file (only {', '.join(CONTRIBUTED)} are): "
+                    "move it to the including file",
+                )
+
     # -- the sections: one reader per top-level key (see SECTIONS)
 
     def read_version(self, node: Node) -> None:
@@ -95,6 +121,74 @@ class DialogueBuilder(Builder):
             )
             return
         self.draft.version = version
+
+    def read_include(self, node: Node) -> None:
+        """Each included file, in order: its rules follow this file's own; its lists, subs, vars first."""
+        if not self.needs_1_1(self.section_keys.get("include", node), "'include'"):
+            return
+        items = node.value if isinstance(node, SequenceNode) else [node]
+        if isinstance(node, SequenceNode) and not items:
+            self.problem(node, "include is an empty list")
+        for item in items:
+            written = self.string(item, "an included file's path")
+            if written is None:
+                continue
+            self.includes.reply_keys = self._reply_keys
+            child, problems = self.includes.include(written, self.path, self.where(item), _read_included)
+            self.problems.extend(problems)
+            self._reply_keys = self.includes.reply_keys  # reply keys stay unique across the files
+            if child is None:
+                continue
+            self.draft.lists.update(child.draft.lists)
+            self.draft.subs.update(child.draft.subs)
+            self.draft.variables.update(child.draft.variables)
+            self.draft.reflect.update(child.draft.reflect)
+            self._variables.update(child._variables)
+            self.included_rules.extend(child.draft.rules)
+            self.included_sound = self.included_sound and child.rules_sound
+
+    def read_lists(self, node: Node) -> None:
+        if not self.needs_1_1(self.section_keys.get("lists", node), "'lists'"):
+            return
+        if not isinstance(node, MappingNode):
+            self.problem(node, "lists must be a mapping of name: [words or phrases]")
+            return
+        for key, value in node.value:
+            name = self.list_name(key)
+            items = self.strings(value, f"list {name}") if name else []
+            words = []
+            for text, item in items:
+                bad = next((c for c in text if c in lists.RESERVED), None)
+                if bad is not None:
+                    self.problem(item, f"a list item cannot hold '{bad}' (patterns read it as syntax)")
+                    continue
+                words.append(text.strip())
+            if name is not None and words:
+                self.draft.lists[name] = tuple(words)
+
+    def read_subs(self, node: Node) -> None:
+        if not self.needs_1_1(self.section_keys.get("subs", node), "'subs'"):
+            return
+        if not isinstance(node, MappingNode):
+            self.problem(node, "subs must be a mapping of words: replacement")
+            return
+        if len(node.value) > MAX_SUBSTITUTIONS:
+            self.problem(node, f"more than {MAX_SUBSTITUTIONS} substitutions: keep the ones matching needs")
+            return
+        for key, value in node.value:
+            words = self.string(key, "a substituted word")
+            into = self.string(value, "a substitution", empty_ok=True)
+            if words is not None and into is not None:
+                self.draft.subs[" ".join(words.lower().split())] = " ".join(into.split())
+
+    def list_name(self, node: Node) -> str | None:
+        name = self.string(node, "a list name")
+        if name is not None and not VARIABLE_NAME.fullmatch(name):
+            self.problem(
+                node, f"list name '{name}' must be letters, digits and _ (not starting with a digit)"
+            )
+            return None
+        return name
 
     def read_name(self, node: Node) -> None:
         self.draft.name = self.string(node, "name") or self.draft.name
@@ -145,7 +239,7 @@ class DialogueBuilder(Builder):
             return
         before = len(self.problems)
         rules = [self.rule(position, item) for position, item in enumerate(node.value)]
-        self.draft.rules = by_rank([rule for rule in rules if rule is not None])
+        self.draft.rules = tuple(rule for rule in rules if rule is not None)
         self.rules_sound = len(self.problems) == before
 
     def read_topics(self, node: Node) -> None:
@@ -310,6 +404,9 @@ SECTIONS: dict[str, Callable[[DialogueBuilder, Node], None]] = {
     "description": DialogueBuilder.read_description,
     "case_sensitive": DialogueBuilder.read_case_sensitive,
     "punctuation": DialogueBuilder.read_punctuation,
+    "include": DialogueBuilder.read_include,
+    "lists": DialogueBuilder.read_lists,
+    "subs": DialogueBuilder.read_subs,
     "vars": DialogueBuilder.read_vars,
     "reflect": DialogueBuilder.read_reflect,
     "greeting": DialogueBuilder.read_greeting,
@@ -325,5 +422,22 @@ SECTIONS: dict[str, Callable[[DialogueBuilder, Node], None]] = {
     "target": DialogueBuilder.read_target,
 }
 #: Read before the others: the defaults that the patterns and steps of other sections take.
-READ_FIRST = ("version", "case_sensitive", "punctuation", "timeout")
+#: Included files come before the file's own lists, subs, vars and reflect, which then win.
+READ_FIRST = ("version", "case_sensitive", "punctuation", "timeout", "include", "lists", "subs")
 READING_ORDER = tuple(dict.fromkeys((*READ_FIRST, *SECTIONS)))
+
+
+def _read_included(text: str, path: str, includes: Includes) -> tuple[Builder | None, list[Problem]]:
+    """Build an included file with the load's shared bounds: its builder and its problems."""
+    from bots.loader.compose import compose
+    from bots.loader.problems import DialogueError
+
+    try:
+        root = compose(text, path)
+    except DialogueError as exc:
+        return None, exc.problems
+    builder = DialogueBuilder(path, includes, included=True)
+    builder._reply_keys = includes.reply_keys
+    dialogue = builder.build(root)
+    includes.reply_keys = builder._reply_keys
+    return (builder if dialogue is not None else None), builder.problems
