@@ -31,7 +31,7 @@ ENV PIP_NO_CACHE_DIR=1 \
 
 # /opt/build holds the build tools; /opt/chat is what the runtime stage gets.
 RUN python3 -m venv /opt/build \
-    && /opt/build/bin/pip install --quiet "setuptools>=70.1" \
+    && /opt/build/bin/pip install --quiet "setuptools>=77" \
     && python3 -m venv /opt/chat
 
 WORKDIR /src

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import resource
 import signal
 import sys
 from collections.abc import Sequence
@@ -56,6 +55,8 @@ class EchoProtocol(asyncio.Protocol):
 
 def _raise_nofile_limit() -> None:
     # A server holding thousands of idle peers needs a descriptor each; the hard limit allows it.
+    import resource  # POSIX only: imported here so that the module imports on Windows too
+
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft != hard:
         with contextlib.suppress(ValueError, OSError):

@@ -27,7 +27,6 @@ import asyncio
 import contextlib
 import json
 import math
-import resource
 import select
 import subprocess
 import sys
@@ -52,6 +51,8 @@ GO = b"go\n"  # what the bench writes to a connected ``turns`` generator to star
 
 def raise_nofile_limit() -> int:
     """Raise this process's soft open-file limit to its hard limit; return the soft limit now."""
+    import resource  # POSIX only: imported here so that the module imports on Windows too
+
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft != hard:
         with contextlib.suppress(ValueError, OSError):
@@ -61,6 +62,8 @@ def raise_nofile_limit() -> int:
 
 def sockets_per_generator() -> int:
     """How many client sockets one generator process can hold inside its hard open-file limit."""
+    import resource  # POSIX only, as above
+
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     if hard == resource.RLIM_INFINITY:
         hard = 1 << 20  # "unlimited" still stops at the kernel's fs.nr_open

@@ -25,6 +25,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up
 if TYPE_CHECKING:
     import xml.etree.ElementTree as ET
 
+    from bots.connect import ConnectOptions
     from bots.engine import Outcome, StepResult
     from bots.report import Transcript
 
@@ -398,15 +399,11 @@ def _finish(
     return int(ExitStatus.SUCCESS)
 
 
-def connect_role(dialogue: Dialogue, args: argparse.Namespace, transcript: Transcript | None) -> int:
-    """--connect: dial, speak first, chat to the end; a test dialogue's verdict is the exit status."""
-    import time
+def _connect_options(args: argparse.Namespace, transcript: Transcript | None) -> ConnectOptions:
+    """The connecting role's options, from the command line."""
+    from bots.connect import ConnectOptions
 
-    from bots.connect import ConnectOptions, run_connect
-    from bots.report import format_result
-
-    port = program.resolve_port(args)
-    options = ConnectOptions(
+    return ConnectOptions(
         seed=args.seed,
         delays=not args.no_delay,
         max_message_bytes=args.max_message_bytes,
@@ -414,6 +411,17 @@ def connect_role(dialogue: Dialogue, args: argparse.Namespace, transcript: Trans
         transcript=transcript,
         tls=program.client_tls(args),
     )
+
+
+def connect_role(dialogue: Dialogue, args: argparse.Namespace, transcript: Transcript | None) -> int:
+    """--connect: dial, speak first, chat to the end; a test dialogue's verdict is the exit status."""
+    import time
+
+    from bots.connect import run_connect
+    from bots.report import format_result
+
+    port = program.resolve_port(args)
+    options = _connect_options(args, transcript)
     show = None if args.quiet else _screen("Client", "Server")
 
     def on_result(result: StepResult) -> None:
@@ -437,20 +445,13 @@ def suite_role(args: argparse.Namespace) -> int:
     import time
 
     from bots import report, suite
-    from bots.connect import ConnectOptions, run_connect
+    from bots.connect import run_connect
     from chat.errors import ConnectError
 
     paths = suite.expand(args.script)
     port = program.resolve_port(args)
     transcript = report.Transcript(args.transcript) if args.transcript else None
-    options = ConnectOptions(
-        seed=args.seed,
-        delays=not args.no_delay,
-        max_message_bytes=args.max_message_bytes,
-        classic=args.classic,
-        transcript=transcript,
-        tls=program.client_tls(args),
-    )
+    options = _connect_options(args, transcript)
     show = None if args.quiet else _screen("Client", "Server")
     statuses: list[ExitStatus] = []
     suites: list[ET.Element] = []

@@ -47,8 +47,17 @@ if TYPE_CHECKING:
 
 ProgramsT = TypeVar("ProgramsT", bound="Programs")
 
-#: Packages of the line tools that were missing in this run (for the summary line).
-_MISSING_PACKAGES: dict[str, str] = {}
+#: A skip for a missing line tool says this; the summary finds those skips by it. The summary reads the
+#: skip reports, not a record kept by require_tool: under pytest-xdist the tests skip in worker processes
+#: and only their reports reach the process that writes the summary.
+TOOL_MISSING_REASON = "{tool} is not installed: install the Debian package {package}"
+_TOOL_MISSING = re.compile(
+    "^(?:Skipped: )?"
+    + re.escape(TOOL_MISSING_REASON)
+    .replace(r"\{tool\}", r"(?P<tool>\S+)")
+    .replace(r"\{package\}", r"(?P<package>\S+)")
+    + "$"
+)
 
 #: The files collected as dialogue tests (``chat-bot --connect`` takes the same from a directory).
 DIALOGUE_TEST_PATTERN = "test_*.chat.yaml"
@@ -271,20 +280,27 @@ def require_tool(name: str) -> str:
 
     try:
         return find_tool(name)
-    except ToolMissing as exc:
-        if os.environ.get("CHAT_REQUIRE_LINE_TOOLS") == "1":
-            pytest.fail(f"{exc} (CHAT_REQUIRE_LINE_TOOLS=1: failing instead of skipping)", pytrace=False)
-        _MISSING_PACKAGES[name] = LINE_TOOL_PACKAGES.get(name, name)
-        pytest.skip(str(exc))
+    except ToolMissing:
+        reason = TOOL_MISSING_REASON.format(tool=name, package=LINE_TOOL_PACKAGES.get(name, name))
+    if os.environ.get("CHAT_REQUIRE_LINE_TOOLS") == "1":
+        pytest.fail(f"{reason} (CHAT_REQUIRE_LINE_TOOLS=1: failing instead of skipping)", pytrace=False)
+    pytest.skip(reason)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """One line naming the packages whose tools were missing, when any test skipped for that."""
-    if _MISSING_PACKAGES:
-        packages = " ".join(sorted(set(_MISSING_PACKAGES.values())))
+    missing: dict[str, str] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        # A skip's longrepr is (path, line, "Skipped: reason"); a list once it has crossed from a worker.
+        longrepr = getattr(report, "longrepr", None)
+        if isinstance(longrepr, tuple | list) and len(longrepr) == 3:
+            match = _TOOL_MISSING.match(str(longrepr[2]))
+            if match:
+                missing[match["tool"]] = match["package"]
+    if missing:
         terminalreporter.write_line(
-            f"chat: tests skipped for missing line tools ({', '.join(sorted(_MISSING_PACKAGES))}); "
-            f"install them with: apt-get install {packages}"
+            f"chat: tests skipped for missing line tools ({', '.join(sorted(missing))}); "
+            f"install them with: apt-get install {' '.join(sorted(set(missing.values())))}"
         )
 
 

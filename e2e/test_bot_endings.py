@@ -6,7 +6,9 @@ Issue 14 item 2, as a user meets it: the real chat-bot under a pty, real sockets
 from __future__ import annotations
 
 import json
+import shutil
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -18,6 +20,23 @@ from chat_testing import Programs, RawListener, RawPeer, Terminal, listening_por
 from chat_testing.plugin import require_tool
 
 ENDS_SOON_S = 2.0  # a chat whose peer is gone ends at its next turn: well under this
+
+
+def half_closing_tool(programs: Programs, port: int, lines: str, linger_s: int) -> Terminal:
+    """A line tool that sends *lines* (printf syntax), half-closes, and reads for *linger_s* seconds.
+
+    ``nc -q`` where the nc has it (Debian's and the OpenBSD nc: the issue's own repro), else
+    ``socat -t``, which does the same everywhere (macOS's nc has no -q).
+    """
+    nc = shutil.which("nc")
+    usage = (
+        "" if nc is None else subprocess.run([nc, "-h"], capture_output=True, text=True, timeout=10).stderr
+    )
+    if nc is not None and "-q" in usage:
+        tool, command = "nc", f"{nc} -q {linger_s} 127.0.0.1 {port}"
+    else:
+        tool, command = "socat", f"{require_tool('socat')} -t {linger_s} - TCP:127.0.0.1:{port}"
+    return programs.spawn_command(tool, "sh", "-c", f"printf '{lines}' | {command}")
 
 
 def _dialogue(tmp_path: Path, body: str) -> str:
@@ -100,9 +119,7 @@ def test_a_once_bot_whose_client_leaves_during_a_delay_exits_peer_lost(
     script = _dialogue(tmp_path, "delay: 0.5\nfallback: slow reply\n")
     bot = programs.spawn("chat-bot", "--port", "0", "--once", "--script", script)
     port = listening_port(bot)
-    nc = programs.spawn_command(
-        "nc", "sh", "-c", f"printf 'hello\\n' | {require_tool('nc')} -q 0 127.0.0.1 {port}"
-    )
+    nc = half_closing_tool(programs, port, "hello\\n", 0)
     bot.expect("Client: hello\r\n")
     assert bot.wait_exit() == 4
     nc.wait_exit()
@@ -114,9 +131,7 @@ def test_a_serving_bot_logs_the_end_of_a_chat_whose_client_left_during_a_delay(
     script = _dialogue(tmp_path, "delay: 0.5\nfallback: slow reply\n")
     bot = programs.spawn("chat-bot", "--port", "0", "--verbose", "--script", script)
     port = listening_port(bot)
-    nc = programs.spawn_command(
-        "nc", "sh", "-c", f"printf 'hello\\n' | {require_tool('nc')} -q 0 127.0.0.1 {port}"
-    )
+    nc = half_closing_tool(programs, port, "hello\\n", 0)
     bot.expect_re(
         r"chat with 127\.0\.0\.1:\d+ ended: peer lost \(the peer closed the connection without saying exit\)"
     )
@@ -130,9 +145,7 @@ def test_printf_hello_exit_into_nc_gets_the_greeters_reply(programs: Programs, d
         "chat-bot", "--port", "0", "--seed", "1", *(["--no-delay"] if delay == "off" else [])
     )
     port = listening_port(bot)
-    nc = programs.spawn_command(
-        "nc", "sh", "-c", f"printf 'hello\\nexit\\n' | {require_tool('nc')} -q 3 127.0.0.1 {port}"
-    )
+    nc = half_closing_tool(programs, port, "hello\\nexit\\n", 3)
     nc.expect_re(r"\S[^\r\n]*\r\n")  # the greeter's answer to hello (its wording is the dialogue's)
     assert nc.wait_exit() == 0
     assert "exit" not in nc.output  # the peer ended the chat: the bot does not say exit back
@@ -147,9 +160,7 @@ def test_three_lines_into_nc_get_three_replies_in_order(
         "chat-bot", "--port", "0", "--script", script, *(["--no-delay"] if delay == "off" else [])
     )
     port = listening_port(bot)
-    nc = programs.spawn_command(
-        "nc", "sh", "-c", f"printf 'one\\ntwo\\nthree\\n' | {require_tool('nc')} -q 3 127.0.0.1 {port}"
-    )
+    nc = half_closing_tool(programs, port, "one\\ntwo\\nthree\\n", 3)
     nc.expect("re: one\r\nre: two\r\nre: three\r\n")
     assert nc.wait_exit() == 0
 

@@ -4,16 +4,25 @@ The classic stand-ins in ``chat_testing/classic/`` are the seed's server.py and 
 (only HOST and PORT from argv). A chat between the two of them gives the
 reference screens; with one side replaced by chat-server or
 ``chat-client --classic``, a person on either side must see exactly the same.
+
+The line tools differ between systems, and these tests rely on nothing that differs: GNU netcat,
+the traditional netcat, the OpenBSD nc (Debian's netcat-openbsd) and macOS's own nc (derived from
+it) all connect with ``nc HOST PORT``; only their listen syntax differs (see ``_nc_listen``). None
+of them is asked for a banner (macOS's nc prints nothing when it listens) or for port 0 (macOS's
+refuses it): the test picks the port, and the client itself waits for the tool to listen.
 """
 
 from __future__ import annotations
 
 import re
+import socket
+import subprocess
+import time
 
 import pytest
 
 from chat_testing import CONNECTED_TO_SERVER, Programs, Terminal
-from chat_testing.env import ipv6_loopback_available
+from chat_testing.env import EXPECT_TIMEOUT_S, ipv6_loopback_available
 from chat_testing.plugin import require_tool
 
 # Each turn: (what the client's person types, what the server's person types).
@@ -121,8 +130,8 @@ def _nc_to_server(programs: Programs, tool: str) -> tuple[Terminal, Terminal]:
     require_tool(tool)
     server, port = programs.server()
     if tool == "nc":
-        peer = programs.spawn_command("nc", "nc", "-v", "127.0.0.1", str(port))
-        peer.expect("succeeded!")
+        # No -v: its "succeeded!" line is the OpenBSD nc's alone. The server's line below says connected.
+        peer = programs.spawn_command("nc", "nc", "127.0.0.1", str(port))
     elif tool == "socat":
         peer = programs.spawn_command("socat", "socat", "-", f"TCP:127.0.0.1:{port}")
     else:
@@ -155,16 +164,52 @@ def test_a_line_tool_chats_with_chat_server(programs: Programs, tool: str, ender
     assert server.lines[2:] == ["Client: hello from a line tool, ça va 🎉", "Server: hi, line tool", *last]
 
 
+def _free_port() -> int:
+    """A loopback port that nothing listens on now (the tool gets it a moment later)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _nc_listen(nc: str, port: int) -> list[str]:
+    """nc's arguments to listen on 127.0.0.1:*port*, for the variant installed.
+
+    GNU netcat and the traditional netcat take the port with -p and the address with -s (their
+    operands name the peer to accept). The OpenBSD nc and macOS's take address and port as operands.
+    """
+    usage = subprocess.run([nc, "-h"], capture_output=True, text=True, timeout=10, check=False)
+    if re.search(r"GNU netcat|\[v1\.10", usage.stdout + usage.stderr):
+        return ["-n", "-l", "-p", str(port), "-s", "127.0.0.1"]
+    return ["-n", "-l", "127.0.0.1", str(port)]
+
+
+def _client_once_listening(programs: Programs, port: int) -> Terminal:
+    """chat-client connected to a tool that is starting to listen on *port*.
+
+    The tool says nothing portable when it listens, and a probe connection would become its one
+    peer: so chat-client itself tries, and each refused try ends at once with its one line.
+    """
+    deadline = time.monotonic() + EXPECT_TIMEOUT_S
+    while True:
+        client = programs.spawn("chat-client", "--host", "127.0.0.1", "--port", str(port))
+        answer = client.expect_re(f"{re.escape(CONNECTED_TO_SERVER)}|connection refused by").group(0)
+        if answer == CONNECTED_TO_SERVER:
+            return client
+        client.wait_exit()
+        if time.monotonic() > deadline:
+            pytest.fail(f"nothing listened on 127.0.0.1:{port} within {EXPECT_TIMEOUT_S:.0f} s")
+
+
 @pytest.mark.parametrize("tool", ["nc", "socat"])
 def test_a_line_tool_hosts_a_chat_for_chat_client(programs: Programs, tool: str) -> None:
-    require_tool(tool)
+    path = require_tool(tool)
+    port = _free_port()
     if tool == "nc":
-        host = programs.spawn_command("nc -l", "nc", "-lvn", "127.0.0.1", "0")
-        port = int(host.expect_re(r"Listening on 127\.0\.0\.1 (\d+)").group(1))
+        host = programs.spawn_command("nc -l", path, *_nc_listen(path, port))
     else:
-        host = programs.spawn_command("socat -l", "socat", "-d", "-d", "TCP-LISTEN:0,bind=127.0.0.1", "STDIO")
-        port = int(host.expect_re(r"listening on AF=2 127\.0\.0\.1:(\d+)").group(1))
-    client = programs.client(port)
+        host = programs.spawn_command("socat -l", path, f"TCP-LISTEN:{port},bind=127.0.0.1", "STDIO")
+    client = _client_once_listening(programs, port)
     client.expect("Client: ")
     client.send("hello, ça va 🎉")
     host.expect("hello, ça va 🎉\r\n")

@@ -123,3 +123,32 @@ def test_weighted_replies_repeat_run_after_run_with_the_same_seed(programs: Prog
     first = weighted_replies(programs, dialogue, "42")
     assert weighted_replies(programs, dialogue, "42") == first
     assert len(set(first)) > 1  # the weights pick among the texts, not always the heaviest
+
+
+NORMALISING = """\
+version: 1.1
+rules:
+  - exact: hello there
+    reply: exact ok
+  - contains: straße
+    reply: casefold ok
+  - contains: école
+    reply: nfc ok
+  - contains: 北京
+    reply: cjk ok
+fallback: no rule
+"""
+
+
+def test_matching_ignores_punctuation_and_folds_case_and_unicode_forms_in_a_real_chat(
+    programs: Programs, tmp_path: Path
+) -> None:
+    dialogue = tmp_path / "normalising.yaml"
+    dialogue.write_text(NORMALISING, encoding="utf-8")
+    _bot, port = serve(programs, dialogue)
+    client = programs.client(port)
+    say(client, "¡Hello, there!", "exact ok")
+    say(client, "WHERE IS THE STRASSE?", "casefold ok")
+    say(client, "my e\u0301cole", "nfc ok")  # NFD: e + combining acute accent
+    say(client, "我想去北京旅游", "cjk ok")  # no spaces around the word
+    say(client, "hello where", "no rule")

@@ -7,8 +7,10 @@ untested here. These tests fail first, on every platform, with no network and no
 
 from __future__ import annotations
 
+import ast
 import configparser
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -189,3 +191,187 @@ def test_the_release_job_alone_may_mint_an_id_token() -> None:
                 assert (path.name, name) == ("release.yml", "pypi"), (
                     f"{path.name}: job {name} asks for id-token"
                 )
+
+
+# -- pinned checkers, cancelled runs, test reports, the README's commands (issue 13) ----------------------
+
+CONSTRAINTS = REPO / ".github" / "constraints-lint.txt"
+CONSTRAINT_DEP = "-c {tox_root}{/}.github{/}constraints-lint.txt"
+#: The envs whose tools are checkers: each installs them through the constraints file.
+CHECKER_ENVS = ("lint", "type", "static", "docs")
+#: The jobs that run pytest: each writes a JUnit report, uploads it and summarises it.
+TEST_JOBS = (("tests.yml", "tox"), ("tests.yml", "windows-unit"))
+REQUIREMENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def normalized(name: str) -> str:
+    """A distribution name as pip compares it (PEP 503)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def pinned_versions() -> dict[str, str]:
+    """The constraints file as {name: version}; every line must be an exact pin."""
+    pins = {}
+    for line in CONSTRAINTS.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, sep, version = line.partition("==")
+            assert sep == "==", f"{CONSTRAINTS.name}: {line!r} is not an exact pin (name==version)"
+            assert version.strip(), f"{CONSTRAINTS.name}: {line!r} names no version"
+            pins[normalized(name.strip())] = version.strip()
+    return pins
+
+
+def env_deps(env: str) -> list[str]:
+    return split_list(read_tox()[f"testenv:{env}"].get("deps", ""))
+
+
+def workflow_runs() -> list[tuple[str, str]]:
+    """Every `run:` script of every workflow, with the workflow's file name."""
+    return [
+        (path.name, step["run"])
+        for path in workflow_files()
+        for job in read_workflow(path.name)["jobs"].values()
+        for step in job.get("steps", [])
+        if "run" in step
+    ]
+
+
+@pytest.mark.parametrize("env", CHECKER_ENVS)
+def test_every_checker_is_installed_at_the_version_the_constraints_file_pins(env: str) -> None:
+    deps = env_deps(env)
+    assert CONSTRAINT_DEP in deps, f"tox.ini [testenv:{env}] must install its deps with {CONSTRAINT_DEP}"
+    pins = pinned_versions()
+    for dep in deps:
+        if dep != CONSTRAINT_DEP:
+            match = REQUIREMENT_NAME.match(dep)
+            assert match, f"tox.ini [testenv:{env}]: cannot read {dep!r}"
+            assert normalized(match[0]) in pins, (
+                f"{dep} ([testenv:{env}]) is not pinned in {CONSTRAINTS.name}"
+            )
+
+
+def test_every_pip_install_in_a_workflow_is_constrained() -> None:
+    for name, script in workflow_runs():
+        for line in script.splitlines():
+            if "pip install" in line:
+                assert "--constraint .github/" in line, f"{name}: `{line.strip()}` installs unpinned tools"
+
+
+#: Workflows another helper is changing at the same time; strict, so the mark fails once they comply.
+
+
+@pytest.mark.parametrize(
+    "path",
+    workflow_files(),
+    ids=lambda path: path.name,
+)
+def test_runs_on_main_are_never_cancelled_and_superseded_pull_request_runs_are(path: Path) -> None:
+    workflow = read_workflow(path.name)
+    # PyYAML reads the key `on` as True (YAML 1.1).
+    events: dict[str, Any] = next((value for key, value in workflow.items() if key in ("on", True)), {})
+    cancel = workflow["concurrency"].get("cancel-in-progress", False)
+    if "pull_request" in events:
+        assert cancel == "${{ github.event_name == 'pull_request' }}", (
+            f"{path.name}: cancel-in-progress must be true for pull requests only"
+        )
+    else:
+        assert cancel is False, f"{path.name}: a run of this workflow must never be cancelled"
+
+
+@pytest.mark.parametrize(("workflow", "job"), TEST_JOBS)
+def test_every_test_job_writes_uploads_and_summarises_a_junit_report(workflow: str, job: str) -> None:
+    spec = read_workflow(workflow)["jobs"][job]
+    report = spec["env"]["JUNIT_XML"]
+    steps = spec["steps"]
+    runs = "\n".join(step.get("run", "") for step in steps)
+    assert '"--junitxml=$JUNIT_XML"' in runs, f"{workflow}: job {job} does not pass --junitxml to pytest"
+    summaries = [step for step in steps if "junit_summary.py" in step.get("run", "")]
+    assert summaries, f"{workflow}: job {job} shows no summary of its report"
+    assert '"$JUNIT_XML" >> "$GITHUB_STEP_SUMMARY"' in summaries[0]["run"]
+    uploads = [step for step in steps if step.get("uses", "").startswith("actions/upload-artifact@")]
+    assert any(step["with"]["path"] == "${{ env.JUNIT_XML }}" for step in uploads), (
+        f"{workflow}: job {job} does not upload {report}"
+    )
+    for step in [*summaries, *uploads[:1]]:
+        assert step.get("if") == "${{ !cancelled() }}", f"{workflow}: job {job}: a failed run needs it most"
+
+
+def test_the_linux_and_macos_jobs_require_the_line_tools_they_install() -> None:
+    assert read_workflow(TESTS_WORKFLOW)["jobs"]["tox"]["env"]["CHAT_REQUIRE_LINE_TOOLS"] == "1"
+    assert re.search(r"^export CHAT_REQUIRE_LINE_TOOLS=1$", CI_RUN.read_text(encoding="utf-8"), re.M)
+    assert "CHAT_REQUIRE_LINE_TOOLS" in split_list(read_tox()["testenv"]["pass_env"])
+
+
+def _ci_script(name: str) -> Any:
+    """A Python helper of .ci/, imported from its file (.ci is not a package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, REPO / ".ci" / f"{name}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_job_summary_counts_what_pytest_reported(tmp_path: Path) -> None:
+    report = tmp_path / "junit.xml"
+    report.write_text(
+        '<?xml version="1.0" encoding="utf-8"?><testsuites>'
+        '<testsuite name="pytest" errors="1" failures="2" skipped="3" tests="10" time="4.25"/>'
+        "</testsuites>",
+        encoding="utf-8",
+    )
+    assert _ci_script("junit_summary").summary("tox (Linux, Python 3.13)", report) == (
+        "### tox (Linux, Python 3.13)\n\n"
+        "| tests | passed | failed | errors | skipped | seconds | verdict |\n"
+        "| ---: | ---: | ---: | ---: | ---: | ---: | --- |\n"
+        "| 10 | 4 | 2 | 1 | 3 | 4.2 | FAILED |\n"
+    )
+
+
+def test_the_job_summary_says_when_pytest_never_ran(tmp_path: Path) -> None:
+    assert _ci_script("junit_summary").summary("unit", tmp_path / "absent.xml") == (
+        "### unit\n\nNo test report (absent.xml): the job stopped before pytest ran.\n"
+    )
+
+
+def test_the_readme_stage_finds_both_readme_commands_and_runs_them_in_order() -> None:
+    commands = _ci_script("readme_commands").readme_commands()
+    readme_lines = (REPO / "README.md").read_text(encoding="utf-8").splitlines()
+    assert [command.split()[:2] for command in commands] == [["python3", "-m"], ["pip", "install"]]
+    assert all(command in (line.strip() for line in readme_lines) for command in commands)
+    assert "stage readme " in CI_RUN.read_text(encoding="utf-8")
+
+
+def test_the_readme_stage_names_the_command_a_readme_lost(tmp_path: Path) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text("python3 -m venv .venv && . .venv/bin/activate && pip install .\n", encoding="utf-8")
+    module = _ci_script("readme_commands")
+    with pytest.raises(
+        module.CommandMissing, match=r"^README.md has no line starting with 'pip install tox'"
+    ):
+        module.readme_commands(readme)
+
+
+def test_the_nonposix_stage_blocks_every_module_windows_lacks_before_the_unit_tests_load() -> None:
+    # Read, not imported: importing the plugin would block the modules in this very process.
+    source = (REPO / ".ci" / "no_posix_modules.py").read_text(encoding="utf-8")
+    match = re.search(r"^POSIX_ONLY = (\(.*\))$", source, re.M)
+    assert match, "no_posix_modules.py has no POSIX_ONLY tuple"
+    blocked = ast.literal_eval(match[1])
+    assert set(blocked) == {"resource", "pty", "fcntl", "termios", "tty", "readline", "pwd", "grp"}
+    command = read_tox()["testenv:nonposix"]["commands"]
+    assert "-p no_posix_modules" in command
+    assert "tests" in command.split()
+    assert re.search(r"^stage nonposix .* tox -e nonposix$", CI_RUN.read_text(encoding="utf-8"), re.M)
+
+
+def test_every_test_file_name_is_unique_across_the_suites_so_one_run_collects_them_all() -> None:
+    # pytest's default import mode imports a test file by its name alone: two suites with one name
+    # stop `pytest tests e2e adversarial` at collection (packages such as e2e/containers are apart).
+    names = [
+        path.name for folder in ("tests", "e2e", "adversarial") for path in (REPO / folder).glob("test_*.py")
+    ]
+    assert sorted(names) == sorted(set(names))

@@ -193,6 +193,12 @@ def test_a_version_1_file_keeps_punctuation_by_default() -> None:
     assert parse_dialogue(text, "d.yaml").match("hello there!") is None
 
 
+def test_a_version_1_1_file_ignores_punctuation_by_default_unless_it_says_keep() -> None:
+    rules = "rules:\n  - exact: hello there\n    reply: hi\n"
+    assert parse_dialogue("version: 1.1\n" + rules, "d.yaml").match("Hello there!") is not None
+    assert parse_dialogue("version: 1.1\npunctuation: keep\n" + rules, "d.yaml").match("Hello there!") is None
+
+
 def test_an_unknown_punctuation_value_is_reported() -> None:
     assert problems("version: 1\npunctuation: drop\n") == [
         "d.yaml:2:14: punctuation must be one of: keep, ignore"

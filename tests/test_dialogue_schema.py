@@ -1,6 +1,6 @@
 """bots/schema.json against --check: the cases the issue named, decided one by one; editors find the schema.
 
-adversarial/test_dialogue_schema.py runs the same comparison on generated documents.
+adversarial/test_dialogue_schema_agreement.py runs the same comparison on generated documents.
 """
 
 from __future__ import annotations

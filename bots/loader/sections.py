@@ -121,6 +121,9 @@ class DialogueBuilder(Builder):
             )
             return
         self.draft.version = version
+        # Format 1.1 ignores the punctuation around words by default (`hello there!` matches `exact:
+        # hello there`); format 1 keeps it, as every format 1 file meant. `punctuation:` says otherwise.
+        self.draft.ignore_punctuation = version != "1"
 
     def read_include(self, node: Node) -> None:
         """Each included file, in order: its rules follow this file's own; its lists, subs, vars first."""
