@@ -208,6 +208,8 @@ class Rule(Value):
         "after",
         "topic",
         "redirect",
+        "rank",
+        "remember",
     )
 
     def __init__(
