@@ -691,3 +691,22 @@ def test_rank_remember_and_clauses_need_format_1_1() -> None:
         "d.yaml:4:19: 'rank' needs format 1.1: write 'version: 1.1' at the top of the file",
         "d.yaml:5:19: 'remember' needs format 1.1: write 'version: 1.1' at the top of the file",
     ]
+
+
+def test_an_example_shadowed_by_a_higher_rank_says_so() -> None:
+    assert problems(
+        """
+        version: 1.1
+        rules:
+          - contains: mother
+            reply: Family.
+            examples: [my mother]
+          - contains: my
+            rank: 2
+            reply: Yours.
+        """
+    ) == [
+        "d.yaml:5:16: example 'my mother' is answered by the rule at line 6 (contains 'my'), "
+        "not by this rule: its rank (2) is higher and it shadows this one: "
+        "raise this rule's rank or narrow that one"
+    ]

@@ -603,7 +603,12 @@ def _redirect_chain(dialogue: Dialogue, rule: Rule, within: str | None) -> str |
 
 
 def _answered_elsewhere(text: str, rule: Rule, other: Rule, earlier: bool) -> str:
-    if earlier:
+    if other.rank > rule.rank:
+        why = (
+            f"its rank ({other.rank}) is higher and it shadows this one: "
+            "raise this rule's rank or narrow that one"
+        )
+    elif earlier:
         why = "it comes first and shadows this one: move this rule above it or narrow that one"
     else:
         why = "this rule's own pattern does not match it"
