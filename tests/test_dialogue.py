@@ -12,9 +12,10 @@ import pytest
 import yaml
 
 import bots
+from bots.engine import Conversation, Send
 from bots.loader import MAX_DIALOGUE_BYTES, DialogueError, load_dialogue, parse_dialogue
 from bots.loader.compose import MAX_NESTING
-from bots.model import DEFAULT_TIMEOUT_S, MAX_REDIRECTS
+from bots.model import DEFAULT_TIMEOUT_S, MAX_REDIRECTS, StepKind
 from chat.status import ExitStatus
 
 BUNDLED = sorted((Path(bots.__file__).parent / "dialogues").glob("*.yaml"))
@@ -710,3 +711,19 @@ def test_an_example_shadowed_by_a_higher_rank_says_so() -> None:
         "not by this rule: its rank (2) is higher and it shadows this one: "
         "raise this rule's rank or narrow that one"
     ]
+
+
+def test_doctor_yaml_gives_the_papers_fifteen_replies_in_process() -> None:
+    folder = Path(bots.__file__).parent / "dialogues"
+    doctor, test = load_dialogue(folder / "doctor.yaml"), load_dialogue(folder / "doctor_test.yaml")
+    says = [s.reply.choices[0].source for s in test.script if s.kind is StepKind.SAY and s.reply is not None]
+    expects = [s.pattern for s in test.script if s.kind is StepKind.EXPECT and s.pattern is not None]
+    chat = Conversation(doctor, delays=False)
+    replies = [
+        next(a.text for a in chat.receive(said, float(n)) if isinstance(a, Send))
+        for n, said in enumerate(says[:-1])
+    ]
+    assert len(replies) == len(expects) == 15
+    assert [pattern.search(reply) is not None for pattern, reply in zip(expects, replies, strict=True)] == [
+        True
+    ] * 15
