@@ -118,6 +118,10 @@ CONDITIONS = st.sampled_from(
 BAD_CONDITIONS = st.one_of(st.sampled_from(["mood ==", "(who", "who = 1", "never_set", "[1, 2", ""]), TRICKY)
 WEIGHTS = st.integers(1, 1000)
 BAD_WEIGHTS = st.sampled_from([0, -1, 1001, 2.5, True, "3", None])
+RANKS = st.one_of(st.integers(-1_000_000, 1_000_000), st.sampled_from([3.0, 0]))
+BAD_RANKS = st.sampled_from([2.5, True, "3", None, 1_000_001, -1_000_001, float("inf")])
+DELIMITERS = st.sampled_from([",", ".", "but", "?!", "aber", "_x1", 3])
+BAD_DELIMITERS = st.sampled_from(["", " ", "a b", "a,", " ,", ", ", "\n", None])
 BAD_NAMES = st.one_of(
     st.sampled_from(["input", "1x", "my name", "a\n", "", "ünï", "ok\r"]), st.text(CHARACTERS, max_size=4)
 )
@@ -225,6 +229,22 @@ def rule(p: Parts) -> Any:
         fields["after"] = pattern(p)
     if p.draw(st.booleans()):
         fields["topic"] = p.leaf(TOPIC_NAMES, BAD_TOPIC_NAMES)
+    if p.draw(st.integers(0, 3)) == 0:
+        fields["rank"] = p.leaf(RANKS, BAD_RANKS)
+    if p.draw(st.integers(0, 3)) == 0:
+        fields["remember"] = reply(p)
+    return p.shape(lambda: fields)
+
+
+def clauses(p: Parts) -> Any:
+    """Format 1.1: ``{split: [delimiters]}`` (an empty list or a missing split when wrong)."""
+    fields: dict[str, Any] = (
+        {"split": p.shape(lambda: [p.leaf(DELIMITERS, BAD_DELIMITERS) for _ in range(1 + p.how_many(2))])}
+        if p.flag()
+        else {}
+    )
+    if not p.flag():
+        fields[p.draw(st.sampled_from(["delimiters", "by"]))] = text(p)
     return p.shape(lambda: fields)
 
 
@@ -307,6 +327,7 @@ SECTION_PARTS: dict[str, Callable[[Parts], Any]] = {
     "greeting": reply,
     "rules": lambda p: p.shape(lambda: [rule(p) for _ in range(p.how_many(3))]),
     "topics": topics,
+    "clauses": clauses,
     "fallback": reply,
     "script": lambda p: p.shape(lambda: [step(p) for _ in range(p.how_many(3))]),
     "abort": lambda p: pattern(p) if p.draw(st.booleans()) else p.shape(lambda: [pattern(p)]),

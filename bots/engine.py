@@ -20,13 +20,17 @@ Turn rules (docs/dialogues.md, "Script: how a conversation runs"):
    whose ``when`` or ``after`` does not hold is passed over; a ``redirect``
    asks the rules again with its text, at most MAX_REDIRECTS times), else the
    topic's ``fallback``, else the dialogue's; with nothing to say the bot ends
-   the chat with ``exit``. Past ``max_turns`` messages it says ``exit``.
+   the chat with ``exit``. With ``clauses`` the rules see each clause of the
+   message in turn and the first clause a rule matches is answered; when no
+   rule matches, the oldest reply a rule asked to ``remember`` comes before
+   the fallback. Past ``max_turns`` messages it says ``exit``.
 4. A test passes only when every ``expect`` step passed.
 """
 
 from __future__ import annotations
 
 import bisect
+import collections
 import enum
 import random
 import re
@@ -35,6 +39,7 @@ from bots import notices
 from bots.model import (
     DEFAULT_GREETING,
     INPUT_NAME,
+    MAX_MEMORIES,
     MAX_REDIRECTS,
     NO_TOPIC,
     Dialogue,
@@ -143,6 +148,7 @@ class Conversation:
         "_bags",
         "_cursors",
         "_last",
+        "_memories",
         "_message",
         "_previous",
         "_rng",
@@ -185,6 +191,8 @@ class Conversation:
         self._previous = ""
         # The message the rules are looking at now (the peer's, or a redirect's).
         self._message = ""
+        # Replies rules asked to remember (oldest first), for turns no rule answers.
+        self._memories: collections.deque[str] = collections.deque(maxlen=MAX_MEMORIES)
 
     # -- inputs ------------------------------------------------------------
 
@@ -312,16 +320,22 @@ class Conversation:
     # -- the bot's turn ----------------------------------------------------
 
     def _answer(self, text: str, now: float, actions: list[Action]) -> None:
-        """Reply with the first matching rule (its `set` done), else the fallback, else `exit`.
+        """Reply with the first matching rule (its `set` done), else a memory, else the fallback, else `exit`.
 
-        A rule's redirect hands its text back to the rules: at most MAX_REDIRECTS in a
-        row, then the message gets the fallback, as if no rule had matched.
+        With `clauses`, the first clause some rule matches is the message the rules
+        answer. A rule's redirect hands its text back to the rules: at most
+        MAX_REDIRECTS in a row, then the message gets the fallback, as if no rule had
+        matched.
         """
         dialogue = self.dialogue
-        # The rules see the message with the dialogue's substitutions made; {input} stays the message.
-        message = dialogue.substitute(text)
+        clauses = dialogue.clauses
+        found = None
+        # The rules see each clause with the dialogue's substitutions made; {input} stays the message.
+        for clause in (text,) if clauses is None else clauses.split(text):
+            found = self._match(dialogue.substitute(clause))
+            if found is not None:
+                break
         for _hop in range(MAX_REDIRECTS + 1):
-            found = self._match(message)
             if found is None:
                 break
             rule, match = found
@@ -333,7 +347,10 @@ class Conversation:
                 self._send(self._rule_reply(rule, match, values), now, actions)
                 return
             self._rule_effects(rule, match, values)
-            message = self._fill(rule.redirect, values)
+            found = self._match(self._fill(rule.redirect, values))
+        if self._memories:  # no rule answered: a remembered reply before the fallback
+            self._send(self._memories.popleft(), now, actions)
+            return
         topic = self.dialogue.topics.get(self.topic) if self.topic is not None else None
         fallback = topic.fallback if topic is not None and topic.fallback is not None else dialogue.fallback
         if fallback is None:
@@ -377,6 +394,8 @@ class Conversation:
             self._set_variables({name: self._fill(tpl, values) for name, tpl in rule.sets})
         if rule.topic is not None:
             self.topic = None if rule.topic == NO_TOPIC else rule.topic
+        if rule.remember is not None:
+            self._memories.append(self._render(rule.remember, values))
 
     def _say_step(self, step: Step, values: dict[str, str], now: float, actions: list[Action]) -> None:
         assert step.reply is not None

@@ -9,7 +9,7 @@ would spend about a third of its start-up importing dataclasses and building the
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import Enum
 
 from bots import matcher
@@ -187,7 +187,9 @@ class Rule(Value):
         "fixed",
         "number",
         "pattern",
+        "rank",
         "redirect",
+        "remember",
         "reply",
         "sets",
         "topic",
@@ -206,6 +208,8 @@ class Rule(Value):
         "after",
         "topic",
         "redirect",
+        "rank",
+        "remember",
     )
 
     def __init__(
@@ -221,6 +225,8 @@ class Rule(Value):
         after: Pattern | None = None,
         topic: str | None = None,
         redirect: Template | None = None,
+        rank: int = 0,
+        remember: Reply | None = None,
     ) -> None:
         self.number = number
         self.pattern = pattern
@@ -237,17 +243,62 @@ class Rule(Value):
         self.topic = topic
         #: The message handed back to the rules instead of a reply (format 1.1).
         self.redirect = redirect
-        #: Whether the reply, a `set` or the redirect uses one of the pattern's captures:
+        #: Higher ranks are tried first; equal ranks keep the file's order (format 1.1, ELIZA's ranks).
+        self.rank = rank
+        #: A reply stored, filled from this turn's captures, for a later turn no rule answers (format 1.1).
+        self.remember = remember
+        #: Whether the reply, a `set`, `remember` or the redirect uses one of the pattern's captures:
         #: when none does, a turn need not collect them.
         templates = [*(reply.choices if reply is not None else ()), *(template for _name, template in sets)]
         if redirect is not None:
             templates.append(redirect)
+        if remember is not None:
+            templates.extend(remember.choices)
         self.uses_captures = any(name in pattern.captures for t in templates for name in t.names)
         #: The reply's fixed text when the rule does nothing else either; else None.
-        plain = not sets and topic is None and redirect is None
+        plain = not sets and topic is None and redirect is None and remember is None
         self.fixed = reply.fixed if plain and reply is not None else None
         #: Whether the rule may decline a message its pattern matches (`when` or `after`).
         self.conditional = when is not None or after is not None
+
+
+MAX_MEMORIES = 32  # replies a chat keeps for later (`remember`): ELIZA recalls one per turn
+# no rule answers, so a few are plenty; the bound keeps a long chat's state small. A full queue
+# drops its oldest reply to take the new one.
+
+
+def by_rank(rules: Sequence[Rule]) -> tuple[Rule, ...]:
+    """*rules* in the order they are tried: higher rank first, equal ranks in file order."""
+    return tuple(sorted(rules, key=lambda rule: -rule.rank))
+
+
+WORD = re.compile(r"\w+")  # a delimiter of word characters is cut only as a whole word
+
+
+class Clauses(Value):
+    """Where a message is cut into clauses (`clauses: {split: [...]}`, ELIZA's delimiters).
+
+    A delimiter made of word characters (letters, digits, _) is a whole word (`but` cuts "I see but no", not
+    "butter"); any other is cut wherever it appears (`,` `.`). Blanks around clauses are
+    dropped, and so are empty clauses.
+    """
+
+    __slots__ = ("_cut", "delimiters", "where")
+    __match_args__ = ("delimiters", "where")
+
+    def __init__(self, delimiters: tuple[str, ...], where: Where) -> None:
+        self.delimiters = delimiters
+        self.where = where
+        # Python's re is safe here: the expression is an alternation of escaped literals.
+        alternatives = [
+            rf"\b{re.escape(word)}\b" if WORD.fullmatch(word) else re.escape(word)
+            for word in sorted(delimiters, key=len, reverse=True)
+        ]
+        self._cut = re.compile("|".join(alternatives), re.IGNORECASE)
+
+    def split(self, text: str) -> tuple[str, ...]:
+        """The clauses of *text*, in order (none when it is only delimiters and blanks)."""
+        return tuple(piece for piece in (p.strip() for p in self._cut.split(text)) if piece)
 
 
 SEGMENTS_PER_BLOCK = 32  # after a declined rule, the search takes at most this many look-ups
@@ -428,6 +479,7 @@ class Dialogue(Value):
     __slots__ = (
         "abort",
         "case_sensitive",
+        "clauses",
         "delay",
         "description",
         "fallback",
@@ -488,6 +540,7 @@ class Dialogue(Value):
         topics: dict[str, Topic] | None = None,
         version: str = "1",
         target: Target | None = None,
+        clauses: Clauses | None = None,
         subs: Substitutions | None = None,
     ) -> None:
         self.path = path
@@ -513,6 +566,8 @@ class Dialogue(Value):
         self.version = version
         #: What the pytest plugin tests with this dialogue, when the file names it (``target:``).
         self.target = target
+        #: Where messages are cut into clauses for the rules (format 1.1); None: never.
+        self.clauses = clauses
         #: Rewrites a message before the rules see it (format 1.1 `subs`); {input} stays the message.
         self.subs = subs or Substitutions({})
 

@@ -182,7 +182,7 @@ def test_check_reports_every_problem_of_broken_files(programs: Programs, tmp_pat
     checker.expect(
         f"{broken}:5:5: unknown key 'contain' in rule 2: did you mean 'contains'? "
         "expected one of: exact, contains, glob, regex, case_sensitive, reply, set, examples, "
-        "when, after, topic, redirect\r\n"
+        "when, after, topic, redirect, rank, remember\r\n"
     )
     checker.expect(f"{broken}:5:5: rule 2 needs a 'reply'\r\n")
     checker.expect("chat-bot: 3 problems in 1 of 2 dialogue file(s)\r\n")

@@ -123,6 +123,9 @@ def test_list_names_every_bundled_dialogue_with_its_description(capsys: pytest.C
     assert run("chat-bot", cli.main, ["--list"]) == ExitStatus.SUCCESS
     assert capsys.readouterr().out.splitlines() == [
         "default          A friendly greeter that remembers your name.",
+        "doctor           ELIZA's DOCTOR script (Weizenbaum, 1966): keywords, ranks, cycling replies, "
+        "memory.",
+        "doctor_test      The paper's sample conversation, replayed against doctor.yaml.",
         "eliza            An ELIZA-style listener that turns your words into questions.",
         "helpdesk         A small IT help desk (include, word lists, substitutions, a topic and conditions).",
         "helpdesk_common  The small talk of helpdesk.yaml (greetings, thanks, goodbyes); "

@@ -12,9 +12,10 @@ import pytest
 import yaml
 
 import bots
+from bots.engine import Conversation, Send
 from bots.loader import MAX_DIALOGUE_BYTES, DialogueError, load_dialogue, parse_dialogue
 from bots.loader.compose import MAX_NESTING
-from bots.model import DEFAULT_TIMEOUT_S, MAX_REDIRECTS
+from bots.model import DEFAULT_TIMEOUT_S, MAX_REDIRECTS, StepKind
 from chat.status import ExitStatus
 
 BUNDLED = sorted((Path(bots.__file__).parent / "dialogues").glob("*.yaml"))
@@ -100,7 +101,8 @@ def test_unknown_keys_are_reported_with_a_suggestion() -> None:
     ) == [
         "d.yaml:3:5: rule 1 needs a 'reply'",
         "d.yaml:4:5: unknown key 'replay' in rule 1: did you mean 'reply'? expected one of: "
-        "exact, contains, glob, regex, case_sensitive, reply, set, examples, when, after, topic, redirect",
+        "exact, contains, glob, regex, case_sensitive, reply, set, examples, when, after, topic, redirect, "
+        "rank, remember",
     ]
 
 
@@ -383,7 +385,7 @@ def test_a_key_with_a_line_break_is_reported_on_one_line() -> None:
     assert problems('version: 1\n"\\n": x\n') == [
         "d.yaml:2:1: unknown key '\\x0a' in the dialogue: expected one of: version, name, description, "
         "case_sensitive, punctuation, include, lists, subs, vars, reflect, greeting, rules, topics, "
-        "fallback, script, abort, delay, max_turns, timeout, target"
+        "clauses, fallback, script, abort, delay, max_turns, timeout, target"
     ]
 
 
@@ -624,3 +626,104 @@ def test_bad_weights_are_reported_at_the_weight() -> None:
         "d.yaml:3:54: a weighted text needs 'text': what the bot says",
         "d.yaml:3:85: weight must be a whole number",
     ]
+
+
+# -- format 1.1: rank, remember, clauses
+
+
+def test_rules_are_kept_in_the_order_they_are_tried_higher_rank_first() -> None:
+    d = parse_dialogue(
+        "version: 1.1\nrules:\n"
+        "  - {contains: a, reply: A}\n  - {contains: b, reply: B, rank: 2}\n"
+        "  - {contains: c, reply: C, rank: -1}\n  - {contains: d, reply: D, rank: 2}\n",
+        "d.yaml",
+    )
+    assert [(rule.number, rule.rank) for rule in d.rules] == [(1, 2), (3, 2), (0, 0), (2, -1)]
+
+
+def test_bad_ranks_remembers_and_clauses_are_reported_at_their_place() -> None:
+    assert problems(
+        """
+        version: 1.1
+        clauses: {split: [",", "a b", but, "", "x,"], by: 1}
+        rules:
+          - contains: a
+            rank: 2.5
+            reply: A
+          - contains: b
+            rank: 2000000
+            reply: B
+          - regex: 'my (?P<rest>.*)'
+            reply: C
+            remember: "But your {rst}"
+        """
+    ) == [
+        "d.yaml:2:24: delimiter 'a b' must be one word (letters, digits, _) or punctuation, no blanks",
+        "d.yaml:2:36: a delimiter is empty",
+        "d.yaml:2:40: delimiter 'x,' must be one word (letters, digits, _) or punctuation, no blanks",
+        "d.yaml:2:47: unknown key 'by' in clauses: expected one of: split",
+        "d.yaml:5:11: rank must be a whole number",
+        "d.yaml:8:11: rank must be from -1000000 to 1000000, not 2000000",
+        "d.yaml:12:15: {rst} is never captured or set: capture it with (?P<rst>...) in this rule's regex, "
+        "or give it a value under 'vars' or a rule's 'set'",
+    ]
+
+
+def test_clauses_need_a_list_of_delimiters() -> None:
+    assert problems("version: 1.1\nclauses: {}\n") == [
+        "d.yaml:2:10: clauses needs 'split': the delimiters, e.g. split: [',', '.', but]"
+    ]
+    assert problems("version: 1.1\nclauses: {split: []}\n") == [
+        "d.yaml:2:18: split must be a list of delimiters, e.g. [',', '.', but]"
+    ]
+
+
+def test_rank_remember_and_clauses_need_format_1_1() -> None:
+    assert problems(
+        """
+        version: 1
+        clauses: {split: [","]}
+        rules:
+          - {contains: a, rank: 2, reply: A}
+          - {contains: b, remember: B, reply: B}
+        """
+    ) == [
+        "d.yaml:2:1: 'clauses' needs format 1.1: write 'version: 1.1' at the top of the file",
+        "d.yaml:4:19: 'rank' needs format 1.1: write 'version: 1.1' at the top of the file",
+        "d.yaml:5:19: 'remember' needs format 1.1: write 'version: 1.1' at the top of the file",
+    ]
+
+
+def test_an_example_shadowed_by_a_higher_rank_says_so() -> None:
+    assert problems(
+        """
+        version: 1.1
+        rules:
+          - contains: mother
+            reply: Family.
+            examples: [my mother]
+          - contains: my
+            rank: 2
+            reply: Yours.
+        """
+    ) == [
+        "d.yaml:5:16: example 'my mother' is answered by the rule at line 6 (contains 'my'), "
+        "not by this rule: its rank (2) is higher and it shadows this one: "
+        "raise this rule's rank or narrow that one"
+    ]
+
+
+def test_doctor_yaml_gives_the_papers_fifteen_replies_in_process() -> None:
+    folder = Path(bots.__file__).parent / "dialogues"
+    doctor, test = load_dialogue(folder / "doctor.yaml"), load_dialogue(folder / "doctor_test.yaml")
+    says = [s.reply.choices[0].source for s in test.script if s.kind is StepKind.SAY and s.reply is not None]
+    expects = [s.pattern for s in test.script if s.kind is StepKind.EXPECT and s.pattern is not None]
+    chat = Conversation(doctor, delays=False)
+    replies = [
+        next(a.text for a in chat.receive(said, float(n)) if isinstance(a, Send))
+        for n, said in enumerate(says[:-1])
+    ]
+    assert len(replies) == len(expects) == 15
+    assert [pattern.search(reply) is not None for pattern, reply in zip(expects, replies, strict=True)] == [
+        True
+    ] * 15

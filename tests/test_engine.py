@@ -7,7 +7,7 @@ import textwrap
 
 from bots.engine import Action, Close, Conversation, Outcome, Send, StepResult
 from bots.loader import parse_dialogue
-from bots.model import MAX_REDIRECTS, Dialogue
+from bots.model import MAX_MEMORIES, MAX_REDIRECTS, Dialogue
 from chat.status import ExitStatus
 
 
@@ -608,3 +608,128 @@ def test_a_version_1_dialogue_answers_as_before_with_no_topic() -> None:
     chat = Conversation(GREETER, delays=False)
     assert sent(chat.receive("my name is Ann", 0.0)) == ["Hi Ann!"]
     assert chat.topic is None
+
+
+# -- format 1.1: ranks, clauses and remembered replies (ELIZA's DOCTOR needs them)
+
+RANKED = dialogue(
+    """
+    version: 1.1
+    rules:
+      - contains: i
+        reply: About you.
+      - contains: mother
+        rank: 2
+        reply: About your family.
+      - contains: computer
+        rank: 50
+        reply: Do computers worry you?
+      - contains: me
+        reply: About me.
+    """
+)
+
+
+def test_a_higher_rank_is_tried_first_whatever_the_order_of_the_file() -> None:
+    assert chat_of(RANKED, "i like my mother", "my mother and i hate the computer") == [
+        "About your family.",
+        "Do computers worry you?",
+    ]
+
+
+def test_equal_ranks_keep_the_order_of_the_file() -> None:
+    assert chat_of(RANKED, "me and i") == ["About you."]
+
+
+def test_ranks_order_a_topics_rules_too() -> None:
+    d = dialogue(
+        """
+        version: 1.1
+        rules:
+          - contains: go
+            reply: Going.
+            topic: t
+        topics:
+          t:
+            rules:
+              - contains: a
+                reply: A.
+              - contains: b
+                rank: 1
+                reply: B.
+        """
+    )
+    assert chat_of(d, "go", "a b") == ["Going.", "B."]
+
+
+CLAUSES = dialogue(
+    """
+    version: 1.1
+    clauses: {split: [",", ".", but]}
+    rules:
+      - regex: '^i need (.*)'
+        reply: "Why do you need {1}?"
+      - contains: mother
+        reply: Tell me about your family.
+    fallback: "Please go on ({input})."
+    """
+)
+
+
+def test_the_rules_answer_the_first_clause_one_of_them_matches() -> None:
+    assert chat_of(CLAUSES, "Well, I need help, that is certain.", "Fine but my mother hates butter") == [
+        "Why do you need help?",
+        "Tell me about your family.",
+    ]
+
+
+def test_a_delimiter_word_cuts_only_where_it_stands_alone() -> None:
+    assert chat_of(CLAUSES, "i need butter but not now") == ["Why do you need butter?"]
+
+
+def test_with_no_clause_matched_the_fallback_gets_the_whole_message() -> None:
+    assert chat_of(CLAUSES, "Bullies. Yes, bullies.", ", .") == [
+        "Please go on (Bullies. Yes, bullies.).",
+        "Please go on (, .).",
+    ]
+
+
+MEMORY = dialogue(
+    """
+    version: 1.1
+    reflect: {me: you}
+    rules:
+      - regex: '\\bmy (?P<rest>.*)'
+        reply: "Your {rest}."
+        remember:
+          from: ["Earlier you said your {rest}.", "But your {rest}."]
+          order: in_order
+      - contains: remember
+        redirect: "my memory"
+    fallback: Please go on.
+    """
+)
+
+
+def test_a_remembered_reply_answers_when_no_rule_does_oldest_first() -> None:
+    assert chat_of(MEMORY, "my dog bit me", "my cat", "hm", "hm", "hm") == [
+        "Your dog bit you.",
+        "Your cat.",
+        "Earlier you said your dog bit you.",
+        "But your cat.",
+        "Please go on.",
+    ]
+
+
+def test_a_redirect_rule_remembers_too_and_each_chat_has_its_own_memories() -> None:
+    assert chat_of(MEMORY, "remember", "hm") == ["Your memory.", "Earlier you said your memory."]
+    assert chat_of(MEMORY, "hm") == ["Please go on."]
+
+
+def test_the_memory_keeps_only_the_newest_replies() -> None:
+    said = [f"my n{n}" for n in range(MAX_MEMORIES + 1)]
+    replies = chat_of(MEMORY, *said, *["hm"] * (MAX_MEMORIES + 1))
+    recalled = replies[MAX_MEMORIES + 1 :]
+    assert recalled[0].endswith("your n1.")  # n0 made room for the newest
+    assert recalled[-2].endswith(f"your n{MAX_MEMORIES}.")
+    assert recalled[-1] == "Please go on."

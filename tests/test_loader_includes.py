@@ -96,12 +96,13 @@ def test_problems_of_an_included_file_are_reported_at_the_include_line_and_at_th
         f"{main}:3:5: in included file 'common.yaml' (line 3, col 5): rule 1 needs a 'reply' or a 'redirect'",
         f"{main}:3:5: in included file 'common.yaml' (line 4, col 5): unknown key 'replly' in rule 1: "
         "did you mean 'reply'? expected one of: exact, contains, glob, regex, case_sensitive, reply, set, "
-        "examples, when, after, topic, redirect",
+        "examples, when, after, topic, redirect, rank, remember",
         f"{main}:3:5: in included file 'common.yaml' (line 5, col 1): 'greeting' is not used in an included "
         "file (only include, lists, subs, vars, reflect, rules are): move it to the including file",
         f"{common}:3:5: rule 1 needs a 'reply' or a 'redirect'",
         f"{common}:4:5: unknown key 'replly' in rule 1: did you mean 'reply'? expected one of: exact, "
-        "contains, glob, regex, case_sensitive, reply, set, examples, when, after, topic, redirect",
+        "contains, glob, regex, case_sensitive, reply, set, examples, when, after, topic, redirect, rank, "
+        "remember",
         f"{common}:5:1: 'greeting' is not used in an included file (only include, lists, subs, vars, "
         "reflect, rules are): move it to the including file",
     ]

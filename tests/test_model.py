@@ -7,7 +7,17 @@ import random
 import pytest
 
 from bots.loader import parse_dialogue
-from bots.model import SEGMENTS_PER_BLOCK, Kind, OnMismatch, Order, PatternKind, Rule, StepKind
+from bots.model import (
+    SEGMENTS_PER_BLOCK,
+    Clauses,
+    Kind,
+    OnMismatch,
+    Order,
+    PatternKind,
+    Rule,
+    StepKind,
+    Where,
+)
 
 
 @pytest.mark.parametrize("kinds", [PatternKind, Order, StepKind, OnMismatch])
@@ -78,3 +88,10 @@ def test_a_rule_list_finds_what_a_plain_scan_finds_across_segments_and_blocks() 
         )
         found = d.ruleset.first(text, accepts)
         assert (None if found is None else found[0].number) == expected, (text, sorted(allowed))
+
+
+def test_clauses_cut_at_punctuation_anywhere_and_at_words_standing_alone() -> None:
+    clauses = Clauses((",", ".", "but", "?!"), Where("d.yaml", 1, 1))
+    assert clauses.split("Well, I like butter?! BUT not now.") == ("Well", "I like butter", "not now")
+    assert clauses.split(" , . ") == ()
+    assert clauses.split("no delimiter") == ("no delimiter",)

@@ -23,6 +23,7 @@ from bots.model import (
     INPUT_NAME,
     MAX_REDIRECTS,
     NO_TOPIC,
+    Clauses,
     Dialogue,
     OnMismatch,
     Order,
@@ -51,9 +52,13 @@ RULE_KEYS = (
     "after",
     "topic",
     "redirect",
+    "rank",
+    "remember",
 )
 #: The keys format 1.1 adds to a rule (a version 1 file that uses one is told to declare 1.1).
-RULE_KEYS_1_1 = ("when", "after", "topic", "redirect")
+RULE_KEYS_1_1 = ("when", "after", "topic", "redirect", "rank", "remember")
+MAX_RANK = 1_000_000  # ranks only order rules: a bound keeps them plain numbers (ELIZA's go to 50)
+CLAUSE_KEYS = ("split",)
 TOPIC_KEYS = ("rules", "fallback")
 WEIGHTED_KEYS = ("text", "weight")
 MAX_WEIGHT = 1000  # one text a thousand times likelier than another is already "never" in a chat;
@@ -95,6 +100,7 @@ class Draft:
         self.version: str | None = None
         self.topics: dict[str, Topic] = {}
         self.target: Target | None = None
+        self.clauses: Clauses | None = None
 
     def dialogue(self, path: str) -> Dialogue:
         """The finished record, with the rule index built from the rules."""
@@ -118,6 +124,7 @@ class Draft:
             topics=self.topics,
             version=self.version or "1",
             target=self.target,
+            clauses=self.clauses,
             subs=Substitutions(self.subs),
         )
 
@@ -332,7 +339,9 @@ class Builder(NodeReader):
         when = self.condition(fields["when"][1]) if "when" in newer else None
         after = self.pattern_spec(fields["after"][1], "after") if "after" in newer else None
         switch = self.topic_switch(fields["topic"][1], topic) if "topic" in newer else None
-        read = [("when", when), ("after", after), ("topic", switch)]
+        rank = self.rank(fields["rank"][1]) if "rank" in newer else 0
+        remember = self.reply(fields["remember"][1], "remember", local) if "remember" in newer else None
+        read = [("when", when), ("after", after), ("topic", switch), ("rank", rank), ("remember", remember)]
         if pattern is None or refused or (reply is None and redirect is None):
             return None
         if any(key in fields and value is None for key, value in read):
@@ -348,6 +357,8 @@ class Builder(NodeReader):
             after=after,
             topic=switch,
             redirect=redirect,
+            rank=rank or 0,
+            remember=remember,
         )
 
     def rule_answer(
@@ -365,6 +376,14 @@ class Builder(NodeReader):
             either = "" if self.draft.version == "1" else " or a 'redirect'"
             self.problem(node, f"{what} needs a 'reply'{either}")
         return None, None
+
+    def rank(self, node: Node) -> int | None:
+        """A rule's ``rank``: a whole number, higher tried first."""
+        rank = self.integer(node, "rank")
+        if rank is not None and abs(rank) > MAX_RANK:
+            self.problem(node, f"rank must be from -{MAX_RANK} to {MAX_RANK}, not {rank}")
+            return None
+        return rank
 
     def redirect(self, node: Node, local: frozenset[str]) -> Template | None:
         """The message a rule hands back to the rules: one text, which may use {captures}."""
@@ -584,7 +603,12 @@ def _redirect_chain(dialogue: Dialogue, rule: Rule, within: str | None) -> str |
 
 
 def _answered_elsewhere(text: str, rule: Rule, other: Rule, earlier: bool) -> str:
-    if earlier:
+    if other.rank > rule.rank:
+        why = (
+            f"its rank ({other.rank}) is higher and it shadows this one: "
+            "raise this rule's rank or narrow that one"
+        )
+    elif earlier:
         why = "it comes first and shadows this one: move this rule above it or narrow that one"
     else:
         why = "this rule's own pattern does not match it"

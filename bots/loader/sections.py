@@ -13,11 +13,22 @@ from collections.abc import Callable
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from bots.loader import lists
-from bots.loader.build import TOPIC_KEYS, VARIABLE_NAME, Builder
+from bots.loader.build import CLAUSE_KEYS, TOPIC_KEYS, VARIABLE_NAME, Builder
 from bots.loader.includes import CONTRIBUTED, INCLUDED_KEYS, Includes
 from bots.loader.nodes import NUMBER_TAGS, Fields
 from bots.loader.problems import Problem
-from bots.model import NO_TOPIC, TARGET_KINDS, Dialogue, Rule, Target, Topic, Where, split_target
+from bots.model import (
+    NO_TOPIC,
+    TARGET_KINDS,
+    Clauses,
+    Dialogue,
+    Rule,
+    Target,
+    Topic,
+    Where,
+    by_rank,
+    split_target,
+)
 from bots.subs import MAX_SUBSTITUTIONS
 
 FORMAT_VERSION = 1
@@ -25,6 +36,8 @@ FORMAT_VERSION = 1
 #: redirects and weights, and reads every version 1 file the same way.
 FORMAT_VERSIONS = {1.0: "1", 1.1: "1.1"}
 PUNCTUATION = ("keep", "ignore")  # the values of `punctuation`: see bots.matcher
+#: A clause delimiter: a word (cut only where it stands alone) or punctuation (cut anywhere).
+DELIMITER = re.compile(r"\w+|[^\w\s]+")
 
 
 class DialogueBuilder(Builder):
@@ -53,7 +66,8 @@ class DialogueBuilder(Builder):
         for key in READING_ORDER:
             if key in fields:
                 SECTIONS[key](self, fields[key][1])
-        self.draft.rules = (*self.draft.rules, *self.included_rules)
+        # Higher ranks first; equal ranks in file order, the included files' rules after the file's own.
+        self.draft.rules = by_rank((*self.draft.rules, *self.included_rules))
         self.rules_sound = self.rules_sound and self.included_sound
         self.check_names()
         self.check_topics()
@@ -271,10 +285,39 @@ class DialogueBuilder(Builder):
                 self.reply(fields["fallback"][1], "fallback", frozenset()) if "fallback" in fields else None
             )
             self.draft.topics[name] = Topic(
-                name, tuple(rule for rule in rules if rule is not None), fallback, self.where(name_node)
+                name, by_rank([rule for rule in rules if rule is not None]), fallback, self.where(name_node)
             )
         if len(self.problems) != before:
             self.rules_sound = False
+
+    def read_clauses(self, node: Node) -> None:
+        """``clauses: {split: [",", ".", but]}`` (format 1.1): the rules see one clause at a time."""
+        if not self.needs_1_1(self.section_keys.get("clauses", node), "'clauses'"):
+            return
+        fields = self.mapping(node, "clauses", CLAUSE_KEYS)
+        if fields is None:
+            return
+        if "split" not in fields:
+            self.problem(node, "clauses needs 'split': the delimiters, e.g. split: [',', '.', but]")
+            return
+        split = fields["split"][1]
+        if not isinstance(split, SequenceNode) or not split.value:
+            self.problem(split, "split must be a list of delimiters, e.g. [',', '.', but]")
+            return
+        delimiters = []
+        for item in split.value:
+            text = self.string(item, "a delimiter")
+            if text is None:
+                continue
+            if not DELIMITER.fullmatch(text):
+                self.problem(
+                    item,
+                    f"delimiter {text!r} must be one word (letters, digits, _) or punctuation, no blanks",
+                )
+                continue
+            delimiters.append(text)
+        if len(delimiters) == len(split.value):
+            self.draft.clauses = Clauses(tuple(delimiters), self.where(node))
 
     def read_fallback(self, node: Node) -> None:
         self.draft.fallback = self.reply(node, "fallback", frozenset())
@@ -372,6 +415,7 @@ SECTIONS: dict[str, Callable[[DialogueBuilder, Node], None]] = {
     "greeting": DialogueBuilder.read_greeting,
     "rules": DialogueBuilder.read_rules,
     "topics": DialogueBuilder.read_topics,
+    "clauses": DialogueBuilder.read_clauses,
     "fallback": DialogueBuilder.read_fallback,
     "script": DialogueBuilder.read_script,
     "abort": DialogueBuilder.read_abort,
