@@ -43,7 +43,7 @@ docker("run", "--detach", *session.label_options(), f"--network={network}",
        f"--name={session.name('sleeper')}", base, "sleep", "300")
 docker("tag", base, session.image_tag("probe"))
 print(session.id, flush=True)
-time.sleep(300)
+time.sleep(300)  # a live session that does nothing: the test kills it (SIGKILL) long before this ends
 """
 
 
