@@ -151,11 +151,11 @@ def add_common_options(
         "--print-completion",
         action=PrintCompletion,
         choices=COMPLETION_SHELLS,
-        help="print the completion script for a shell (bash, zsh, tcsh) and exit",
+        help="print the completion script for a shell (%(choices)s) and exit",
     )
 
 
-COMPLETION_SHELLS = ("bash", "zsh", "tcsh")  # what shtab generates
+COMPLETION_SHELLS = ("bash", "zsh", "tcsh", "fish", "powershell")  # shtab's SUPPORTED_SHELLS
 
 
 class PrintCompletion(argparse.Action):
