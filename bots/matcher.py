@@ -40,9 +40,11 @@ if TYPE_CHECKING:
     Match = re.Match[str]
     Search = Callable[[str, str], Match | None]
 
-MAX_MATCH_CHARS = 4096  # patterns see at most this much of a message: a chat line is far
-# shorter, and it bounds the cost of one match (RE2 is linear in the text)
-MAX_MATCH_BYTES = 4096  # ... and at most this much of its UTF-8 (1,365 CJK characters):
+MAX_MATCH_CHARS = 2048  # patterns see at most this much of a message: a chat line is far
+# shorter, and it bounds the cost of one match (RE2 is linear in the text). At 4,096 the
+# property test found an accepted regex, (((a))((a))((a)|(a))*){0,20}, taking 10.6 ms (its
+# captures make RE2 track many threads): 2,048 halves every match's worst cost
+MAX_MATCH_BYTES = 2048  # ... and at most this much of its UTF-8 (682 CJK characters):
 # RE2 walks bytes, so this is what bounds a match's time for every script alike
 MAX_PROGRAM_SIZE = 6000  # RE2 instructions of a user regex: building the matcher's states
 # costs up to ~1.5 ms per 1,000 on a 4,096-character message (measured, adversarial suite),

@@ -669,6 +669,13 @@ def test_bad_ranks_remembers_and_clauses_are_reported_at_their_place() -> None:
     ]
 
 
+def test_a_delimiter_yaml_reads_as_a_number_must_be_written_in_quotes() -> None:
+    # Found by the schema agreement test: 0.0 passed the schema (a number is no string to match).
+    assert problems("version: 1.1\nclauses: {split: [0.0, '.']}\nfallback: x\n") == [
+        "d.yaml:2:19: delimiter '0.0' must be text: write it in quotes"
+    ]
+
+
 def test_clauses_need_a_list_of_delimiters() -> None:
     assert problems("version: 1.1\nclauses: {}\n") == [
         "d.yaml:2:10: clauses needs 'split': the delimiters, e.g. split: [',', '.', but]"

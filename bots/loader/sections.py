@@ -15,7 +15,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from bots.loader import lists
 from bots.loader.build import CLAUSE_KEYS, TOPIC_KEYS, VARIABLE_NAME, Builder
 from bots.loader.includes import CONTRIBUTED, INCLUDED_KEYS, Includes
-from bots.loader.nodes import NUMBER_TAGS, Fields
+from bots.loader.nodes import CORE, NUMBER_TAGS, Fields
 from bots.loader.problems import Problem
 from bots.model import (
     NO_TOPIC,
@@ -308,6 +308,10 @@ class DialogueBuilder(Builder):
         for item in split.value:
             text = self.string(item, "a delimiter")
             if text is None:
+                continue
+            if isinstance(item, ScalarNode) and item.tag != CORE + "str":
+                # 0.5, 1e3 or true would be read as their text; a delimiter is written as text.
+                self.problem(item, f"delimiter {text!r} must be text: write it in quotes")
                 continue
             if not DELIMITER.fullmatch(text):
                 self.problem(
