@@ -274,7 +274,8 @@ class Endings(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         """Let every delay expire, then check the one outcome against what happened first."""
-        self.loop.advance(60.0)
+        # Each reply waits its delay after the one before: the last of MAX_MESSAGES is due then.
+        self.loop.advance(DELAY_S * (MAX_MESSAGES + 1))
         terminal = next((i for i, item in enumerate(self.arrived) if item[0] != "message"), None)
         expected_replies = [item[1] for item in self.arrived[:terminal] if item[0] == "message"]
         if self.outside is None and terminal is None:
