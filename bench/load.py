@@ -49,6 +49,11 @@ HOLD_MESSAGE = b"hello\n"  # the one turn each held connection chats before goin
 GO = b"go\n"  # what the bench writes to a connected ``turns`` generator to start the turns
 
 
+def generator_loop() -> str:
+    """The generator's event loop: uvloop when installed, the lightest generator this machine has."""
+    return loops.UVLOOP if loops.uvloop_installed() else loops.ASYNCIO
+
+
 def raise_nofile_limit() -> int:
     """Raise this process's soft open-file limit to its hard limit; return the soft limit now."""
     import resource  # POSIX only: imported here so that the module imports on Windows too
@@ -506,7 +511,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         each.add_argument("time_limit", type=float)
     args = parser.parse_args(argv)
     raise_nofile_limit()
-    loop = loops.default_loop()  # uvloop when installed: the lightest generator this machine has
+    loop = generator_loop()
     if args.mode == "turns":
         script = _load_script(args.script)
         loops.run(run_turns(args.host, args.port, args.clients, args.turns, script, args.time_limit), loop)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import dialogues
-from bench.load import Holders, drive_turns
+from bench.load import Holders, drive_turns, generator_loop
 from bench.procs import BenchError, RssSampler, Server, console_script, module_env, python_module, running
 from bench.report import Row
 from bench.stats import KIB, median, per_connection_kib, ratio
@@ -231,7 +231,7 @@ def _many_clients_rows(
     most = max(f["generator_us_per_turn"] for f in fig.values())
     generator = (
         f"load generator: {most:.0f} us CPU per turn at most, "
-        f"on {loops.default_loop()}; cores busy (server / busiest generator process): "
+        f"on {generator_loop()}; cores busy (server / busiest generator process): "
         + ", ".join(busy(name) for name in fig)
     )
     rows = [
@@ -289,7 +289,7 @@ def _many_clients_rows(
             gen_busy < server_busy,
             f"the busiest generator process against the server it drove ({worst}, the closest call of the "
             f"servers): below 1, the server was the busier process, so it set the pace; {plan.generators} "
-            f"generator processes on {loops.default_loop()}, {most:.1f} us CPU per turn at most",
+            f"generator processes on {generator_loop()}, {most:.1f} us CPU per turn at most",
         )
     )
     if uv is None:

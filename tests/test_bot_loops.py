@@ -21,8 +21,8 @@ def test_the_asyncio_loop_runs_a_coroutine_on_the_standard_loop() -> None:
     assert loops.run(loop_class_name(), loops.ASYNCIO).startswith("asyncio")
 
 
-def test_the_default_is_uvloop_exactly_when_it_is_installed() -> None:
-    assert loops.default_loop() == (loops.UVLOOP if HAS_UVLOOP else loops.ASYNCIO)
+def test_the_default_is_the_standard_loop_even_where_uvloop_is_installed() -> None:
+    assert loops.default_loop() == loops.ASYNCIO
 
 
 def test_asking_for_uvloop_where_it_is_missing_says_how_to_install_it(
