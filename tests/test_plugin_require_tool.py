@@ -36,7 +36,7 @@ def test_a_missing_tool_skips_with_one_line_naming_the_package_or_fails_under_ch
             # Only the skipped tool: the run ends with the one line a developer needs.
             "chat: tests skipped for missing line tools (chat-no-such-tool); "
             "install them with: apt-get install chat-no-such-tool",
-            "FAILED *::test_ci_without_the_tool",
+            "FAILED *::test_ci_without_the_tool*",
             "SKIPPED * chat-no-such-tool is not installed: install the Debian package chat-no-such-tool",
         ]
     )
