@@ -33,9 +33,9 @@ import bisect
 import collections
 import enum
 import random
-import re
 
 from bots import notices
+from bots.matcher import Match
 from bots.model import (
     DEFAULT_GREETING,
     INPUT_NAME,
@@ -343,10 +343,11 @@ class Conversation:
                 self._say(rule.fixed, now, actions)
                 return
             values = {INPUT_NAME: text}
-            if rule.redirect is None:
-                self._send(self._rule_reply(rule, match, values), now, actions)
-                return
             self._rule_effects(rule, match, values)
+            if rule.redirect is None:
+                assert rule.reply is not None
+                self._send(self._render(rule.reply, values), now, actions)
+                return
             found = self._match(self._fill(rule.redirect, values))
         if self._memories:  # no rule answered: a remembered reply before the fallback
             self._send(self._memories.popleft(), now, actions)
@@ -360,7 +361,7 @@ class Conversation:
         else:
             self._send(self._render(fallback, {INPUT_NAME: text}), now, actions)
 
-    def _match(self, message: str) -> tuple[Rule, re.Match[str]] | None:
+    def _match(self, message: str) -> tuple[Rule, Match] | None:
         """The current topic's first rule for *message* that holds, else the top-level one's."""
         self._message = message  # what a `when` reads as {input}
         if self.topic is not None:
@@ -381,12 +382,7 @@ class Conversation:
             return when.holds(variables, case_sensitive=self.dialogue.case_sensitive)
         return True
 
-    def _rule_reply(self, rule: Rule, match: re.Match[str], values: dict[str, str]) -> str:
-        self._rule_effects(rule, match, values)
-        assert rule.reply is not None
-        return self._render(rule.reply, values)
-
-    def _rule_effects(self, rule: Rule, match: re.Match[str], values: dict[str, str]) -> None:
+    def _rule_effects(self, rule: Rule, match: Match, values: dict[str, str]) -> None:
         """What a rule does besides its reply: captures into *values*, its `set`, its topic switch."""
         if rule.uses_captures:
             values.update(self._captures(match))
@@ -481,10 +477,8 @@ class Conversation:
             step,
         )
 
-    def _captures(self, match: re.Match[str]) -> dict[str, str]:
-        found = {k: (v or "").strip() for k, v in match.groupdict().items()}
-        for number, value in enumerate(match.groups(), start=1):
-            found[str(number)] = (value or "").strip()
+    def _captures(self, match: Match) -> dict[str, str]:
+        found = match.captures()
         reflect = self.dialogue.reflect
         if reflect:
             found = {k: " ".join(reflect.get(w.lower(), w) for w in v.split()) for k, v in found.items()}
@@ -496,12 +490,12 @@ class Conversation:
         self._variables.update(values)
 
     def _fill(self, template: Template, values: dict[str, str]) -> str:
-        if len(template.parts) == 1:
-            return template.parts[0]
         return template.fill(values, self._variables)
 
     def _render(self, reply: Reply, values: dict[str, str]) -> str:
-        return self._fill(self._choose(reply), values)
+        choices = reply.choices
+        template = choices[0] if len(choices) == 1 else self._choose(reply)
+        return template.fill(values, self._variables)
 
     @property
     def rng(self) -> random.Random:

@@ -31,14 +31,10 @@ from bots.normalize import fold, fold_offsets, nfc
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 
 if TYPE_CHECKING:
-    import re
     from collections.abc import Callable
     from typing import Any
 
-    # The engine reads a match through groups() and groupdict() (what :class:`Found`
-    # offers) and still names the type re.Match[str]; the checker is told the same.
-    Match = re.Match[str]
-    Search = Callable[[str, str], Match | None]
+    Search = Callable[[str, str], "Found | None"]
 
 MAX_MATCH_CHARS = 2048  # patterns see at most this much of a message: a chat line is far
 # shorter, and it bounds the cost of one match (RE2 is linear in the text). At 4,096 the
@@ -139,14 +135,18 @@ def _options(case_sensitive: bool) -> object:
 
 
 class Found:
-    """A match: its groups read from the message's NFC text (not its folded form)."""
+    """A match: its groups read from the message's NFC text (not its folded form).
 
-    __slots__ = ("_names", "_spans", "_text")
+    It reads like :class:`re.Match` (group, groups, groupdict), plus :meth:`captures`,
+    what a reply's placeholders see.
+    """
 
-    def __init__(self, text: str, spans: list[tuple[int, int]], names: dict[str, int]) -> None:
+    __slots__ = ("_regex", "_spans", "_text")
+
+    def __init__(self, text: str, spans: list[tuple[int, int]], regex: Regex) -> None:
         self._text = text
         self._spans = spans
-        self._names = names
+        self._regex = regex
 
     def group(self, number: int = 0) -> str | None:
         """The text of group *number* (0: the whole match), None when it took no part."""
@@ -155,11 +155,27 @@ class Found:
 
     def groups(self) -> tuple[str | None, ...]:
         """Every numbered group's text, as re.Match.groups()."""
-        return tuple(self.group(n) for n in range(1, len(self._spans)))
+        text = self._text
+        return tuple([None if start < 0 else text[start:end] for start, end in self._spans[1:]])
 
     def groupdict(self) -> dict[str, str | None]:
         """Every named group's text, as re.Match.groupdict()."""
-        return {name: self.group(number) for name, number in self._names.items()}
+        groups = self.groups()
+        return {name: groups[number - 1] for name, number in self._regex.groupindex.items()}
+
+    def captures(self) -> dict[str, str]:
+        """Every group's text, blanks stripped, by number ("1", "2"...) and by name ("": no part)."""
+        text = self._text
+        values = ["" if start < 0 else text[start:end].strip() for start, end in self._spans[1:]]
+        regex = self._regex
+        found = dict(zip(regex.numbers, values, strict=True))
+        for name, number in regex.groupindex.items():
+            found[name] = values[number - 1]
+        return found
+
+
+#: What a search returns.
+Match = Found
 
 
 def _compile(source: str, case_sensitive: bool) -> Any:
@@ -192,6 +208,7 @@ class Regex:
         "folded",
         "groupindex",
         "groups",
+        "numbers",
         "size",
         "source",
     )
@@ -209,6 +226,8 @@ class Regex:
         self.groupindex: dict[str, int] = {
             name.decode(): number for name, number in compiled.NamedCapturingGroups()
         }
+        #: The names of the numbered groups, "1" to str(groups): made once, not at each match.
+        self.numbers = tuple(str(number) for number in range(1, self.groups + 1))
         self._ascii = compiled.Match
         #: The ASCII program's size (RE2 instructions).
         self.ascii_size: int = compiled.ProgramSize()
@@ -227,7 +246,7 @@ class Regex:
         self._unicode = compiled.Match
         return self._unicode
 
-    def search(self, text: str, folded: str) -> Match | None:
+    def search(self, text: str, folded: str) -> Found | None:
         """The first match in the message (*text* its NFC form, *folded* that case-folded)."""
         subject = folded if self.folded else text
         data = subject.encode()
@@ -248,7 +267,7 @@ class Regex:
                 (-1, -1) if a < 0 else (offsets[a], offsets[b - 1] + 1 if b > a else offsets[b])
                 for a, b in spans
             ]
-        return Found(text, spans, self.groupindex)  # type: ignore[return-value]  # see Match
+        return Found(text, spans, self)
 
 
 def prepare(text: str) -> tuple[str, str]:

@@ -328,12 +328,12 @@ class RuleList:
         if any(rule.conditional for rule in rules):
             self._cut()
 
-    def match(self, text: str) -> tuple[Rule, re.Match[str]] | None:
+    def match(self, text: str) -> tuple[Rule, matcher.Match] | None:
         """The first rule whose pattern matches *text* (conditions not asked), or None."""
         found = self.index.match(text)
         return None if found is None else (self.rules[found[0]], found[1])
 
-    def first(self, text: str, accepts: Callable[[Rule], bool]) -> tuple[Rule, re.Match[str]] | None:
+    def first(self, text: str, accepts: Callable[[Rule], bool]) -> tuple[Rule, matcher.Match] | None:
         """The first rule matching *text* that *accepts* (asked only of conditional rules) allows."""
         found = self.index.match(text)
         if found is None:
@@ -573,9 +573,9 @@ class Dialogue(Value):
 
     def substitute(self, text: str) -> str:
         """*text* as the rules see it: with the dialogue's substitutions made (itself when it has none)."""
-        return self.subs.apply(text)
+        return self.subs.apply(text) if self.subs.pairs else text
 
-    def match(self, text: str) -> tuple[Rule, re.Match[str]] | None:
+    def match(self, text: str) -> tuple[Rule, matcher.Match] | None:
         """The first top-level rule whose pattern matches *text* and its match, or None."""
         return self.ruleset.match(text)
 
