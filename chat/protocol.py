@@ -99,14 +99,6 @@ def _size(raw: bytes | bytearray) -> int:
     return len(raw) - 1 if raw.endswith(b"\r") else len(raw)
 
 
-def _decode(raw: bytes) -> str:
-    # Strict decoding gives the same text for valid UTF-8 and costs less than errors="replace".
-    try:
-        return raw.decode()
-    except UnicodeDecodeError:
-        return raw.decode("utf-8", errors="replace")
-
-
 def is_exit(text: str) -> bool:
     """True when *text* is the word that ends a chat (any case, surrounding blanks ignored)."""
     return text.strip().lower() == EXIT_WORD
@@ -152,7 +144,7 @@ class ChatConnection:
             self._closed = True
             if self._buffer and not self._discarding:
                 # A classic peer's last message (typically "exit") has no newline.
-                self._emit_message(bytes(self._buffer))
+                self._line(bytes(self._buffer))
             self._buffer.clear()
             self._events.append(ConnectionClosed())
             return
@@ -177,7 +169,8 @@ class ChatConnection:
             start = newline + 1
 
     def _line(self, raw: bytes) -> None:
-        # A message ended by its newline (which *raw* no longer holds).
+        # The one place a message is made: *raw* is ended by its newline (which it no longer
+        # holds), or by the silence or end of file after a classic peer's bare message.
         if self._discarding:
             # The tail of an oversize message: already reported, dropped here.
             self._discarding = False
@@ -186,7 +179,11 @@ class ChatConnection:
         if size > self.max_message_bytes:
             self._events.append(MessageTooLong(self.max_message_bytes))
             return
-        self._events.append(Message(_decode(raw[:size])))
+        try:  # strict first: the same text for valid UTF-8, and cheaper than errors="replace"
+            text = raw[:size].decode()
+        except UnicodeDecodeError:
+            text = raw[:size].decode("utf-8", errors="replace")
+        self._events.append(Message(text))
 
     def _hold(self, part: bytes) -> None:
         # Bytes of a message whose newline has not come: buffered up to the limit, then
@@ -208,11 +205,8 @@ class ChatConnection:
         if not self.wants_silence_timer:
             return
         self.peer_style = PeerStyle.CLASSIC
-        if self._discarding:
-            # A classic peer's oversize message ends at silence too; it was reported.
-            self._discarding = False
-        else:
-            self._emit_message(bytes(self._buffer))
+        # (A classic peer's oversize message ends at silence too: _line drops it, it was reported.)
+        self._line(bytes(self._buffer))
         self._buffer.clear()
 
     @property
@@ -239,10 +233,6 @@ class ChatConnection:
         if self._events:
             return self._events.popleft()
         return NEED_DATA
-
-    def _emit_message(self, raw: bytes) -> None:
-        # A message ended by silence or end of file (a classic peer's).
-        self._events.append(Message(_decode(raw[: _size(raw)])))
 
     # -- sending -----------------------------------------------------------
 
