@@ -375,3 +375,19 @@ def test_escaped_characters_match_the_character_they_name() -> None:
     assert _search("regex", r"\x41bc", "xabc")
     assert _search("regex", r"\x{44}x", "dx")
     assert _search("regex", r"caf\u00e9", "café")
+
+
+def test_a_match_gives_every_group_stripped_by_number_and_by_name_and_empty_for_a_group_not_taken() -> None:
+    regex = matcher.Regex(r"(?P<first>\w+)( and +(?P<second>\w+) )?(x)?", case_sensitive=True)
+    found = regex.search("tea and  cake ", "tea and  cake ")
+    assert found is not None
+    assert found.captures() == {
+        "1": "tea",
+        "2": "and  cake",
+        "3": "cake",
+        "4": "",
+        "first": "tea",
+        "second": "cake",
+    }
+    assert found.groups() == ("tea", " and  cake ", "cake", None)
+    assert found.groupdict() == {"first": "tea", "second": "cake"}
