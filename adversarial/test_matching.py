@@ -25,7 +25,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bots import matcher
+from bots import loops, matcher
 from chat_testing import Daemon, LineClient
 
 pytestmark = [pytest.mark.adversarial, pytest.mark.timeout(600)]
@@ -279,12 +279,25 @@ FLOOD_LINES = [
 ]
 
 
-@pytest.fixture
-def flooded_bot(tmp_path: Path, chat_daemons: Any) -> Iterator[tuple[Daemon, int, threading.Event]]:
-    """A real chat-bot serving the issue's dialogue, and one client sending it hostile lines non-stop."""
+# Both event loops: their reads differ (libuv reads a full socket up to 32 times per turn of the
+# loop, asyncio once), and so did their fairness under a flood (bots/adapter.py, MESSAGES_PER_CALLBACK).
+EVENT_LOOPS = [
+    loops.ASYNCIO,
+    pytest.param(loops.UVLOOP, marks=pytest.mark.skipif(not loops.uvloop_installed(), reason="no uvloop")),
+]
+
+
+@pytest.fixture(params=EVENT_LOOPS)
+def flooded_bot(
+    request: pytest.FixtureRequest, tmp_path: Path, chat_daemons: Any
+) -> Iterator[tuple[Daemon, int, threading.Event]]:
+    """A real chat-bot on each event loop serving the issue's dialogue, and one client sending it
+    hostile lines non-stop."""
     path = tmp_path / "hostile.yaml"
     path.write_text(FLOOD_DIALOGUE, encoding="utf-8")
-    bot: Daemon = chat_daemons("chat-bot", "--script", str(path), "--port", "0", "--no-delay", "--quiet")
+    bot: Daemon = chat_daemons(
+        "chat-bot", "--script", str(path), "--port", "0", "--no-delay", "--quiet", "--loop", request.param
+    )
     _host, port = bot.listening()
     attacker = LineClient(port, timeout=30)
     stop = threading.Event()
