@@ -11,11 +11,13 @@ write buffer passes :data:`WRITE_BUFFER_HIGH` and the adapter stops reading
 from that peer until the buffer drains, so a flooding or stalled peer cannot
 make the bot's memory grow, and never slows the other peers.
 
-Fairness: one read can hold thousands of short messages. The adapter handles at
-most :data:`MESSAGES_PER_CALLBACK` of them per event-loop callback; with more
-waiting it stops reading from that peer and goes on in a later callback, so the
-other peers are served in between. Reading resumes only when neither reason to
-pause (a backlog, a full write buffer) still holds.
+Fairness: one read can hold thousands of short messages, and one event-loop
+turn can bring many reads from one peer (uvloop's libuv reads a socket up to 32
+times in a row while it stays full). The adapter handles at most
+:data:`MESSAGES_PER_CALLBACK` of a peer's messages, counted across its reads,
+before it stops reading from that peer and goes on in a callback of its own,
+which runs only after the loop has polled the other peers. Reading resumes only
+when neither reason to pause (a backlog, a full write buffer) still holds.
 
 A reply that cannot be framed is never dropped silently: one with a line break
 goes out with each CR and LF shown as ``\\x0d`` and ``\\x0a`` (as
@@ -51,8 +53,12 @@ if TYPE_CHECKING:
 WRITE_BUFFER_HIGH = 64 * 1024  # per peer: far above one turn's reply, small beside 10,000 peers
 WRITE_BUFFER_LOW = 16 * 1024  # resume reading once the peer has taken most of it
 # One 256 KiB read can hold ~4,000 short messages; handling them all in one callback stalled
-# every other peer for 100-300 ms. 64 take well under a millisecond, and a one-message read
-# (the common turn) never reaches the cap.
+# every other peer for 100-300 ms. 64 take well under a millisecond (~2 ms of hostile ones).
+# The count runs across data_received calls and restarts only in _continue: uvloop (libuv's
+# uv__read) calls data_received up to 32 times in a row for one socket whose reads fill the
+# buffer, so a per-call cap let one flooding peer take 32 x 256 KB (~45 ms) per loop turn
+# while the others waited (p50 46-77 ms, p99 94-217 ms; asyncio reads once per turn).
+# A chatting peer reaches the count once per 64 messages: one pause, one callback, one resume.
 MESSAGES_PER_CALLBACK = 64
 # After a notice and its `exit` sent out of turn (busy, idle), the bot half-closes and reads
 # (dropping it) what the peer still sends for this long: a client that typed before it read
@@ -134,6 +140,7 @@ class BotConnection(asyncio.Protocol):
         "codec",
         "conv",
         "deadline_handle",
+        "handled",
         "hurry",
         "last_seen",
         "linger",
@@ -174,6 +181,8 @@ class BotConnection(asyncio.Protocol):
         self.backlogged = False  # received messages wait for a later callback
         self.write_paused = False  # the peer is not reading what we send
         self.backlog_handle: asyncio.Handle | None = None
+        # Messages handled since _continue last ran: capped at MESSAGES_PER_CALLBACK.
+        self.handled = 0
 
     # -- asyncio callbacks -------------------------------------------------
 
@@ -301,7 +310,6 @@ class BotConnection(asyncio.Protocol):
         assert codec is not None
         run = self.run
         next_event = codec.next_event
-        handled = 0
         while not self.closing:
             if self.outbox:
                 # A reply waits for its delay: the next message waits for its turn (the
@@ -309,7 +317,7 @@ class BotConnection(asyncio.Protocol):
                 if codec.has_events:
                     self._hold(later=False)
                 return
-            if limit is not None and (handled >= limit or self.write_paused):
+            if limit is not None and (self.handled >= limit or self.write_paused):
                 self._hold()
                 return
             event = next_event()
@@ -317,7 +325,7 @@ class BotConnection(asyncio.Protocol):
                 if self.backlogged:
                     self._release()
                 return
-            handled += 1
+            self.handled += 1  # across reads: see MESSAGES_PER_CALLBACK
             conv = self.conv
             if conv is None:
                 conv = self.conv = run.conversation()
@@ -353,7 +361,9 @@ class BotConnection(asyncio.Protocol):
             self.backlog_handle = self.loop.call_soon(self._continue)
 
     def _continue(self) -> None:
+        # The loop has polled every peer since _hold: this peer may have its next MESSAGES_PER_CALLBACK.
         self.backlog_handle = None
+        self.handled = 0
         if not self.closing and self.codec is not None:
             self._drain()
 

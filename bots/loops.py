@@ -1,11 +1,11 @@
-"""Which asyncio event loop the bot runs on: the standard one, or uvloop when asked for.
+"""Which asyncio event loop the bot runs on: uvloop whenever it is installed, else the standard one.
 
-uvloop (``pip install chat-classic[fast]``, then ``--loop uvloop``) is a drop-in event
-loop on libuv; the serving bot's per-turn cost is mostly the loop and its socket calls.
-It is not the default: while one client floods a serving bot with slow-to-match lines,
-another client waited p50 46 ms / p99 94 ms on uvloop against 3 / 6 ms on the standard
-loop (measured 2026-11-30 with the adversarial suite's flood), too close to the 100 ms the
-bot promises. The classic programs use blocking sockets and no event loop at all.
+uvloop (``pip install chat-classic[fast]``) is a drop-in event loop on libuv; the serving
+bot's per-turn cost is mostly the loop and its socket calls, so it is the default where it
+can be imported; ``--loop asyncio`` chooses the standard loop. Both keep a flooding client
+from delaying the others (bots.adapter counts a peer's messages across reads, as libuv
+delivers up to 32 reads of one socket per loop turn). The classic programs use blocking
+sockets and no event loop at all.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ def uvloop_installed() -> bool:
 
 
 def default_loop() -> str:
-    """The standard asyncio loop: uvloop is used when asked for (see the module's docstring)."""
-    return ASYNCIO
+    """uvloop when it is installed (the ``fast`` extra), else the standard asyncio loop."""
+    return UVLOOP if uvloop_installed() else ASYNCIO
 
 
 def describe(loop: str) -> str:

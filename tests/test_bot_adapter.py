@@ -280,6 +280,48 @@ def test_a_read_of_exactly_the_cap_resumes_reading_once_nothing_is_left() -> Non
     asyncio.run(run())
 
 
+def _messages(start: int, count: int) -> bytes:
+    return b"".join(b"m%d\n" % number for number in range(start, start + count))
+
+
+def test_many_reads_in_one_loop_turn_share_one_cap_as_libuv_delivers_them() -> None:
+    # libuv (uvloop) reads a socket up to 32 times in a row while each read fills its buffer,
+    # calling data_received each time, until reading is paused: each read here is under the
+    # cap, but their sum is not. Counted per call, one flooding peer took ~45 ms a loop turn.
+    async def run() -> None:
+        connection = BotConnection(Run(ECHO, seed=None, delays=False, max_message_bytes=1000))
+        wire = Wire()
+        connection.connection_made(wire)
+        per_read = MESSAGES_PER_CALLBACK // 2 + 8
+        reads = [_messages(start, per_read) for start in range(0, 32 * per_read, per_read)]
+
+        delivered = 0
+        while wire.reading and delivered < len(reads):  # libuv's uv__read, in one loop turn
+            connection.data_received(reads[delivered])
+            delivered += 1
+        assert delivered == 2  # the second read reached the cap and paused reading
+        assert wire.written == _echoes(MESSAGES_PER_CALLBACK)
+        await next_loop_turn()  # the rest of that read, then reading resumes
+        assert wire.written == _echoes(2 * per_read)
+        assert wire.reading
+
+    asyncio.run(run())
+
+
+def test_a_peer_chatting_one_message_a_read_gets_every_reply_at_once_past_the_cap() -> None:
+    async def run() -> None:
+        connection = BotConnection(Run(ECHO, seed=None, delays=False, max_message_bytes=1000))
+        wire = Wire()
+        connection.connection_made(wire)
+        for number in range(3 * MESSAGES_PER_CALLBACK):
+            connection.data_received(b"m%d\n" % number)
+            assert wire.written[-1] == b"m%d\n" % number  # answered in the same callback
+            await next_loop_turn()
+            assert wire.reading  # a cap reached on the last message costs one turn, no reply
+
+    asyncio.run(run())
+
+
 def test_a_full_write_buffer_holds_the_backlog_and_its_end_does_not_resume_reading_early() -> None:
     async def run() -> None:
         connection = BotConnection(Run(ECHO, seed=None, delays=False, max_message_bytes=1000))

@@ -89,7 +89,19 @@ def test_version_names_the_event_loop_that_loop_chooses(
     assert capsys.readouterr().out.startswith(f"chat-bot {__version__}, event loop {shown}")
 
 
-def test_version_names_the_default_loop_the_standard_one(capsys: pytest.CaptureFixture[str]) -> None:
+@UVLOOP_MISSING
+def test_version_names_uvloop_as_the_default_where_it_is_installed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["--version"])
+    assert capsys.readouterr().out.startswith(f"chat-bot {__version__}, event loop uvloop ")
+
+
+def test_version_names_the_standard_loop_as_the_default_where_uvloop_is_missing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(loops, "uvloop_installed", lambda: False)
     with pytest.raises(SystemExit):
         cli.main(["--version"])
     assert capsys.readouterr().out.startswith(f"chat-bot {__version__}, event loop asyncio (")

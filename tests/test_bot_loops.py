@@ -21,7 +21,13 @@ def test_the_asyncio_loop_runs_a_coroutine_on_the_standard_loop() -> None:
     assert loops.run(loop_class_name(), loops.ASYNCIO).startswith("asyncio")
 
 
-def test_the_default_is_the_standard_loop_even_where_uvloop_is_installed() -> None:
+def test_the_default_is_uvloop_where_it_is_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(loops, "uvloop_installed", lambda: True)
+    assert loops.default_loop() == loops.UVLOOP
+
+
+def test_the_default_is_the_standard_loop_where_uvloop_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(loops, "uvloop_installed", lambda: False)
     assert loops.default_loop() == loops.ASYNCIO
 
 
