@@ -356,13 +356,28 @@ def _rows(results: dict[str, list[dict[str, object]]]) -> dict[str, report.Row]:
 def test_many_clients_rows_hold_the_issue_targets_against_the_median_of_the_rounds() -> None:
     echo = [_run(100.0, 10.0, 0.010), _run(90.0, 10.0, 0.010), _run(1.0, 99.0, 9.0)]  # one noisy round
     bot = [_run(95.0, 11.0, 0.012), _run(96.0, 11.0, 0.012), _run(97.0, 11.0, 0.012)]
+    rows = _rows({scenarios.ECHO: echo, scenarios.BOT: bot})  # uvloop not installed: asyncio is the default
+    cpu = rows["bot CPU per turn (default loop, asyncio)"]
+    assert (cpu.figure, cpu.baseline, cpu.target, cpu.met) == (11.0, 10.0, "<= 1.10x", True)
+    assert rows["throughput (default loop, asyncio)"].ratio == pytest.approx(96 / 90)
+    assert rows["throughput (default loop, asyncio)"].target == ">= 0.95x"
+    assert rows["throughput (default loop, asyncio)"].met is True
+    assert rows["p99 latency (default loop, asyncio)"].target == "<= 1.20x"
+    assert rows["p99 latency (default loop, asyncio)"].met is True
+    assert rows["load generator, cores busy"].met is True
+    assert rows["errors"].met is True
+
+
+def test_with_uvloop_installed_the_targets_hold_the_bot_on_uvloop_to_the_asyncio_echo() -> None:
+    echo = [_run(90.0, 10.0, 0.010)] * 3
+    bot = [_run(80.0, 13.0, 0.013)] * 3
     uv = [_run(150.0, 6.0, 0.008)] * 3
     rows = _rows({scenarios.ECHO: echo, scenarios.BOT: bot, scenarios.BOT_UVLOOP: uv})
-    cpu = rows["bot CPU per turn (asyncio)"]
-    assert (cpu.figure, cpu.baseline, cpu.target, cpu.met) == (11.0, 10.0, "<= 1.10x", True)
-    assert rows["throughput (asyncio)"].ratio == pytest.approx(96 / 90)
-    assert (rows["throughput (asyncio)"].target, rows["throughput (asyncio)"].met) == (">= 0.95x", True)
-    assert (rows["p99 latency (asyncio)"].target, rows["p99 latency (asyncio)"].met) == ("<= 1.20x", True)
+    cpu = rows["bot CPU per turn (default loop, uvloop)"]
+    assert (cpu.figure, cpu.baseline, cpu.met) == (6.0, 10.0, True)
+    assert "bot on asyncio 13.0 us (1.30x)" in cpu.details
+    assert rows["throughput (default loop, uvloop)"].met is True
+    assert rows["p99 latency (default loop, uvloop)"].met is True
     uvloop = rows["throughput, bot on uvloop"]
     assert uvloop.ratio == pytest.approx(150 / 90)
     assert (uvloop.target, uvloop.met) == (">= 1.50x", True)
@@ -374,9 +389,9 @@ def test_many_clients_rows_miss_when_the_bot_costs_more_and_say_when_uvloop_is_m
     echo = [_run(100.0, 10.0, 0.010)] * 3
     bot = [_run(80.0, 12.0, 0.013, server_busy=0.4)] * 3
     rows = _rows({scenarios.ECHO: echo, scenarios.BOT: bot})
-    assert rows["bot CPU per turn (asyncio)"].met is False
-    assert rows["throughput (asyncio)"].met is False
-    assert rows["p99 latency (asyncio)"].met is False
+    assert rows["bot CPU per turn (default loop, asyncio)"].met is False
+    assert rows["throughput (default loop, asyncio)"].met is False
+    assert rows["p99 latency (default loop, asyncio)"].met is False
     assert rows["load generator, cores busy"].met is False  # 0.5 busy against a server at 0.4
     missing = rows["throughput, bot on uvloop"]
     assert missing.met is None
