@@ -36,9 +36,10 @@ RUN python3 -m venv /opt/build \
 
 WORKDIR /src
 # The runtime dependencies first, read from pyproject.toml: this layer stays cached while only code changes,
-# so a rebuild after a code change needs no network at all.
+# so a rebuild after a code change needs no network at all. With them the `fast` extra: the bot runs on
+# uvloop wherever it is installed, and an image is where a serving bot runs.
 COPY pyproject.toml ./
-RUN /opt/build/bin/python -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"], sep="\n")' \
+RUN /opt/build/bin/python -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; print(*p["dependencies"], *p["optional-dependencies"]["fast"], sep="\n")' \
         > /tmp/requirements.txt \
     && /opt/chat/bin/pip install --quiet --requirement /tmp/requirements.txt
 # Likewise the harness's: the runtime dependencies and the `test` extra (pytest, pexpect, ...).
