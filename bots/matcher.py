@@ -36,11 +36,13 @@ if TYPE_CHECKING:
 
     Search = Callable[[str, str], "Found | None"]
 
-MAX_MATCH_CHARS = 2048  # patterns see at most this much of a message: a chat line is far
-# shorter, and it bounds the cost of one match (RE2 is linear in the text). At 4,096 the
-# property test found an accepted regex, (((a))((a))((a)|(a))*){0,20}, taking 10.6 ms (its
-# captures make RE2 track many threads): 2,048 halves every match's worst cost
-MAX_MATCH_BYTES = 2048  # ... and at most this much of its UTF-8 (682 CJK characters):
+MAX_MATCH_CHARS = 1024  # patterns see at most this much of a message: a long paragraph, far
+# more than a chat line, and it bounds the cost of one match (RE2 is linear in the text). The
+# property test found accepted regexes over the 10 ms bound at the former caps: at 4,096,
+# (((a))((a))((a)|(a))*){0,20} took 10.6 ms (captures make RE2 track many threads); at 2,048,
+# (\S{0,20}b|a*?a{0,20}[^x]{0,20}){1,5}aaa\b took 7.5 ms alone and 10.2 ms on a busy machine.
+# 1,024 halves every match's worst cost again (3.8 ms for that one), leaving room for load
+MAX_MATCH_BYTES = 1024  # ... and at most this much of its UTF-8 (341 CJK characters):
 # RE2 walks bytes, so this is what bounds a match's time for every script alike
 MAX_PROGRAM_SIZE = 6000  # RE2 instructions of a user regex: building the matcher's states
 # costs up to ~1.5 ms per 1,000 on a 4,096-character message (measured, adversarial suite),
