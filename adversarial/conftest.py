@@ -44,8 +44,20 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+#: The files of the longest tests (--durations of tox -e adversarial), run first: under xdist's
+#: work stealing the two workers then end together, not one waiting on a long test started last.
+LONGEST_FIRST = (
+    "test_dialogue_schema_agreement.py",
+    "test_integrity.py",
+    "test_matching.py",
+    "test_dialogue_properties.py",
+    "test_engine_model.py",
+)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Refuse a test of this folder that forgot the ``adversarial`` marker (it would never run)."""
+    """Refuse a test of this folder that forgot the ``adversarial`` marker (it would never run);
+    put the longest first (the rest keep their order)."""
     here = Path(__file__).resolve().parent
     for item in items:
         if (
@@ -53,6 +65,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             and item.get_closest_marker("adversarial") is None
         ):
             raise pytest.UsageError(f"{item.nodeid}: every adversarial test needs pytest.mark.adversarial")
+    rank = {name: at for at, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(Path(str(item.fspath)).name, len(rank)))
 
 
 # -- figures for the report -----------------------------------------------------
