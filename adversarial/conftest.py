@@ -44,8 +44,20 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+#: The files of the longest tests (--durations of tox -e adversarial), run first: under xdist's
+#: work stealing the two workers then end together, not one waiting on a long test started last.
+LONGEST_FIRST = (
+    "test_dialogue_schema_agreement.py",
+    "test_integrity.py",
+    "test_matching.py",
+    "test_dialogue_properties.py",
+    "test_engine_model.py",
+)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Refuse a test of this folder that forgot the ``adversarial`` marker (it would never run)."""
+    """Refuse a test of this folder that forgot the ``adversarial`` marker (it would never run);
+    put the longest first (the rest keep their order)."""
     here = Path(__file__).resolve().parent
     for item in items:
         if (
@@ -53,30 +65,56 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             and item.get_closest_marker("adversarial") is None
         ):
             raise pytest.UsageError(f"{item.nodeid}: every adversarial test needs pytest.mark.adversarial")
+    rank = {name: at for at, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(Path(str(item.fspath)).name, len(rank)))
 
 
 # -- figures for the report -----------------------------------------------------
 
-_FIGURES: list[tuple[str, str, str]] = []
+FIGURE = "figure"  # the user_properties name of one measured figure
 
 
 @pytest.fixture
 def figures(request: pytest.FixtureRequest) -> Callable[[str, str], None]:
-    """``figures(what, value)`` records one measured figure; all are printed after the run."""
+    """``figures(what, value)`` records one measured figure; all are printed after the run.
+
+    They travel in the test's report (``user_properties``), so that a run under
+    pytest-xdist prints the figures its workers measured, and junit XML keeps them."""
 
     def record(what: str, value: str) -> None:
-        _FIGURES.append((request.node.name, what, value))
+        request.node.user_properties.append((FIGURE, (what, value)))
 
     return record
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """Print every figure the tests measured: the numbers behind the reliability docs."""
-    if not _FIGURES:
+    lines = [
+        f"{report.head_line}: {what}: {value}"
+        for outcome in ("passed", "failed")
+        for report in terminalreporter.stats.get(outcome, [])
+        if report.when == "call"
+        for name, (what, value) in (p for p in report.user_properties if p[0] == FIGURE)
+    ]
+    if not lines:
         return
     terminalreporter.section("adversarial figures")
-    for test, what, value in _FIGURES:
-        terminalreporter.write_line(f"{test}: {what}: {value}")
+    for line in lines:
+        terminalreporter.write_line(line)
+
+
+# -- two passes: tox -e adversarial runs the timing tests alone -------------------
+
+#: The -m expressions of tox -e adversarial's two passes: the suite under pytest-xdist, then
+#: the tests marked timing (bounded by wall-clock time) alone, so that no CPU-heavy test runs
+#: beside them.
+PASSES = ("adversarial and not timing", "adversarial and timing")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A pass that a selection (a file, -k) leaves with nothing to run has passed: the other ran it."""
+    if exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED and session.config.option.markexpr in PASSES:
+        session.exitstatus = pytest.ExitCode.OK
 
 
 @pytest.fixture(autouse=True)

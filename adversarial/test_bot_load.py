@@ -23,7 +23,7 @@ import pytest
 from chat_testing import LineClient, wait_until
 from chat_testing.processes import count_fds, raise_fd_limit, rss_kib
 
-pytestmark = [pytest.mark.adversarial, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.adversarial, pytest.mark.timing, pytest.mark.timeout(180)]
 
 SLOW_PEERS = 1_000
 FLOOD_MESSAGES = 100_000

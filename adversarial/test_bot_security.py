@@ -22,7 +22,7 @@ import pytest
 from chat.status import ExitStatus
 from chat_testing import ECHO_DIALOGUE, Daemon, LineClient, child_env, program, wait_until
 
-pytestmark = [pytest.mark.adversarial, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.adversarial, pytest.mark.timing, pytest.mark.timeout(120)]
 
 FREEZE_LIMIT_S = 2.0  # a reply slower than this to one hostile line is a frozen bot
 CHECK_LIMIT_S = 5.0  # --check of any one hostile file: parsing is bounded, so far below this
