@@ -53,17 +53,6 @@ class CheckFailed(ChatError):
     status = ExitStatus.INVALID_DIALOGUE
 
 
-def positive_int(text: str) -> int:
-    """argparse type: a whole number of at least 1."""
-    try:
-        value = int(text, 10)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
 def positive_seconds(text: str) -> float:
     """argparse type: a number of seconds above 0."""
     try:
