@@ -6,7 +6,9 @@ no decoding. So it pays only what any server of this protocol must pay in Python
 (the event loop, the socket calls, finding the newline): the practical limit the
 bot is measured against.
 
-``python -m bench.echo [--host H] [--port P]`` prints ``Echo listening on HOST:PORT...``.
+``python -m bench.echo [--host H] [--port P] [--loop asyncio|uvloop]`` prints ``Echo listening
+on HOST:PORT...``. The baseline runs on the standard asyncio loop; on uvloop it is the floor
+of any server on that loop: what a turn costs with no dialogue logic at all.
 Line peers only: a classic peer's messages, ended by silence, are work it skips.
 """
 
@@ -20,6 +22,8 @@ import sys
 from collections.abc import Sequence
 from typing import cast
 
+from bots import loops
+from chat.errors import UsageError
 from chat.protocol import MAX_MESSAGE_BYTES
 from chat.status import ExitStatus
 
@@ -77,14 +81,21 @@ async def serve(host: str, port: int) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parse --host/--port and serve."""
+    """Parse --host/--port/--loop and serve."""
     parser = argparse.ArgumentParser(prog="python -m bench.echo", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     parser.add_argument("--port", type=int, default=0, help="TCP port, 0 for any (default: %(default)s)")
+    parser.add_argument(
+        "--loop", choices=loops.LOOPS, default=loops.ASYNCIO, help="event loop (default: %(default)s)"
+    )
     args = parser.parse_args(argv)
+    try:
+        loops.check(args.loop)
+    except UsageError as exc:
+        parser.error(str(exc))
     _raise_nofile_limit()
     try:
-        asyncio.run(serve(args.host, args.port))
+        loops.run(serve(args.host, args.port), args.loop)
     except OSError as exc:
         print(f"bench.echo: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return int(ExitStatus.CONNECTION_ERROR)

@@ -113,9 +113,9 @@ class Bench:
         self.workdir = workdir
         self.chat_bot = console_script("chat-bot")
 
-    def echo(self, name: str = "echo") -> Server:
-        """The baseline server."""
-        argv = python_module("bench.echo", "--host", HOST, "--port", "0")
+    def echo(self, name: str = "echo", loop: str = loops.ASYNCIO) -> Server:
+        """The baseline server (on asyncio); on uvloop, the floor of any server on that loop."""
+        argv = python_module("bench.echo", "--host", HOST, "--port", "0", "--loop", loop)
         return Server(name, argv, self.workdir, env=module_env())
 
     def bot(self, name: str, dialogue: Path, loop: str = loops.ASYNCIO) -> Server:
@@ -157,11 +157,11 @@ def _ms(seconds: float) -> float:
 # -- 1. many clients ----------------------------------------------------------------------------
 
 
-ECHO, BOT, BOT_UVLOOP = "echo", "bot", "bot on uvloop"
+ECHO, BOT, BOT_UVLOOP, ECHO_UVLOOP = "echo", "bot", "bot on uvloop", "echo on uvloop"
 
 
 def many_clients(bench: Bench) -> list[Row]:
-    """Scenario 1: N clients x T turns, 20 rules; echo, bot, bot on uvloop in turn; medians of the rounds."""
+    """Scenario 1: N clients x T turns, 20 rules; echo, bot, then both on uvloop, in turn; medians."""
     plan = bench.plan
     text, script = dialogues.twenty_rules()
     dialogue = bench.file("twenty-rules.yaml", text)
@@ -172,6 +172,9 @@ def many_clients(bench: Bench) -> list[Row]:
     if loops.uvloop_installed():
         servers[BOT_UVLOOP] = bench.bot("bot-20-rules-uvloop", dialogue, loops.UVLOOP)
         scripts[BOT_UVLOOP] = bot_script
+        # The floor: what a turn costs on uvloop with no dialogue logic, so a miss shows its room.
+        servers[ECHO_UVLOOP] = bench.echo("echo-uvloop", loops.UVLOOP)
+        scripts[ECHO_UVLOOP] = scripts[ECHO]
     results: dict[str, list[dict[str, Any]]] = {name: [] for name in servers}
     try:
         for name, server in servers.items():
@@ -331,7 +334,10 @@ def _many_clients_rows(
                 "also shows the generator was not the echo's limit",
             )
         )
-    bot_runs = [run for name, runs in results.items() if name != ECHO for run in runs]
+    floor = fig.get(ECHO_UVLOOP)
+    if floor is not None and uv is not None:
+        rows.extend(_floor_rows(label, of, echo, uv, floor))
+    bot_runs = [run for name, runs in results.items() if name not in (ECHO, ECHO_UVLOOP) for run in runs]
     errors = _errors(bot_runs)
     rows.append(
         Row(
@@ -346,6 +352,44 @@ def _many_clients_rows(
         )
     )
     return rows
+
+
+def _floor_rows(
+    label: str, of: str, echo: dict[str, float], bot: dict[str, float], floor: dict[str, float]
+) -> list[Row]:
+    """The echo on uvloop against the echo on asyncio: what any server on uvloop can reach here.
+
+    Informative rows (no target of their own): the CPU row says how much room the 1.10x target
+    leaves the bot's own work on uvloop, the throughput row whether any server on uvloop could
+    reach the 1.50x target with this load generator.
+    """
+    room = CPU_TARGET * echo["server_us_per_turn"] - floor["server_us_per_turn"]
+    work = bot["server_us_per_turn"] - floor["server_us_per_turn"]
+    floor_tps = ratio(floor["turns_per_s"], echo["turns_per_s"])
+    return [
+        Row(
+            f"{label}: CPU per turn, echo on uvloop (the floor)",
+            floor["server_us_per_turn"],
+            "us",
+            echo["server_us_per_turn"],
+            ratio(floor["server_us_per_turn"], echo["server_us_per_turn"]),
+            "-",
+            None,
+            f"{of}; a turn on uvloop with no dialogue logic; the {CPU_TARGET:.2f}x target leaves the bot's "
+            f"own work (decoding, matching, filling, framing) {room:.1f} us a turn, and it takes {work:.1f}",
+        ),
+        Row(
+            f"{label}: throughput, echo on uvloop",
+            floor["turns_per_s"],
+            "turns/s",
+            echo["turns_per_s"],
+            floor_tps,
+            "-",
+            None,
+            f"{of}; against the echo on asyncio, with the same generator: below {UVLOOP_TARGET:.2f}x, "
+            "no server on uvloop reaches the uvloop target with this generator on this machine",
+        ),
+    ]
 
 
 _FIGURES = (

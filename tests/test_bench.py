@@ -208,15 +208,18 @@ needs_posix = pytest.mark.skipif(
 )
 
 
-def _echo(tmp_path: Path) -> Server:
-    argv = python_module("bench.echo", "--host", "127.0.0.1", "--port", "0")
+def _echo(tmp_path: Path, loop: str = loops.ASYNCIO) -> Server:
+    argv = python_module("bench.echo", "--host", "127.0.0.1", "--port", "0", "--loop", loop)
     return Server("echo", argv, tmp_path, env=module_env())
 
 
 @needs_posix
-def test_echo_baseline_answers_every_turn_of_every_client(tmp_path: Path) -> None:
+@pytest.mark.parametrize("loop", loops.LOOPS)
+def test_echo_baseline_answers_every_turn_of_every_client(tmp_path: Path, loop: str) -> None:
+    if loop == loops.UVLOOP and not loops.uvloop_installed():
+        pytest.skip("uvloop is not installed (the fast extra)")  # Windows has none; tox installs it
     script = dialogues.write_script(tmp_path / "s.json", [("one", "one"), ("two", "two")])
-    with running(_echo(tmp_path), timeout_s=20) as echo:
+    with running(_echo(tmp_path, loop), timeout_s=20) as echo:
         result = drive_turns(echo.host, echo.port, clients=3, turns=4, script_file=script, time_limit_s=20)
     assert result["errors"] == {}
     assert result["clients"] == 3
@@ -331,6 +334,8 @@ def test_the_bots_of_the_benchmark_run_on_the_loop_named(tmp_path: Path) -> None
     bench = scenarios.Bench(scenarios.QUICK, tmp_path)
     assert bench.bot("b", tmp_path / "d.yaml").argv[-2:] == ["--loop", "asyncio"]
     assert bench.bot("b", tmp_path / "d.yaml", loops.UVLOOP).argv[-2:] == ["--loop", "uvloop"]
+    assert bench.echo().argv[-2:] == ["--loop", "asyncio"]
+    assert bench.echo("e", loops.UVLOOP).argv[-2:] == ["--loop", "uvloop"]
 
 
 def _run(turns_per_s: float, us: float, p99_s: float, server_busy: float = 0.9) -> dict[str, object]:
@@ -383,6 +388,28 @@ def test_with_uvloop_installed_the_targets_hold_the_bot_on_uvloop_to_the_asyncio
     assert (uvloop.target, uvloop.met) == (">= 1.50x", True)
     assert rows["load generator, cores busy"].met is True
     assert rows["errors"].met is True
+
+
+def test_the_echo_on_uvloop_shows_the_room_the_cpu_target_leaves_and_what_any_server_on_uvloop_reaches() -> (
+    None
+):
+    echo = [_run(100.0, 10.0, 0.010)] * 3
+    bot = [_run(70.0, 14.0, 0.013)] * 3
+    uv = [_run(80.0, 12.0, 0.012)] * 3
+    floor = [_run(110.0, 9.0, 0.009), _run(1.0, 99.0, 9.0), _run(110.0, 9.0, 0.009)]
+    rows = _rows(
+        {scenarios.ECHO: echo, scenarios.BOT: bot, scenarios.BOT_UVLOOP: uv, scenarios.ECHO_UVLOOP: floor}
+    )
+    cpu = rows["CPU per turn, echo on uvloop (the floor)"]
+    assert (cpu.figure, cpu.baseline, cpu.ratio, cpu.target, cpu.met) == (9.0, 10.0, 0.9, "-", None)
+    # 1.10 x 10 us - 9 us of the floor = 2 us of room; the bot on uvloop takes 12 - 9 = 3.
+    assert cpu.details.endswith(
+        "leaves the bot's own work (decoding, matching, filling, framing) 2.0 us a turn, and it takes 3.0"
+    )
+    tps = rows["throughput, echo on uvloop"]
+    assert (tps.figure, tps.met) == (110.0, None)
+    assert tps.ratio == pytest.approx(1.1)
+    assert rows["errors"].met is True  # the floor's runs are no bot's
 
 
 def test_many_clients_rows_miss_when_the_bot_costs_more_and_say_when_uvloop_is_missing() -> None:

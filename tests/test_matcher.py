@@ -341,6 +341,31 @@ def test_the_plain_scan_with_every_literal_finds_the_same_rule_as_trying_each_re
         assert (found[0] if found else None) == linear, message
 
 
+def test_the_plain_scan_groups_rules_written_alike_under_the_literal_they_share() -> None:
+    kinds = [("exact", f"status report {w}") for w in ("alpha", "bravo", "charlie")]
+    kinds += [("regex", rf"^order (?P<n>\d+) for {w}$") for w in ("alpha", "bravo")]
+    kinds += [("regex", r"x?"), ("regex", r".*")]  # no literal: one group, always entered
+    compiled = [
+        matcher.compile_pattern(kind, text, case_sensitive=False, ignore_punctuation=False)
+        for kind, text in kinds
+    ]
+    index = matcher.RuleIndex(
+        [[(rx, lit)] for rx, lit, _runs in compiled], [[runs] for _rx, _lit, runs in compiled]
+    )
+    groups = [
+        (key, [(number, second) for number, second, _search in members]) for key, members in index._flat
+    ]
+    assert groups == [
+        ("status", [(0, "alpha"), (1, "bravo"), (2, "charlie")]),
+        ("order ", [(3, " for alpha"), (4, " for bravo")]),
+        ("", [(5, ""), (6, "")]),
+    ]
+    assert index.match("ORDER 7 for bravo") is not None
+    assert index.match("ORDER 7 for bravo")[0] == 4  # type: ignore[index]
+    assert index.match("status report") is not None
+    assert index.match("status report")[0] == 5  # type: ignore[index]
+
+
 def test_a_negated_class_inside_brackets_becomes_an_alternation() -> None:
     assert _search("regex", r"^[\s\S]{3}$", "a é")
     assert _search("regex", r"^[a\W]+$", "a, a!")
