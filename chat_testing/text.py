@@ -1,4 +1,4 @@
-"""Random chat text: any Unicode a chat carries, for integrity and property tests."""
+"""Chat text for tests: random lines of any Unicode a chat carries, and regexes hostile to matchers."""
 
 from __future__ import annotations
 
@@ -43,3 +43,23 @@ def random_text(rng: random.Random) -> str:
         chars.append(_ZWJ if rng.random() < 0.01 else char)
     text = "".join(chars)
     return text + "!" if text.strip().lower() == "exit" else text
+
+
+#: Regexes whose match time explodes on a backtracking engine (Python's ``re``, PCRE) for some
+#: message: nested and adjacent repeats over the same characters, overlapping alternatives. A
+#: chat program that takes patterns from its users must accept none of them or match them in
+#: linear time. The first two passed the bot's old shape check and froze it (issue 14).
+REDOS_REGEXES = (
+    r"\s*\s*\s*x",
+    r"\d+\d+\d+\d+z",
+    r"(a+)+$",
+    r"(a*)*$",
+    r"^(a+)+b",
+    r"(x+x+)+y",
+    r"(.*a){20}",
+    r"(\w+\s?)*$",
+    r"(a|a)*$",
+    r"(a|aa)+$",
+    r"^(a|a?)+$",
+    r"(a?){30}a{30}",
+)
