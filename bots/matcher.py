@@ -904,11 +904,11 @@ def _scan_groups(
     match contains each of them. A group is keyed by the run that the most alternatives
     from its first one on share in a row (ties: the longest), so rules written alike (five
     ``exact: status report ...``, five ``regex: ^order ... for ...``) are passed over with
-    one substring test; a message for the twentieth of twenty such rules makes four tests,
-    not nineteen. Within a group each alternative also checks a second run it requires, the
-    one fewest alternatives share (``alpha`` in ``status report alpha``), so only the rule
-    that can match runs its regex. An alternative with no run forms a group keyed "" (always
-    contained).
+    one substring test: twenty rules written five by five make four groups, and a message
+    for the last rule makes four group tests, not one per rule. Within a group each
+    alternative also checks a second run it requires, the one fewest alternatives share
+    (``alpha`` in ``status report alpha``), so only the rule that can match runs its regex.
+    An alternative with no run forms a group keyed "" (always contained).
     """
     flat = [
         (number, rx, runs[number][position] if runs is not None else (lit,) if lit else ())
@@ -921,7 +921,7 @@ def _scan_groups(
             shared[run] = shared.get(run, 0) + 1
     groups: list[tuple[str, list[tuple[int, str, Search]]]] = []
     for at, (number, rx, required) in enumerate(flat):
-        joins = groups and (groups[-1][0] in required if required else groups[-1][0] == "")
+        joins = bool(groups) and (groups[-1][0] in required if required else groups[-1][0] == "")
         if not joins:
             groups.append((_group_key(flat, at), []))
         key = groups[-1][0]
