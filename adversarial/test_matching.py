@@ -332,10 +332,6 @@ def test_the_rule_index_finds_the_first_rule_that_trying_each_in_order_finds(
     rules: list[list[tuple[str, str]]], message: str
 ) -> None:
     compiled = [[compiled_pattern(kind, text) for kind, text in alts] for alts in rules]
-    index = matcher.RuleIndex(
-        [[(regex, literal) for regex, literal, _runs in alts] for alts in compiled],
-        [[runs for _regex, _literal, runs in alts] for alts in compiled],
-    )
     subject = matcher.prepare(message)
     first = next(
         (
@@ -345,8 +341,16 @@ def test_the_rule_index_finds_the_first_rule_that_trying_each_in_order_finds(
         ),
         None,
     )
-    found = index.match(message)
-    assert (None if found is None else found[0]) == first
+    # The same rules, then enough that no message here matches to take the index past the plain
+    # scan: both ways of skipping work must find the same rule.
+    padded = compiled + [[compiled_pattern("exact", f"zzz{n}")] for n in range(matcher.LINEAR_SCAN_MAX)]
+    for rule_set in (compiled, padded):
+        index = matcher.RuleIndex(
+            [[(regex, literal) for regex, literal, _runs in alts] for alts in rule_set],
+            [[runs for _regex, _literal, runs in alts] for alts in rule_set],
+        )
+        found = index.match(message)
+        assert (None if found is None else found[0]) == first
 
 
 # -- the real program ----------------------------------------------------------------
