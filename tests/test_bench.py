@@ -390,9 +390,7 @@ def test_with_uvloop_installed_the_targets_hold_the_bot_on_uvloop_to_the_asyncio
     assert rows["errors"].met is True
 
 
-def test_the_echo_on_uvloop_shows_the_room_the_cpu_target_leaves_and_what_any_server_on_uvloop_reaches() -> (
-    None
-):
+def test_the_floor_rows_show_the_room_the_cpu_target_leaves_and_what_any_uvloop_server_reaches() -> None:
     echo = [_run(100.0, 10.0, 0.010)] * 3
     bot = [_run(70.0, 14.0, 0.013)] * 3
     uv = [_run(80.0, 12.0, 0.012)] * 3
