@@ -86,7 +86,7 @@ FULL = Plan(
     clients=1000,
     turns=50,
     # Each round lasts under a second: with the median of 3, runs minutes apart put the bot's CPU
-    # ratio anywhere from 1.42x to 1.67x (2026-11-30); 7 rounds add about 15 s.
+    # ratio anywhere from 1.42x to 1.67x (2026-11-30); 7 rounds add about 13 s.
     rounds=7,
     generators=2,
     rule_counts=(10, 1000, 10000),

@@ -16,7 +16,7 @@ import pytest
 
 from bots.engine import Conversation, Send
 from bots.loader import load_dialogue
-from chat_testing import Programs, RawListener, RawPeer, Terminal, listening_port
+from chat_testing import Programs, RawListener, RawPeer, Terminal, listening_port, wait_until
 from chat_testing.plugin import require_tool
 
 ENDS_SOON_S = 2.0  # a chat whose peer is gone ends at its next turn: well under this
@@ -276,13 +276,8 @@ def test_under_a_40_byte_limit_the_notices_are_shortened_not_replaced(programs: 
 # -- the serving transcript, written as it goes (issue 14 item 6) ---------------------------
 
 
-def _wait_for_lines(path: Path, count: int, within: float) -> list[str]:
-    deadline = time.monotonic() + within
-    while True:
-        lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
-        if len(lines) >= count or time.monotonic() > deadline:
-            return lines
-        time.sleep(0.05)  # polling a file for what tail -f would show, bounded by the deadline
+def _lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines() if path.exists() else []
 
 
 def test_the_serving_transcript_reaches_the_file_within_a_second_and_survives_a_kill(
@@ -297,12 +292,13 @@ def test_the_serving_transcript_reaches_the_file_within_a_second_and_survives_a_
         peer.send(b"my name is Tia\n")
         peer.recv_line()
         started = time.monotonic()
-        lines = _wait_for_lines(transcript, 2, within=1.5)
+        wait_until(lambda: len(_lines(transcript)) >= 2, 1.5, "both chat lines in the transcript file")
         assert time.monotonic() - started < 1.5
+        lines = _lines(transcript)
         assert [json.loads(line)["text"] for line in lines] == [
             "my name is Tia",
             "Nice to meet you, Tia! Ask me for help, or say bye to leave.",
         ]
         bot.child.kill(signal.SIGKILL)  # no chance to flush: what reached the file stays
         bot.wait_exit()
-    assert len(transcript.read_text(encoding="utf-8").splitlines()) == 2
+    assert len(_lines(transcript)) == 2

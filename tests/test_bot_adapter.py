@@ -226,12 +226,21 @@ def test_an_oversize_reply_under_a_tiny_limit_sends_a_short_notice_instead_of_fa
 # -- fairness: a flood of messages in one read ------------------------------------------------
 
 
-def _flood(count: int) -> bytes:
-    return b"".join(b"m%d\n" % number for number in range(count))
+def _flood(count: int, start: int = 0) -> bytes:
+    """*count* messages m<start>, m<start+1>... in one piece of bytes."""
+    return b"".join(b"m%d\n" % number for number in range(start, start + count))
 
 
 def _echoes(count: int) -> list[bytes]:
     return [b"m%d\n" % number for number in range(count)]
+
+
+def _echo_connection() -> tuple[BotConnection, Wire]:
+    """A serving connection on the echo dialogue, made on a fresh Wire (call inside a running loop)."""
+    connection = BotConnection(Run(ECHO, seed=None, delays=False, max_message_bytes=1000))
+    wire = Wire()
+    connection.connection_made(wire)
+    return connection, wire
 
 
 async def next_loop_turn() -> None:
@@ -246,9 +255,7 @@ async def next_loop_turn() -> None:
 
 def test_one_read_of_many_messages_is_handled_a_bounded_number_per_callback_in_order() -> None:
     async def run() -> None:
-        connection = BotConnection(Run(ECHO, seed=None, delays=False, max_message_bytes=1000))
-        wire = Wire()
-        connection.connection_made(wire)
+        connection, wire = _echo_connection()
 
         connection.data_received(_flood(200))
         assert wire.written == _echoes(MESSAGES_PER_CALLBACK)
@@ -266,9 +273,7 @@ def test_one_read_of_many_messages_is_handled_a_bounded_number_per_callback_in_o
 
 def test_a_read_of_exactly_the_cap_resumes_reading_once_nothing_is_left() -> None:
     async def run() -> None:
-        connection = BotConnection(Run(ECHO, seed=None, delays=False, max_message_bytes=1000))
-        wire = Wire()
-        connection.connection_made(wire)
+        connection, wire = _echo_connection()
 
         connection.data_received(_flood(MESSAGES_PER_CALLBACK))
         assert wire.written == _echoes(MESSAGES_PER_CALLBACK)
@@ -280,20 +285,14 @@ def test_a_read_of_exactly_the_cap_resumes_reading_once_nothing_is_left() -> Non
     asyncio.run(run())
 
 
-def _messages(start: int, count: int) -> bytes:
-    return b"".join(b"m%d\n" % number for number in range(start, start + count))
-
-
 def test_many_reads_in_one_loop_turn_share_one_cap_as_libuv_delivers_them() -> None:
     # libuv (uvloop) reads a socket up to 32 times in a row while each read fills its buffer,
     # calling data_received each time, until reading is paused: each read here is under the
     # cap, but their sum is not. Counted per call, one flooding peer took ~45 ms a loop turn.
     async def run() -> None:
-        connection = BotConnection(Run(ECHO, seed=None, delays=False, max_message_bytes=1000))
-        wire = Wire()
-        connection.connection_made(wire)
+        connection, wire = _echo_connection()
         per_read = MESSAGES_PER_CALLBACK // 2 + 8
-        reads = [_messages(start, per_read) for start in range(0, 32 * per_read, per_read)]
+        reads = [_flood(per_read, start) for start in range(0, 32 * per_read, per_read)]
 
         delivered = 0
         while wire.reading and delivered < len(reads):  # libuv's uv__read, in one loop turn
@@ -310,9 +309,7 @@ def test_many_reads_in_one_loop_turn_share_one_cap_as_libuv_delivers_them() -> N
 
 def test_a_peer_chatting_one_message_a_read_gets_every_reply_at_once_past_the_cap() -> None:
     async def run() -> None:
-        connection = BotConnection(Run(ECHO, seed=None, delays=False, max_message_bytes=1000))
-        wire = Wire()
-        connection.connection_made(wire)
+        connection, wire = _echo_connection()
         for number in range(3 * MESSAGES_PER_CALLBACK):
             connection.data_received(b"m%d\n" % number)
             assert wire.written[-1] == b"m%d\n" % number  # answered in the same callback
@@ -324,9 +321,7 @@ def test_a_peer_chatting_one_message_a_read_gets_every_reply_at_once_past_the_ca
 
 def test_a_full_write_buffer_holds_the_backlog_and_its_end_does_not_resume_reading_early() -> None:
     async def run() -> None:
-        connection = BotConnection(Run(ECHO, seed=None, delays=False, max_message_bytes=1000))
-        wire = Wire()
-        connection.connection_made(wire)
+        connection, wire = _echo_connection()
 
         connection.data_received(_flood(200))
         connection.pause_writing()  # the peer stopped reading our replies
@@ -355,9 +350,7 @@ def test_a_full_write_buffer_holds_the_backlog_and_its_end_does_not_resume_readi
 
 def test_a_write_buffer_filling_on_the_backlogs_last_message_keeps_reading_paused_until_it_drains() -> None:
     async def run() -> None:
-        connection = BotConnection(Run(ECHO, seed=None, delays=False, max_message_bytes=1000))
-        wire = Wire()
-        connection.connection_made(wire)
+        connection, wire = _echo_connection()
         # The transport calls pause_writing from inside write() when its buffer passes the mark.
 
         def full_after_the_cap() -> None:
@@ -382,9 +375,7 @@ def test_a_write_buffer_filling_on_the_backlogs_last_message_keeps_reading_pause
 
 def test_end_of_file_after_a_flood_answers_every_message_before_closing() -> None:
     async def run() -> list[bytes]:
-        connection = BotConnection(Run(ECHO, seed=None, delays=False, max_message_bytes=1000))
-        wire = Wire()
-        connection.connection_made(wire)
+        connection, wire = _echo_connection()
         connection.data_received(_flood(200))
         assert connection.eof_received() is False
         return wire.written
