@@ -6,9 +6,13 @@ the person typed (the pty echoes it after the prompt, as on a real terminal).
 
 from __future__ import annotations
 
+import fcntl
 import re
 import socket
+import tempfile
+from collections.abc import Iterator
 from contextlib import closing
+from pathlib import Path
 
 import pytest
 
@@ -135,6 +139,20 @@ def _port_is_free(port: int) -> bool:
     return True
 
 
+@pytest.fixture
+def classic_port_turn() -> Iterator[None]:
+    """This machine's runs of the suite take turns at the fixed port 65432.
+
+    tox runs two Python versions at once (.ci/run), and both run the test below: without a turn,
+    one found the other's server on the port and skipped, so its version proved nothing.
+    """
+    lock = Path(tempfile.gettempdir()) / "chat-e2e-port-65432.lock"
+    with lock.open("a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # the other run holds it under a second; pytest-timeout bounds it
+        yield
+
+
+@pytest.mark.usefixtures("classic_port_turn")
 def test_without_options_both_programs_use_the_classic_127_0_0_1_65432(programs: Programs) -> None:
     # The classic defaults, for real. The port is fixed, so another program may
     # hold it on a shared machine: only then is there nothing this test can show.
