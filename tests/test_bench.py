@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -247,6 +248,28 @@ def test_stopped_server_is_gone(tmp_path: Path) -> None:
     with running(_echo(tmp_path), timeout_s=20) as echo:
         assert echo.alive()
     assert not echo.alive()
+
+
+STOP_LIMIT_S = 2.0  # every program of the project ends on SIGTERM within 2 s, whatever it is doing
+
+
+@needs_posix
+@pytest.mark.parametrize("loop", loops.LOOPS)
+def test_the_echo_ends_cleanly_on_sigterm_within_2_s_while_clients_hold_connections(
+    tmp_path: Path, loop: str
+) -> None:
+    if loop == loops.UVLOOP and not loops.uvloop_installed():
+        pytest.skip("uvloop is not installed (the fast extra)")
+    with (
+        running(_echo(tmp_path, loop), timeout_s=20) as echo,
+        Holders(echo.host, echo.port, 5, 20) as holders,
+    ):
+        assert holders.wait_held()[0] == 5
+        assert echo.process is not None
+        echo.process.send_signal(signal.SIGTERM)
+        status = echo.process.wait(STOP_LIMIT_S)  # TimeoutExpired fails the test
+
+    assert status == 0
 
 
 def test_unknown_scenario_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
