@@ -254,9 +254,10 @@ STOP_LIMIT_S = 2.0  # every program of the project ends on SIGTERM within 2 s, w
 
 
 @needs_posix
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 @pytest.mark.parametrize("loop", loops.LOOPS)
-def test_the_echo_ends_cleanly_on_sigterm_within_2_s_while_clients_hold_connections(
-    tmp_path: Path, loop: str
+def test_the_echo_ends_cleanly_on_sigterm_or_ctrl_c_within_2_s_while_clients_hold_connections(
+    tmp_path: Path, loop: str, signum: signal.Signals
 ) -> None:
     if loop == loops.UVLOOP and not loops.uvloop_installed():
         pytest.skip("uvloop is not installed (the fast extra)")
@@ -266,7 +267,7 @@ def test_the_echo_ends_cleanly_on_sigterm_within_2_s_while_clients_hold_connecti
     ):
         assert holders.wait_held()[0] == 5
         assert echo.process is not None
-        echo.process.send_signal(signal.SIGTERM)
+        echo.process.send_signal(signum)
         status = echo.process.wait(STOP_LIMIT_S)  # TimeoutExpired fails the test
 
     assert status == 0
