@@ -254,7 +254,7 @@ STOP_LIMIT_S = 2.0  # every program of the project ends on SIGTERM within 2 s, w
 
 
 @needs_posix
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 @pytest.mark.parametrize("loop", loops.LOOPS)
 def test_the_echo_ends_cleanly_on_sigterm_or_ctrl_c_within_2_s_while_clients_hold_connections(
     tmp_path: Path, loop: str, signum: signal.Signals
