@@ -250,7 +250,7 @@ def test_stopped_server_is_gone(tmp_path: Path) -> None:
     assert not echo.alive()
 
 
-STOP_LIMIT_S = 2.0  # every program of the project ends on SIGTERM within 2 s, whatever it is doing
+STOP_LIMIT_S = 2.0  # every program of the project ends on SIGTERM or Ctrl-C within 2 s, whatever it does
 
 
 @needs_posix

@@ -27,7 +27,7 @@ def test_classic_client(chat_bot, chat_terminal):
     bot = chat_bot("{{greeter}}")
     client = chat_terminal("{sys.executable} -m chat_testing.classic.client 127.0.0.1 " + str(bot.port))
     client.expect(CONNECTED_TO_SERVER)
-    client.expect("Client: ")  # the prompt first: typed early, the pty echoes it before the prompt
+    client.expect("Client: ")  # the prompt first: typed earlier, the echo can land inside the banner line
     client.send("my name is Ann")
     client.expect("Nice to meet you, Ann")
     assert False, "a failure, to show the transcript"
