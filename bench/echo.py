@@ -33,14 +33,20 @@ BACKLOG = 1024  # the bench connects 64 at a time; a deep backlog keeps any burs
 class EchoProtocol(asyncio.Protocol):
     """One connection: each whole line goes straight back, bytes for bytes."""
 
-    def __init__(self) -> None:
+    def __init__(self, open_transports: set[asyncio.Transport]) -> None:
         self.buffer = bytearray()
         self.transport: asyncio.Transport | None = None
+        self.open_transports = open_transports  # the server's, so that a stop can close them
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports have asyncio.Transport's methods without subclassing it: no isinstance.
         transport = cast("asyncio.Transport", transport)
         self.transport = transport
+        self.open_transports.add(transport)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.transport is not None:
+            self.open_transports.discard(self.transport)
 
     def data_received(self, data: bytes) -> None:
         assert self.transport is not None
@@ -70,7 +76,8 @@ def _raise_nofile_limit() -> None:
 async def serve(host: str, port: int) -> None:
     """Listen on host:port, print the listening line, echo until SIGTERM or SIGINT."""
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(EchoProtocol, host, port, backlog=BACKLOG)
+    open_transports: set[asyncio.Transport] = set()
+    server = await loop.create_server(lambda: EchoProtocol(open_transports), host, port, backlog=BACKLOG)
     bound = server.sockets[0].getsockname()[1]
     print(f"Echo listening on {host}:{bound}...", flush=True)
     stop = asyncio.Event()
@@ -78,6 +85,9 @@ async def serve(host: str, port: int) -> None:
         loop.add_signal_handler(signum, stop.set)
     async with server:
         await stop.wait()
+        # Since Python 3.12, leaving the block waits for every connection to close: close them.
+        for transport in list(open_transports):
+            transport.abort()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

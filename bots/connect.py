@@ -15,6 +15,7 @@ from bots.adapter import BotConnection, Run
 from bots.engine import Outcome, StepResult
 from bots.model import Dialogue
 from bots.report import Transcript
+from chat.errors import Terminated
 from chat.net import CONNECT_TIMEOUT_S, connect_error, endpoint
 from chat.protocol import MAX_MESSAGE_BYTES
 from chat.status import ExitStatus
@@ -90,8 +91,8 @@ async def converse(
     lost: asyncio.Future[None] = loop.create_future()
     run.on_lost = lambda _connection: None if lost.done() else lost.set_result(None)
     where = endpoint(host, port)
-    try:
-        transport, protocol = await asyncio.wait_for(
+    connecting = loop.create_task(
+        asyncio.wait_for(
             loop.create_connection(
                 lambda: BotConnection(run),
                 host,
@@ -101,24 +102,40 @@ async def converse(
             ),
             CONNECT_TIMEOUT_S,
         )
-    except (OSError, asyncio.TimeoutError) as exc:
-        if options.tls is not None and _in_handshake(exc):
-            from chat import tls
-
-            raise tls.connect_error(exc, f"the server at {where}") from exc
-        raise connect_error(exc, where, server="a chat server or a serving chat-bot") from exc
+    )
     interrupted: list[ExitStatus] = []
 
     def stop(status: ExitStatus) -> None:
         interrupted.append(status)
+        if not connecting.done():
+            # Still dialling or in the TLS handshake: no chat to end yet, so stop trying now.
+            # (On uvloop, Python's own SIGTERM handler ran only when the connect gave up, 10 s on.)
+            connecting.cancel()
+            return
+        if connecting.cancelled() or connecting.exception() is not None:
+            return  # the connect failed just before: its error ends the program
+        transport, protocol = connecting.result()
         protocol.end("interrupted")
         loop.call_later(INTERRUPT_GRACE_S, transport.abort)
 
+    # The handlers come before the dial, so that a signal ends a connect that waits (10 s at most).
     in_main = threading.current_thread() is threading.main_thread() and sys.platform != "win32"
     if in_main:
         loop.add_signal_handler(signal.SIGTERM, stop, ExitStatus.TERMINATED)
         loop.add_signal_handler(signal.SIGINT, stop, ExitStatus.INTERRUPTED)
     try:
+        try:
+            transport, _protocol = await connecting
+        except asyncio.CancelledError:
+            if interrupted:
+                raise _signalled(interrupted[0]) from None
+            raise
+        except (OSError, asyncio.TimeoutError) as exc:
+            if options.tls is not None and _in_handshake(exc):
+                from chat import tls
+
+                raise tls.connect_error(exc, f"the server at {where}") from exc
+            raise connect_error(exc, where, server="a chat server or a serving chat-bot") from exc
         outcome, reason = await done
         # Let the last message and the close reach the server before we return.
         transport.close()
@@ -131,6 +148,13 @@ async def converse(
             loop.remove_signal_handler(signal.SIGTERM)
             loop.remove_signal_handler(signal.SIGINT)
     return ChatResult(outcome, reason, results, interrupted[0] if interrupted else None)
+
+
+def _signalled(status: ExitStatus) -> BaseException:
+    """What a signal before the chat raises: as Python's own handlers do, so the edge ends the same."""
+    if status is ExitStatus.TERMINATED:
+        return Terminated("terminated by SIGTERM")
+    return KeyboardInterrupt()
 
 
 def _in_handshake(exc: BaseException) -> bool:

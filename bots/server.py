@@ -102,6 +102,9 @@ class BotServer:
         self._stopped: asyncio.Event | None = None
         self._stopping = False
         self._idle_task: asyncio.Task[None] | None = None
+        # TLS clients still in their handshake: stop() drops them, as Python 3.12's
+        # Server.wait_closed() waits for every connection (10 s for a stalled handshake).
+        self._gates: set[_TlsGate] = set()
         #: The exit status the run ends with (set by stop(), or by the chat in --once).
         self.status = ExitStatus.SUCCESS
         #: In --once mode: how the one chat ended.
@@ -136,7 +139,7 @@ class BotServer:
         def accept() -> asyncio.Protocol:
             if gate:
                 assert tls is not None
-                return _TlsGate(BotConnection(run), tls, self._log)
+                return _TlsGate(BotConnection(run), tls, self._log, self._gates)
             return BotConnection(run)
 
         try:
@@ -207,6 +210,8 @@ class BotServer:
             self._server.close()
         if self._idle_task is not None:
             self._idle_task.cancel()
+        for gate in list(self._gates):
+            gate.abort()
         if self.run is not None:
             for connection in list(self.run.connections):
                 connection.end("the bot is stopping")
@@ -254,11 +259,18 @@ class _TlsGate(asyncio.Protocol):
     """
 
     def __init__(
-        self, chat: BotConnection, context: ssl.SSLContext, log: Callable[[str], None] | None
+        self,
+        chat: BotConnection,
+        context: ssl.SSLContext,
+        log: Callable[[str], None] | None,
+        gates: set[_TlsGate],
     ) -> None:
         self._chat = chat
         self._context = context
         self._log = log
+        #: The server's gates whose handshake still runs: this one while it does.
+        self._gates = gates
+        self._transport: asyncio.Transport | None = None
         self._task: asyncio.Task[None] | None = None
         self._early = bytearray()
         self._eof = False
@@ -267,9 +279,24 @@ class _TlsGate(asyncio.Protocol):
         # A stream transport (uvloop's are not subclasses of asyncio.Transport, hence the cast).
         stream = cast(asyncio.Transport, transport)
         stream.pause_reading()  # the ClientHello is start_tls's to read
+        self._transport = stream
+        self._gates.add(self)
         self._task = asyncio.get_running_loop().create_task(self._handshake(stream))
 
+    def abort(self) -> None:
+        """Drop the handshake: the bot is stopping, and there is no chat yet to tell `exit`."""
+        if self._task is not None:
+            self._task.cancel()
+        if self._transport is not None:
+            self._transport.abort()
+
     async def _handshake(self, transport: asyncio.Transport) -> None:
+        try:
+            await self._hand_off(transport)
+        finally:
+            self._gates.discard(self)
+
+    async def _hand_off(self, transport: asyncio.Transport) -> None:
         address = transport.get_extra_info("peername")
         peer = f"the client at {endpoint(str(address[0]), int(address[1]))}" if address else "a client"
         try:
@@ -299,6 +326,7 @@ class _TlsGate(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         # Only before the hand-off: the chat never started, so there is nothing to end.
+        self._gates.discard(self)
         if self._task is not None:
             self._task.cancel()
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import signal
 import socket
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ import pytest
 import trustme
 
 from chat.status import ExitStatus
-from chat_testing import Programs, Terminal
+from chat_testing import Programs, RawListener, Terminal
 from chat_testing.plugin import require_tool
 
 CONNECTED_BY = r"Connected by \('127\.0\.0\.1', (\d+)\)"
@@ -459,3 +460,51 @@ def test_a_certificate_without_its_key_is_a_usage_error(programs: Programs, cert
     assert (
         _one_line(server) == "chat-server: --tls-cert and --tls-key go together: give both to serve over TLS"
     )
+
+
+# -- signals while a handshake waits: every program ends within 2 s, whatever it is doing --------
+
+STOP_LIMIT_S = 2.0  # a supervisor (docker stop, systemd) is promised an end within 2 s
+SIGNALS = [pytest.param(signal.SIGTERM, 143, id="SIGTERM"), pytest.param(signal.SIGINT, 130, id="SIGINT")]
+
+
+@pytest.mark.parametrize(("sig", "status"), SIGNALS)
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_a_signal_ends_a_tls_chat_bot_within_2_s_while_a_client_stalls_its_handshake(
+    programs: Programs, certs: Certs, loop: str, sig: signal.Signals, status: int
+) -> None:
+    bot, port = programs.bot("--loop", loop, "--tls-cert", certs.server, "--tls-key", certs.server)
+    with socket.create_connection(("127.0.0.1", port)) as staller:
+        staller.sendall(b"\x16\x03\x01\x00\xc8")  # the start of a ClientHello, and then nothing
+        # A client connected after it is served, so the bot has taken the staller too (in order).
+        served = tls_client(programs, port, "--tls-ca", certs.ca)
+        served.expect("Client: ")
+        started = time.monotonic()
+        bot.child.kill(sig)
+
+        assert bot.wait_exit() == status
+    assert time.monotonic() - started < STOP_LIMIT_S
+
+
+@pytest.mark.parametrize(("sig", "status"), SIGNALS)
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_a_signal_ends_chat_bot_connect_within_2_s_while_the_server_stalls_the_handshake(
+    programs: Programs,
+    certs: Certs,
+    chat_raw_listener: RawListener,
+    loop: str,
+    sig: signal.Signals,
+    status: int,
+) -> None:
+    bot = programs.spawn(
+        "chat-bot", "--connect", "--port", str(chat_raw_listener.port), "--loop", loop,
+        "--tls", "--tls-ca", certs.ca,
+    )  # fmt: skip
+    server = chat_raw_listener.accept()
+    assert server.recv_some().startswith(b"\x16\x03")  # its ClientHello: the bot waits for our answer
+    started = time.monotonic()
+    bot.child.kill(sig)
+
+    assert bot.wait_exit() == status
+    assert time.monotonic() - started < STOP_LIMIT_S
+    assert "Traceback" not in bot.output
