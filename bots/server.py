@@ -102,7 +102,7 @@ class BotServer:
         self._stopped: asyncio.Event | None = None
         self._stopping = False
         self._idle_task: asyncio.Task[None] | None = None
-        # TLS clients still in their handshake: stop() drops them, as Python 3.12's
+        # TLS clients still in their handshake: wait_stopped() drops them, as Python 3.12's
         # Server.wait_closed() waits for every connection (10 s for a stalled handshake).
         self._gates: set[_TlsGate] = set()
         #: The exit status the run ends with (set by stop(), or by the chat in --once).
@@ -185,6 +185,11 @@ class BotServer:
 
     def _finish_once(self) -> None:
         self._stopping = True
+        # The chat has ended; its peer gets the same grace as at a signal to take the rest. One
+        # that neither reads nor closes would hold the close for good: a TLS close waits for its
+        # close_notify (30 s on Python 3.11+, for ever on 3.10's asyncio), and a signal now finds
+        # the bot already stopping.
+        asyncio.get_running_loop().call_later(SHUTDOWN_GRACE_S, self._drop_the_rest)
         self._check_stopped()
 
     async def _sweep_idle(self, limit: float) -> None:
@@ -210,8 +215,6 @@ class BotServer:
             self._server.close()
         if self._idle_task is not None:
             self._idle_task.cancel()
-        for gate in list(self._gates):
-            gate.abort()
         if self.run is not None:
             for connection in list(self.run.connections):
                 connection.end("the bot is stopping")
@@ -244,6 +247,8 @@ class BotServer:
                 await self._idle_task
         if self._server is not None:
             self._server.close()
+            for gate in list(self._gates):  # a handshake that has not ended by now never will in time
+                gate.abort()
             await self._server.wait_closed()
         return self.status
 
