@@ -186,9 +186,9 @@ class BotServer:
     def _finish_once(self) -> None:
         self._stopping = True
         # The chat has ended; its peer gets the same grace as at a signal to take the rest. One
-        # that neither reads nor closes would hold the close for good: a TLS close waits for its
-        # close_notify (30 s on Python 3.11+, for ever on 3.10's asyncio), and a signal now finds
-        # the bot already stopping.
+        # that neither reads nor closes would hold the close: a TLS close waits for its
+        # close_notify (30 s on Python 3.11+; 3.10's asyncio has no timeout for it), and a
+        # signal now finds the bot already stopping.
         asyncio.get_running_loop().call_later(SHUTDOWN_GRACE_S, self._drop_the_rest)
         self._check_stopped()
 

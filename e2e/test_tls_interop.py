@@ -516,7 +516,7 @@ def test_a_signal_ends_chat_bot_connect_within_2_s_while_the_server_stalls_the_h
 def test_a_once_tls_chat_bot_ends_within_2_s_of_the_chat_though_its_client_keeps_the_socket_open(
     programs: Programs, certs: Certs, loop: str, sigterm: bool
 ) -> None:
-    # A TLS close waits for the client's close_notify: 30 s on Python 3.11+, for ever on 3.10's
+    # A TLS close waits for the client's close_notify: 30 s on Python 3.11+, with no bound in 3.10's
     # asyncio; and a signal found the bot already stopping, so it waited all the same.
     bot, port = programs.bot("--once", "--loop", loop, "--tls-cert", certs.server, "--tls-key", certs.server)
     context = ssl.create_default_context(cafile=certs.ca)
