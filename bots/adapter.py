@@ -64,6 +64,11 @@ MESSAGES_PER_CALLBACK = 64
 # (dropping it) what the peer still sends for this long: a client that typed before it read
 # the `exit` then gets it, not a reset that would discard it. Then the connection closes.
 NOTICE_LINGER_S = 3.0
+# A chat that has ended gives its peer this long to take what is still buffered; then the
+# connection is dropped. A close waits for the buffer to drain, so a peer that never reads
+# (its window full, a few MB queued) held its socket and our buffers until the bot stopped,
+# even after --idle-timeout had ended its chat. asyncio's own TLS close waits as long.
+CLOSE_TIMEOUT_S = 30.0
 # Line breaks in a reply travel as visible escapes, the notation of chat.display.visible.
 _LINE_BREAKS = str.maketrans({"\r": "\\x0d", "\n": "\\x0a"})
 
@@ -136,6 +141,7 @@ class BotConnection(asyncio.Protocol):
     __slots__ = (
         "backlog_handle",
         "backlogged",
+        "close_handle",
         "closing",
         "codec",
         "conv",
@@ -176,6 +182,7 @@ class BotConnection(asyncio.Protocol):
         # Set for a notice sent out of turn: half-close and wait for the peer (NOTICE_LINGER_S).
         self.linger = False
         self.linger_handle: asyncio.TimerHandle | None = None
+        self.close_handle: asyncio.TimerHandle | None = None  # CLOSE_TIMEOUT_S
         # The two reasons to stop reading from the peer, tracked apart so that one ending
         # never resumes reading while the other still holds.
         self.backlogged = False  # received messages wait for a later callback
@@ -237,11 +244,12 @@ class BotConnection(asyncio.Protocol):
             self.outbox_handle,
             self.backlog_handle,
             self.linger_handle,
+            self.close_handle,
         ):
             if handle is not None:
                 handle.cancel()
         self.silence_handle = self.deadline_handle = self.outbox_handle = self.backlog_handle = None
-        self.linger_handle = None
+        self.linger_handle = self.close_handle = None
         self.transport = None  # nothing more can be written
         if not self.closing:
             self._lost()
@@ -479,6 +487,7 @@ class BotConnection(asyncio.Protocol):
             self.linger_handle = self.loop.call_later(NOTICE_LINGER_S, transport.close)
         else:
             transport.close()  # sends what is buffered first
+        self.close_handle = self.loop.call_later(CLOSE_TIMEOUT_S, transport.abort)
 
     def _transcript_peer(self) -> str | None:
         return None if self.run.speaks_first else self.peer

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
+from bots import adapter
 from bots.adapter import MESSAGES_PER_CALLBACK, BotConnection, Run, framable
 from bots.engine import Outcome
 from bots.loader import parse_dialogue
@@ -64,6 +65,7 @@ class Wire(asyncio.Transport):
         self.closed = False
         self.reading = True
         self.on_write: Callable[[], object] = lambda: None
+        self.on_abort: Callable[[], object] = lambda: None
 
     def pause_reading(self) -> None:
         self.reading = False
@@ -83,6 +85,10 @@ class Wire(asyncio.Transport):
 
     def close(self) -> None:
         self.closed = True
+
+    def abort(self) -> None:
+        self.closed = True
+        self.on_abort()
 
     def get_extra_info(self, name: str, default: object = None) -> object:
         return ("127.0.0.1", 4242) if name == "peername" else default
@@ -381,3 +387,37 @@ def test_end_of_file_after_a_flood_answers_every_message_before_closing() -> Non
         return wire.written
 
     assert asyncio.run(run()) == _echoes(200)
+
+
+# -- the end of a chat: a peer that never takes the last lines is dropped ---------------------
+
+
+def test_an_ended_chat_whose_peer_never_takes_the_rest_is_dropped_after_the_close_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(adapter, "CLOSE_TIMEOUT_S", 0.01)
+
+    async def run() -> None:
+        connection, wire = _echo_connection()
+        dropped = asyncio.get_running_loop().create_future()
+        wire.on_abort = lambda: dropped.set_result(True)
+        connection.data_received(b"exit\n")  # the chat ends; the Wire's close never completes
+        assert wire.closed
+        await asyncio.wait_for(dropped, 5)
+
+    asyncio.run(run())
+
+
+def test_a_peer_that_takes_the_rest_in_time_is_closed_not_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(adapter, "CLOSE_TIMEOUT_S", 0.01)
+
+    async def run() -> None:
+        connection, wire = _echo_connection()
+        aborted: list[bool] = []
+        wire.on_abort = lambda: aborted.append(True)
+        connection.data_received(b"exit\n")
+        connection.connection_lost(None)  # the close completed: the peer took everything
+        await asyncio.sleep(0.05)  # five times the timeout: what is tested is that it never fires
+        assert aborted == []
+
+    asyncio.run(run())
