@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 import trustme
 
+from bots.loops import uvloop_installed
 from chat.status import ExitStatus
 from chat_testing import Programs, RawListener, Terminal
 from chat_testing.plugin import require_tool
@@ -467,10 +468,14 @@ def test_a_certificate_without_its_key_is_a_usage_error(programs: Programs, cert
 
 STOP_LIMIT_S = 2.0  # a supervisor (docker stop, systemd) is promised an end within 2 s
 SIGNALS = [pytest.param(signal.SIGTERM, 143, id="SIGTERM"), pytest.param(signal.SIGINT, 130, id="SIGINT")]
+LOOPS = [
+    "asyncio",
+    pytest.param("uvloop", marks=pytest.mark.skipif(not uvloop_installed(), reason="no fast extra (uvloop)")),
+]
 
 
 @pytest.mark.parametrize(("sig", "status"), SIGNALS)
-@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+@pytest.mark.parametrize("loop", LOOPS)
 def test_a_signal_ends_a_tls_chat_bot_within_2_s_while_a_client_stalls_its_handshake(
     programs: Programs, certs: Certs, loop: str, sig: signal.Signals, status: int
 ) -> None:
@@ -488,7 +493,7 @@ def test_a_signal_ends_a_tls_chat_bot_within_2_s_while_a_client_stalls_its_hands
 
 
 @pytest.mark.parametrize(("sig", "status"), SIGNALS)
-@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+@pytest.mark.parametrize("loop", LOOPS)
 def test_a_signal_ends_chat_bot_connect_within_2_s_while_the_server_stalls_the_handshake(
     programs: Programs,
     certs: Certs,
@@ -512,7 +517,7 @@ def test_a_signal_ends_chat_bot_connect_within_2_s_while_the_server_stalls_the_h
 
 
 @pytest.mark.parametrize("sigterm", [False, True], ids=["left", "sigterm"])
-@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+@pytest.mark.parametrize("loop", LOOPS)
 def test_a_once_tls_chat_bot_ends_within_2_s_of_the_chat_though_its_client_keeps_the_socket_open(
     programs: Programs, certs: Certs, loop: str, sigterm: bool
 ) -> None:
