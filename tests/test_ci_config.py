@@ -365,7 +365,11 @@ def test_the_nonposix_stage_blocks_every_module_windows_lacks_before_the_unit_te
     command = read_tox()["testenv:nonposix"]["commands"]
     assert "-p no_posix_modules" in command
     assert "tests" in command.split()
-    assert re.search(r"^stage(?:_bg)? nonposix .* tox -e nonposix$", CI_RUN.read_text(encoding="utf-8"), re.M)
+    assert re.search(
+        r'^stage(?:_bg)? nonposix .* tox -e nonposix "\$\{INSTALLPKG\[@\]\}"$',
+        CI_RUN.read_text(encoding="utf-8"),
+        re.M,
+    )
 
 
 def test_every_test_file_name_is_unique_across_the_suites_so_one_run_collects_them_all() -> None:
