@@ -29,8 +29,8 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from bots.actions import Outcome
 from bots.adapter import BotConnection, Run
-from bots.engine import Outcome
 from bots.loader import parse_dialogue
 
 pytestmark = [pytest.mark.adversarial, pytest.mark.timeout(600)]

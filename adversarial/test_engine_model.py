@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bots.engine import Action, Close, Conversation, Outcome, Send
+from bots.actions import Action, Close, Outcome, Send
+from bots.engine import Conversation
 from bots.loader import parse_dialogue
 
 pytestmark = [pytest.mark.adversarial, pytest.mark.timeout(600)]

@@ -29,12 +29,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
 from bots import notices
-from bots.engine import Action, Close, Conversation, Outcome, Send, StepResult
+from bots.actions import Action, Close, Outcome, Send, StepResult
+from bots.driver import Driver
+from bots.engine import Conversation
 from chat.errors import LocalProtocolError
 from chat.protocol import (
     CLASSIC_SILENCE_S,
@@ -103,6 +104,7 @@ class Run:
         max_message_bytes: int,
         speaks_first: bool = False,
         classic: bool = False,
+        deadline: float | None = None,
         transcript: Transcript | None = None,
         screen: Callable[[str, str], None] | None = None,
         on_result: Callable[[BotConnection, StepResult], None] | None = None,
@@ -114,6 +116,8 @@ class Run:
         self.max_message_bytes = max_message_bytes
         self.speaks_first = speaks_first
         self.classic = classic
+        #: Seconds a whole chat may last, overriding the dialogue's `deadline` (the harness's default).
+        self.deadline = deadline
         self.transcript = transcript
         #: Prints a chat line: screen("in" | "out", text).
         self.screen = screen
@@ -128,11 +132,11 @@ class Run:
         #: Told when a connection is fully closed.
         self.on_lost: Callable[[BotConnection], None] | None = None
 
-    def conversation(self) -> Conversation:
-        """A new conversation, seeded per chat so --seed runs repeat exactly."""
+    def driver(self) -> Driver:
+        """A new conversation and its driver, seeded per chat so --seed runs repeat exactly."""
         self.begun += 1
         seed = None if self.seed is None else f"{self.seed}:{self.begun}"
-        return Conversation(self.dialogue, seed=seed, delays=self.delays)
+        return Driver(Conversation(self.dialogue, seed=seed, delays=self.delays, deadline=self.deadline))
 
 
 class BotConnection(asyncio.Protocol):
@@ -144,21 +148,18 @@ class BotConnection(asyncio.Protocol):
         "close_handle",
         "closing",
         "codec",
-        "conv",
-        "deadline_handle",
+        "driver",
         "handled",
-        "hurry",
         "last_seen",
         "linger",
         "linger_handle",
         "loop",
-        "outbox",
-        "outbox_handle",
         "peer",
         "run",
         "silence_at",
         "silence_handle",
         "transport",
+        "wake_handle",
         "write_paused",
     )
 
@@ -167,18 +168,15 @@ class BotConnection(asyncio.Protocol):
         self.loop = asyncio.get_running_loop()
         self.transport: asyncio.Transport | None = None
         self.codec: ChatConnection | None = None
-        self.conv: Conversation | None = None
+        #: The conversation and its outbox, made when the chat begins (see connection_made).
+        self.driver: Driver | None = None
         self.peer = "?"
         self.last_seen = self.loop.time()
         self.silence_at = 0.0
         self.silence_handle: asyncio.TimerHandle | None = None
-        self.deadline_handle: asyncio.TimerHandle | None = None
-        # Actions waiting behind a delayed send, in order, each with when it is due.
-        self.outbox: deque[tuple[float, Action]] | None = None
-        self.outbox_handle: asyncio.TimerHandle | None = None
+        # When the driver must be polled: a delayed send is due, or a deadline passes.
+        self.wake_handle: asyncio.TimerHandle | None = None
         self.closing = False
-        # Set when the chat must end now (a signal, the idle timeout): delays are skipped.
-        self.hurry = False
         # Set for a notice sent out of turn: half-close and wait for the peer (NOTICE_LINGER_S).
         self.linger = False
         self.linger_handle: asyncio.TimerHandle | None = None
@@ -210,10 +208,13 @@ class BotConnection(asyncio.Protocol):
             return
         self.run.connections.add(self)
         transport.set_write_buffer_limits(high=WRITE_BUFFER_HIGH, low=WRITE_BUFFER_LOW)
-        if self.run.speaks_first:
+        run = self.run
+        # The chat begins now when the bot speaks first, or when its script or deadline runs from
+        # the connection on; else at the peer's first message, so an idle connection stays small.
+        if run.speaks_first or run.dialogue.starts_at_connection:
             self._make_codec()
-            self.conv = self.run.conversation()
-            self._perform(self.conv.start(self.loop.time()))
+            self.driver = run.driver()
+            self._perform(self.driver.start(self.loop.time(), dialling=run.speaks_first))
 
     def data_received(self, data: bytes) -> None:
         if self.closing:
@@ -240,15 +241,14 @@ class BotConnection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         for handle in (
             self.silence_handle,
-            self.deadline_handle,
-            self.outbox_handle,
+            self.wake_handle,
             self.backlog_handle,
             self.linger_handle,
             self.close_handle,
         ):
             if handle is not None:
                 handle.cancel()
-        self.silence_handle = self.deadline_handle = self.outbox_handle = self.backlog_handle = None
+        self.silence_handle = self.wake_handle = self.backlog_handle = None
         self.linger_handle = self.close_handle = None
         self.transport = None  # nothing more can be written
         if not self.closing:
@@ -259,23 +259,9 @@ class BotConnection(asyncio.Protocol):
 
     def _lost(self) -> None:
         # The connection is gone before the chat's end was reported: report it now, once.
-        # What waited in the outbox is settled in order: sends are lost, and with them the
-        # PASS of their say steps (those steps did not run); other results still count.
-        outbox, self.outbox = self.outbox, None
-        unsent = False
-        for _when, action in outbox or ():
-            if type(action) is Send:
-                unsent = True
-            elif type(action) is StepResult:
-                if not (unsent and action.expected is None):
-                    self._result(action)
-            else:
-                assert isinstance(action, Close)
-                self._finished(action)
-                return
-        conv = self.conv
-        if conv is not None:
-            self._perform(conv.peer_closed(self.loop.time()))
+        driver = self.driver
+        if driver is not None:
+            self._perform(driver.lost(self.loop.time()))
         if not self.closing and self in self.run.connections:
             self._finished(Close(Outcome.PEER_LOST, "the peer closed the connection before saying anything"))
 
@@ -319,9 +305,9 @@ class BotConnection(asyncio.Protocol):
         run = self.run
         next_event = codec.next_event
         while not self.closing:
-            if self.outbox:
-                # A reply waits for its delay: the next message waits for its turn (the
-                # outbox goes on draining when it empties). Stop reading meanwhile.
+            if self.driver is not None and self.driver.busy:
+                # A reply waits for its delay: the next message waits for its turn (draining
+                # goes on when the driver's outbox empties). Stop reading meanwhile.
                 if codec.has_events:
                     self._hold(later=False)
                 return
@@ -334,23 +320,23 @@ class BotConnection(asyncio.Protocol):
                     self._release()
                 return
             self.handled += 1  # across reads: see MESSAGES_PER_CALLBACK
-            conv = self.conv
-            if conv is None:
-                conv = self.conv = run.conversation()
+            driver = self.driver
+            if driver is None:
+                driver = self.driver = run.driver()
             if type(event) is Message:
                 text = event.text
                 if run.transcript is not None:
                     run.transcript.record(time.time(), "in", text, self._transcript_peer())
                 if run.screen is not None:
                     run.screen("in", text)
-                actions = conv.receive(text, now)
+                actions = driver.receive(text, now)
             elif type(event) is MessageTooLong:
                 if run.screen is not None:
                     run.screen("in", f"[message over the {event.limit:,}-byte limit, not shown]")
-                actions = conv.receive_oversize(event.limit, now)
+                actions = driver.receive_oversize(event.limit, now)
             else:
                 assert isinstance(event, ConnectionClosed)
-                actions = conv.peer_closed(now)
+                actions = driver.peer_closed(now)
             self._perform(actions)
 
     def _hold(self, *, later: bool = True) -> None:
@@ -382,67 +368,36 @@ class BotConnection(asyncio.Protocol):
             self.transport.resume_reading()
 
     def _perform(self, actions: list[Action]) -> None:
-        """Carry out the conversation's actions in order: at once, or behind a delayed send."""
+        """Carry out the driver's actions, in order; then wait for what it awaits next."""
         for action in actions:
-            if self.outbox or (type(action) is Send and action.delay > 0 and not self.hurry):
-                self._queue(action)
-            elif type(action) is Send:
+            kind = type(action)
+            if kind is Send:
+                assert isinstance(action, Send)
                 self._write(action.text)
+            elif kind is StepResult:
+                assert isinstance(action, StepResult)
+                self._result(action)
             else:
-                self._carry_out(action)
-        conv = self.conv
-        deadline = None if conv is None or conv.done else conv.deadline
-        if deadline is not None:
-            if self.deadline_handle is not None:
-                self.deadline_handle.cancel()
-            self.deadline_handle = self.loop.call_at(deadline, self._deadline)
-        elif self.deadline_handle is not None:
-            self.deadline_handle.cancel()
-            self.deadline_handle = None
+                assert isinstance(action, Close)
+                self._finished(action)
+                self._shut()
+        driver = self.driver
+        wakeup = None if driver is None or self.closing else driver.wakeup
+        handle = self.wake_handle
+        if handle is not None and (wakeup is None or handle.when() != wakeup):
+            handle.cancel()
+            self.wake_handle = handle = None
+        if wakeup is not None and handle is None:
+            self.wake_handle = self.loop.call_at(wakeup, self._wake)
 
-    def _carry_out(self, action: Action) -> None:
-        kind = type(action)
-        if kind is Send:
-            assert isinstance(action, Send)
-            self._write(action.text)
-        elif kind is StepResult:
-            assert isinstance(action, StepResult)
-            self._result(action)
-        else:
-            assert isinstance(action, Close)
-            self._finished(action)
-            self._shut()
-
-    def _deadline(self) -> None:
-        self.deadline_handle = None
-        if self.conv is not None and not self.closing:
-            self._perform(self.conv.tick(self.loop.time()))
-
-    def _queue(self, action: Action) -> None:
-        # Each send waits for its own delay after the one before it, so replies with
-        # random delays never overtake each other; results and the Close keep their place.
-        if self.outbox is None:
-            self.outbox = deque()
-        now = self.loop.time()
-        after = self.outbox[-1][0] if self.outbox else now
-        delay = action.delay if type(action) is Send else 0.0
-        self.outbox.append((max(now, after) + delay, action))
-        if self.outbox_handle is None:
-            self.outbox_handle = self.loop.call_at(self.outbox[0][0], self._flush_outbox)
-
-    def _flush_outbox(self, *, expire: bool = False) -> None:
-        """Carry out what is due (everything when *expire*); when the outbox empties, the next turn."""
-        self.outbox_handle = None
-        outbox = self.outbox
-        now = self.loop.time()
-        while outbox and not self.closing:
-            when, action = outbox[0]
-            if when > now and not expire:
-                self.outbox_handle = self.loop.call_at(when, self._flush_outbox)
-                return
-            outbox.popleft()
-            self._carry_out(action)
-        if not self.closing and self.codec is not None:
+    def _wake(self) -> None:
+        # A delayed send is due, or a deadline passed: then the messages held meanwhile.
+        self.wake_handle = None
+        driver = self.driver
+        if driver is None or self.closing:
+            return
+        self._perform(driver.poll(self.loop.time()))
+        if not self.closing and self.codec is not None and not driver.busy:
             self._drain()
 
     def _write(self, text: str) -> None:
@@ -470,9 +425,9 @@ class BotConnection(asyncio.Protocol):
         if self.closing:
             return
         self.closing = True
-        if self.deadline_handle is not None:
-            self.deadline_handle.cancel()
-            self.deadline_handle = None
+        if self.wake_handle is not None:
+            self.wake_handle.cancel()
+            self.wake_handle = None
         if self.run.on_close is not None:
             self.run.on_close(self, close.outcome, close.reason)
 
@@ -498,24 +453,24 @@ class BotConnection(asyncio.Protocol):
         """End this chat now (a signal, the idle timeout): what is owed, *notice*, `exit`, close.
 
         Replies still waiting for their delay go out at once, then the conversation
-        ends itself (:meth:`Conversation.end`); a chat whose end is already queued just
+        ends itself (:meth:`Driver.end`); a chat whose end is already queued just
         ends. Reported once, like every ending.
         """
         if self.closing:
             return
-        self.hurry = True
         self.linger = notice is not None
-        if self.outbox_handle is not None:
-            self.outbox_handle.cancel()
-        self._flush_outbox(expire=True)
-        if self.closing:
-            return
-        conv = self.conv
-        if conv is None:
+        driver = self.driver
+        if driver is None:
             if self.codec is None:
                 self._make_codec()
-            conv = self.conv = self.run.conversation()
-        self._perform(conv.end(reason, self.loop.time(), notice=notice))
+            driver = self.driver = self.run.driver()
+        # What is owed goes first, then the messages held behind it: a peer's `exit` waiting
+        # there ends the chat its own way.
+        self._perform(driver.hurry_up())
+        if not self.closing:
+            self._drain()
+        if not self.closing:
+            self._perform(driver.end(reason, self.loop.time(), notice=notice))
 
     def abort(self) -> None:
         """Drop the connection at once (after the shutdown grace period)."""

@@ -25,8 +25,8 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up
 if TYPE_CHECKING:
     import xml.etree.ElementTree as ET
 
+    from bots.actions import Outcome, StepResult
     from bots.connect import ConnectOptions
-    from bots.engine import Outcome, StepResult
     from bots.report import Transcript
 
 PROG = "chat-bot"
@@ -358,7 +358,7 @@ def _screen(me: str, peer: str) -> Callable[[str, str], None]:
 
 
 def _end_line(outcome: Outcome, me: str, peer: str) -> None:
-    from bots.engine import Outcome
+    from bots.actions import Outcome
 
     if outcome is Outcome.ENDED_BY_PEER:
         say(f"{peer} ended the chat.")

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bots import loops
+from bots.actions import Outcome, StepResult
 from bots.adapter import BotConnection, Run
-from bots.engine import Outcome, StepResult
 from bots.model import Dialogue
 from bots.report import Transcript
 from chat.errors import Terminated
@@ -38,6 +38,8 @@ class ConnectOptions:
     transcript: Transcript | None = None
     #: --tls/--tls-ca: connect over TLS with this context, checking the --host name (None: plain).
     tls: ssl.SSLContext | None = None
+    #: Seconds the whole chat may last, overriding the dialogue's `deadline` (the test harness's default).
+    deadline: float | None = None
 
 
 @dataclass
@@ -81,6 +83,7 @@ async def converse(
         max_message_bytes=options.max_message_bytes,
         speaks_first=True,
         classic=options.classic,
+        deadline=options.deadline,
         transcript=options.transcript,
         screen=screen,
         on_result=result,

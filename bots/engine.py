@@ -1,40 +1,44 @@
 """One conversation with one peer, sans-IO: messages and the time go in, actions come out.
 
-No socket, no clock, no sleep: the adapter passes ``now`` (seconds, any
+No socket, no clock, no sleep: the transport passes ``now`` (seconds, any
 monotonic origin) into every call, carries out the :class:`Send` and
-:class:`Close` actions (a Send may ask to wait ``delay`` seconds first), and
-calls :meth:`Conversation.tick` when :attr:`Conversation.deadline` passes. The
-same engine therefore drives the serving bot, the connecting bot and the unit
-tests, where time is just a number.
+:class:`Close` actions (a Send may ask to wait ``delay`` seconds first: see
+:mod:`bots.driver`), and calls :meth:`Conversation.tick` when
+:attr:`Conversation.deadline` passes. The same engine therefore drives the
+serving bot, the connecting bot, a client at its terminal, the Locust user, the
+in-memory pairs of :mod:`chat_testing.memory` and the unit tests, where time is
+just a number.
 
-Turn rules (docs/dialogues.md, "Script: how a conversation runs"):
+Turn rules (docs/dialogues.md, "Script: how a conversation runs"). A message
+from the peer is checked against the ``abort`` patterns, then against the
+current ``expect`` step: a match takes the line (its named captures become
+variables); a mismatch fails the test, or (``on_mismatch``) lets the rules
+answer, or (format 1.2) is passed over. The peer's ``exit`` ends the chat. The
+bot answers with the first matching rule (the current topic's, then the
+top-level ones, conditions and redirects heeded), a remembered reply, the
+fallback, or ends the chat when it has nothing to say.
 
-1. A message from the peer is checked against the ``abort`` patterns, then
-   against the current ``expect`` step. A match passes the step (its named
-   captures become variables); a mismatch fails the test, unless the step
-   says ``on_mismatch: rules``, in which case the rules answer and the step
-   waits for the next message.
-2. The peer's ``exit`` ends the chat.
-3. Then it is the bot's turn: a ``say`` step if the script is at one, else the
-   first matching rule (the current topic's, then the top-level ones; a rule
-   whose ``when`` or ``after`` does not hold is passed over; a ``redirect``
-   asks the rules again with its text, at most MAX_REDIRECTS times), else the
-   topic's ``fallback``, else the dialogue's; with nothing to say the bot ends
-   the chat with ``exit``. With ``clauses`` the rules see each clause of the
-   message in turn and the first clause a rule matches is answered; when no
-   rule matches, the oldest reply a rule asked to ``remember`` comes before
-   the fallback. Past ``max_turns`` messages it says ``exit``.
-4. A test passes only when every ``expect`` step passed.
+How the script runs depends on the format:
+
+* **Turns** (formats 1 and 1.1): each peer message gets one answer, the next
+  ``say`` step if the script is at one, else the rules. An expect step's timeout
+  counts from the bot's last message.
+* **A sequence** (format 1.2): ``say`` steps go out at once, one after the other;
+  each ``expect`` step (or block of lines) takes its own lines; its deadline is
+  armed when it becomes current. When the script of a test is done, the chat
+  ends the dialogue's way (``end: exit | close | wait``).
+
+A test passes only when every ``expect`` step passed.
 """
 
 from __future__ import annotations
 
-import bisect
 import collections
-import enum
-import random
 
 from bots import notices
+from bots.actions import Action, Close, Outcome, Send, StepResult
+from bots.awaiting import Awaiting
+from bots.choices import Choices
 from bots.matcher import Match
 from bots.model import (
     DEFAULT_GREETING,
@@ -43,116 +47,39 @@ from bots.model import (
     MAX_REDIRECTS,
     NO_TOPIC,
     Dialogue,
+    Ending,
     OnMismatch,
-    Order,
     Reply,
     Rule,
     Step,
     StepKind,
-    Where,
 )
 from bots.template import Template
+from chat.display import quoted
 from chat.protocol import EXIT_WORD, is_exit
-from chat.status import ExitStatus
-from chat.value import Value
 
-
-class Outcome(enum.Enum):
-    """How a conversation ended."""
-
-    #: The peer said `exit` and every expect step passed.
-    ENDED_BY_PEER = "ended by peer"
-    #: The bot said `exit` (a reply, max_turns, or nothing left to say) and every expect step passed.
-    ENDED_BY_BOT = "ended by bot"
-    #: An expect step did not match, or the chat ended before every expect step ran.
-    MISMATCH = "mismatch"
-    #: The peer stayed silent past an expect step's timeout.
-    TIMEOUT = "timeout"
-    #: A message matched an abort pattern.
-    ABORT = "abort"
-    #: The peer closed the connection without saying `exit`.
-    PEER_LOST = "peer lost"
-
-    @property
-    def status(self) -> ExitStatus:
-        """The exit status a program ending with this outcome returns."""
-        return _STATUS[self]
-
-
-_STATUS = {
-    Outcome.ENDED_BY_PEER: ExitStatus.SUCCESS,
-    Outcome.ENDED_BY_BOT: ExitStatus.SUCCESS,
-    Outcome.MISMATCH: ExitStatus.MISMATCH,
-    Outcome.TIMEOUT: ExitStatus.TIMEOUT,
-    Outcome.ABORT: ExitStatus.ABORT,
-    Outcome.PEER_LOST: ExitStatus.PEER_LOST,
-}
-
-
-class Send(Value):
-    """Send *text* to the peer, after waiting *delay* seconds."""
-
-    __slots__ = ("delay", "text")
-    __match_args__ = ("text", "delay")
-
-    def __init__(self, text: str, delay: float = 0.0) -> None:
-        self.text = text
-        self.delay = delay
-
-
-class Close(Value):
-    """The conversation is over: close the connection once everything sent is flushed."""
-
-    __slots__ = ("outcome", "reason")
-    __match_args__ = ("outcome", "reason")
-
-    def __init__(self, outcome: Outcome, reason: str) -> None:
-        self.outcome = outcome
-        self.reason = reason
-
-
-class StepResult(Value):
-    """One line of the test report."""
-
-    __slots__ = ("elapsed", "expected", "label", "received", "step", "verdict", "where")
-    __match_args__ = ("verdict", "where", "label", "expected", "received", "elapsed", "step")
-
-    def __init__(
-        self,
-        verdict: str,
-        where: Where,
-        label: str,
-        expected: str | None,
-        received: str | None,
-        elapsed: float,
-        step: Step | None = None,
-    ) -> None:
-        #: "PASS", "FAIL" or "NOT RUN".
-        self.verdict = verdict
-        self.where = where
-        #: ``step 2 expect contains 'ready'``, ``abort contains 'BUSY'``.
-        self.label = label
-        self.expected = expected
-        self.received = received
-        self.elapsed = elapsed
-        self.step = step
-
-
-Action = Send | Close | StepResult
+#: Why a test ends when its script is done (format 1.2), in the report.
+SCRIPT_DONE = "the script ran to its end"
 
 
 class Conversation:
     """The state of one chat with one peer; create one per connection."""
 
     __slots__ = (
-        "_bags",
-        "_cursors",
-        "_last",
+        "_awaiting",
+        "_chat_deadline",
+        "_choices",
+        "_classic",
+        "_close_deadline",
+        "_deadline_s",
+        "_input",
         "_memories",
         "_message",
         "_previous",
-        "_rng",
-        "_seed",
+        "_screen",
+        "_sends_until",
+        "_sequence",
+        "_step_deadline",
         "_variables",
         "deadline",
         "delays",
@@ -161,28 +88,56 @@ class Conversation:
         "outcome",
         "position",
         "sent",
+        "started",
         "topic",
         "waiting_since",
     )
 
-    def __init__(self, dialogue: Dialogue, *, seed: str | None = None, delays: bool = True) -> None:
+    def __init__(
+        self,
+        dialogue: Dialogue,
+        *,
+        seed: str | None = None,
+        delays: bool = True,
+        deadline: float | None = None,
+        screen: bool = False,
+    ) -> None:
+        """A chat on *dialogue*.
+
+        *deadline*: seconds the whole chat may last (default: the dialogue's ``deadline``).
+        *screen*: the peer is a screen (a client at its terminal), which shows prompts and
+        banners besides messages: the script runs as a sequence whatever the format, lines that
+        match nothing are passed over, and the rules never answer.
+        """
         self.dialogue = dialogue
         self.delays = delays
-        self._seed = seed
-        self._rng: random.Random | None = None  # made on first use: most chats never draw
+        self._choices = Choices(seed)
         # Copy on first write: until a rule sets something, every chat shares the defaults.
         self._variables: dict[str, str] = dialogue.variables
-        self._cursors: dict[int, int] | None = None
-        self._bags: dict[int, list[int]] | None = None
-        self._last: dict[int, int] | None = None
+        self._screen = screen
+        self._sequence = dialogue.sequence or screen
+        # `exit` ends the chat, both ways (the classic programs' rule), unless the dialogue
+        # ends chats another way (format 1.2's `end: close | wait`): then it is a line like any.
+        self._classic = dialogue.ending is Ending.EXIT
+        self._deadline_s = dialogue.deadline if deadline is None else deadline
         #: Index of the current script step (len(script) when the script is done).
         self.position = 0
         #: Messages the bot sent, `exit` not counted (for max_turns).
         self.sent = 0
-        #: When the current expect step's timeout fires; None when nothing is awaited.
+        #: When tick() must next be called: the earliest of the step's, the chat's and the
+        #: close's deadlines; None when nothing is awaited.
         self.deadline: float | None = None
-        #: When the peer's turn began (for the elapsed time of expect steps).
+        self._step_deadline: float | None = None
+        self._chat_deadline: float | None = None
+        self._close_deadline: float | None = None  # `end: wait`: the peer's close, after the script
+        #: When the current step began (for the elapsed time of expect steps).
         self.waiting_since = 0.0
+        # When the last send the bot has made goes out, its delay included (a sequence's next
+        # expect step starts then).
+        self._sends_until = 0.0
+        # The expect step being awaited, and how far it got.
+        self._awaiting: Awaiting | None = None
+        self.started = False
         self.done = False
         self.outcome: Outcome | None = None
         #: The topic the chat is in (format 1.1); None: only the top-level rules.
@@ -191,21 +146,42 @@ class Conversation:
         self._previous = ""
         # The message the rules are looking at now (the peer's, or a redirect's).
         self._message = ""
+        # The peer's last message ({input} of a say step).
+        self._input = ""
         # Replies rules asked to remember (oldest first), for turns no rule answers.
         self._memories: collections.deque[str] = collections.deque(maxlen=MAX_MEMORIES)
 
     # -- inputs ------------------------------------------------------------
 
-    def start(self, now: float) -> list[Action]:
-        """The bot speaks first (the connecting role): a say step, the greeting, or "Hello!"."""
+    def start(self, now: float, *, dialling: bool = True) -> list[Action]:
+        """The chat begins: the connection is made.
+
+        *dialling* (the connecting role): the bot speaks first, with its script's say steps
+        or its greeting ("Hello!" when it names none; in format 1.2, a script that begins
+        with an expect step lets the peer speak first). Serving, the bot waits for the peer,
+        except that a format 1.2 script's leading say steps go out at once; either way the
+        first expect step's timeout and the chat's deadline start now.
+        """
         actions: list[Action] = []
-        step = self._step()
-        if step is not None and step.kind is StepKind.SAY:
-            self._say_step(step, {INPUT_NAME: ""}, now, actions)
-        else:
+        self._begin(now)
+        script = self.dialogue.script
+        if self._sequence:
             greeting = self.dialogue.greeting
-            text = DEFAULT_GREETING if greeting is None else self._render(greeting, {INPUT_NAME: ""})
-            self._send(text, now, actions)
+            if dialling and (greeting is not None or not script):
+                text = DEFAULT_GREETING if greeting is None else self._render(greeting, {INPUT_NAME: ""})
+                self._send(text, now, actions)
+            self._advance(now, actions)
+        elif dialling:
+            step = self._step()
+            if step is not None and step.kind is StepKind.SAY:
+                self._say_step(step, {INPUT_NAME: ""}, now, actions)
+            else:
+                greeting = self.dialogue.greeting
+                text = DEFAULT_GREETING if greeting is None else self._render(greeting, {INPUT_NAME: ""})
+                self._send(text, now, actions)
+        elif script and script[0].kind is StepKind.EXPECT:
+            self._start_step(script[0], now)  # the peer's first message is awaited from the connection on
+        self._arm()
         return actions
 
     def receive(self, text: str, now: float) -> list[Action]:
@@ -213,9 +189,12 @@ class Conversation:
         if self.done:
             return []
         actions: list[Action] = []
-        self.deadline = None
-        dialogue = self.dialogue
-        for pattern in dialogue.abort:
+        if not self.started:
+            self._begin(now)
+        if not self._sequence:
+            self._step_deadline = None  # turns: the bot's next message re-arms it
+        self._input = text
+        for pattern in self.dialogue.abort:
             if pattern.search(text) is not None:
                 actions.append(
                     StepResult(
@@ -223,44 +202,50 @@ class Conversation:
                         pattern.where,
                         f"abort {pattern.describe()}",
                         "no abort pattern",
-                        repr(text),
+                        quoted(text),
                         max(0.0, now - self.waiting_since),
                     )
                 )
-                self._finish(
-                    Outcome.ABORT, f"abort pattern {pattern.describe()} seen", actions, say_exit=True
-                )
+                self._fail(Outcome.ABORT, f"abort pattern {pattern.describe()} seen", actions)
                 return actions
-        script = dialogue.script
-        step = script[self.position] if self.position < len(script) else None
+        if self._close_deadline is not None:
+            return actions  # `end: wait`: the script is done; lines before the peer's close are passed over
+        step = self._step()
         if step is not None and step.kind is StepKind.EXPECT:
-            assert step.pattern is not None
-            found = step.pattern.search(text)
-            if found is not None:
-                actions.append(self._result("PASS", step, repr(text), now))
-                named = {k: (v or "").strip() for k, v in found.groupdict().items()}
-                if named:
-                    self._set_variables(named)
-                self.position += 1
-            elif step.on_mismatch is OnMismatch.RULES:
-                pass  # the rules answer below; the step waits for the next message
-            else:
-                actions.append(self._result("FAIL", step, repr(text), now))
-                self._finish(Outcome.MISMATCH, f"step {step.number} did not match", actions, say_exit=True)
+            taken = self._take(step, text, now, actions)
+            if taken is not None:
+                if self._sequence:
+                    if taken:  # the step is done: what follows it runs
+                        self._advance(now, actions)
+                    self._arm()
+                    return actions
+                # turns: the bot's turn follows, below
+            elif self._screen or step.on_mismatch is OnMismatch.SKIP:
+                self._passed_over(text)
                 return actions
-        if is_exit(text):
+            elif step.on_mismatch is OnMismatch.RULES:
+                self._passed_over(text)  # the rules answer below; the step waits for the next message
+            else:
+                actions.append(self._result("FAIL", step, quoted(text), now))
+                self._fail(Outcome.MISMATCH, f"step {step.number} did not match", actions)
+                return actions
+        if self._classic and is_exit(text):
             self._end_of_chat(
                 Outcome.ENDED_BY_PEER, "the peer said exit", "the peer ended the chat", now, actions
             )
             return actions
-        # The bot's turn: past max_turns it says exit; else a say step, a rule, the fallback.
-        max_turns = dialogue.max_turns
+        if self._screen:
+            return actions  # a screen's lines are not messages to answer
+        # The bot's turn: past max_turns it ends the chat; else a say step (turns), a rule, the fallback.
+        max_turns = self.dialogue.max_turns
+        script = self.dialogue.script
         if max_turns is not None and self.sent >= max_turns:
             self._end_of_chat(Outcome.ENDED_BY_BOT, f"max_turns ({max_turns}) reached", "", now, actions)
-        elif self.position < len(script) and script[self.position].kind is StepKind.SAY:
+        elif not self._sequence and self._step_kind() is StepKind.SAY:
             self._say_step(script[self.position], {INPUT_NAME: text}, now, actions)
         else:
             self._answer(text, now, actions)
+        self._arm()
         return actions
 
     def receive_oversize(self, limit: int, now: float) -> list[Action]:
@@ -268,14 +253,20 @@ class Conversation:
         if self.done:
             return []
         actions: list[Action] = []
-        self.deadline = None
+        if not self._sequence:
+            self._step_deadline = None
         received = f"a message over the {limit}-byte limit"
         step = self._step()
-        if step is not None and step.kind is StepKind.EXPECT and step.on_mismatch is OnMismatch.FAIL:
-            actions.append(self._result("FAIL", step, received, now))
-            self._finish(Outcome.MISMATCH, f"step {step.number} did not match", actions, say_exit=True)
-            return actions
+        if step is not None and step.kind is StepKind.EXPECT and self._close_deadline is None:
+            if self._screen or step.on_mismatch is OnMismatch.SKIP:
+                self._passed_over(received)
+                return actions
+            if step.on_mismatch is OnMismatch.FAIL:
+                actions.append(self._result("FAIL", step, received, now))
+                self._fail(Outcome.MISMATCH, f"step {step.number} did not match", actions)
+                return actions
         self._send(notices.fit(notices.OVERSIZE_IN, limit, limit=limit), now, actions)
+        self._arm()
         return actions
 
     def peer_closed(self, now: float) -> list[Action]:
@@ -283,6 +274,11 @@ class Conversation:
         if self.done:
             return []
         actions: list[Action] = []
+        pending = any(s.kind is StepKind.EXPECT for s in self.dialogue.script[self.position :])
+        if self._close_deadline is not None or (not self._classic and not pending):
+            # The close the dialogue waits for (`end: wait`), or the way its chats end (`end: close`).
+            self._close(Outcome.ENDED_BY_PEER, "the peer closed the connection", actions)
+            return actions
         self._end_of_chat(
             Outcome.PEER_LOST,
             "the peer closed the connection without saying exit",
@@ -293,29 +289,130 @@ class Conversation:
         return actions
 
     def tick(self, now: float) -> list[Action]:
-        """Time passed: fail the awaited expect step when its timeout is over."""
+        """Time passed: fail the awaited step, or the chat, whose deadline is over."""
         if self.done or self.deadline is None or now < self.deadline:
             return []
         actions: list[Action] = []
         step = self._step()
-        assert step is not None
-        actions.append(self._result("FAIL", step, f"nothing within {step.timeout:g} s", now))
-        self._finish(Outcome.TIMEOUT, f"no message within {step.timeout:g} s", actions, say_exit=True)
+        if self._close_deadline is not None and now >= self._close_deadline:
+            waited = self._close_deadline - self.waiting_since
+            self._close(
+                Outcome.TIMEOUT,
+                f"the peer did not close the connection within {waited:g} s of the script's end",
+                actions,
+            )
+        elif self._step_deadline is not None and now >= self._step_deadline and step is not None:
+            actions.append(self._result("FAIL", step, self._missing(f"within {step.timeout:g} s"), now))
+            # Lines came but none matched a step that passes over mismatches: the peer said the wrong thing.
+            skipped = self._screen or step.on_mismatch is OnMismatch.SKIP
+            if skipped and self._awaiting is not None and self._awaiting.seen:
+                self._fail(
+                    Outcome.MISMATCH, f"no line matched step {step.number} within {step.timeout:g} s", actions
+                )
+            else:
+                self._fail(Outcome.TIMEOUT, f"no message within {step.timeout:g} s", actions)
+        else:
+            reason = f"the chat's deadline of {self._deadline_s:g} s passed"
+            if step is not None and step.kind is StepKind.EXPECT:
+                actions.append(self._result("FAIL", step, self._missing(f"before {reason}"), now))
+            self._fail(Outcome.TIMEOUT, reason, actions)
         return actions
 
     def end(self, reason: str, now: float, *, notice: str | None = None) -> list[Action]:
         """End the chat from outside the dialogue (a signal, the idle timeout): *notice*, then `exit`.
 
-        The one way the adapter ends a chat itself; a finished conversation returns no
+        The one way the transport ends a chat itself; a finished conversation returns no
         actions. A test whose expect steps have not all run fails, as at any other end.
+        A dialogue that ends chats without `exit` (format 1.2) sends no notice either: its
+        peer speaks another protocol.
         """
         if self.done:
             return []
         actions: list[Action] = []
-        if notice is not None:
+        if notice is not None and self._classic:
             actions.append(Send(notice))
         self._end_of_chat(Outcome.ENDED_BY_BOT, reason, "", now, actions)
         return actions
+
+    def awaits(self, text: str) -> bool:
+        """Whether the expect step awaited now would take *text* as one of its lines (a peek).
+
+        A screen offers a line that is not finished yet (a prompt) only when it would.
+        """
+        step = self._step()
+        if self.done or step is None or step.kind is not StepKind.EXPECT or self._close_deadline is not None:
+            return False
+        awaiting = self._awaiting
+        if awaiting is None or awaiting.step is not step:
+            awaiting = Awaiting(step)
+        return awaiting.would_take(text)
+
+    # -- the script ---------------------------------------------------------
+
+    def _begin(self, now: float) -> None:
+        self.started = True
+        self.waiting_since = self._sends_until = now
+        if self._deadline_s is not None:
+            self._chat_deadline = now + self._deadline_s
+
+    def _advance(self, now: float, actions: list[Action]) -> None:
+        """A sequence: send the say steps from here on, arm the next expect step, or end a done test."""
+        script = self.dialogue.script
+        while self.position < len(script) and not self.done:
+            step = script[self.position]
+            if step.kind is StepKind.EXPECT:
+                self._start_step(step, max(now, self._sends_until))
+                return
+            self._say_step(step, {INPUT_NAME: self._input}, now, actions)
+        if not self.done and self.dialogue.is_test:
+            self._step_deadline = None
+            if self.dialogue.ending is Ending.WAIT and not self._screen:
+                self.waiting_since = max(now, self._sends_until)
+                self._close_deadline = self.waiting_since + self.dialogue.timeout
+            else:
+                self._end_of_chat(Outcome.ENDED_BY_BOT, SCRIPT_DONE, "", now, actions)
+
+    def _start_step(self, step: Step, at: float) -> None:
+        """*step* (an expect step) is current from *at* on: its lines are awaited, its timeout runs."""
+        self.waiting_since = at
+        self._step_deadline = at + step.timeout
+        self._awaiting = Awaiting(step)
+
+    def _take(self, step: Step, text: str, now: float, actions: list[Action]) -> bool | None:
+        """Offer *text* to the expect step: None when it does not take it; True when the step is done."""
+        awaiting = self._awaiting
+        if awaiting is None or awaiting.step is not step:  # turns: the step became current by a say
+            awaiting = self._awaiting = Awaiting(step)
+        offered = awaiting.offer(text)
+        if offered is None:
+            return None
+        found, done = offered
+        if found is not None:
+            named = {k: (v or "").strip() for k, v in found.groupdict().items()}
+            if named:
+                self._set_variables(named)
+        if done:
+            actions.append(self._result("PASS", step, awaiting.took(text), now))
+            self.position += 1
+            self._step_deadline = None
+            self._awaiting = None
+        return done
+
+    def _passed_over(self, text: str) -> None:
+        """A line the awaited step declined, kept for the report should the step time out."""
+        if self._awaiting is not None:
+            self._awaiting.seen.append(text)
+
+    def _missing(self, when: str) -> str:
+        return f"nothing {when}" if self._awaiting is None else self._awaiting.missing(when)
+
+    def _arm(self) -> None:
+        """The earliest deadline that is set, for the transport's timer."""
+        soonest = None
+        for when in (self._step_deadline, self._chat_deadline, self._close_deadline):
+            if when is not None and (soonest is None or when < soonest):
+                soonest = when
+        self.deadline = None if self.done else soonest
 
     # -- the bot's turn ----------------------------------------------------
 
@@ -397,11 +494,11 @@ class Conversation:
         assert step.reply is not None
         text = self._render(step.reply, values)
         self.position += 1
-        said = StepResult("PASS", step.where, f"step {step.number} say", None, repr(text), 0.0, step)
+        said = StepResult("PASS", step.where, step.label, None, quoted(text), 0.0, step)
         self._send(text, now, actions, said=said)
 
     def _send(self, text: str, now: float, actions: list[Action], *, said: StepResult | None = None) -> None:
-        if is_exit(text):
+        if self._classic and is_exit(text):
             self._end_of_chat(
                 Outcome.ENDED_BY_BOT, "the bot said exit", "", now, actions, exit_text=text, said=said
             )
@@ -409,18 +506,21 @@ class Conversation:
             self._say(text, now, actions, said)
 
     def _say(self, text: str, now: float, actions: list[Action], said: StepResult | None = None) -> None:
-        # Send *text*, known not to be `exit`. A say step's PASS follows its Send: the
-        # adapter reports it once the text is written.
-        delay = self._delay() if self.delays else 0.0
+        # Send *text*, known not to end the chat. A say step's PASS follows its Send: the
+        # transport reports it once the text is written.
+        delay = self._choices.delay(*self.dialogue.delay) if self.delays else 0.0
         actions.append(Send(text, delay))
         self._previous = text
         if said is not None:
             actions.append(said)
         self.sent += 1
-        self.waiting_since = now + delay
-        script = self.dialogue.script
-        if self.position < len(script) and script[self.position].kind is StepKind.EXPECT:
-            self.deadline = self.waiting_since + script[self.position].timeout
+        # Sends with delays go out one after the other (bots.driver), each after its own delay.
+        self._sends_until = max(now, self._sends_until) + delay
+        if not self._sequence:  # turns: the awaited step's timeout counts from this message
+            self.waiting_since = now + delay
+            script = self.dialogue.script
+            if self.position < len(script) and script[self.position].kind is StepKind.EXPECT:
+                self._step_deadline = self.waiting_since + script[self.position].timeout
 
     def _end_of_chat(
         self,
@@ -439,24 +539,26 @@ class Conversation:
         if pending and outcome is not Outcome.PEER_LOST:
             step = pending[0]
             actions.append(self._result("FAIL", step, received or "the bot ended the chat first", now))
-            outcome, reason = Outcome.MISMATCH, f"the chat ended before step {step.number}"
+            outcome, reason = Outcome.MISMATCH, f"the chat ended before {step.label}"
         elif pending:
             actions.append(self._result("FAIL", pending[0], received, now))
         if bot_ends:
-            actions.append(Send(exit_text))
+            if self._classic:
+                actions.append(Send(exit_text))
             if said is not None:
                 actions.append(said)
-        self.done = True
-        self.outcome = outcome
-        self.deadline = None
-        actions.append(Close(outcome, reason))
+        self._close(outcome, reason, actions)
 
-    def _finish(self, outcome: Outcome, reason: str, actions: list[Action], *, say_exit: bool) -> None:
-        if say_exit:
+    def _fail(self, outcome: Outcome, reason: str, actions: list[Action]) -> None:
+        """The test failed: the dialogue's ending (`exit`, or just the close), then the close."""
+        if self._classic:
             actions.append(Send(EXIT_WORD))
+        self._close(outcome, reason, actions)
+
+    def _close(self, outcome: Outcome, reason: str, actions: list[Action]) -> None:
         self.done = True
         self.outcome = outcome
-        self.deadline = None
+        self.deadline = self._step_deadline = self._chat_deadline = self._close_deadline = None
         actions.append(Close(outcome, reason))
 
     # -- helpers -----------------------------------------------------------
@@ -465,13 +567,16 @@ class Conversation:
         script = self.dialogue.script
         return script[self.position] if self.position < len(script) else None
 
+    def _step_kind(self) -> StepKind | None:
+        step = self._step()
+        return None if step is None else step.kind
+
     def _result(self, verdict: str, step: Step, received: str, now: float) -> StepResult:
-        assert step.pattern is not None
         return StepResult(
             verdict,
             step.where,
-            f"step {step.number} expect",
-            step.pattern.describe(),
+            step.label,
+            step.describe(),
             received,
             max(0.0, now - self.waiting_since),
             step,
@@ -494,54 +599,8 @@ class Conversation:
 
     def _render(self, reply: Reply, values: dict[str, str]) -> str:
         choices = reply.choices
-        template = choices[0] if len(choices) == 1 else self._choose(reply)
+        template = choices[0] if len(choices) == 1 else self._choices.pick(reply)
         return template.fill(values, self._variables)
-
-    @property
-    def rng(self) -> random.Random:
-        """This chat's random source: seeded from --seed when given, so runs repeat exactly."""
-        if self._rng is None:
-            self._rng = random.Random(self._seed) if self._seed is not None else random.Random()
-        return self._rng
-
-    def _choose(self, reply: Reply) -> Template:
-        choices = reply.choices
-        count = len(choices)
-        if count == 1:
-            return choices[0]
-        if reply.order is Order.IN_ORDER:
-            if self._cursors is None:
-                self._cursors = {}
-            at = self._cursors.get(reply.key, 0)
-            self._cursors[reply.key] = (at + 1) % count
-            return choices[at]
-        if reply.order is Order.RANDOM:
-            totals = reply.totals
-            if totals is None:
-                return choices[self.rng.randrange(count)]
-            # Weighted (format 1.1): a point on the line of running totals names its text.
-            return choices[bisect.bisect_right(totals, self.rng.randrange(totals[-1]))]
-        # no_repeat: draw from a shuffled bag; refill when empty, never repeating
-        # the last choice across the refill.
-        if self._bags is None:
-            self._bags, self._last = {}, {}
-        assert self._last is not None
-        bag = self._bags.get(reply.key)
-        if not bag:
-            bag = list(range(count))
-            self.rng.shuffle(bag)
-            if bag[-1] == self._last.get(reply.key):
-                bag[0], bag[-1] = bag[-1], bag[0]
-            self._bags[reply.key] = bag
-        chosen = bag.pop()
-        self._last[reply.key] = chosen
-        return choices[chosen]
-
-    def _delay(self) -> float:
-        low, high = self.dialogue.delay
-        if low == high:
-            return low
-        return self.rng.uniform(low, high)
 
     @property
     def variables(self) -> dict[str, str]:

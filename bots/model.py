@@ -9,15 +9,21 @@ would spend about a third of its start-up importing dataclasses and building the
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from bots import matcher
 from bots.conditions import Condition
+from bots.ruleset import RuleList
 from bots.subs import Substitutions
 from bots.template import Template
+from chat.display import quoted
 from chat.protocol import is_exit
 from chat.value import Value
+
+if TYPE_CHECKING:
+    from bots.target import Target
 
 DEFAULT_TIMEOUT_S = 10.0  # how long an expect step waits: a program answers in far less,
 # and a test run that hangs should fail within seconds, not minutes
@@ -71,11 +77,27 @@ class StepKind(Kind):
     EXPECT = "expect"
 
 
+class Block(Kind):
+    """How an expect step takes several lines (format 1.2); its word is the step's key."""
+
+    LINES = "expect_lines"  # one line per pattern, in order (or in any order: `any_order: true`)
+    UNTIL = "expect_until"  # every line up to and including the first that matches
+
+
 class OnMismatch(Kind):
     """What an expect step does with a message it does not match."""
 
     FAIL = "fail"  # the step fails
     RULES = "rules"  # the rules answer, and the step waits for another message
+    SKIP = "skip"  # the message is passed over (a banner, chatter), and the step waits (format 1.2)
+
+
+class Ending(Kind):
+    """How the bot ends a chat: its last step done, a failure, nothing left to say (format 1.2)."""
+
+    EXIT = "exit"  # send `exit`, then close: the classic programs' way (and formats 1 and 1.1's)
+    CLOSE = "close"  # just close the connection
+    WAIT = "wait"  # wait for the peer to close (its own goodbye); a close then is a pass
 
 
 class Where(Value):
@@ -136,9 +158,9 @@ class Pattern(Value):
         return None
 
     def describe(self) -> str:
-        """How the report names this pattern: ``contains 'yes'``, ``regex one of '..', '..'``."""
-        shown = ", ".join(repr(s) for s in self.sources)
-        return f"{self.kind} {'one of ' if len(self.sources) > 1 else ''}{shown}"
+        """This pattern as YAML writes it, to paste back: ``{contains: 'yes'}``, ``{regex: ['a', 'b']}``."""
+        shown = ", ".join(quoted(s) for s in self.sources)
+        return f"{{{self.kind}: {f'[{shown}]' if len(self.sources) > 1 else shown}}}"
 
 
 class Reply(Value):
@@ -301,84 +323,6 @@ class Clauses(Value):
         return tuple(piece for piece in (p.strip() for p in self._cut.split(text)) if piece)
 
 
-SEGMENTS_PER_BLOCK = 32  # after a declined rule, the search takes at most this many look-ups
-# segment by segment before it can take whole blocks at once: 1,000 conditional rules cost
-# about 60 small look-ups per declined rule, not 1,000
-
-
-class RuleList:
-    """Rules tried in order through one index: the top-level rules, or one topic's.
-
-    A rule with a condition may decline a message its pattern matched. The rules are
-    then also cut into segments, each ending at a conditional rule, and the segments
-    into blocks, with an index each (built at load, O(rules) in all, so that no chat
-    pays for them mid-turn). After a declined rule the search goes on from the next
-    segment, through whole blocks where it can, never scanning every later rule.
-    """
-
-    __slots__ = ("_blocks", "_segments", "_starts", "index", "rules")
-
-    def __init__(self, rules: tuple[Rule, ...], index: matcher.RuleIndex | None = None) -> None:
-        self.rules = rules
-        self.index = rule_index(rules) if index is None else index
-        self._segments: list[tuple[int, matcher.RuleIndex]] = []
-        self._blocks: list[tuple[int, matcher.RuleIndex]] = []
-        #: For each conditional rule (and the last), the number of the segment it ends.
-        self._starts: dict[int, int] = {}
-        if any(rule.conditional for rule in rules):
-            self._cut()
-
-    def match(self, text: str) -> tuple[Rule, matcher.Match] | None:
-        """The first rule whose pattern matches *text* (conditions not asked), or None."""
-        found = self.index.match(text)
-        return None if found is None else (self.rules[found[0]], found[1])
-
-    def first(self, text: str, accepts: Callable[[Rule], bool]) -> tuple[Rule, matcher.Match] | None:
-        """The first rule matching *text* that *accepts* (asked only of conditional rules) allows."""
-        found = self.index.match(text)
-        if found is None:
-            return None
-        rule = self.rules[found[0]]
-        if not rule.conditional or accepts(rule):
-            return rule, found[1]
-        segment = self._starts[found[0]] + 1
-        while segment < len(self._segments):
-            whole = segment % SEGMENTS_PER_BLOCK == 0
-            offset, index = self._blocks[segment // SEGMENTS_PER_BLOCK] if whole else self._segments[segment]
-            later = index.match(text)
-            if later is None:
-                segment += SEGMENTS_PER_BLOCK if whole else 1
-                continue
-            position = offset + later[0]
-            rule = self.rules[position]
-            if not rule.conditional or accepts(rule):
-                return rule, later[1]
-            segment = self._starts[position] + 1
-        return None
-
-    def _cut(self) -> None:
-        """Build the segments (each ending at a conditional rule) and blocks of them."""
-        start = 0
-        for position, rule in enumerate(self.rules):
-            if rule.conditional or position == len(self.rules) - 1:
-                self._starts[position] = len(self._segments)
-                self._segments.append((start, rule_index(self.rules[start : position + 1])))
-                start = position + 1
-        for first in range(0, len(self._segments), SEGMENTS_PER_BLOCK):
-            begin = self._segments[first][0]
-            last = min(first + SEGMENTS_PER_BLOCK, len(self._segments)) - 1
-            end = self._segments[last + 1][0] if last + 1 < len(self._segments) else len(self.rules)
-            self._blocks.append((begin, rule_index(self.rules[begin:end])))
-
-
-def rule_index(rules: tuple[Rule, ...]) -> matcher.RuleIndex:
-    """The index that finds the first of *rules* whose pattern matches a message."""
-    return matcher.RuleIndex(
-        [list(zip(r.pattern.regexes, r.pattern.literals, strict=True)) for r in rules],
-        [r.pattern.runs for r in rules],
-    )
-
-
 class Topic(Value):
     """A named group of rules the chat can be in (format 1.1), tried before the top-level rules."""
 
@@ -396,81 +340,62 @@ class Topic(Value):
 
 
 class Step(Value):
-    """One script step: the bot says something, or expects the peer to say something."""
+    """One script step: the bot says something, or expects the peer to say one line or a block of lines.
 
-    __slots__ = ("kind", "name", "number", "on_mismatch", "pattern", "reply", "timeout", "where")
-    __match_args__ = ("number", "kind", "reply", "pattern", "timeout", "on_mismatch", "name", "where")
+    An expect step holds its *patterns*: one (``expect``), one per line (``expect_lines``, in
+    order unless *any_order*), or the pattern of the line that ends the block (``expect_until``).
+    """
+
+    __slots__ = (
+        "any_order",
+        "block",
+        "kind",
+        "name",
+        "number",
+        "on_mismatch",
+        "patterns",
+        "reply",
+        "timeout",
+        "where",
+    )
+    __match_args__ = ("number", "kind", "reply", "patterns", "timeout", "on_mismatch", "name", "where")
 
     def __init__(
         self,
         number: int,
         kind: StepKind,
         reply: Reply | None,
-        pattern: Pattern | None,
+        patterns: tuple[Pattern, ...],
         timeout: float,
         on_mismatch: OnMismatch,
         name: str | None,
         where: Where,
+        *,
+        block: Block | None = None,
+        any_order: bool = False,
     ) -> None:
         self.number = number
         self.kind = kind
         self.reply = reply
-        self.pattern = pattern
+        self.patterns = patterns
         self.timeout = timeout
         self.on_mismatch = on_mismatch
         self.name = name
         self.where = where
+        #: None for a say step and a one-line expect; else how the block takes its lines.
+        self.block = block
+        self.any_order = any_order
+
+    @property
+    def label(self) -> str:
+        """How reports name the step: ``step 3 expect``, ``step 4 expect_lines``."""
+        return f"step {self.number} {self.block or self.kind}"
 
     def describe(self) -> str:
-        """A short label for reports: ``say 'Hello'`` or ``expect contains 'ready'``."""
-        if self.reply is not None:
-            return f"say {self.reply.choices[0].source!r}"
-        assert self.pattern is not None
-        return f"expect {self.pattern.describe()}"
-
-
-class Target(Value):
-    """What a dialogue test talks to under the pytest plugin (``target:``); chat-bot itself ignores it.
-
-    *kind* is one of :data:`TARGET_KINDS`; *value* is the rest of ``KIND:VALUE``. *ready* (command
-    targets) is a regular expression the program's output matches once it serves; *peer* (terminal
-    targets) names the dialogue the client's peer bot serves, relative to the dialogue file.
-    """
-
-    __slots__ = ("kind", "peer", "ready", "value", "where")
-    __match_args__ = ("kind", "value", "ready", "peer", "where")
-
-    def __init__(
-        self,
-        kind: str,
-        value: str,
-        ready: str | None = None,
-        peer: str | None = None,
-        where: Where | None = None,
-    ) -> None:
-        self.kind = kind
-        self.value = value
-        self.ready = ready
-        self.peer = peer
-        self.where = where
-
-
-#: The kinds of target: a running server, a server command, a container image, a client at its terminal.
-TARGET_KINDS = ("tcp", "command", "image", "terminal")
-
-
-def split_target(text: str) -> tuple[str, str]:
-    """``KIND:VALUE`` -> (kind, value); ValueError with the reason when *text* is not a target."""
-    kind, colon, value = text.partition(":")
-    if not colon or kind not in TARGET_KINDS:
-        raise ValueError(f"a target is KIND:VALUE with KIND one of {', '.join(TARGET_KINDS)}, not {text!r}")
-    if not value.strip():
-        raise ValueError(f"the {kind} target names nothing after '{kind}:'")
-    if kind == "tcp":
-        host, _, port = value.rpartition(":")
-        if not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise ValueError(f"a tcp target is tcp:HOST:PORT with a port from 1 to 65535, not {text!r}")
-    return kind, value
+        """What the step expects, as YAML would write it: ``{contains: ready}``, a list for a block."""
+        if len(self.patterns) == 1:
+            return self.patterns[0].describe()
+        return "[" + ", ".join(p.describe() for p in self.patterns) + "]"
 
 
 class Dialogue(Value):
@@ -480,8 +405,10 @@ class Dialogue(Value):
         "abort",
         "case_sensitive",
         "clauses",
+        "deadline",
         "delay",
         "description",
+        "ending",
         "fallback",
         "greeting",
         "index",
@@ -492,6 +419,8 @@ class Dialogue(Value):
         "rules",
         "ruleset",
         "script",
+        "sequence",
+        "starts_at_connection",
         "subs",
         "target",
         "timeout",
@@ -518,6 +447,8 @@ class Dialogue(Value):
         "topics",
         "version",
         "subs",
+        "ending",
+        "deadline",
     )
 
     def __init__(
@@ -542,6 +473,8 @@ class Dialogue(Value):
         target: Target | None = None,
         clauses: Clauses | None = None,
         subs: Substitutions | None = None,
+        ending: Ending = Ending.EXIT,
+        deadline: float | None = None,
     ) -> None:
         self.path = path
         self.name = name
@@ -562,7 +495,7 @@ class Dialogue(Value):
         self.ruleset = RuleList(rules, index)
         #: Named groups of rules (format 1.1), by name.
         self.topics = topics or {}
-        #: The format version the file declares: "1" or "1.1".
+        #: The format version the file declares: "1", "1.1" or "1.2".
         self.version = version
         #: What the pytest plugin tests with this dialogue, when the file names it (``target:``).
         self.target = target
@@ -570,6 +503,18 @@ class Dialogue(Value):
         self.clauses = clauses
         #: Rewrites a message before the rules see it (format 1.1 `subs`); {input} stays the message.
         self.subs = subs or Substitutions({})
+        #: How the bot ends a chat (format 1.2; `exit` before it).
+        self.ending = ending
+        #: Seconds the whole chat may last (format 1.2); None: no bound but each step's.
+        self.deadline = deadline
+        #: Whether the script is a sequence (format 1.2: says go out at once, one line per expect)
+        #: rather than turns (formats 1 and 1.1: one say per peer message).
+        self.sequence = version not in ("1", "1.1")
+        #: Whether a serving bot starts the chat when a client connects rather than at its first
+        #: message: so that a first expect step, a leading say or the chat's deadline start on time.
+        self.starts_at_connection = deadline is not None or bool(
+            script and (self.sequence or script[0].kind is StepKind.EXPECT)
+        )
 
     def substitute(self, text: str) -> str:
         """*text* as the rules see it: with the dialogue's substitutions made (itself when it has none)."""

@@ -10,7 +10,7 @@ import datetime
 from collections.abc import Callable, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
-from bots.engine import Outcome, StepResult
+from bots.actions import Outcome, StepResult
 from bots.model import Dialogue
 from chat.display import visible
 from chat.errors import ChatError

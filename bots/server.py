@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 from bots import limits, loops, notices
+from bots.actions import Outcome, StepResult
 from bots.adapter import BotConnection, Run
-from bots.engine import Outcome, StepResult
 from bots.model import Dialogue
 from bots.report import Transcript
 from chat.net import endpoint, listen_error
@@ -346,8 +346,12 @@ class ServerThread:
         host: str = "127.0.0.1",
         port: int = 0,
         loop: str | None = None,
+        *,
+        on_result: Callable[[BotConnection, StepResult], None] | None = None,
     ) -> None:
         self.dialogue = dialogue
+        #: Told each step result of every chat (in the server's thread).
+        self.on_result = on_result
         #: The event loop it serves on (bots.loops: asyncio or uvloop); None: the default.
         self.loop = loops.check(loop or loops.default_loop())
         self.options = options or ServeOptions()
@@ -373,7 +377,7 @@ class ServerThread:
 
     async def _serve(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._server = BotServer(self.dialogue, self.options)
+        self._server = BotServer(self.dialogue, self.options, on_result=self.on_result)
         try:
             self.port = await self._server.start(self.host, self.port)
         except BaseException as exc:  # handed to the starting thread

@@ -35,6 +35,32 @@ def visible(text: str) -> str:
     return "".join(out)
 
 
+def quoted(text: str) -> str:
+    """*text* as a YAML scalar that reads back as exactly *text*, and is safe to print.
+
+    Single quotes (where a backslash is just a backslash, so ``'^:\\S+ 001 '`` pastes into a
+    dialogue file unchanged) when every character is printable; else double quotes, with
+    each control or invisible character as its YAML escape (``"a\\x0db"``). Reports quote
+    patterns and received text with it, whatever the target.
+    """
+    if text.isprintable():
+        return "'" + text.replace("'", "''") + "'"
+    out: list[str] = ['"']
+    for char in text:
+        if char in '"\\':
+            out.append("\\" + char)
+        elif char.isprintable() and char not in _BIDI_CONTROLS:
+            out.append(char)
+        elif ord(char) < 0x100:
+            out.append(f"\\x{ord(char):02x}")
+        elif ord(char) < 0x10000:
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(f"\\U{ord(char):08x}")
+    out.append('"')
+    return "".join(out)
+
+
 def say(line: str) -> None:
     """Print one line and flush at once, so a peer program or a pipe sees it now."""
     print(line, flush=True)

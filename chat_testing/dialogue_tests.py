@@ -1,9 +1,10 @@
 """Run one dialogue test against a target: over TCP (a server) or at a client's terminal.
 
-This is the engine of the pytest plugin's ``test_*.chat.yaml`` items, usable without pytest:
-:func:`run_over_tcp` plays the dialogue as ``chat-bot --connect`` does (the same code,
-:func:`bots.connect.run_connect`); :func:`run_at_terminal` types the ``say`` steps at a client
-program and matches the ``expect`` steps against what it shows.
+This is the engine of the pytest plugin's ``test_*.chat.yaml`` items, usable without pytest.
+Both ways run the dialogue through the one interpreter, :class:`bots.engine.Conversation` and
+its :class:`bots.driver.Driver`: :func:`run_over_tcp` as ``chat-bot --connect`` does (the same
+code, :func:`bots.connect.run_connect`); :func:`run_at_terminal` through a screen adapter that
+types the bot's sends at a client program and feeds the lines it shows in.
 """
 
 from __future__ import annotations
@@ -13,63 +14,89 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from bots.engine import Outcome, StepResult
-from bots.model import Dialogue, Step
+from bots.actions import Action, Close, Outcome, Send, StepResult
+from bots.driver import Driver
+from bots.engine import Conversation
+from bots.model import Dialogue
 from bots.report import format_result, not_run
-from chat.display import visible
+from chat.display import quoted, visible
 
 if TYPE_CHECKING:
     from chat_testing.terminal import Terminal
 
+#: How long a dialogue test may run at most, unless its file sets `deadline:`: every step has
+#: its own timeout, and a whole test of a line program that runs for a minute is stuck.
+TEST_DEADLINE_S = 60.0
 #: Escape sequences a client draws its screen with (colours, cursor moves, line clears) and the
 #: carriage returns of the pty: none of it is text the person reads.
 _SCREEN_CONTROLS = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][A-Za-z0-9]|\x1b[=>78]|\r|\x07")
 #: How much one read from the pty takes.
 _READ_SIZE = 4096
+#: How long the screen adapter waits for output when nothing is due: it wakes up at every
+#: deadline anyway, this only bounds a read when the dialogue awaits nothing.
+_IDLE_READ_S = 1.0
 
 
 @dataclass
 class ChatRun:
-    """What one dialogue test did: how it ended, each step's result, and the chat as lines."""
+    """What one dialogue test did: how it ended, each step's result, and the chat as lines.
+
+    At a terminal, *peer_results* are the results of the serving bot the client talked to: a
+    peer dialogue with expect steps fails the test when one of them fails.
+    """
 
     dialogue: Dialogue
     outcome: Outcome
     reason: str
     results: list[StepResult] = field(default_factory=list)
     transcript: list[str] = field(default_factory=list)
+    peer_results: list[StepResult] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
-        """Whether every expect step passed and the chat ended well."""
-        return self.outcome.status == 0
+        """Whether every expect step passed (the peer dialogue's too) and the chat ended well."""
+        return self.outcome.status == 0 and self.peer_failure() is None
 
     def first_failure(self) -> StepResult | None:
         """The first failed step, if one failed (a chat can also fail by ending early)."""
         return next((r for r in self.results if r.verdict == "FAIL"), None)
 
+    def peer_failure(self) -> StepResult | None:
+        """The peer dialogue's first failed step, if one failed."""
+        return next((r for r in self.peer_results if r.verdict == "FAIL"), None)
+
     def report(self) -> str:
         """The report: the failing step as FILE:LINE, expected, received (or a pass); every step; the chat."""
-        first = self.first_failure()
+        first = self.first_failure() if self.outcome.status != 0 else None
+        peer = self.peer_failure()
         if self.passed:
             head = [f"{self.dialogue.path}: passed ({self.outcome.value})"]
-        elif first is not None:
+        elif first is not None or (peer is not None and self.outcome.status == 0):
+            failed = first if first is not None else peer
+            assert failed is not None
+            whose = "" if first is not None else "the peer dialogue's "
+            verdict = self.outcome.value if first is not None else "mismatch"
             head = [
-                f"{first.where.file_line}: {first.label} failed ({self.outcome.value})",
-                f"  expected: {first.expected}",
-                f"  received: {visible(first.received or '')}",
+                f"{failed.where.file_line}: {whose}{failed.label} failed ({verdict})",
+                f"  expected: {failed.expected}",
+                f"  received: {failed.received or ''}",
             ]
         else:
             head = [f"{self.dialogue.path}: the chat failed ({self.outcome.value}): {self.reason}"]
         steps = [format_result(r) for r in self.results]
         steps += [f"NOT RUN {r.where.file_line} {r.label}" for r in not_run(self.dialogue, self.results)]
-        return "\n".join([*head, "", "steps:", *steps, "", "chat:", *self.transcript])
+        sections = [*head, "", "steps:", *steps]
+        if self.peer_results:
+            sections += ["", "peer dialogue:", *(format_result(r) for r in self.peer_results)]
+        return "\n".join([*sections, "", "chat:", *self.transcript])
 
 
-def run_over_tcp(dialogue: Dialogue, host: str, port: int) -> ChatRun:
+def run_over_tcp(dialogue: Dialogue, host: str, port: int, *, deadline: float | None = None) -> ChatRun:
     """Connect to a server and play *dialogue* as its client (``chat-bot --connect``'s own code).
 
-    Raises :class:`chat.errors.ConnectError` when nothing answers; KeyboardInterrupt when
-    Ctrl-C ended the chat.
+    The chat lasts at most *deadline* seconds (default: the file's `deadline`, else
+    :data:`TEST_DEADLINE_S`). Raises :class:`chat.errors.ConnectError` when nothing answers;
+    KeyboardInterrupt when Ctrl-C ended the chat.
     """
     from bots.connect import ConnectOptions, run_connect
 
@@ -78,130 +105,133 @@ def run_over_tcp(dialogue: Dialogue, host: str, port: int) -> ChatRun:
     def screen(direction: str, text: str) -> None:
         transcript.append(f"{'dialogue' if direction == 'out' else 'target'}: {visible(text)}")
 
-    chat = run_connect(dialogue, host, port, ConnectOptions(), screen=screen)
+    options = ConnectOptions(deadline=_deadline(dialogue, deadline))
+    chat = run_connect(dialogue, host, port, options, screen=screen)
     if chat.interrupted is not None:
         raise KeyboardInterrupt
     return ChatRun(dialogue, chat.outcome, chat.reason, chat.results, transcript)
 
 
+def _deadline(dialogue: Dialogue, deadline: float | None) -> float:
+    if deadline is not None:
+        return deadline
+    return dialogue.deadline if dialogue.deadline is not None else TEST_DEADLINE_S
+
+
 class _Screen:
-    """What a client shows at its pty, as lines without screen controls, read as far as needed."""
+    """What a client shows at its pty, as lines without screen controls; what is typed, and its echo."""
 
     def __init__(self, terminal: Terminal) -> None:
         self.terminal = terminal
-        self.pending = ""  # shown, not yet matched or skipped
+        self.pending = ""  # shown, not yet taken as lines
+        self.ended = False  # the program closed its terminal (it ended)
+        # What was typed last and where the pending text stood then: the pty's echo of it comes
+        # after that point, and must never be taken for what the client shows.
+        self._echo: str | None = None
+        self._echo_from = 0
 
-    def read(self, deadline: float) -> bool:
-        """Read more of the screen; False when the deadline passed or the client ended."""
+    def read(self, until: float | None) -> bool:
+        """Read more of the screen, waiting until *until* at most; False when nothing came."""
         import pexpect
 
-        wait = deadline - time.monotonic()
-        if wait <= 0:
+        wait = _IDLE_READ_S if until is None else until - time.monotonic()
+        if wait <= 0 or self.ended:
             return False
         try:
             chunk = self.terminal.child.read_nonblocking(_READ_SIZE, timeout=wait)
-        except (pexpect.TIMEOUT, pexpect.EOF):
+        except pexpect.TIMEOUT:
+            return False
+        except pexpect.EOF:
+            self.ended = True
             return False
         self.pending += _SCREEN_CONTROLS.sub("", chunk)
         return True
 
-    def skip_echo(self, typed: str, deadline: float) -> None:
-        """Drop the echo of what was just typed: an expect step must never match it."""
-        while typed not in self.pending:
-            if not self.read(deadline):
-                return  # a client that does not echo: nothing to drop
-        self.pending = self.pending[self.pending.index(typed) + len(typed) :]
+    def type(self, text: str) -> None:
+        """Type *text* and Enter."""
+        self.terminal.send(text)
+        self._echo, self._echo_from = text, len(self.pending)
+
+    def prompt(self) -> str | None:
+        """The line being shown, not finished yet (a prompt); None when empty or holding the echo."""
+        tail = self.pending
+        if not tail.strip():
+            return None
+        if self._echo is not None and tail.find(self._echo, max(0, self._echo_from)) >= 0:
+            return None
+        return tail
 
     def lines(self) -> list[str]:
-        """The lines shown since the last match; the last may be unfinished (a prompt)."""
-        return self.pending.split("\n")
+        """The whole lines shown since the last call, the echo of what was typed left out; once the
+        program has ended, its unfinished last line too."""
+        if self.ended and self.pending:
+            self.pending += "\n"
+        *complete, self.pending = self.pending.split("\n")
+        shown = []
+        for line in complete:
+            echo = self._echo
+            if echo is not None and line.find(echo, max(0, self._echo_from)) >= 0:
+                self._echo = None  # the prompt it was typed at goes with it
+            else:
+                shown.append(line)
+            self._echo_from -= len(line) + 1
+        return shown
 
-    def consume(self, through: int) -> None:
-        """Forget the lines up to and including line *through* of :meth:`lines`."""
-        self.pending = "\n".join(self.lines()[through + 1 :])
 
+def run_at_terminal(
+    dialogue: Dialogue,
+    terminal: Terminal,
+    *,
+    deadline: float | None = None,
+    peer: list[StepResult] | None = None,
+) -> ChatRun:
+    """Drive a client program at its pty with *dialogue*: its sends are typed, the lines shown feed its steps.
 
-def run_at_terminal(dialogue: Dialogue, terminal: Terminal) -> ChatRun:
-    """Drive a client program at its pty: type the say steps, match the expect steps on its screen.
-
-    An expect step passes on the first line shown (after the echo of the last say) that its
-    pattern finds; lines before it are skipped (prompts, banners). It fails when no line matched
-    within the step's timeout (a mismatch when the client showed lines, a timeout when it showed
-    nothing), or when a line matches one of the dialogue's abort patterns.
+    The conversation runs as a screen (:class:`bots.engine.Conversation` with ``screen=True``):
+    the script is a sequence, lines that match nothing are passed over (prompts, banners), and
+    a prompt-like unfinished line is offered when the awaited step would take it. The chat ends
+    the dialogue's way: ``exit`` typed, the terminal closed, or (``end: wait``) the client's own
+    exit. *peer* is the list the client's serving peer bot fills with its results
+    (:class:`chat_testing.targets.TerminalClient`): it becomes the run's peer results.
     """
+    driver = Driver(Conversation(dialogue, delays=False, screen=True, deadline=_deadline(dialogue, deadline)))
     screen = _Screen(terminal)
-    results: list[StepResult] = []
-    transcript: list[str] = []
-    for step in dialogue.script:
-        began = time.monotonic()
-        if step.kind == "say":
-            assert step.reply is not None
-            text = step.reply.choices[0].render(dialogue.variables)
-            terminal.send(text)
-            transcript.append(f"typed: {visible(text)}")
-            results.append(
-                StepResult("PASS", step.where, f"step {step.number} say", None, repr(text), 0.0, step)
-            )
-            screen.skip_echo(text, began + step.timeout)
-            continue
-        failed = _expect(dialogue, step, screen, transcript, results)
-        if failed is not None:
-            return ChatRun(dialogue, failed, _reason(failed), results, transcript)
-    return ChatRun(dialogue, Outcome.ENDED_BY_BOT, "the script ran to its end", results, transcript)
+    run = ChatRun(dialogue, Outcome.ENDED_BY_BOT, "", peer_results=peer if peer is not None else [])
+    ended: list[Close] = []
+
+    def perform(actions: list[Action]) -> None:
+        for action in actions:
+            if type(action) is Send:
+                assert isinstance(action, Send)
+                if not screen.ended:
+                    screen.type(action.text)
+                run.transcript.append(f"typed: {quoted(action.text)}")
+            elif type(action) is StepResult:
+                assert isinstance(action, StepResult)
+                run.results.append(action)
+            else:
+                assert isinstance(action, Close)
+                ended.append(action)
+
+    perform(driver.start(time.monotonic(), dialling=False))
+    while not ended:
+        came = screen.read(driver.wakeup)
+        now = time.monotonic()
+        for line in screen.lines():
+            run.transcript.append(f"shown: {quoted(line)}")
+            if line.strip() and not ended:
+                perform(driver.receive(line, now))
+        prompt = screen.prompt()
+        if not ended and prompt is not None and driver.conv.awaits(prompt):
+            screen.pending = ""  # a prompt the step waits for
+            run.transcript.append(f"shown: {quoted(prompt)}")
+            perform(driver.receive(prompt, now))
+        if not ended and screen.ended:
+            perform(driver.peer_closed(now))
+        elif not came and not ended:
+            perform(driver.poll(now))
+    run.outcome, run.reason = ended[0].outcome, ended[0].reason
+    return run
 
 
-def _expect(
-    dialogue: Dialogue, step: Step, screen: _Screen, transcript: list[str], results: list[StepResult]
-) -> Outcome | None:
-    """Wait for a line matching *step*; record its result; return the failing outcome, or None."""
-    assert step.pattern is not None
-    began = time.monotonic()
-    deadline = began + step.timeout
-    seen: list[str] = []
-    checked = 0  # complete lines already looked at
-    while True:
-        lines = screen.lines()
-        complete = len(lines) - 1
-        for number, line in enumerate(lines):
-            if number < checked:
-                continue
-            if number < complete:
-                checked = number + 1
-                transcript.append(f"shown: {visible(line)}")
-                if line.strip():
-                    seen.append(line)
-            abort = next((p for p in dialogue.abort if p.search(line)), None)
-            if abort is not None:
-                results.append(_result("FAIL", step, visible(line), began))
-                return Outcome.ABORT
-            if step.pattern.search(line):
-                if number == complete:  # a prompt-like unfinished line
-                    transcript.append(f"shown: {visible(line)}")
-                screen.consume(number)
-                results.append(_result("PASS", step, line, began))
-                return None
-        if not screen.read(deadline):
-            if screen.lines()[-1].strip():
-                seen.append(screen.lines()[-1])
-            received = " | ".join(visible(s) for s in seen) if seen else "nothing"
-            results.append(_result("FAIL", step, received, began))
-            return Outcome.MISMATCH if seen else Outcome.TIMEOUT
-
-
-def _result(verdict: str, step: Step, received: str, began: float) -> StepResult:
-    assert step.pattern is not None
-    elapsed = time.monotonic() - began
-    return StepResult(
-        verdict, step.where, f"step {step.number} expect", step.pattern.describe(), received, elapsed, step
-    )
-
-
-def _reason(outcome: Outcome) -> str:
-    return {
-        Outcome.ABORT: "the client showed an abort pattern",
-        Outcome.MISMATCH: "no line the client showed matched",
-        Outcome.TIMEOUT: "the client showed nothing before the step's timeout",
-    }.get(outcome, outcome.value)
-
-
-__all__ = ["ChatRun", "run_at_terminal", "run_over_tcp"]
+__all__ = ["TEST_DEADLINE_S", "ChatRun", "run_at_terminal", "run_over_tcp"]

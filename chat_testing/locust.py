@@ -3,7 +3,7 @@
 Locust (``pip install chat-classic[load]``) is the distributed load engine: one master,
 any number of workers on any hosts, its own web UI, CSV and Docker image. This module
 gives it a user class for the chat line protocol. Each user opens a connection and plays
-the dialogue as ``chat-bot --connect`` would (the same sans-IO :class:`bots.engine.Conversation`
+the dialogue as ``chat-bot --connect`` would (the same sans-IO :class:`bots.driver.Driver`
 and codec, on Locust's gevent sockets), then starts over on a new connection.
 
 Every message received is one request in Locust's statistics: request type ``chat``, the name
@@ -31,7 +31,9 @@ from typing import Any, ClassVar
 from locust import User, events, task
 from locust.exception import StopUser
 
-from bots.engine import Close, Conversation, Send, StepResult
+from bots.actions import Action, Close, Send, StepResult
+from bots.driver import Driver
+from bots.engine import Conversation
 from bots.loader import load_dialogue
 from bots.model import Dialogue
 from bots.report import format_result
@@ -102,26 +104,25 @@ class ChatUser(User):
 
 
 class _Chat:
-    """One connection: the codec and the conversation, driven with blocking (gevent) socket calls."""
+    """One connection: the codec and the dialogue's driver, on blocking (gevent) socket calls."""
 
     def __init__(self, sock: socket.socket, dialogue: Dialogue, fire: Any) -> None:
         self.sock = sock
         self.codec = ChatConnection()
-        self.conv = Conversation(dialogue, delays=False)
+        self.driver = Driver(Conversation(dialogue, delays=False))
         self.fire = fire
         self.sent_at = time.perf_counter()
-        self.pending: list[StepResult] = []
         self.closing = False
 
     def run(self) -> None:
-        self.perform(self.conv.start(time.monotonic()))
+        self.perform(self.driver.start(time.monotonic()))
         while not self.closing:
-            deadline = self.conv.deadline
-            self.sock.settimeout(None if deadline is None else max(0.0, deadline - time.monotonic()))
+            wakeup = self.driver.wakeup
+            self.sock.settimeout(None if wakeup is None else max(0.0, wakeup - time.monotonic()))
             try:
                 data = self.sock.recv(RECV_BYTES)
             except TimeoutError:
-                self.perform(self.conv.tick(time.monotonic()), report_failures=True)
+                self.perform(self.driver.poll(time.monotonic()), report_failures=True)
                 continue
             except OSError as exc:
                 self.report_lost(exc)
@@ -130,16 +131,16 @@ class _Chat:
             while not self.closing and (event := self.codec.next_event()) is not NEED_DATA:
                 now = time.monotonic()
                 if isinstance(event, Message):
-                    self.turn(event.text, self.conv.receive(event.text, now))
+                    self.turn(event.text, self.driver.receive(event.text, now))
                 elif isinstance(event, MessageTooLong):
-                    self.turn("", self.conv.receive_oversize(event.limit, now))
+                    self.turn("", self.driver.receive_oversize(event.limit, now))
                 else:
                     assert isinstance(event, ConnectionClosed)
-                    self.perform(self.conv.peer_closed(now), report_failures=True)
+                    self.perform(self.driver.peer_closed(now), report_failures=True)
                     self.closing = True
 
-    def turn(self, text: str, actions: list[Any]) -> None:
-        """Report the message just received as one request, then carry out the conversation's actions."""
+    def turn(self, text: str, actions: list[Action]) -> None:
+        """Report the message just received as one request, then carry out the driver's actions."""
         latency_ms = (time.perf_counter() - self.sent_at) * 1000
         results = [a for a in actions if isinstance(a, StepResult) and a.expected is not None]
         name = f"{results[0].where.file_line} {results[0].label}" if results else UNEXPECTED
@@ -153,8 +154,8 @@ class _Chat:
         )
         self.perform(actions)
 
-    def perform(self, actions: list[Any], *, report_failures: bool = False) -> None:
-        """Send what the conversation says; a failure not tied to a message (a timeout) is reported here."""
+    def perform(self, actions: list[Action], *, report_failures: bool = False) -> None:
+        """Send what the driver says; a failure not tied to a message (a timeout) is reported here."""
         for action in actions:
             if isinstance(action, Send):
                 self.sock.sendall(self.codec.frame(action.text))

@@ -35,8 +35,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pytest
 
 if TYPE_CHECKING:
-    from bots.model import Dialogue, Target
+    from bots.model import Dialogue
     from bots.server import ServerThread
+    from bots.target import Target
     from chat_testing.dialogue_tests import ChatRun
     from chat_testing.docker import DockerSession
     from chat_testing.peers import RawListener, RawPeer
@@ -194,7 +195,7 @@ class DialogueItem(pytest.Item):
 
     def _target(self, dialogue: Dialogue) -> tuple[Target, Path]:
         """The target and the directory its relative paths start from."""
-        from bots.model import Target
+        from bots.target import Target
         from chat_testing.targets import parse_target
 
         if dialogue.target is not None:
@@ -235,7 +236,7 @@ class DialogueItem(pytest.Item):
 
                 peer = base / target.peer if target.peer else Path(bundled_dialogue_path())
                 started = targets.TerminalClient(target.value, peer, base)
-                run = dialogue_tests.run_at_terminal(dialogue, started.terminal)
+                run = dialogue_tests.run_at_terminal(dialogue, started.terminal, peer=started.peer_results)
             else:
                 if target.kind == "tcp":
                     host, _, port = target.value.rpartition(":")

@@ -29,11 +29,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bots.model import Target, split_target
+from bots.target import Target, split_target
 from chat_testing.env import child_env
 from chat_testing.processes import Daemon
 
 if TYPE_CHECKING:
+    from bots.actions import StepResult
     from bots.server import ServerThread
     from chat_testing.terminal import Terminal
 
@@ -301,8 +302,14 @@ class TerminalClient:
         from chat_testing.terminal import Terminal
 
         self.cmdline = cmdline
+        #: The results of the peer bot's chats (its expect steps count: a failed one fails the test).
+        self.peer_results: list[StepResult] = []
         self.bot: ServerThread = ServerThread(
-            load_dialogue(peer), ServeOptions(delays=False), host="127.0.0.1", port=0
+            load_dialogue(peer),
+            ServeOptions(delays=False),
+            host="127.0.0.1",
+            port=0,
+            on_result=lambda _chat, result: self.peer_results.append(result),
         )
         port = self.bot.start()
         args = split_command(cmdline, port)

@@ -97,7 +97,7 @@ def test_bot_against_bot_the_quiz_test_passes_against_the_quiz(programs: Program
         "chat-bot", "--connect", "--port", str(port), "--no-delay", "--quiet",
         "--script", str(DIALOGUES / "quiz_test.yaml"), "--junit", str(junit),
     )  # fmt: skip
-    tester.expect(f"PASS {QUIZ_TEST}:25 step 14 expect: expected exact 'exit', received 'exit'")
+    tester.expect(f"PASS {QUIZ_TEST}:25 step 14 expect: expected {{exact: 'exit'}}, received 'exit'")
     tester.expect("test passed (quiz-test): 14 passed, 0 failed, 0 not run")
     assert tester.wait_exit() == 0
     report = junit.read_text(encoding="utf-8")
@@ -118,14 +118,14 @@ def test_a_failing_test_reports_the_step_and_exits_with_the_mismatch_status(prog
         str(DIALOGUES / "quiz_test.yaml"),
     )
     tester.expect(
-        f"FAIL {QUIZ_TEST}:13 step 2 expect: expected glob 'Welcome to the quiz*', "
+        f"FAIL {QUIZ_TEST}:13 step 2 expect: expected {{glob: 'Welcome to the quiz*'}}, "
         "received 'Hey friend, good to see you.' ("
     )
     tester.expect(f"NOT RUN {QUIZ_TEST}:25 step 14 expect\r\n")
     tester.expect("test failed: mismatch (quiz-test): 1 passed, 1 failed, 12 not run")
     tester.expect(
         f"chat-bot: test failed (mismatch) at {QUIZ_TEST}:13: step 2 expect: "
-        "expected glob 'Welcome to the quiz*', received 'Hey friend, good to see you.'\r\n"
+        "expected {glob: 'Welcome to the quiz*'}, received 'Hey friend, good to see you.'\r\n"
     )
     assert tester.wait_exit() == 6
 
@@ -142,7 +142,7 @@ def test_silence_past_the_timeout_exits_with_the_timeout_status(programs: Progra
     tester = programs.spawn("chat-bot", "--connect", "--port", str(port), "--script", script)
     server.expect("Client: hi\r\n")  # the person at chat-server says nothing
     tester.expect(
-        f"FAIL {script}:5 step 2 expect: expected contains 'hello', received nothing within 0.5 s ("
+        f"FAIL {script}:5 step 2 expect: expected {{contains: 'hello'}}, received nothing within 0.5 s ("
     )
     tester.expect(f"chat-bot: test failed (timeout) at {script}:5")
     assert tester.wait_exit() == 7
@@ -156,7 +156,7 @@ def test_an_abort_pattern_exits_with_the_abort_status(programs: Programs, tmp_pa
     server.expect("Server: ")
     server.send("no carrier")
     tester.expect(
-        f"FAIL {script}:2 abort contains 'NO CARRIER': expected no abort pattern, received 'no carrier'"
+        f"FAIL {script}:2 abort {{contains: 'NO CARRIER'}}: expected no abort pattern, received 'no carrier'"
     )
     assert tester.wait_exit() == 8
 

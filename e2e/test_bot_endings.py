@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from bots.engine import Conversation, Send
+from bots.actions import Send
+from bots.engine import Conversation
 from bots.loader import load_dialogue
 from chat_testing import Programs, RawListener, RawPeer, Terminal, listening_port, wait_until
 from chat_testing.plugin import require_tool
@@ -85,7 +86,7 @@ def test_a_connecting_test_whose_server_closes_during_a_delay_prints_its_summary
     server.close()
     bot.expect(f"PASS {script}:5 step 2 expect")
     bot.expect(
-        f"FAIL {script}:7 step 4 expect: expected contains 'more', received the peer closed the connection"
+        f"FAIL {script}:7 step 4 expect: expected {{contains: 'more'}}, received the peer closed the connection"
     )
     bot.expect("test failed: peer lost (d): 3 passed, 1 failed, 0 not run, in ")
     assert bot.wait_exit() == 4

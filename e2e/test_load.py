@@ -73,7 +73,7 @@ def test_a_failing_step_is_a_failure_naming_its_file_and_line(
     assert result.status == 1  # Locust's status when any request failed
     assert result.failures[0]["Name"] == "load.chat.yaml:6 step 2 expect"
     assert result.failures[0]["Error"] == (
-        "AssertionError(\"FAIL load.chat.yaml:6 step 2 expect: expected contains 'Welcome aboard', "
+        "AssertionError(\"FAIL load.chat.yaml:6 step 2 expect: expected {contains: 'Welcome aboard'}, "
         "received 'Nice to meet you, Locust! Ask me for help, or say bye to leave.'\")"
     )
 

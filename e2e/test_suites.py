@@ -39,7 +39,7 @@ def test_a_suite_against_the_quiz_runs_every_file_and_exits_6_when_one_fails(
     suite.expect("suite: 1 passed, 1 failed, 0 errors, in ")
     suite.expect(
         "chat-bot: suite failed (1 passed, 1 failed, 0 errors); first: test failed (mismatch) at "
-        "tests/test_cinema.chat.yaml:5: step 2 expect: expected glob 'Welcome to the cinema*', "
+        "tests/test_cinema.chat.yaml:5: step 2 expect: expected {glob: 'Welcome to the cinema*'}, "
         "received 'Welcome to the quiz! Three questions. Ready? (yes/no)'\r\n"
     )
     assert suite.wait_exit() == 6

@@ -9,8 +9,8 @@ from collections.abc import Callable
 import pytest
 
 from bots import adapter
+from bots.actions import Outcome
 from bots.adapter import MESSAGES_PER_CALLBACK, BotConnection, Run, framable
-from bots.engine import Outcome
 from bots.loader import parse_dialogue
 from bots.model import Dialogue
 from chat.protocol import ChatConnection

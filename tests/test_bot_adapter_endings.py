@@ -18,9 +18,9 @@ from typing import Any, Protocol, TypeVar
 import pytest
 
 from bots import loops
+from bots.actions import Outcome, StepResult
 from bots.adapter import BotConnection
 from bots.connect import ChatResult, ConnectOptions, converse
-from bots.engine import Outcome, StepResult
 from bots.loader import parse_dialogue
 from bots.model import Dialogue
 from bots.server import BotServer, ServeOptions

@@ -7,7 +7,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 
-from bots.engine import Conversation, Outcome, StepResult
+from bots.actions import Outcome, StepResult
+from bots.engine import Conversation
 from bots.loader import parse_dialogue
 from bots.report import TRANSCRIPT_FLUSH_S, Transcript, failure, format_result, not_run, summary, write_junit
 from chat.status import ExitStatus
@@ -28,7 +29,7 @@ def test_report_lines_show_verdict_place_expected_received_and_time() -> None:
     results = _failed_run()
     assert [format_result(r) for r in results] == [
         "PASS t.yaml:3 step 1 say: sent 'hi' (0.000 s)",
-        "FAIL t.yaml:4 step 2 expect: expected contains 'welcome', received 'go \\x1b[31maway' (1.250 s)",
+        'FAIL t.yaml:4 step 2 expect: expected {contains: \'welcome\'}, received "go \\x1b[31maway" (1.250 s)',
     ]
     assert [r.label for r in not_run(TEST, results)] == ["step 3 say", "step 4 expect"]
     assert summary(TEST, results, Outcome.MISMATCH, 1.5) == (
@@ -40,8 +41,8 @@ def test_the_failure_error_carries_the_outcome_status_and_the_first_failed_step(
     error = failure(_failed_run(), Outcome.MISMATCH, "step 2 did not match")
     assert error.status is ExitStatus.MISMATCH
     assert str(error) == (
-        "test failed (mismatch) at t.yaml:4: step 2 expect: expected contains 'welcome', "
-        "received 'go \\x1b[31maway'"
+        "test failed (mismatch) at t.yaml:4: step 2 expect: expected {contains: 'welcome'}, "
+        'received "go \\x1b[31maway"'
     )
 
 

@@ -50,7 +50,7 @@ def test_a_suite_with_one_failing_dialogue_exits_6_with_one_summary(
     assert out.splitlines()[-1].startswith("suite: 1 passed, 1 failed, 0 errors, in ")
     assert err == (
         "chat-bot: suite failed (1 passed, 1 failed, 0 errors); first: test failed (mismatch) at "
-        "test_b.chat.yaml:5: step 2 expect: expected contains 'goodbye', received 'hello'\n"
+        "test_b.chat.yaml:5: step 2 expect: expected {contains: 'goodbye'}, received 'hello'\n"
     )
 
 

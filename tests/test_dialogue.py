@@ -12,7 +12,8 @@ import pytest
 import yaml
 
 import bots
-from bots.engine import Conversation, Send
+from bots.actions import Send
+from bots.engine import Conversation
 from bots.loader import MAX_DIALOGUE_BYTES, DialogueError, load_dialogue, parse_dialogue
 from bots.loader.compose import MAX_NESTING
 from bots.model import DEFAULT_TIMEOUT_S, MAX_REDIRECTS, StepKind
@@ -116,7 +117,7 @@ def test_wrong_types_are_reported_where_they_are() -> None:
         rules: {contains: hi}
         """
     ) == [
-        "d.yaml:1:10: version must be a number: 1 or 1.1",
+        "d.yaml:1:10: version must be a number: 1, 1.1 or 1.2",
         "d.yaml:2:12: max_turns must be a whole number",
         "d.yaml:3:8: delay range [2, 1] has its minimum above its maximum",
         "d.yaml:4:17: case_sensitive must be true or false",
@@ -126,10 +127,10 @@ def test_wrong_types_are_reported_where_they_are() -> None:
 
 def test_a_missing_version_and_a_wrong_version_are_reported() -> None:
     assert problems("fallback: hi\n") == [
-        "d.yaml:1:1: missing 'version: 1' or 'version: 1.1' (the dialogue format version)"
+        "d.yaml:1:1: missing 'version: 1', 'version: 1.1' or 'version: 1.2' (the dialogue format version)"
     ]
     assert problems("version: 2\n") == [
-        "d.yaml:1:10: version 2 is not supported: this chat-bot reads dialogue formats 1 and 1.1"
+        "d.yaml:1:10: version 2 is not supported: this chat-bot reads dialogue formats 1, 1.1 and 1.2"
     ]
 
 
@@ -266,7 +267,7 @@ def test_an_example_shadowed_by_an_earlier_rule_is_reported() -> None:
             examples: ["hello there", "goodbye"]
         """
     ) == [
-        "d.yaml:7:16: example 'hello there' is answered by the rule at line 3 (contains 'hello'), "
+        "d.yaml:7:16: example 'hello there' is answered by the rule at line 3 ({contains: 'hello'}), "
         "not by this rule: it comes first and shadows this one: move this rule above it or narrow that one",
         "d.yaml:7:31: example 'goodbye' matches no rule, not even its own",
     ]
@@ -353,8 +354,7 @@ def test_an_empty_file_says_what_a_dialogue_starts_with() -> None:
 
 def test_yes_and_no_are_text_where_text_is_expected() -> None:
     d = parse_dialogue("version: 1\nscript:\n  - expect: yes\n  - say: no\n")
-    assert d.script[0].pattern is not None
-    assert d.script[0].pattern.sources == ("yes",)
+    assert [p.sources for p in d.script[0].patterns] == [("yes",)]
 
 
 def test_a_reply_with_a_line_break_is_refused() -> None:
@@ -386,7 +386,7 @@ def test_a_key_with_a_line_break_is_reported_on_one_line() -> None:
     assert problems('version: 1\n"\\n": x\n') == [
         "d.yaml:2:1: unknown key '\\x0a' in the dialogue: expected one of: version, name, description, "
         "case_sensitive, punctuation, include, lists, subs, vars, reflect, greeting, rules, topics, "
-        "clauses, fallback, script, abort, delay, max_turns, timeout, target"
+        "clauses, fallback, script, on_mismatch, end, deadline, abort, delay, max_turns, timeout, target"
     ]
 
 
@@ -403,7 +403,7 @@ def test_examples_are_checked_even_when_another_part_of_the_file_has_a_problem()
     assert problems(text) == [
         "d.yaml:4:12: {who} is never captured or set: capture it with (?P<who>...) in this rule's regex, "
         "or give it a value under 'vars' or a rule's 'set'",
-        "d.yaml:7:16: example 'hello there' is answered by the rule at line 3 (contains 'hello'), not by "
+        "d.yaml:7:16: example 'hello there' is answered by the rule at line 3 ({contains: 'hello'}), not by "
         "this rule: it comes first and shadows this one: move this rule above it or narrow that one",
     ]
 
@@ -411,13 +411,15 @@ def test_examples_are_checked_even_when_another_part_of_the_file_has_a_problem()
 # -- format 1.1: topics, conditions, redirects, weights
 
 
-def test_version_1_1_is_read_as_a_number_and_version_1_files_load_as_before() -> None:
+def test_versions_1_1_and_1_2_are_read_as_numbers_and_version_1_files_load_as_before() -> None:
     assert parse_dialogue("version: 1.1\nfallback: hi\n").version == "1.1"
+    assert parse_dialogue("version: 1.2\nfallback: hi\n").version == "1.2"
+    assert parse_dialogue("version: 1.20\nfallback: hi\n").version == "1.2"
     assert parse_dialogue("version: 1.10\nfallback: hi\n").version == "1.1"
     assert parse_dialogue("version: 1.0\nfallback: hi\n").version == "1"
-    assert problems("version: '1.1'\n") == ["d.yaml:1:10: version must be a number: 1 or 1.1"]
-    assert problems("version: 1.2\n") == [
-        "d.yaml:1:10: version 1.2 is not supported: this chat-bot reads dialogue formats 1 and 1.1"
+    assert problems("version: '1.1'\n") == ["d.yaml:1:10: version must be a number: 1, 1.1 or 1.2"]
+    assert problems("version: 1.3\n") == [
+        "d.yaml:1:10: version 1.3 is not supported: this chat-bot reads dialogue formats 1, 1.1 and 1.2"
     ]
 
 
@@ -715,7 +717,7 @@ def test_an_example_shadowed_by_a_higher_rank_says_so() -> None:
             reply: Yours.
         """
     ) == [
-        "d.yaml:5:16: example 'my mother' is answered by the rule at line 6 (contains 'my'), "
+        "d.yaml:5:16: example 'my mother' is answered by the rule at line 6 ({contains: 'my'}), "
         "not by this rule: its rank (2) is higher and it shadows this one: "
         "raise this rule's rank or narrow that one"
     ]
@@ -725,7 +727,7 @@ def test_doctor_yaml_gives_the_papers_fifteen_replies_in_process() -> None:
     folder = Path(bots.__file__).parent / "dialogues"
     doctor, test = load_dialogue(folder / "doctor.yaml"), load_dialogue(folder / "doctor_test.yaml")
     says = [s.reply.choices[0].source for s in test.script if s.kind is StepKind.SAY and s.reply is not None]
-    expects = [s.pattern for s in test.script if s.kind is StepKind.EXPECT and s.pattern is not None]
+    expects = [s.patterns[0] for s in test.script if s.kind is StepKind.EXPECT]
     chat = Conversation(doctor, delays=False)
     replies = [
         next(a.text for a in chat.receive(said, float(n)) if isinstance(a, Send))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bots.loader import DialogueError, parse_dialogue
-from bots.model import Target, split_target
+from bots.target import Target, split_target
 
 
 def target_of(yaml_target: str) -> Target | None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import itertools
 import textwrap
 
-from bots.engine import Action, Close, Conversation, Outcome, Send, StepResult
+from bots.actions import Action, Close, Outcome, Send, StepResult
+from bots.engine import Conversation
 from bots.loader import parse_dialogue
 from bots.model import MAX_MEMORIES, MAX_REDIRECTS, Dialogue
 from chat.status import ExitStatus
@@ -177,7 +178,7 @@ def test_a_mismatch_fails_the_step_says_exit_and_ends_with_the_mismatch_status()
     actions = chat.receive("go away", 0.25)
     failed = [a for a in actions if isinstance(a, StepResult)]
     assert [(r.verdict, r.expected, r.received, r.elapsed) for r in failed] == [
-        ("FAIL", "regex 'welcome (?P<who>\\\\w+)'", "'go away'", 0.25)
+        ("FAIL", "{regex: 'welcome (?P<who>\\w+)'}", "'go away'", 0.25)
     ]
     assert sent(actions) == ["exit"]
     end = closed(actions)

@@ -8,8 +8,9 @@ import pytest
 
 from bots.loader import parse_dialogue
 from bots.model import (
-    SEGMENTS_PER_BLOCK,
+    Block,
     Clauses,
+    Ending,
     Kind,
     OnMismatch,
     Order,
@@ -18,9 +19,10 @@ from bots.model import (
     StepKind,
     Where,
 )
+from bots.ruleset import SEGMENTS_PER_BLOCK
 
 
-@pytest.mark.parametrize("kinds", [PatternKind, Order, StepKind, OnMismatch])
+@pytest.mark.parametrize("kinds", [PatternKind, Order, StepKind, OnMismatch, Block, Ending])
 def test_every_kind_equals_hashes_and_shows_as_its_word(kinds: type[Kind]) -> None:
     for kind in kinds:
         assert kind == kind.value
@@ -32,7 +34,9 @@ def test_the_words_are_listed_in_the_order_of_the_format() -> None:
     assert PatternKind.words() == ("exact", "contains", "glob", "regex")
     assert Order.words() == ("in_order", "random", "no_repeat")
     assert StepKind.words() == ("say", "expect")
-    assert OnMismatch.words() == ("fail", "rules")
+    assert OnMismatch.words() == ("fail", "rules", "skip")
+    assert Block.words() == ("expect_lines", "expect_until")
+    assert Ending.words() == ("exit", "close", "wait")
 
 
 def test_a_rule_list_goes_on_past_declined_rules_in_order() -> None:

@@ -59,12 +59,12 @@ def test_a_failing_step_is_reported_as_file_line_with_expected_received_the_chat
     result.stdout.fnmatch_lines(
         [
             "test_shout.chat.yaml:5: step 2 expect failed (mismatch)",
-            "  expected: exact 'hello'",
+            "  expected: {exact: 'hello'}",
             "  received: 'HELLO!'",
             "",
             "steps:",
             "PASS test_shout.chat.yaml:4 step 1 say: sent 'hello' (*)",
-            "FAIL test_shout.chat.yaml:5 step 2 expect: expected exact 'hello', received 'HELLO!' (*)",
+            "FAIL test_shout.chat.yaml:5 step 2 expect: expected {exact: 'hello'}, received 'HELLO!' (*)",
             "",
             "chat:",
             "dialogue: hello",

@@ -197,9 +197,9 @@ def test_an_expect_step_never_matches_the_echo_of_what_was_typed(folder: pytest.
     result.stdout.fnmatch_lines(
         [
             "test_echo.chat.yaml:5: step 2 expect failed (mismatch)",
-            "  expected: contains 'purple elephant'",
-            "  received: Connected to server. Type 'exit' to quit. | "
-            "Client: Server: Tell me more, friend. | Client: ",
+            "  expected: {contains: 'purple elephant'}",
+            "  received: 2 line(s) matching nothing: 'Connected to server. Type ''exit'' to quit.', "
+            "'Client: Server: Tell me more, friend.'; then nothing within 2 s",
             "*Captured screen of terminal:*classic.client 127.0.0.1 {port} call*",
         ]
     )

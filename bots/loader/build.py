@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -25,6 +26,7 @@ from bots.model import (
     NO_TOPIC,
     Clauses,
     Dialogue,
+    Ending,
     OnMismatch,
     Order,
     Pattern,
@@ -32,13 +34,12 @@ from bots.model import (
     Reply,
     Rule,
     Step,
-    StepKind,
-    Target,
     Topic,
     Where,
-    rule_index,
 )
+from bots.ruleset import rule_index
 from bots.subs import Substitutions
+from bots.target import Target
 from bots.template import Template, TemplateError, parse_template
 
 PATTERN_KINDS = PatternKind.words()
@@ -63,8 +64,6 @@ TOPIC_KEYS = ("rules", "fallback")
 WEIGHTED_KEYS = ("text", "weight")
 MAX_WEIGHT = 1000  # one text a thousand times likelier than another is already "never" in a chat;
 # the bound keeps the running totals small
-STEP_KEYS = (*StepKind.words(), "timeout", "on_mismatch", "name")
-EXPECT_ONLY_KEYS = ("timeout", "on_mismatch")
 _PATTERN_KEYS = (*PATTERN_KINDS, "case_sensitive")
 REPLY_KEYS = ("from", "order")
 VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -92,11 +91,17 @@ class Draft:
         self.rules: tuple[Rule, ...] = ()
         self.fallback: Reply | None = None
         self.script: tuple[Step, ...] = ()
+        #: What expect steps do with a line they do not match, unless a step says (format 1.2).
+        self.on_mismatch = OnMismatch.FAIL
+        #: How the bot ends chats (format 1.2: `end`).
+        self.ending = Ending.EXIT
+        #: Seconds a whole chat may last (format 1.2: `deadline`).
+        self.deadline: float | None = None
         self.abort: tuple[Pattern, ...] = ()
         self.delay = (0.0, 0.0)
         self.max_turns: int | None = None
         self.timeout = DEFAULT_TIMEOUT_S
-        #: "1" or "1.1"; None while unknown (missing or unreadable: no key is refused for it).
+        #: "1", "1.1" or "1.2"; None while unknown (missing or unreadable: no key is refused for it).
         self.version: str | None = None
         self.topics: dict[str, Topic] = {}
         self.target: Target | None = None
@@ -126,6 +131,8 @@ class Draft:
             target=self.target,
             clauses=self.clauses,
             subs=Substitutions(self.subs),
+            ending=self.ending,
+            deadline=self.deadline,
         )
 
 
@@ -154,6 +161,17 @@ class Builder(NodeReader):
             self.problem(node, f"{what} needs format 1.1: write 'version: 1.1' at the top of the file")
             return False
         return True
+
+    def needs_1_2(self, node: Node, what: str) -> bool:
+        """False, with a problem, when the file declares version 1 or 1.1 and uses *what* of format 1.2."""
+        if self.draft.version in ("1", "1.1"):
+            self.problem(node, f"{what} needs format 1.2: write 'version: 1.2' at the top of the file")
+            return False
+        return True
+
+    def note_variables(self, names: Iterable[str]) -> None:
+        """*names* get values during a chat (an expect step's captures): templates may use them."""
+        self._variables.update(names)
 
     @property
     def case_sensitive(self) -> bool:
@@ -441,45 +459,6 @@ class Builder(NodeReader):
             self.problem(node, "'input' is the message just received: choose another variable name")
             return None
         return name
-
-    def step(self, number: int, node: Node) -> Step | None:
-        what = f"script step {number}"
-        fields = self.mapping(node, what, STEP_KEYS)
-        kind = None if fields is None else self.step_kind(fields, node, what)
-        if fields is None or kind is None:
-            return None
-        name = self.string(fields["name"][1], "name") if "name" in fields else None
-        on_mismatch = OnMismatch.FAIL
-        if "on_mismatch" in fields:
-            on_mismatch = self.choice(fields["on_mismatch"][1], "on_mismatch", OnMismatch) or on_mismatch
-        timeout = self.draft.timeout
-        if "timeout" in fields:
-            timeout = self.number(fields["timeout"][1], "timeout", positive=True) or timeout
-        reply = pattern = None
-        if kind is StepKind.SAY:
-            for key in EXPECT_ONLY_KEYS:
-                if key in fields:
-                    self.problem(fields[key][0], f"'{key}' belongs to expect steps, not to say steps")
-            reply = self.reply(fields["say"][1], "say", frozenset())
-        else:
-            pattern = self.pattern_spec(fields["expect"][1], "expect")
-            if pattern is not None:
-                # An expect step's named captures become variables for later steps and replies.
-                self._variables.update(n for n in pattern.captures if not n.isdigit())
-        if reply is None and pattern is None:
-            return None
-        return Step(number, kind, reply, pattern, timeout, on_mismatch, name, self.where(node))
-
-    def step_kind(self, fields: Fields, node: Node, what: str) -> StepKind | None:
-        """Say or expect: exactly one of them."""
-        kinds = [kind for kind in StepKind if kind.value in fields]
-        if len(kinds) == 1:
-            return kinds[0]
-        if kinds:
-            self.problem(fields["expect"][0], f"{what} has both 'say' and 'expect': split it in two steps")
-        else:
-            self.problem(node, f"{what} needs 'say' or 'expect'")
-        return None
 
     # -- checks that need the whole file
 

@@ -12,29 +12,30 @@ from collections.abc import Callable
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from bots.loader import lists
+from bots.loader import lists, script
 from bots.loader.build import CLAUSE_KEYS, TOPIC_KEYS, VARIABLE_NAME, Builder
 from bots.loader.includes import CONTRIBUTED, INCLUDED_KEYS, Includes
 from bots.loader.nodes import CORE, NUMBER_TAGS, Fields
 from bots.loader.problems import Problem
 from bots.model import (
     NO_TOPIC,
-    TARGET_KINDS,
     Clauses,
     Dialogue,
+    Ending,
+    OnMismatch,
     Rule,
-    Target,
     Topic,
     Where,
     by_rank,
-    split_target,
 )
 from bots.subs import MAX_SUBSTITUTIONS
+from bots.target import TARGET_KINDS, Target, split_target
 
 FORMAT_VERSION = 1
 #: The versions this chat-bot reads, as YAML numbers: 1.1 adds topics, conditions,
-#: redirects and weights, and reads every version 1 file the same way.
-FORMAT_VERSIONS = {1.0: "1", 1.1: "1.1"}
+#: redirects and weights; 1.2 runs scripts as sequences (blocks of lines, endings, deadlines).
+#: Each reads every file of the versions before it the same way.
+FORMAT_VERSIONS = {1.0: "1", 1.1: "1.1", 1.2: "1.2"}
 PUNCTUATION = ("keep", "ignore")  # the values of `punctuation`: see bots.matcher
 #: A clause delimiter: a word (cut only where it stands alone) or punctuation (cut anywhere).
 DELIMITER = re.compile(r"\w+|[^\w\s]+")
@@ -89,7 +90,9 @@ class DialogueBuilder(Builder):
         if fields is not None:
             self.section_keys = {name: key for name, (key, _value) in fields.items()}
         if fields is not None and "version" not in fields:
-            self.problem(root, "missing 'version: 1' or 'version: 1.1' (the dialogue format version)")
+            self.problem(
+                root, "missing 'version: 1', 'version: 1.1' or 'version: 1.2' (the dialogue format version)"
+            )
         return fields
 
     def check_included_keys(self, fields: Fields) -> None:
@@ -105,9 +108,9 @@ class DialogueBuilder(Builder):
     # -- the sections: one reader per top-level key (see SECTIONS)
 
     def read_version(self, node: Node) -> None:
-        """A number, 1 or 1.1 (``1.0`` and ``1.10`` are the same numbers; the text "1.1" is not one)."""
+        """A number, 1, 1.1 or 1.2 (``1.0`` and ``1.10`` are the same numbers; the text "1.1" is not one)."""
         if not isinstance(node, ScalarNode) or node.tag not in NUMBER_TAGS:
-            self.problem(node, "version must be a number: 1 or 1.1")
+            self.problem(node, "version must be a number: 1, 1.1 or 1.2")
             return
         try:
             value = float(str(node.value).replace("_", ""))
@@ -117,7 +120,7 @@ class DialogueBuilder(Builder):
         if version is None:
             self.problem(
                 node,
-                f"version {node.value} is not supported: this chat-bot reads dialogue formats 1 and 1.1",
+                f"version {node.value} is not supported: this chat-bot reads dialogue formats 1, 1.1 and 1.2",
             )
             return
         self.draft.version = version
@@ -327,11 +330,22 @@ class DialogueBuilder(Builder):
         self.draft.fallback = self.reply(node, "fallback", frozenset())
 
     def read_script(self, node: Node) -> None:
-        if not isinstance(node, SequenceNode):
-            self.problem(node, "script must be a list of steps (- say: ... / - expect: ...)")
-            return
-        steps = [self.step(number, item) for number, item in enumerate(node.value, start=1)]
-        self.draft.script = tuple(step for step in steps if step is not None)
+        self.draft.script = script.read_script(self, node)
+
+    def read_on_mismatch(self, node: Node) -> None:
+        """What every expect step does with a line it does not match, unless the step says (format 1.2)."""
+        if self.needs_1_2(self.section_keys.get("on_mismatch", node), "a top-level 'on_mismatch'"):
+            self.draft.on_mismatch = self.choice(node, "on_mismatch", OnMismatch) or self.draft.on_mismatch
+
+    def read_end(self, node: Node) -> None:
+        """How the bot ends chats (format 1.2): `exit` (the classic way), `close`, `wait` for the peer's."""
+        if self.needs_1_2(self.section_keys.get("end", node), "'end'"):
+            self.draft.ending = self.choice(node, "end", Ending) or self.draft.ending
+
+    def read_deadline(self, node: Node) -> None:
+        """Seconds the whole chat may last (format 1.2)."""
+        if self.needs_1_2(self.section_keys.get("deadline", node), "'deadline'"):
+            self.draft.deadline = self.number(node, "deadline", positive=True)
 
     def read_abort(self, node: Node) -> None:
         items = node.value if isinstance(node, SequenceNode) else [node]
@@ -422,6 +436,9 @@ SECTIONS: dict[str, Callable[[DialogueBuilder, Node], None]] = {
     "clauses": DialogueBuilder.read_clauses,
     "fallback": DialogueBuilder.read_fallback,
     "script": DialogueBuilder.read_script,
+    "on_mismatch": DialogueBuilder.read_on_mismatch,
+    "end": DialogueBuilder.read_end,
+    "deadline": DialogueBuilder.read_deadline,
     "abort": DialogueBuilder.read_abort,
     "delay": DialogueBuilder.read_delay,
     "max_turns": DialogueBuilder.read_max_turns,
@@ -430,7 +447,17 @@ SECTIONS: dict[str, Callable[[DialogueBuilder, Node], None]] = {
 }
 #: Read before the others: the defaults that the patterns and steps of other sections take.
 #: Included files come before the file's own lists, subs, vars and reflect, which then win.
-READ_FIRST = ("version", "case_sensitive", "punctuation", "timeout", "include", "lists", "subs")
+READ_FIRST = (
+    "version",
+    "case_sensitive",
+    "punctuation",
+    "timeout",
+    "on_mismatch",
+    "end",
+    "include",
+    "lists",
+    "subs",
+)
 READING_ORDER = tuple(dict.fromkeys((*READ_FIRST, *SECTIONS)))
 
 
