@@ -29,7 +29,8 @@ def test_report_lines_show_verdict_place_expected_received_and_time() -> None:
     results = _failed_run()
     assert [format_result(r) for r in results] == [
         "PASS t.yaml:3 step 1 say: sent 'hi' (0.000 s)",
-        'FAIL t.yaml:4 step 2 expect: expected {contains: \'welcome\'}, received "go \\x1b[31maway" (1.250 s)',
+        "FAIL t.yaml:4 step 2 expect: expected {contains: 'welcome'}, "
+        'received "go \\x1b[31maway" (1.250 s)',
     ]
     assert [r.label for r in not_run(TEST, results)] == ["step 3 say", "step 4 expect"]
     assert summary(TEST, results, Outcome.MISMATCH, 1.5) == (

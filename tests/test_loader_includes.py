@@ -198,8 +198,8 @@ def test_an_including_rule_that_shadows_an_included_example_names_its_file_and_l
         tmp_path, "main.yaml", "version: 1.1\ninclude: common.yaml\nrules: [{contains: hi, reply: y}]\n"
     )
     assert problems(main) == [
-        f"{common}:5:16: example 'hi' is answered by the rule at {main}:3 ({{contains: 'hi'}}), not by this rule: "
-        "it comes first and shadows this one: move this rule above it or narrow that one"
+        f"{common}:5:16: example 'hi' is answered by the rule at {main}:3 ({{contains: 'hi'}}), "
+        "not by this rule: it comes first and shadows this one: move this rule above it or narrow that one"
     ]
 
 
