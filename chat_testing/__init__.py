@@ -12,7 +12,8 @@ It drives real programs the way a person and a network would:
 * Targets (:mod:`chat_testing.targets`): :class:`CommandServer`, :class:`ImageServer`,
   :class:`TerminalClient`, :func:`parse_target`, :func:`free_port`; and running a dialogue test
   against one (:mod:`chat_testing.dialogue_tests`): :func:`run_over_tcp`, :func:`run_at_terminal`,
-  their :class:`ChatRun`.
+  their :class:`ChatRun`; or in memory, against another dialogue or a Python function, with no
+  sockets and a fake clock (:mod:`chat_testing.memory`): :func:`converse`.
 
 The pytest plugin (:mod:`chat_testing.plugin`, loaded automatically) adds fixtures around
 these. Names load on first use, so importing the package costs nothing and needs no pexpect.
@@ -25,8 +26,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from chat_testing.bots import ECHO_DIALOGUE, bot_in_process, bot_process
-    from chat_testing.dialogue_tests import ChatRun, run_at_terminal, run_over_tcp
+    from chat_testing.dialogue_tests import TEST_DEADLINE_S, ChatRun, run_at_terminal, run_over_tcp
     from chat_testing.env import EXPECT_TIMEOUT_S, ToolMissing, child_env, find_tool, program
+    from chat_testing.memory import converse
     from chat_testing.peers import LineClient, RawListener, RawPeer
     from chat_testing.processes import Daemon, wait_until
     from chat_testing.programs import CONNECTED_TO_SERVER, LISTENING, Programs, listening_port
@@ -47,6 +49,7 @@ _HOME = {
     "bot_in_process": "bots",
     "bot_process": "bots",
     "ChatRun": "dialogue_tests",
+    "TEST_DEADLINE_S": "dialogue_tests",
     "run_at_terminal": "dialogue_tests",
     "run_over_tcp": "dialogue_tests",
     "EXPECT_TIMEOUT_S": "env",
@@ -54,6 +57,7 @@ _HOME = {
     "child_env": "env",
     "find_tool": "env",
     "program": "env",
+    "converse": "memory",
     "LineClient": "peers",
     "RawListener": "peers",
     "RawPeer": "peers",
@@ -78,6 +82,7 @@ __all__ = [
     "ECHO_DIALOGUE",
     "EXPECT_TIMEOUT_S",
     "LISTENING",
+    "TEST_DEADLINE_S",
     "ChatRun",
     "ChunkingProxy",
     "CommandServer",
@@ -94,6 +99,7 @@ __all__ = [
     "bot_in_process",
     "bot_process",
     "child_env",
+    "converse",
     "find_tool",
     "free_port",
     "listening_port",

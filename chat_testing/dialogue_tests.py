@@ -105,14 +105,15 @@ def run_over_tcp(dialogue: Dialogue, host: str, port: int, *, deadline: float | 
     def screen(direction: str, text: str) -> None:
         transcript.append(f"{'dialogue' if direction == 'out' else 'target'}: {visible(text)}")
 
-    options = ConnectOptions(deadline=_deadline(dialogue, deadline))
+    options = ConnectOptions(deadline=chat_deadline(dialogue, deadline))
     chat = run_connect(dialogue, host, port, options, screen=screen)
     if chat.interrupted is not None:
         raise KeyboardInterrupt
     return ChatRun(dialogue, chat.outcome, chat.reason, chat.results, transcript)
 
 
-def _deadline(dialogue: Dialogue, deadline: float | None) -> float:
+def chat_deadline(dialogue: Dialogue, deadline: float | None = None) -> float:
+    """How long a test of *dialogue* may run: *deadline*, else the file's `deadline`, else TEST_DEADLINE_S."""
     if deadline is not None:
         return deadline
     return dialogue.deadline if dialogue.deadline is not None else TEST_DEADLINE_S
@@ -194,7 +195,9 @@ def run_at_terminal(
     exit. *peer* is the list the client's serving peer bot fills with its results
     (:class:`chat_testing.targets.TerminalClient`): it becomes the run's peer results.
     """
-    driver = Driver(Conversation(dialogue, delays=False, screen=True, deadline=_deadline(dialogue, deadline)))
+    driver = Driver(
+        Conversation(dialogue, delays=False, screen=True, deadline=chat_deadline(dialogue, deadline))
+    )
     screen = _Screen(terminal)
     run = ChatRun(dialogue, Outcome.ENDED_BY_BOT, "", peer_results=peer if peer is not None else [])
     ended: list[Close] = []
@@ -234,4 +237,4 @@ def run_at_terminal(
     return run
 
 
-__all__ = ["TEST_DEADLINE_S", "ChatRun", "run_at_terminal", "run_over_tcp"]
+__all__ = ["TEST_DEADLINE_S", "ChatRun", "chat_deadline", "run_at_terminal", "run_over_tcp"]
