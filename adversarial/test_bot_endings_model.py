@@ -254,7 +254,7 @@ class Endings(RuleBasedStateMachine):
 
     @invariant()
     def a_lost_connection_has_reported_its_end(self) -> None:
-        if self.wire.lost and self.connection is not None and self.connection.conv is not None:
+        if self.wire.lost and self.connection is not None and self.connection.driver is not None:
             assert len(self.ends) == 1
 
     @invariant()

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 from bots import loader
 from bots.conditions import ConditionError, parse_condition
-from bots.loader import build, sections
-from bots.model import OnMismatch, Order
+from bots.loader import build, script, sections
+from bots.model import Ending, OnMismatch, Order
 
 pytestmark = [pytest.mark.adversarial, pytest.mark.timeout(600)]
 
@@ -35,10 +35,11 @@ KEYS = sorted(
         *build.TOPIC_KEYS,
         *build.WEIGHTED_KEYS,
         "topics",
-        *build.STEP_KEYS,
+        *script.STEP_KEYS,
         *build.REPLY_KEYS,
         *Order.words(),
         *OnMismatch.words(),
+        *Ending.words(),
         "from",
     }
 )

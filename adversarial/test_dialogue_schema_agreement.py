@@ -32,7 +32,7 @@ import bots
 from bots.loader import DialogueError, parse_dialogue
 from bots.loader.build import PATTERN_KINDS
 from bots.loader.sections import SECTIONS
-from bots.model import OnMismatch, Order
+from bots.model import Ending, OnMismatch, Order
 
 pytestmark = [pytest.mark.adversarial, pytest.mark.timeout(600)]
 
@@ -63,6 +63,7 @@ CHECK_ONLY = re.compile(
     r"|topic '.*' is unreachable: "
     r"|redirect goes round in a loop "
     r"|redirect leads through more than "
+    r"|script step \d+ can never run: step \d+ says exit"
 )
 
 SECTION_KEYS = list(SECTIONS)
@@ -262,15 +263,28 @@ def topics(p: Parts) -> Any:
     return p.shape(lambda: {p.leaf(st.just(name), BAD_TOPIC_NAMES): topic(p) for name in names})
 
 
+#: What a step does, by its key: say a reply, expect a pattern, or (format 1.2) a block of lines.
+STEP_PARTS: dict[str, Callable[[Parts], Any]] = {
+    "say": lambda p: reply(p),
+    "expect": lambda p: pattern(p),
+    "expect_lines": lambda p: p.shape(lambda: [pattern(p) for _ in range(1 + p.how_many(2))]),
+    "expect_until": lambda p: pattern(p),
+}
+
+
 def step(p: Parts) -> Any:
-    say = p.draw(st.booleans())
-    fields: dict[str, Any] = {"say": reply(p)} if say else {"expect": pattern(p)}
-    if not p.flag():
-        fields.update({"expect": pattern(p)} if say else {"say": reply(p)})
+    kind = p.draw(st.sampled_from(list(STEP_PARTS)))
+    say = kind == "say"
+    fields: dict[str, Any] = {kind: STEP_PARTS[kind](p)}
+    if not p.flag():  # a second kind in one step
+        other = p.draw(st.sampled_from([k for k in STEP_PARTS if k != kind]))
+        fields[other] = STEP_PARTS[other](p)
     if (not say or not p.flag()) and p.draw(st.booleans()):
         fields["timeout"] = p.leaf(SECONDS, BAD_SECONDS)
     if (not say or not p.flag()) and p.draw(st.booleans()):
         fields["on_mismatch"] = p.leaf(st.sampled_from(OnMismatch.words()))
+    if (kind == "expect_lines" or not p.flag()) and p.draw(st.booleans()):
+        fields["any_order"] = p.leaf(st.booleans())
     if p.draw(st.booleans()):
         fields["name"] = text(p)
     return p.shape(lambda: fields)
@@ -301,7 +315,9 @@ def target(p: Parts) -> Any:
 
 
 SECTION_PARTS: dict[str, Callable[[Parts], Any]] = {
-    "version": lambda p: p.leaf(st.sampled_from([1, 1.1]), st.sampled_from([2, 1.5, True, "1", "1.1", None])),
+    "version": lambda p: p.leaf(
+        st.sampled_from([1, 1.1, 1.2]), st.sampled_from([2, 1.5, 1.3, True, "1", "1.1", "1.2", None])
+    ),
     "name": text,
     "description": text,
     "case_sensitive": lambda p: p.leaf(st.booleans()),
@@ -330,6 +346,9 @@ SECTION_PARTS: dict[str, Callable[[Parts], Any]] = {
     "clauses": clauses,
     "fallback": reply,
     "script": lambda p: p.shape(lambda: [step(p) for _ in range(p.how_many(3))]),
+    "on_mismatch": lambda p: p.leaf(st.sampled_from(OnMismatch.words())),
+    "end": lambda p: p.leaf(st.sampled_from(Ending.words())),
+    "deadline": lambda p: p.leaf(SECONDS, BAD_SECONDS),
     "abort": lambda p: pattern(p) if p.draw(st.booleans()) else p.shape(lambda: [pattern(p)]),
     "delay": delay,
     "max_turns": lambda p: p.leaf(
