@@ -82,7 +82,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         (
             "chat_ready",
             "REGEX",
-            "command: targets are ready once their output matches this (default: once their port listens)",
+            "command: targets are ready once their output matches this (default: once their port listens); "
+            "its group (?P<port>...), if any, reads the port they listen on (needed without {port})",
         ),
         (
             "chat_peer",
@@ -115,15 +116,27 @@ def _settings_dir(config: pytest.Config) -> Path:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """A bad --chat-target is a usage error at once, not one failure per test."""
-    text = _setting(config, "chat_target")
-    if text is not None:
-        from chat_testing.targets import TargetError, parse_target
+    """A bad --chat-target or --chat-ready is a usage error at once, not one failure per test."""
+    text, ready = _setting(config, "chat_target"), _setting(config, "chat_ready")
+    if text is None and ready is None:
+        return  # a run without dialogue tests imports nothing of the harness
+    from chat_testing.targets import TargetError, check_command, compile_ready, parse_target
 
+    try:
+        compile_ready(ready)
+    except TargetError as exc:
+        raise pytest.UsageError(f"--chat-ready: {exc}") from None
+    if text is None:
+        return
+    try:
+        target = parse_target(text)
+    except TargetError as exc:  # its message names --chat-target
+        raise pytest.UsageError(str(exc)) from None
+    if target.kind == "command":
         try:
-            parse_target(text)
+            check_command(target.value, ready)
         except TargetError as exc:
-            raise pytest.UsageError(str(exc)) from None
+            raise pytest.UsageError(f"--chat-target: {exc}") from None
 
 
 def _docker_session(config: pytest.Config) -> DockerSession:
