@@ -67,6 +67,12 @@ DEFAULT_REAPER_IMAGE = "python:3.12-slim"
 #: The Docker session of this run's image targets, made at the first one (its reaper removes every
 #: container and network of the run once the run ends, even by Ctrl-C or SIGKILL).
 _DOCKER_SESSIONS: list[DockerSession] = []
+#: Why this run's reaper could not start, once it could not: every later image target fails with it.
+_REAPER_FAILURES: list[str] = []
+#: What a reaper whose image cannot be had or run is told: the option picks another.
+REAPER_IMAGE_HINT = (
+    "give an image with python3 that this engine has: --chat-reaper-image IMAGE (ini chat_reaper_image)"
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -140,12 +146,23 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _docker_session(config: pytest.Config) -> DockerSession:
-    """This run's Docker session, its reaper armed at the first image target."""
-    if not _DOCKER_SESSIONS:
-        from chat_testing.docker import DockerSession
+    """This run's Docker session, its reaper armed at the first image target.
 
+    A reaper that cannot start fails every image target of the run with the same line, tried once:
+    a pull that hangs must not cost each test its wait.
+    """
+    from chat_testing.docker import DockerError, DockerSession, ReaperError, ReaperImageError
+
+    if _REAPER_FAILURES:
+        raise DockerError(_REAPER_FAILURES[0])
+    if not _DOCKER_SESSIONS:
         session = DockerSession(_setting(config, "chat_reaper_image") or DEFAULT_REAPER_IMAGE)
-        session.start()
+        try:
+            session.start()
+        except ReaperError as exc:
+            hint = f"; {REAPER_IMAGE_HINT}" if isinstance(exc, ReaperImageError) else ""
+            _REAPER_FAILURES.append(f"{exc}{hint}")
+            raise DockerError(_REAPER_FAILURES[0]) from None
         _DOCKER_SESSIONS.append(session)
     return _DOCKER_SESSIONS[0]
 
