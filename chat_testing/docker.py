@@ -47,6 +47,8 @@ __all__ = [
     "DockerError",
     "DockerSession",
     "Reaper",
+    "ReaperError",
+    "ReaperImageError",
     "build_image",
     "build_plan",
     "choose_builder",
@@ -80,6 +82,20 @@ Builder = Literal["buildkit", "legacy"]
 
 class DockerError(Exception):
     """A docker command failed; the message has the command and docker's own words."""
+
+
+class ReaperError(DockerError):
+    """The reaper did not arm: it said something else, or it ended first (its engine socket, say)."""
+
+
+class ReaperImageError(ReaperError):
+    """The reaper's image cannot be had or run (no such image and no registry, no python3 in it), or its
+    pull did not end in time: another image is the way out."""
+
+
+#: `docker run`'s own exit statuses (rather than its program's): the daemon refused (no such image, no
+#: registry to pull it from), the command cannot be run, or it is not in the image (no python3).
+DOCKER_RUN_FAILED = (125, 126, 127)
 
 
 def _shown(args: Sequence[str]) -> str:
@@ -255,8 +271,8 @@ def engine_socket(environ: Mapping[str, str] = os.environ) -> str:
     )
 
 
-def _read_line(stream: IO[bytes], timeout: float) -> bytes:
-    """The first line of a pipe, or what came before end of file or *timeout*."""
+def _read_line(stream: IO[bytes], timeout: float) -> tuple[bytes, bool]:
+    """The first line of a pipe, or what came before end of file or *timeout*; and whether it ended."""
     data = b""
     deadline = time.monotonic() + timeout
     with selectors.DefaultSelector() as selector:
@@ -264,12 +280,20 @@ def _read_line(stream: IO[bytes], timeout: float) -> bytes:
         while b"\n" not in data:
             left = deadline - time.monotonic()
             if left <= 0 or not selector.select(left):
-                break
+                return data, False
             chunk = os.read(stream.fileno(), 4096)
             if not chunk:
-                break
+                return data, True
             data += chunk
-    return data
+    return data, False
+
+
+def _docker_said(errors: str) -> str:
+    """The line of `docker run`'s stderr that says why (its error line, else the last one)."""
+    lines = [line.strip() for line in errors.splitlines() if line.strip()]
+    lines = [line for line in lines if not line.startswith("Run 'docker")]  # the CLI's usage pointer
+    reasons = [line for line in lines if line.startswith("docker:")]
+    return (reasons or lines or ["no output"])[-1]
 
 
 class Reaper:
@@ -313,17 +337,36 @@ class Reaper:
         except FileNotFoundError:
             raise DockerError("no `docker` command on PATH") from None
         assert self.process.stdout is not None
-        line = _read_line(self.process.stdout, timeout).decode(errors="replace").strip()
-        if line != reaper.ARMED:
-            self.process.kill()
-            self.process.wait()
-            for stream in (self.process.stdin, self.process.stdout):
-                if stream is not None:
-                    stream.close()
-            self.process = None
-            said = (line + " " + self._errors()).strip() or "no output"
-            self._close_stderr()
-            raise DockerError(f"the reaper ({self.image}) did not arm within {timeout:.0f}s: {said}")
+        data, ended = _read_line(self.process.stdout, timeout)
+        line = data.decode(errors="replace").strip()
+        if line == reaper.ARMED:
+            return
+        process, self.process = self.process, None
+        if ended:  # `docker run` ends at once when the image cannot be had or run: say so now
+            try:
+                status = process.wait(DOCKER_CMD_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                status = process.wait()
+        else:
+            process.kill()
+            process.wait()
+        for stream in (process.stdin, process.stdout):
+            if stream is not None:
+                stream.close()
+        errors = self._errors()
+        self._close_stderr()
+        said = _docker_said(errors)
+        if line:
+            raise ReaperError(f"the reaper ({self.image}) said {line!r} instead of {reaper.ARMED!r}")
+        if not ended:
+            raise ReaperImageError(f"the reaper ({self.image}) did not arm within {timeout:.0f}s: {said}")
+        if status in DOCKER_RUN_FAILED:
+            raise ReaperImageError(
+                f"the reaper's image {self.image} cannot be run "
+                f"(`docker run` exited with status {status}: {said})"
+            )
+        raise ReaperError(f"the reaper ({self.image}) exited with status {status} before it armed: {said}")
 
     def _errors(self) -> str:
         if self._stderr is None:

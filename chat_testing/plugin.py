@@ -68,6 +68,12 @@ DEFAULT_REAPER_IMAGE = "python:3.12-slim"
 #: The Docker session of this run's image targets, made at the first one (its reaper removes every
 #: container and network of the run once the run ends, even by Ctrl-C or SIGKILL).
 _DOCKER_SESSIONS: list[DockerSession] = []
+#: Why this run's reaper could not start, once it could not: every later image target fails with it.
+_REAPER_FAILURES: list[str] = []
+#: What a reaper whose image cannot be had or run is told: the option picks another.
+REAPER_IMAGE_HINT = (
+    "give an image with python3 that this engine has: --chat-reaper-image IMAGE (ini chat_reaper_image)"
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -83,7 +89,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         (
             "chat_ready",
             "REGEX",
-            "command: targets are ready once their output matches this (default: once their port listens)",
+            "command: targets are ready once their output matches this (default: once their port listens); "
+            "its group (?P<port>...), if any, reads the port they listen on (needed without {port})",
         ),
         (
             "chat_peer",
@@ -116,24 +123,47 @@ def _settings_dir(config: pytest.Config) -> Path:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """A bad --chat-target is a usage error at once, not one failure per test."""
-    text = _setting(config, "chat_target")
-    if text is not None:
-        from chat_testing.targets import TargetError, parse_target
+    """A bad --chat-target or --chat-ready is a usage error at once, not one failure per test."""
+    text, ready = _setting(config, "chat_target"), _setting(config, "chat_ready")
+    if text is None and ready is None:
+        return  # a run without dialogue tests imports nothing of the harness
+    from chat_testing.targets import TargetError, check_command, compile_ready, parse_target
 
+    try:
+        compile_ready(ready)
+    except TargetError as exc:
+        raise pytest.UsageError(f"--chat-ready: {exc}") from None
+    if text is None:
+        return
+    try:
+        target = parse_target(text)
+    except TargetError as exc:  # its message names --chat-target
+        raise pytest.UsageError(str(exc)) from None
+    if target.kind == "command":
         try:
-            parse_target(text)
+            check_command(target.value, ready)
         except TargetError as exc:
-            raise pytest.UsageError(str(exc)) from None
+            raise pytest.UsageError(f"--chat-target: {exc}") from None
 
 
 def _docker_session(config: pytest.Config) -> DockerSession:
-    """This run's Docker session, its reaper armed at the first image target."""
-    if not _DOCKER_SESSIONS:
-        from chat_testing.docker import DockerSession
+    """This run's Docker session, its reaper armed at the first image target.
 
+    A reaper that cannot start fails every image target of the run with the same line, tried once:
+    a pull that hangs must not cost each test its wait.
+    """
+    from chat_testing.docker import DockerError, DockerSession, ReaperError, ReaperImageError
+
+    if _REAPER_FAILURES:
+        raise DockerError(_REAPER_FAILURES[0])
+    if not _DOCKER_SESSIONS:
         session = DockerSession(_setting(config, "chat_reaper_image") or DEFAULT_REAPER_IMAGE)
-        session.start()
+        try:
+            session.start()
+        except ReaperError as exc:
+            hint = f"; {REAPER_IMAGE_HINT}" if isinstance(exc, ReaperImageError) else ""
+            _REAPER_FAILURES.append(f"{exc}{hint}")
+            raise DockerError(_REAPER_FAILURES[0]) from None
         _DOCKER_SESSIONS.append(session)
     return _DOCKER_SESSIONS[0]
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from chat_testing.env import EXPECT_TIMEOUT_S, child_env
 
@@ -53,7 +56,10 @@ class Daemon:
         name: str,
         env: dict[str, str] | None = None,
         cwd: Path | None = None,
+        new_session: bool = False,
     ) -> None:
+        """*new_session* (POSIX): the program leads a session and process group of its own, which
+        :func:`stop_process_group` stops whole (it also leaves the terminal's Ctrl-C to the harness)."""
         self.name = name
         self.stdout_path = workdir / f"{name}.out"
         self.stderr_path = workdir / f"{name}.err"
@@ -65,6 +71,7 @@ class Daemon:
                 stdin=subprocess.DEVNULL,
                 env=env if env is not None else child_env(),
                 cwd=cwd,
+                start_new_session=new_session,
             )
         self.pid = self.proc.pid
 
@@ -123,6 +130,80 @@ class Daemon:
     def report_sections(self) -> list[tuple[str, str]]:
         """What a failed test's report shows of this program: its output (see :mod:`chat_testing.plugin`)."""
         return [(f"{self.name} output", f"stdout:\n{self.stdout[-5000:]}\nstderr:\n{self.stderr[-5000:]}")]
+
+
+#: After SIGKILL a process ends at once; this bounds the wait for one stuck in the kernel (a dead NFS mount).
+KILL_WAIT_S = 2.0
+#: How often a stopping group is looked at: its processes end within milliseconds of a signal.
+GROUP_POLL_S = 0.01
+#: A look that took long waits this many times as long before the next one (a twentieth of a core at most).
+GROUP_POLL_BACKOFF = 19.0
+
+
+def group_running(pgid: int) -> bool:
+    """Whether any process of group *pgid* still runs (POSIX).
+
+    A zombie does not count: it holds no port and no file, and an orphan's zombie waits for a new
+    parent to reap it, which may never come where PID 1 reaps nothing (some containers and sandboxes).
+    """
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # a process of the group runs as another user: it runs
+        return True
+    if not os.path.exists("/proc/self/stat"):
+        return True  # no /proc to tell zombies apart (macOS): killpg's answer counts them too
+    with os.scandir("/proc") as entries:
+        for entry in entries:
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = Path(entry.path, "stat").read_text()
+            except OSError:  # ended while the directory was read
+                continue
+            # "PID (COMM) STATE PPID PGRP ...": COMM may hold spaces and parentheses: split after its end.
+            state, _ppid, pgrp = stat.rpartition(")")[2].split()[:3]
+            if int(pgrp) == pgid and state not in ("Z", "X"):
+                return True
+    return False
+
+
+def _wait_group(proc: subprocess.Popen[Any], deadline: float) -> bool:
+    """Wait until no process of *proc*'s group runs, then reap *proc* itself; whether that came in time."""
+    while True:
+        began = time.monotonic()
+        if not group_running(proc.pid):
+            proc.wait()  # the leader is this process's child, dead by now: reap it
+            return True
+        if time.monotonic() > deadline:
+            return False
+        # Each look may scan /proc (about 1.5 ms per 100 processes): a busy host is looked at less often.
+        time.sleep(max(GROUP_POLL_S, (time.monotonic() - began) * GROUP_POLL_BACKOFF))
+
+
+def stop_process_group(proc: subprocess.Popen[Any], grace_s: float) -> None:
+    """Stop a program started in a session of its own, and every process of its group.
+
+    SIGTERM to the group, then SIGKILL to what is left of it after *grace_s*: a server behind a wrapper
+    (``sh -c``, a script, make, npm) gets the signals, not only the wrapper. Processes that left the
+    group (a daemon that forked and called setsid) are not followed. Elsewhere than POSIX, the program
+    alone is terminated, then killed.
+    """
+    if sys.platform == "win32":
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(grace_s)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        return
+    for sig, wait_s in ((signal.SIGTERM, grace_s), (signal.SIGKILL, KILL_WAIT_S)):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, sig)
+        if _wait_group(proc, time.monotonic() + wait_s):
+            return
 
 
 def raise_fd_limit(needed: int) -> None:

@@ -5,8 +5,10 @@ dialogue file's ``target:`` key):
 
 * ``tcp:HOST:PORT``: a server that is already running; the harness only connects.
 * ``command:CMDLINE``: a server started for each test (``{port}`` becomes a free port), ready
-  once its port listens or its output matches the ``ready`` pattern; stopped with SIGTERM, then
-  killed; its output goes into the failure report.
+  once its port listens or its output matches the ``ready`` pattern (whose group ``port``, if any,
+  says where it listens: a command line without ``{port}`` needs one). It runs in a session of its
+  own, and its whole process group is stopped with SIGTERM, then killed, so a server behind a
+  wrapper (``sh -c``, a script, make, npm) goes with it; its output goes into the failure report.
 * ``image:NAME``: a server in a container (``docker run -d`` with the harness's label, the image's
   one exposed port published on loopback), ready once its log matches ``ready`` (default: the
   chat programs' ``listening on`` line); removed after the test.
@@ -21,7 +23,6 @@ import os
 import re
 import secrets
 import shlex
-import signal
 import socket
 import subprocess
 import time
@@ -31,7 +32,8 @@ from typing import TYPE_CHECKING
 
 from bots.target import Target, split_target
 from chat_testing.env import child_env
-from chat_testing.processes import Daemon
+from chat_testing.listening import port_listening
+from chat_testing.processes import Daemon, stop_process_group
 
 if TYPE_CHECKING:
     from bots.actions import StepResult
@@ -45,14 +47,23 @@ START_TIMEOUT_S = 30.0 * float(os.environ.get("CHAT_E2E_TIMEOUT_SCALE", "1"))
 STOP_GRACE_S = 5.0
 #: How often readiness is polled (a port or an output file): cheap, and well under a start-up time.
 POLL_INTERVAL_S = 0.02
+#: A readiness check that took long (/proc/net/tcp on a host with many sockets, where sock_diag is
+#: refused; a large output searched for the ready pattern) waits this many times as long before the next
+#: one, so that waiting for a server never takes more than a twentieth of a core.
+POLL_BACKOFF = 19.0
+#: The group of a ready pattern that reads the port the server listens on from its output.
+PORT_GROUP = "port"
 #: What the chat programs print once they serve; an image target's default readiness pattern.
 LISTENING_LINE = r"listening on \S+:\d+"
 #: The label every container of the harness carries, so a sweep can find leftovers.
 CONTAINER_LABEL = "chat.testing.target"
 #: Docker CLI commands (run, inspect, rm) answer in seconds; a pull is not done here.
 DOCKER_TIMEOUT_S = 60.0
-#: Linux TCP state LISTEN in /proc/net/tcp{,6}.
-_TCP_LISTEN = "0A"
+#: What a command target without {port} is told (after what is wrong), in every case.
+_NO_PORT_HINT = (
+    "put {port} where it takes its port, or give a ready pattern (--chat-ready, ini chat_ready, or ready: "
+    f"in the file's target) whose group (?P<{PORT_GROUP}>...) reads the port from its output"
+)
 
 
 class TargetError(Exception):
@@ -75,26 +86,27 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def port_listening(port: int) -> bool:
-    """Whether some socket listens on *port*.
-
-    On Linux this reads /proc/net/tcp{,6} and opens no connection: a two-person server
-    must not take the probe for its one client. Elsewhere it connects and closes.
-    """
-    tables = [Path("/proc/net/tcp"), Path("/proc/net/tcp6")]
-    if all(t.exists() for t in tables):
-        wanted = f":{port:04X}"
-        for table in tables:
-            for row in table.read_text().splitlines()[1:]:
-                fields = row.split()
-                if fields[1].endswith(wanted) and fields[3] == _TCP_LISTEN:
-                    return True
-        return False
+def compile_ready(ready: str | None) -> re.Pattern[str] | None:
+    """A ready pattern, compiled (a TargetError naming it when it does not compile)."""
+    if ready is None:
+        return None
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1.0):
-            return True
-    except OSError:
-        return False
+        return re.compile(ready)
+    except re.error as exc:
+        raise TargetError(f"{ready!r} does not compile: {exc}") from None
+
+
+def check_command(cmdline: str, ready: str | None) -> None:
+    """Refuse at once a ``command:`` target the harness could not find: no ``{port}`` in the command line
+    and no port group in the ready pattern (it would wait for a port that nothing is told to listen on)."""
+    pattern = compile_ready(ready)
+    if "{port}" in cmdline or (pattern is not None and PORT_GROUP in pattern.groupindex):
+        return
+    lacks = "" if ready is None else f" and its ready pattern {ready!r} has no group (?P<{PORT_GROUP}>...)"
+    raise TargetError(
+        f"the target command {cmdline!r} has no {{port}}{lacks}, so the harness cannot know where it "
+        f"listens: {_NO_PORT_HINT}"
+    )
 
 
 def split_command(cmdline: str, port: int) -> list[str]:
@@ -122,22 +134,29 @@ class CommandServer:
 
     def start(self) -> None:
         """Start the command; return once it serves (a TargetError if it exits first or takes too long)."""
+        check_command(self.cmdline, self.ready)
+        pattern = compile_ready(self.ready)
         args = split_command(self.cmdline, self.port)
         try:
-            self.daemon = Daemon(args, self.workdir, f"target-{Path(args[0]).name}", cwd=self.cwd)
+            # A session of its own: stop() signals the whole group, wrappers and what they started.
+            self.daemon = Daemon(
+                args, self.workdir, f"target-{Path(args[0]).name}", cwd=self.cwd, new_session=True
+            )
         except FileNotFoundError:
             raise TargetError(f"command target: {args[0]!r} not found; check the command line") from None
         daemon, ready = self.daemon, self.ready
-        pattern = re.compile(ready) if ready is not None else None
         deadline = time.monotonic() + START_TIMEOUT_S
         while True:
+            began = time.monotonic()
             if daemon.proc.poll() is not None:
                 raise TargetError(
                     f"the target command {self.cmdline!r} exited with status {daemon.proc.returncode} "
                     "before it was ready (its output is in the report)"
                 )
             if pattern is not None:
-                if pattern.search(daemon.stdout) or pattern.search(daemon.stderr):
+                match = pattern.search(daemon.stdout) or pattern.search(daemon.stderr)
+                if match is not None:
+                    self._read_port(match)
                     return
             elif port_listening(self.port):
                 return
@@ -146,7 +165,19 @@ class CommandServer:
                     f"printed nothing matching {ready!r}" if ready else f"does not listen on port {self.port}"
                 )
                 raise TargetError(f"the target command {self.cmdline!r} {what} after {START_TIMEOUT_S:.0f} s")
-            time.sleep(POLL_INTERVAL_S)
+            time.sleep(max(POLL_INTERVAL_S, (time.monotonic() - began) * POLL_BACKOFF))
+
+    def _read_port(self, ready: re.Match[str]) -> None:
+        """Take the port the ready line names, when its pattern has a port group."""
+        if PORT_GROUP not in ready.re.groupindex:
+            return
+        text = ready.group(PORT_GROUP)
+        if text is None or not text.isdigit() or not 0 < int(text) < 65536:
+            raise TargetError(
+                f"the target command {self.cmdline!r} printed {ready.group(0)!r}, whose "
+                f"(?P<{PORT_GROUP}>...) group holds {text!r}, not a port number"
+            )
+        self.port = int(text)
 
     @property
     def address(self) -> tuple[str, int]:
@@ -154,17 +185,10 @@ class CommandServer:
         return "127.0.0.1", self.port
 
     def stop(self) -> None:
-        """SIGTERM, a grace period, then SIGKILL."""
+        """SIGTERM to its whole process group, a grace period, then SIGKILL to what is left of it."""
         if self.daemon is None:
             return
-        proc = self.daemon.proc
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(STOP_GRACE_S)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_process_group(self.daemon.proc, STOP_GRACE_S)
 
     def report_sections(self) -> list[tuple[str, str]]:
         """The server's output, for the failure report."""
@@ -333,12 +357,15 @@ class TerminalClient:
 
 __all__ = [
     "CONTAINER_LABEL",
+    "PORT_GROUP",
     "START_TIMEOUT_S",
     "STOP_GRACE_S",
     "CommandServer",
     "ImageServer",
     "TargetError",
     "TerminalClient",
+    "check_command",
+    "compile_ready",
     "free_port",
     "parse_target",
     "port_listening",

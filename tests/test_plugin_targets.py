@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import subprocess
 import sys
@@ -14,7 +16,7 @@ import pytest
 import chat_testing.dialogue_tests
 import chat_testing.targets
 from bots.server import ServerThread
-from chat_testing import ECHO_DIALOGUE, RawListener
+from chat_testing import ECHO_DIALOGUE
 
 pytest_plugins = ["pytester"]
 
@@ -34,6 +36,24 @@ def stop(*_):
     sys.exit(0)
 
 signal.signal(signal.SIGTERM, stop)
+sys.argv = ["server.py", *sys.argv[1:]]
+runpy.run_path("server.py", run_name="__main__")
+"""
+# The example server on a port of its own choosing, saying which: a command line without {port}.
+OWN_PORT_SERVER = """\
+import runpy, socket
+
+shout = runpy.run_path("server.py")
+with socket.create_server(("127.0.0.1", 0)) as listener:
+    print(f"shout server listening on 127.0.0.1:{listener.getsockname()[1]}", flush=True)
+    while True:
+        shout["serve_client"](listener.accept()[0])
+"""
+# The example server saying its process id, so a test can tell whether it outlived its wrapper.
+PID_SERVER = """\
+import os, runpy, sys
+
+print(f"server pid {os.getpid()}", flush=True)
 sys.argv = ["server.py", *sys.argv[1:]]
 runpy.run_path("server.py", run_name="__main__")
 """
@@ -87,17 +107,6 @@ def test_a_tcp_target_that_does_not_answer_fails_with_the_connection_error(folde
 
 
 # -- command: ---------------------------------------------------------------------------------------
-
-
-@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads /proc/net/tcp (Linux)")
-def test_a_listening_port_is_seen_without_connecting_to_it(chat_raw_listener: RawListener) -> None:
-    """A two-person server must not take the readiness probe for its one client."""
-    assert chat_testing.targets.port_listening(chat_raw_listener.port)
-    chat_raw_listener.sock.settimeout(0)
-    with pytest.raises(BlockingIOError):
-        chat_raw_listener.sock.accept()  # nobody connected
-    chat_raw_listener.close()
-    assert not chat_testing.targets.port_listening(chat_raw_listener.port)
 
 
 def test_a_command_target_is_ready_when_its_output_matches_the_ready_pattern(folder: pytest.Pytester) -> None:
@@ -155,6 +164,129 @@ def test_a_command_target_is_stopped_with_sigterm_after_the_test(folder: pytest.
     result = folder.runpytest_subprocess("--chat-target", f"command:{PYTHON} polite.py {{port}}")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["stdout:", "shout server listening on 127.0.0.1:*", "stopping on SIGTERM"])
+
+
+NO_PORT_HINT = (
+    "put {port} where it takes its port, or give a ready pattern (--chat-ready, ini chat_ready, or ready: "
+    "in the file's target) whose group (?P<port>...) reads the port from its output"
+)
+
+
+def test_a_command_target_without_port_is_a_usage_error_at_once_with_a_hint(folder: pytest.Pytester) -> None:
+    write(folder, "test_shout.chat.yaml", PASSING)
+    result = folder.runpytest_subprocess("--chat-target", f"command:{PYTHON} server.py 7000")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            f"ERROR: --chat-target: the target command '{PYTHON} server.py 7000' has no {{port}}, so the "
+            f"harness cannot know where it listens: {NO_PORT_HINT}"
+        ],
+        consecutive=True,
+    )
+
+
+def test_a_file_s_command_target_without_port_fails_at_once_with_a_hint(
+    folder: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHAT_E2E_TIMEOUT_SCALE", "0.1")  # before the refusal: a 3 s wait for nothing
+    write(
+        folder,
+        "test_shout.chat.yaml",
+        PASSING.replace("version: 1\n", "version: 1\ntarget: 'command:s 70'\n"),
+    )
+    result = folder.runpytest_subprocess()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "test_shout.chat.yaml: the target command 's 70' has no {port}, so the harness cannot know "
+            f"where it listens: {NO_PORT_HINT}"
+        ]
+    )
+
+
+def test_a_ready_pattern_without_a_port_group_does_not_make_up_for_a_missing_port(
+    folder: pytest.Pytester,
+) -> None:
+    write(folder, "test_shout.chat.yaml", PASSING)
+    result = folder.runpytest_subprocess(
+        "--chat-target", f"command:{PYTHON} server.py 7000", "--chat-ready", "listening on"
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            f"ERROR: --chat-target: the target command '{PYTHON} server.py 7000' has no {{port}} and its "
+            "ready pattern 'listening on' has no group (?P<port>...), so the harness cannot know where it "
+            f"listens: {NO_PORT_HINT}"
+        ]
+    )
+
+
+def test_a_command_without_port_is_found_at_the_port_its_ready_pattern_reads(folder: pytest.Pytester) -> None:
+    write(folder, "test_shout.chat.yaml", PASSING)
+    write(folder, "own_port.py", OWN_PORT_SERVER)
+    result = folder.runpytest_subprocess(
+        "--chat-target", f"command:{PYTHON} own_port.py", "--chat-ready", r"listening on \S+:(?P<port>\d+)"
+    )
+    result.assert_outcomes(passed=1)
+
+
+def test_a_ready_pattern_that_does_not_compile_is_a_usage_error(folder: pytest.Pytester) -> None:
+    write(folder, "test_shout.chat.yaml", PASSING)
+    result = folder.runpytest_subprocess(
+        "--chat-target", f"command:{PYTHON} server.py {{port}}", "--chat-ready", "listening (on"
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: --chat-ready: 'listening (on' does not compile: "
+            "missing ), unterminated subpattern at position 10"
+        ]
+    )
+
+
+def _running(pid: int) -> bool:
+    """Whether process *pid* still runs (a zombie, dead but not yet reaped by its new parent, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return not stat.exists() or stat.read_text().rpartition(")")[2].split()[0] not in ("Z", "X")
+
+
+def _wrapped_server_outlived_its_test(result: pytest.RunResult) -> bool:
+    """Whether the server a failed run reported is still running or listening; it is killed if so."""
+    output = result.stdout.str()
+    pid = int(re.findall(r"^server pid (\d+)$", output, re.MULTILINE)[-1])
+    port = int(re.findall(r"^shout server listening on 127\.0\.0\.1:(\d+)$", output, re.MULTILINE)[-1])
+    outlived = _running(pid) or chat_testing.targets.port_listening(port)
+    if _running(pid):
+        os.kill(pid, 9)  # the failure left it behind: the next run must not meet it
+    return outlived
+
+
+@POSIX_ONLY
+def test_a_server_wrapped_in_a_shell_is_stopped_with_its_shell(folder: pytest.Pytester) -> None:
+    write(folder, "test_shout.chat.yaml", FAILING)
+    write(folder, "pid_server.py", PID_SERVER)
+    # `; echo`: the shell stays the server's parent instead of exec'ing it.
+    target = f"command:sh -c '{PYTHON} pid_server.py {{port}}; echo the shell goes on'"
+    result = folder.runpytest_subprocess("--chat-target", target)
+    result.assert_outcomes(failed=1)
+    assert not _wrapped_server_outlived_its_test(result)
+
+
+@POSIX_ONLY
+def test_a_wrapped_server_that_ignores_sigterm_is_killed_with_its_group_after_the_grace(
+    folder: pytest.Pytester,
+) -> None:
+    write(folder, "test_shout.chat.yaml", FAILING)
+    write(folder, "pid_server.py", PID_SERVER)
+    # An ignored signal stays ignored across exec: the shell and the server both ignore SIGTERM.
+    target = f"command:sh -c 'trap \"\" TERM; {PYTHON} pid_server.py {{port}}; echo the shell goes on'"
+    result = folder.runpytest_subprocess("--chat-target", target)
+    result.assert_outcomes(failed=1)
+    assert not _wrapped_server_outlived_its_test(result)
 
 
 def test_a_command_named_in_the_file_starts_in_the_file_s_folder(folder: pytest.Pytester) -> None:

@@ -180,6 +180,13 @@ def _image(target: str) -> str:
 
 
 @pytest.fixture(scope="session")
+def docker_engine() -> None:
+    """An engine answers (the test skips, or fails with CHAT_REQUIRE_DOCKER=1, where none does)."""
+    if STATE.problem is not None:
+        _unavailable(STATE.problem)
+
+
+@pytest.fixture(scope="session")
 def docker_session(chat_image: str) -> DockerSession:
     """The session's labels, names and reaper (chat_testing.docker.DockerSession)."""
     assert STATE.session is not None

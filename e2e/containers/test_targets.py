@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import time
 
 import pytest
 
@@ -10,6 +11,8 @@ from chat_testing.plugin import DEFAULT_REAPER_IMAGE
 from chat_testing.targets import CONTAINER_LABEL
 
 pytestmark = pytest.mark.docker
+#: A run whose reaper cannot start ends well within this (a pytest start and two `docker run` refusals).
+REAPER_REFUSAL_BOUND_S = 30.0
 pytest_plugins = ["pytester"]
 
 # The image's default command serves the bundled greeter.
@@ -69,3 +72,37 @@ def test_a_failing_dialogue_against_an_image_shows_the_container_s_log(
             "Bot listening on 0.0.0.0:65432...",
         ]
     )
+
+
+#: No engine has this image and no registry serves it: the reaper cannot start from it.
+MISSING_REAPER_IMAGE = "chat-testing-no-such-reaper:missing"
+
+
+@pytest.mark.usefixtures("docker_engine")
+def test_an_image_target_whose_reaper_image_cannot_be_had_fails_at_once_naming_the_option(
+    pytester: pytest.Pytester,
+) -> None:
+    for name in ("test_one.chat.yaml", "test_two.chat.yaml"):
+        (pytester.path / name).write_text(GREETER_TEST, encoding="utf-8")
+    started = time.monotonic()
+    result = pytester.runpytest_subprocess(
+        "--chat-target",
+        f"image:{MISSING_REAPER_IMAGE}",  # never reached: the reaper comes first
+        "--chat-reaper-image",
+        MISSING_REAPER_IMAGE,
+        "-p",
+        "no:cacheprovider",
+    )
+    took = time.monotonic() - started
+    result.assert_outcomes(failed=2)
+    hint = (
+        "; give an image with python3 that this engine has: --chat-reaper-image IMAGE (ini chat_reaper_image)"
+    )
+    for name in ("test_one", "test_two"):
+        result.stdout.fnmatch_lines(
+            [
+                f"{name}.chat.yaml: the reaper's image {MISSING_REAPER_IMAGE} cannot be run "
+                f"(`docker run` exited with status 125: docker: *){hint}"
+            ]
+        )
+    assert took < REAPER_REFUSAL_BOUND_S
