@@ -86,7 +86,8 @@ def test_a_connecting_test_whose_server_closes_during_a_delay_prints_its_summary
     server.close()
     bot.expect(f"PASS {script}:5 step 2 expect")
     bot.expect(
-        f"FAIL {script}:7 step 4 expect: expected {{contains: 'more'}}, received the peer closed the connection"
+        f"FAIL {script}:7 step 4 expect: expected {{contains: 'more'}}, "
+        "received the peer closed the connection"
     )
     bot.expect("test failed: peer lost (d): 3 passed, 1 failed, 0 not run, in ")
     assert bot.wait_exit() == 4
