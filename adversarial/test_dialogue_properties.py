@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from bots import loader
 from bots.conditions import ConditionError, parse_condition
 from bots.loader import build, script, sections
-from bots.model import Ending, OnMismatch, Order
+from bots.model import Ending, LineEnd, OnMismatch, Order
 
 pytestmark = [pytest.mark.adversarial, pytest.mark.timeout(600)]
 
@@ -40,6 +40,7 @@ KEYS = sorted(
         *Order.words(),
         *OnMismatch.words(),
         *Ending.words(),
+        *LineEnd.words(),
         "from",
     }
 )

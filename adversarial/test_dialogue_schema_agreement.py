@@ -32,7 +32,7 @@ import bots
 from bots.loader import DialogueError, parse_dialogue
 from bots.loader.build import PATTERN_KINDS
 from bots.loader.sections import SECTIONS
-from bots.model import Ending, OnMismatch, Order
+from bots.model import Ending, LineEnd, OnMismatch, Order
 
 pytestmark = [pytest.mark.adversarial, pytest.mark.timeout(600)]
 
@@ -349,6 +349,7 @@ SECTION_PARTS: dict[str, Callable[[Parts], Any]] = {
     "on_mismatch": lambda p: p.leaf(st.sampled_from(OnMismatch.words())),
     "end": lambda p: p.leaf(st.sampled_from(Ending.words())),
     "deadline": lambda p: p.leaf(SECONDS, BAD_SECONDS),
+    "line_end": lambda p: p.leaf(st.sampled_from(LineEnd.words())),
     "abort": lambda p: pattern(p) if p.draw(st.booleans()) else p.shape(lambda: [pattern(p)]),
     "delay": delay,
     "max_turns": lambda p: p.leaf(

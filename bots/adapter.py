@@ -281,7 +281,10 @@ class BotConnection(asyncio.Protocol):
     # -- the conversation --------------------------------------------------
 
     def _make_codec(self) -> ChatConnection:
-        self.codec = ChatConnection(self.run.max_message_bytes, classic=self.run.classic)
+        run = self.run
+        self.codec = ChatConnection(
+            run.max_message_bytes, classic=run.classic, line_end=run.dialogue.line_end.bytes
+        )
         return self.codec
 
     def _silence(self) -> None:

@@ -92,6 +92,17 @@ class OnMismatch(Kind):
     SKIP = "skip"  # the message is passed over (a banner, chatter), and the step waits (format 1.2)
 
 
+class LineEnd(Kind):
+    """What ends each line the bot sends (format 1.2: `line_end`); lines it receives may end either way."""
+
+    LF = "lf"  # a line feed: the chat programs, nc, socat, most line tools
+    CRLF = "crlf"  # a carriage return and a line feed: SMTP, IRC and other Internet protocols
+
+    @property
+    def bytes(self) -> bytes:
+        return b"\r\n" if self is LineEnd.CRLF else b"\n"
+
+
 class Ending(Kind):
     """How the bot ends a chat: its last step done, a failure, nothing left to say (format 1.2)."""
 
@@ -412,6 +423,7 @@ class Dialogue(Value):
         "fallback",
         "greeting",
         "index",
+        "line_end",
         "max_turns",
         "name",
         "path",
@@ -449,6 +461,7 @@ class Dialogue(Value):
         "subs",
         "ending",
         "deadline",
+        "line_end",
     )
 
     def __init__(
@@ -475,6 +488,7 @@ class Dialogue(Value):
         subs: Substitutions | None = None,
         ending: Ending = Ending.EXIT,
         deadline: float | None = None,
+        line_end: LineEnd = LineEnd.LF,
     ) -> None:
         self.path = path
         self.name = name
@@ -507,6 +521,8 @@ class Dialogue(Value):
         self.ending = ending
         #: Seconds the whole chat may last (format 1.2); None: no bound but each step's.
         self.deadline = deadline
+        #: What ends each line the bot sends (format 1.2).
+        self.line_end = line_end
         #: Whether the script is a sequence (format 1.2: says go out at once, one line per expect)
         #: rather than turns (formats 1 and 1.1: one say per peer message).
         self.sequence = version not in ("1", "1.1")

@@ -112,10 +112,14 @@ class ChatConnection:
     into bytes with :meth:`send`.
     """
 
-    def __init__(self, max_message_bytes: int = MAX_MESSAGE_BYTES, *, classic: bool = False) -> None:
+    def __init__(
+        self, max_message_bytes: int = MAX_MESSAGE_BYTES, *, classic: bool = False, line_end: bytes = b"\n"
+    ) -> None:
         if max_message_bytes < 1:
             raise LocalProtocolError(f"max_message_bytes must be >= 1, not {max_message_bytes}")
         self.max_message_bytes = max_message_bytes
+        #: What ends each message we send: ``\n``, or ``\r\n`` for protocols that ask for it (SMTP, IRC).
+        self.line_end = line_end
         #: How the peer frames messages; ``classic=True`` presets it for a known classic peer.
         self.peer_style = PeerStyle.CLASSIC if classic else PeerStyle.UNKNOWN
         # The message whose newline has not come yet. Only new bytes are searched for a
@@ -256,4 +260,4 @@ class ChatConnection:
             # A classic peer blocks in recv() until bytes come; an empty message
             # would send none and hang both sides, so it travels as one blank.
             return data or b" "
-        return data + b"\n"
+        return data + self.line_end

@@ -108,7 +108,7 @@ class _Chat:
 
     def __init__(self, sock: socket.socket, dialogue: Dialogue, fire: Any) -> None:
         self.sock = sock
-        self.codec = ChatConnection()
+        self.codec = ChatConnection(line_end=dialogue.line_end.bytes)
         self.driver = Driver(Conversation(dialogue, delays=False))
         self.fire = fire
         self.sent_at = time.perf_counter()

@@ -28,6 +28,7 @@ def test_format_1_2_reads_blocks_endings_deadlines_and_a_default_for_mismatches(
         version: 1.2
         end: wait
         deadline: 30
+        line_end: crlf
         on_mismatch: skip
         script:
           - expect_lines: [a, {regex: '^b (?P<x>\\w+)'}]
@@ -38,6 +39,7 @@ def test_format_1_2_reads_blocks_endings_deadlines_and_a_default_for_mismatches(
         """
     )
     assert (d.version, d.ending, d.deadline, d.sequence) == ("1.2", Ending.WAIT, 30.0, True)
+    assert d.line_end.bytes == b"\r\n"
     lines, until, say = d.script
     assert (lines.block, lines.any_order, lines.on_mismatch, len(lines.patterns)) == (
         Block.LINES,
@@ -124,11 +126,12 @@ def test_a_step_with_two_kinds_says_which_and_a_step_with_none_names_them_all() 
     ]
 
 
-def test_end_and_on_mismatch_take_their_words_only() -> None:
-    assert problems("version: 1.2\nend: quit\non_mismatch: ignore\ndeadline: 0\n") == [
+def test_end_on_mismatch_and_line_end_take_their_words_only() -> None:
+    assert problems("version: 1.2\nend: quit\non_mismatch: ignore\ndeadline: 0\nline_end: cr\n") == [
         "d.yaml:2:6: end must be one of: exit, close, wait",
         "d.yaml:3:14: on_mismatch must be one of: fail, rules, skip",
         "d.yaml:4:11: deadline must be above 0",
+        "d.yaml:5:11: line_end must be one of: lf, crlf",
     ]
 
 

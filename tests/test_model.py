@@ -12,6 +12,7 @@ from bots.model import (
     Clauses,
     Ending,
     Kind,
+    LineEnd,
     OnMismatch,
     Order,
     PatternKind,
@@ -22,7 +23,7 @@ from bots.model import (
 from bots.ruleset import SEGMENTS_PER_BLOCK
 
 
-@pytest.mark.parametrize("kinds", [PatternKind, Order, StepKind, OnMismatch, Block, Ending])
+@pytest.mark.parametrize("kinds", [PatternKind, Order, StepKind, OnMismatch, Block, Ending, LineEnd])
 def test_every_kind_equals_hashes_and_shows_as_its_word(kinds: type[Kind]) -> None:
     for kind in kinds:
         assert kind == kind.value
@@ -37,6 +38,7 @@ def test_the_words_are_listed_in_the_order_of_the_format() -> None:
     assert OnMismatch.words() == ("fail", "rules", "skip")
     assert Block.words() == ("expect_lines", "expect_until")
     assert Ending.words() == ("exit", "close", "wait")
+    assert LineEnd.words() == ("lf", "crlf")
 
 
 def test_a_rule_list_goes_on_past_declined_rules_in_order() -> None:

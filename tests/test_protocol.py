@@ -423,6 +423,13 @@ def test_frame_is_send_for_a_text() -> None:
     assert conn.frame("héllo") == conn.send(Message("héllo")) == "héllo\n".encode()
 
 
+def test_a_codec_for_an_internet_protocol_ends_what_it_sends_with_crlf() -> None:
+    conn = ChatConnection(line_end=b"\r\n")
+
+    assert conn.frame("EHLO me") == b"EHLO me\r\n"
+    assert feed(conn, b"250 ok\r\n") == [Message("250 ok")]
+
+
 def test_events_compare_print_and_hash_like_records() -> None:
     assert Message("a") == Message("a") != Message("b")
     assert Message("a") != MessageTooLong(1)

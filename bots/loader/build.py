@@ -27,6 +27,7 @@ from bots.model import (
     Clauses,
     Dialogue,
     Ending,
+    LineEnd,
     OnMismatch,
     Order,
     Pattern,
@@ -97,6 +98,8 @@ class Draft:
         self.ending = Ending.EXIT
         #: Seconds a whole chat may last (format 1.2: `deadline`).
         self.deadline: float | None = None
+        #: What ends each line the bot sends (format 1.2: `line_end`).
+        self.line_end = LineEnd.LF
         self.abort: tuple[Pattern, ...] = ()
         self.delay = (0.0, 0.0)
         self.max_turns: int | None = None
@@ -133,6 +136,7 @@ class Draft:
             subs=Substitutions(self.subs),
             ending=self.ending,
             deadline=self.deadline,
+            line_end=self.line_end,
         )
 
 

@@ -22,6 +22,7 @@ from bots.model import (
     Clauses,
     Dialogue,
     Ending,
+    LineEnd,
     OnMismatch,
     Rule,
     Topic,
@@ -342,6 +343,11 @@ class DialogueBuilder(Builder):
         if self.needs_1_2(self.section_keys.get("end", node), "'end'"):
             self.draft.ending = self.choice(node, "end", Ending) or self.draft.ending
 
+    def read_line_end(self, node: Node) -> None:
+        """What ends each line the bot sends: lf, or crlf for SMTP, IRC and the like (format 1.2)."""
+        if self.needs_1_2(self.section_keys.get("line_end", node), "'line_end'"):
+            self.draft.line_end = self.choice(node, "line_end", LineEnd) or self.draft.line_end
+
     def read_deadline(self, node: Node) -> None:
         """Seconds the whole chat may last (format 1.2)."""
         if self.needs_1_2(self.section_keys.get("deadline", node), "'deadline'"):
@@ -439,6 +445,7 @@ SECTIONS: dict[str, Callable[[DialogueBuilder, Node], None]] = {
     "on_mismatch": DialogueBuilder.read_on_mismatch,
     "end": DialogueBuilder.read_end,
     "deadline": DialogueBuilder.read_deadline,
+    "line_end": DialogueBuilder.read_line_end,
     "abort": DialogueBuilder.read_abort,
     "delay": DialogueBuilder.read_delay,
     "max_turns": DialogueBuilder.read_max_turns,
