@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -304,3 +305,35 @@ def test_the_serving_transcript_reaches_the_file_within_a_second_and_survives_a_
         bot.child.kill(signal.SIGKILL)  # no chance to flush: what reached the file stays
         bot.wait_exit()
     assert len(_lines(transcript)) == 2
+
+
+@pytest.mark.parametrize("version", ["1", "1.2"])
+def test_a_once_bots_first_expect_step_times_out_on_time_and_reports_its_own_time(
+    programs: Programs, tmp_path: Path, version: str
+) -> None:
+    # The step's timeout was never armed: a silent client held --once for ever, and a chat of
+    # 0.3 s reported the step as 1041.915 s, the time since the machine booted.
+    script = tmp_path / "d.yaml"
+    script.write_text(
+        f"version: {version}\nname: d\nscript:\n  - expect: hello\n    timeout: 1\n", encoding="utf-8"
+    )
+    bot = programs.spawn(
+        "chat-bot", "--port", "0", "--once", "--script", str(script), "--junit", str(tmp_path / "r.xml")
+    )
+    port = listening_port(bot)
+    started = time.monotonic()
+    client = RawPeer.connect(port)
+    try:
+        bot.expect_re(
+            r"FAIL \S+d\.yaml:4 step 1 expect: expected \{contains: 'hello'\}, "
+            r"received nothing within 1 s \(1\.0\d\d s\)"
+        )
+        assert bot.wait_exit() == 7
+        assert time.monotonic() - started < 1 + ENDS_SOON_S
+        assert client.recv_line() == b"exit"  # the classic ending, at the timeout
+    finally:
+        client.sock.close()
+    suite = ET.parse(tmp_path / "r.xml").getroot().find("testsuite")
+    assert suite is not None
+    cases = [float(case.get("time", "0")) for case in suite.findall("testcase")]
+    assert max(cases) <= float(suite.get("time", "0")) < 1 + ENDS_SOON_S
