@@ -30,6 +30,7 @@ LINE_TOOL_PACKAGES = {
     "telnet": "telnet",
     "ncat": "ncat",
     "openssl": "openssl",
+    "ngircd": "ngircd",  # the IRC server of the worked example (examples/irc)
 }
 
 

@@ -322,6 +322,7 @@ class TerminalClient:
 
     def __init__(self, cmdline: str, peer: Path, cwd: Path) -> None:
         from bots.loader import load_dialogue
+        from bots.report import relative
         from bots.server import ServeOptions, ServerThread
         from chat_testing.terminal import Terminal
 
@@ -329,7 +330,7 @@ class TerminalClient:
         #: The results of the peer bot's chats (its expect steps count: a failed one fails the test).
         self.peer_results: list[StepResult] = []
         self.bot: ServerThread = ServerThread(
-            load_dialogue(peer),
+            load_dialogue(relative(str(peer))),  # reports name it as the test's file is named
             ServeOptions(delays=False),
             host="127.0.0.1",
             port=0,

@@ -133,3 +133,18 @@ def test_a_server_that_speaks_first_is_waited_for() -> None:
     assert run.passed, run.report()
     assert run.outcome is Outcome.ENDED_BY_PEER
     assert run.transcript == ["peer: 220 ready", "dialogue: QUIT", "peer: 221 bye"]
+
+
+def test_a_worked_examples_tests_pass_against_its_servers_own_answer_function() -> None:
+    # docs/harness.md, "Dialogues in memory": a test script checked against the server's logic alone.
+    import importlib.util
+
+    folder = Path(__file__).resolve().parent.parent / "examples" / "shout"
+    spec = importlib.util.spec_from_file_location("shout_server", folder / "server.py")
+    assert spec is not None
+    assert spec.loader is not None
+    server = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(server)
+    for name in ("test_shout.chat.yaml", "test_unicode.chat.yaml"):
+        run = converse(load_dialogue(folder / name), server.answer)
+        assert run.passed, run.report()
