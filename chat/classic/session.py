@@ -11,15 +11,16 @@ import contextlib
 from chat.classic.channel import Channel
 from chat.classic.terminal import ask
 from chat.display import say, visible
-from chat.errors import LocalProtocolError, PeerLost, Terminated
-from chat.protocol import ConnectionClosed, Message, MessageTooLong, is_exit
+from chat.errors import ChatError, LocalProtocolError, PeerLost, Terminated
+from chat.protocol import EXIT_WORD, ConnectionClosed, Message, MessageTooLong, is_exit
 from chat.status import ExitStatus
 
 
 def _end_by_us(channel: Channel, me: str) -> None:
-    # The peer learns of it the classic way: our last message is "exit".
-    with contextlib.suppress(PeerLost):
-        channel.send("exit")
+    # The peer learns of it the classic way: our last message is "exit" (after the rest of a
+    # message a signal stopped), within the channel's grace: a peer that does not read gets a reset.
+    with contextlib.suppress(ChatError):  # lost, reset, a TLS failure: we are ending anyway
+        channel.end(EXIT_WORD)
     say(f"{me} ended the chat.")
 
 
