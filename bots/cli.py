@@ -579,7 +579,10 @@ def try_it(dialogue: Dialogue, args: argparse.Namespace) -> int:
     from bots.server import ServeOptions, ServerThread
     from chat.classic.client import chat_as_client
 
-    options = ServeOptions(seed=args.seed, delays=not args.no_delay, max_message_bytes=args.max_message_bytes)
+    # One client, the one in this terminal: no bound to cap at the open-file limit, and no line about it.
+    options = ServeOptions(
+        seed=args.seed, delays=not args.no_delay, max_message_bytes=args.max_message_bytes, max_clients=1
+    )
     with ServerThread(dialogue, options, host="127.0.0.1", port=0, loop=args.loop) as bot:
         return chat_as_client("127.0.0.1", bot.port, max_message_bytes=args.max_message_bytes, peer="the bot")
 

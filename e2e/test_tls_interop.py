@@ -11,7 +11,6 @@ from __future__ import annotations
 import signal
 import socket
 import ssl
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +27,10 @@ from chat_testing.plugin import require_tool
 CONNECTED_BY = r"Connected by \('127\.0\.0\.1', (\d+)\)"
 PING_DIALOGUE = "version: 1\nrules:\n  - contains: ping\n    reply: pong over TLS\nfallback: say ping\n"
 PING_TEST = "version: 1\ntimeout: 5\nscript:\n  - say: ping\n  - expect: pong over TLS\n  - say: exit\n"
+LOOPS = [
+    "asyncio",
+    pytest.param("uvloop", marks=pytest.mark.skipif(not uvloop_installed(), reason="no fast extra (uvloop)")),
+]
 
 
 @dataclass(frozen=True)
@@ -394,30 +397,23 @@ def test_a_tls_client_against_a_plain_chat_bot_gets_one_line(
     assert bot.child.isalive()
 
 
+@pytest.mark.parametrize("loop", LOOPS)
 def test_a_tls_chat_bot_logs_a_failed_handshake_in_one_line_and_goes_on(
-    programs: Programs, certs: Certs, tmp_path: Path
+    programs: Programs, certs: Certs, tmp_path: Path, loop: str
 ) -> None:
     (tmp_path / "ping.yaml").write_text(PING_DIALOGUE)
-    # The standard loop: only there does the bot run the handshake itself and log its failure
-    # (bots/server.py: uvloop's server-side start_tls never completes); the other tests serve on uvloop.
     bot, port = programs.bot(
-        "--script", str(tmp_path / "ping.yaml"), "--no-delay", "--verbose", "--loop", "asyncio",
+        "--script", str(tmp_path / "ping.yaml"), "--no-delay", "--verbose", "--loop", loop,
         "--tls-cert", certs.untrusted, "--tls-key", certs.untrusted,
     )  # fmt: skip
-    # Python 3.10 serves TLS with the loop's own layer (bots/server.py): no line is logged there.
-    logs = sys.version_info >= (3, 11)
     refused = tls_client(programs, port, "--tls-ca", certs.ca)
     assert refused.wait_exit() == ExitStatus.CONNECTION_ERROR
-    if logs:
-        bot.expect_re(
-            r"TLS failed with the client at 127\.0\.0\.1:\d+: it refused the handshake \(unknown ca\)"
-        )
+    bot.expect_re(r"TLS failed with the client at 127\.0\.0\.1:\d+: it refused the handshake \(unknown ca\)")
 
     plain = programs.client(port)  # the bot still serves: the next client gets its answer
     plain.expect("Client: ")
     plain.send("ping")
-    if logs:
-        bot.expect_re(r"the client at 127\.0\.0\.1:\d+ sent plain text, not TLS")
+    bot.expect_re(r"the client at 127\.0\.0\.1:\d+ sent plain text, not TLS")
     assert plain.wait_exit() in {ExitStatus.CONNECTION_ERROR, ExitStatus.PEER_LOST}
     assert "Traceback" not in bot.output
     assert bot.child.isalive()
@@ -468,10 +464,6 @@ def test_a_certificate_without_its_key_is_a_usage_error(programs: Programs, cert
 
 STOP_LIMIT_S = 2.0  # a supervisor (docker stop, systemd) is promised an end within 2 s
 SIGNALS = [pytest.param(signal.SIGTERM, 143, id="SIGTERM"), pytest.param(signal.SIGINT, 130, id="SIGINT")]
-LOOPS = [
-    "asyncio",
-    pytest.param("uvloop", marks=pytest.mark.skipif(not uvloop_installed(), reason="no fast extra (uvloop)")),
-]
 
 
 @pytest.mark.parametrize(("sig", "status"), SIGNALS)
