@@ -557,6 +557,7 @@ def serve_role(dialogue: Dialogue, args: argparse.Namespace, transcript: Transcr
         if threading.current_thread() is threading.main_thread() and sys.platform != "win32":
             loop.add_signal_handler(signal.SIGTERM, server.stop, ExitStatus.TERMINATED)
             loop.add_signal_handler(signal.SIGINT, server.stop, ExitStatus.INTERRUPTED)
+            loop.add_signal_handler(signal.SIGHUP, server.stop, ExitStatus.HANGUP)  # its terminal closed
         announce(bound)
         status = await server.wait_stopped()
         return int(status), server

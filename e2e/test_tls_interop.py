@@ -463,7 +463,11 @@ def test_a_certificate_without_its_key_is_a_usage_error(programs: Programs, cert
 # -- signals while a handshake waits: every program ends within 2 s, whatever it is doing --------
 
 STOP_LIMIT_S = 2.0  # a supervisor (docker stop, systemd) is promised an end within 2 s
-SIGNALS = [pytest.param(signal.SIGTERM, 143, id="SIGTERM"), pytest.param(signal.SIGINT, 130, id="SIGINT")]
+SIGNALS = [
+    pytest.param(signal.SIGTERM, 143, id="SIGTERM"),
+    pytest.param(signal.SIGINT, 130, id="SIGINT"),
+    pytest.param(signal.SIGHUP, 129, id="SIGHUP"),
+]
 
 
 @pytest.mark.parametrize(("sig", "status"), SIGNALS)

@@ -9,7 +9,6 @@ message :mod:`chat.net` gives it.
 from __future__ import annotations
 
 import select
-import signal
 import socket
 import struct
 import sys
@@ -19,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING
 
+from chat import signals
 from chat.errors import ChatError, ConnectError, PeerLost
 from chat.net import (
     CONNECT_TIMEOUT_S,
@@ -44,31 +44,6 @@ READ_AHEAD_EVENTS = 16
 # rest), but a peer streaming without pause must not keep it from returning to the prompt.
 READS_PER_CHECK = 16
 _READABLE, _WRITABLE = 1, 2  # what _flush waits for
-
-#: The signals that end a classic program by raising out of whatever it does (chat.program.run's
-#: handlers, and SIGINT's KeyboardInterrupt); where signals can be held (POSIX).
-_ENDING_SIGNALS = frozenset(
-    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
-)
-
-
-@contextmanager
-def _signals_held() -> Iterator[None]:
-    """Hold the ending signals in this thread for a few statements that must not be cut in two.
-
-    Unblocking delivers what came meanwhile: its handler raises as the block ends.
-    pthread_sigmask runs the handlers of signals already pending when it blocks, so nothing
-    raises inside. Elsewhere (Windows: no pthread_sigmask) the statements just run.
-    """
-    if not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _ENDING_SIGNALS)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-
 
 # After Ctrl-C, Ctrl-D or a signal, the rest of a message the peer has not yet taken and our
 # `exit` get this long; then the connection is reset. Under the 2 s a supervisor (docker stop,
@@ -236,7 +211,7 @@ class Channel:
             want = _WRITABLE
             while self._unsent:
                 self._wait(want, deadline)
-                with _signals_held():
+                with signals.held():
                     try:
                         sent = self.sock.send(self._unsent)
                     except self._would_block as exc:
