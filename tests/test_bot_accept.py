@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import os
 import socket
-import sys
 from collections.abc import Iterator
 
 import pytest
@@ -51,7 +51,8 @@ def test_open_listeners_fails_on_a_port_in_use_and_leaves_nothing_open(listener:
 
 
 needs_rlimit = pytest.mark.skipif(
-    sys.platform == "win32" or not os.path.isdir("/proc/self/fd"), reason="Linux's descriptor limit and /proc"
+    importlib.util.find_spec("resource") is None or not os.path.isdir("/proc/self/fd"),
+    reason="Linux's descriptor limit (resource) and /proc",
 )
 
 
