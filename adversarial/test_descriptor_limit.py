@@ -149,6 +149,7 @@ def tls_hello(port: int, context: ssl.SSLContext) -> bytes:
         return b""  # turned away during the handshake: closed at once
 
 
+@pytest.mark.timing  # a real client answered within ANSWER_S: alone, with no CPU-heavy test beside it
 @pytest.mark.parametrize("loop", LOOPS)
 def test_clients_in_their_tls_handshake_take_places_and_a_real_client_is_answered_at_once(
     limited_bot: Any, server_pem: tuple[str, ssl.SSLContext], loop: str, figures: Any

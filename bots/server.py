@@ -38,7 +38,7 @@ from bots.report import Transcript
 from chat.net import endpoint, listen_error
 from chat.protocol import EXIT_WORD, MAX_MESSAGE_BYTES
 from chat.status import ExitStatus
-from chat.tls import HANDSHAKE_TIMEOUT_S
+from chat.tls import HANDSHAKE_TIMEOUT_S, accept_error
 
 if TYPE_CHECKING:
     import ssl
@@ -109,8 +109,9 @@ class BotServer:
         self._log = log
         self._on_result = on_result
         self._on_close = on_close
-        #: Where problems go, one line each (rate-limited by kind): stderr, by a thread of its own.
-        self._writer = StderrWriter("chat-bot: ") if report is None else None
+        #: Where problems go, one line each (rate-limited by kind): by default stderr, written by
+        #: a thread of its own, started with the first line.
+        self._writer: StderrWriter | None = None
         self._report = report if report is not None else self._writer_line
         self.run: Run | None = None
         self._acceptor: Acceptor | None = None
@@ -129,12 +130,14 @@ class BotServer:
         self._max_refusals = REFUSALS_WITHOUT_LIMIT
         #: The exit status the run ends with (set by stop(), or by the chat in --once).
         self.status = ExitStatus.SUCCESS
-        #: In --once mode: how the one chat ended.
+        #: In --once mode: how the one chat ended, and whether it has begun.
         self.outcome: Outcome | None = None
+        self._once_begun = False
         self.port = 0
 
     def _writer_line(self, line: str) -> None:
-        assert self._writer is not None
+        if self._writer is None:
+            self._writer = StderrWriter("chat-bot: ")
         self._writer.write(line)
 
     async def start(self, host: str, port: int) -> int:
@@ -183,7 +186,7 @@ class BotServer:
         self._max_refusals = room.refusals
         if asked is None or asked > room.clients:
             self.max_clients = room.clients
-            wanted = "no bound" if asked is None else f"{asked:,}"
+            wanted = "0 (no bound)" if asked is None else f"{asked:,}"
             self._report(
                 f"--max-clients {wanted} is more than the open-file limit allows ({room.limit:,} "
                 f"descriptors, {room.in_use} in use): serving at most {room.clients:,} clients at once; "
@@ -222,8 +225,6 @@ class BotServer:
         admitted = _Admitted(run, self._admitting)
         self._admitting.add(admitted)
         self._hand_over(sock, address, admitted, self._admitting.discard)
-        if self.options.once and self._acceptor is not None:
-            self._acceptor.close()  # one chat per run, like chat-server
 
     def _hand_over(
         self, sock: socket.socket, address: tuple[object, ...], protocol: P, forget: Callable[[P], None]
@@ -258,18 +259,24 @@ class BotServer:
                 return  # plain: the client left at once; nothing to tell
             if isinstance(exc, ConnectionAbortedError) and loop.time() - began >= HANDSHAKE_TIMEOUT_S:
                 exc = TimeoutError()  # how the loops abort a handshake that took too long
-            from chat.tls import accept_error
-
             self._log(str(accept_error(exc, peer)))
         except BaseException:  # cancelled: the bot has stopped
             forget(protocol)
             raise
 
     def _refuse_line(self) -> str | None:
-        # Busy clients are turned away as they are accepted (_on_client); a chat whose transport
-        # comes up while the bot stops is told so.
+        # Asked as a chat begins (after its TLS handshake). Busy clients were turned away as they
+        # were accepted (_on_client); one whose chat would begin while the bot stops is told so.
         if self._stopping:
             return notices.fit(notices.STOPPING, self.options.max_message_bytes)
+        if self.options.once:
+            # One chat per run, like chat-server: the first to begin it (a failed handshake
+            # takes nothing); anyone accepted meanwhile is busy.
+            if self._once_begun:
+                return notices.fit(notices.BUSY, self.options.max_message_bytes, limit=1)
+            self._once_begun = True
+            if self._acceptor is not None:
+                self._acceptor.close()
         return None
 
     def _closed(self, connection: BotConnection, outcome: Outcome, reason: str) -> None:

@@ -532,3 +532,28 @@ def test_a_once_tls_chat_bot_ends_within_2_s_of_the_chat_though_its_client_keeps
 
         assert bot.wait_exit() == ExitStatus.SUCCESS  # the chat's own verdict: it ended before the signal
     assert time.monotonic() - started < STOP_LIMIT_S
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_a_once_tls_chat_bot_keeps_its_one_chat_for_a_client_whose_handshake_succeeds(
+    programs: Programs, certs: Certs, tmp_path: Path, loop: str
+) -> None:
+    (tmp_path / "ping.yaml").write_text(PING_DIALOGUE)
+    bot, port = programs.bot(
+        "--once", "--script", str(tmp_path / "ping.yaml"), "--no-delay", "--loop", loop,
+        "--tls-cert", certs.server, "--tls-key", certs.server,
+    )  # fmt: skip
+    plain = programs.client(port)  # its handshake fails: it takes no chat
+    plain.expect("Client: ")
+    plain.send("ping")
+    assert plain.wait_exit() in {ExitStatus.CONNECTION_ERROR, ExitStatus.PEER_LOST}
+
+    client = tls_client(programs, port, "--tls-ca", certs.ca)
+    client.expect("Client: ")
+    client.send("ping")
+    client.expect("Server: pong over TLS\r\n")
+    client.expect("Client: ")
+    client.send("exit")
+
+    assert client.wait_exit() == ExitStatus.SUCCESS
+    assert bot.wait_exit() == ExitStatus.SUCCESS
