@@ -40,8 +40,9 @@ OUT_OF_DESCRIPTORS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno
 
 
 def open_listeners(host: str, port: int, backlog: int = LISTEN_BACKLOG) -> list[socket.socket]:
-    """Listen on every address *host* resolves to (as ``create_server`` does); OSError when one fails."""
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    """Listen on every address *host* resolves to (as ``create_server`` does: "" is every interface);
+    OSError when one fails."""
+    infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     listeners: list[socket.socket] = []
     try:
         for family, kind, proto, _name, address in dict.fromkeys(infos):

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import socket
 import threading
@@ -165,8 +166,10 @@ class BotServer:
             raise listen_error(exc, where) from exc
         self.port = int(listeners[0].getsockname()[1])
         self._events = events = EventLog(self._report, loop.call_later)
-        # The loop's own errors (a transport's, a callback's): one line per kind, never a traceback.
-        loop.set_exception_handler(events.loop_exception)
+        # The loop's own errors (a transport's, a callback's): one line per kind, never a traceback,
+        # unless the user asked for tracebacks (CHAT_DEBUG, as chat.program.run does for a bug).
+        if not os.environ.get("CHAT_DEBUG"):
+            loop.set_exception_handler(events.loop_exception)
         self._bound(budget())
         self._acceptor = Acceptor(
             listeners, self._on_client, refusal=self._quick_refusal, report=events.report
