@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from bots.loops import uvloop_installed
 from chat.status import ExitStatus
 from chat_testing import ECHO_DIALOGUE, Daemon, LineClient, child_env, program, wait_until
 from chat_testing.text import REDOS_REGEXES
@@ -224,9 +225,19 @@ def test_idle_timeout_closes_only_the_silent_client_with_one_line(echo_bot: Any)
     bot.assert_no_crash()
 
 
-@pytest.mark.parametrize(("sig", "status"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+LOOPS = [
+    "asyncio",
+    pytest.param("uvloop", marks=pytest.mark.skipif(not uvloop_installed(), reason="no fast extra (uvloop)")),
+]
+
+
+ENDING_SIGNALS = [(signal.SIGTERM, 143), (signal.SIGINT, 130), (signal.SIGHUP, 129)]
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+@pytest.mark.parametrize(("sig", "status"), ENDING_SIGNALS)
 def test_a_signal_ends_every_chat_politely_within_2_s_with_the_transcript_flushed(
-    tmp_path: Path, chat_daemons: Any, sig: int, status: int, figures: Any
+    tmp_path: Path, chat_daemons: Any, sig: int, status: int, loop: str, figures: Any
 ) -> None:
     dialogue = tmp_path / "echo.yaml"
     dialogue.write_text(ECHO_DIALOGUE, encoding="utf-8")
@@ -241,6 +252,8 @@ def test_a_signal_ends_every_chat_politely_within_2_s_with_the_transcript_flushe
         "--quiet",
         "--transcript",
         str(transcript),
+        "--loop",
+        loop,
     )
     _host, port = bot.listening()
     clients = [LineClient(port, timeout=STOP_LIMIT_S + 1) for _ in range(50)]
@@ -265,6 +278,6 @@ def test_a_signal_ends_every_chat_politely_within_2_s_with_the_transcript_flushe
     assert texts.count("exit") >= len(clients)
     bot.assert_no_crash()
     figures(
-        f"signal {signal.Signals(sig).name}",
+        f"signal {signal.Signals(sig).name} on {loop}",
         f"50 chats ended with 'exit', bot exited {code} in {elapsed:.2f} s",
     )

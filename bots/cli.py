@@ -557,6 +557,7 @@ def serve_role(dialogue: Dialogue, args: argparse.Namespace, transcript: Transcr
         if threading.current_thread() is threading.main_thread() and sys.platform != "win32":
             loop.add_signal_handler(signal.SIGTERM, server.stop, ExitStatus.TERMINATED)
             loop.add_signal_handler(signal.SIGINT, server.stop, ExitStatus.INTERRUPTED)
+            loop.add_signal_handler(signal.SIGHUP, server.stop, ExitStatus.HANGUP)  # its terminal closed
         announce(bound)
         status = await server.wait_stopped()
         return int(status), server
@@ -579,7 +580,10 @@ def try_it(dialogue: Dialogue, args: argparse.Namespace) -> int:
     from bots.server import ServeOptions, ServerThread
     from chat.classic.client import chat_as_client
 
-    options = ServeOptions(seed=args.seed, delays=not args.no_delay, max_message_bytes=args.max_message_bytes)
+    # One client, the one in this terminal: no bound to cap at the open-file limit, and no line about it.
+    options = ServeOptions(
+        seed=args.seed, delays=not args.no_delay, max_message_bytes=args.max_message_bytes, max_clients=1
+    )
     with ServerThread(dialogue, options, host="127.0.0.1", port=0, loop=args.loop) as bot:
         return chat_as_client("127.0.0.1", bot.port, max_message_bytes=args.max_message_bytes, peer="the bot")
 

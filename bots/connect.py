@@ -15,7 +15,7 @@ from bots.actions import Outcome, StepResult
 from bots.adapter import BotConnection, Run
 from bots.model import Dialogue
 from bots.report import Transcript
-from chat.errors import Terminated
+from chat.errors import HungUp, Terminated
 from chat.net import CONNECT_TIMEOUT_S, connect_error, endpoint
 from chat.protocol import MAX_MESSAGE_BYTES
 from chat.status import ExitStatus
@@ -24,6 +24,12 @@ if TYPE_CHECKING:
     import ssl
 
 INTERRUPT_GRACE_S = 1.0  # after a signal, the server gets this long to take our `exit`
+#: The signals that end the chat politely (the server gets our `exit`), with the status of each.
+ENDING_SIGNALS = {
+    signal.SIGTERM: ExitStatus.TERMINATED,
+    signal.SIGINT: ExitStatus.INTERRUPTED,
+    **({signal.SIGHUP: ExitStatus.HANGUP} if hasattr(signal, "SIGHUP") else {}),
+}
 
 
 @dataclass
@@ -49,7 +55,7 @@ class ChatResult:
     outcome: Outcome
     reason: str
     results: list[StepResult] = field(default_factory=list)
-    #: Set when a signal ended the chat: 130 or 143.
+    #: Set when a signal ended the chat: 129, 130 or 143.
     interrupted: ExitStatus | None = None
 
 
@@ -123,9 +129,11 @@ async def converse(
 
     # The handlers come before the dial, so that a signal ends a connect that waits (10 s at most).
     in_main = threading.current_thread() is threading.main_thread() and sys.platform != "win32"
-    if in_main:
-        loop.add_signal_handler(signal.SIGTERM, stop, ExitStatus.TERMINATED)
-        loop.add_signal_handler(signal.SIGINT, stop, ExitStatus.INTERRUPTED)
+    # The program's own handlers (chat.signals) come back after the chat: the loop's removal
+    # would leave the default actions, and SIGHUP's kills.
+    previous = {signum: signal.getsignal(signum) for signum in ENDING_SIGNALS} if in_main else {}
+    for signum, status in ENDING_SIGNALS.items() if in_main else ():
+        loop.add_signal_handler(signum, stop, status)
     try:
         try:
             transport, _protocol = await connecting
@@ -147,16 +155,19 @@ async def converse(
         except asyncio.TimeoutError:
             transport.abort()
     finally:
-        if in_main:
-            loop.remove_signal_handler(signal.SIGTERM)
-            loop.remove_signal_handler(signal.SIGINT)
+        for signum, handler in previous.items():
+            loop.remove_signal_handler(signum)
+            if handler is not None:
+                signal.signal(signum, handler)
     return ChatResult(outcome, reason, results, interrupted[0] if interrupted else None)
 
 
 def _signalled(status: ExitStatus) -> BaseException:
-    """What a signal before the chat raises: as Python's own handlers do, so the edge ends the same."""
+    """What a signal before the chat raises: as the programs' handlers do, so the edge ends the same."""
     if status is ExitStatus.TERMINATED:
         return Terminated("terminated by SIGTERM")
+    if status is ExitStatus.HANGUP:
+        return HungUp("hung up by SIGHUP")
     return KeyboardInterrupt()
 
 

@@ -21,19 +21,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sys
+import os
+import signal
+import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, TypeVar
 
 from bots import limits, loops, notices
+from bots.accept import Acceptor, Budget, Refusal, budget, open_listeners, turn_away
 from bots.actions import Outcome, StepResult
 from bots.adapter import BotConnection, Run
+from bots.events import EventLog, StderrWriter
 from bots.model import Dialogue
 from bots.report import Transcript
 from chat.net import endpoint, listen_error
-from chat.protocol import MAX_MESSAGE_BYTES
+from chat.protocol import EXIT_WORD, MAX_MESSAGE_BYTES
 from chat.status import ExitStatus
 from chat.tls import HANDSHAKE_TIMEOUT_S, accept_error
 
@@ -42,8 +46,10 @@ if TYPE_CHECKING:
 
 SHUTDOWN_GRACE_S = 1.5  # peers get this long to take their `exit` before we drop them; the
 # whole stop stays under the 2 s a supervisor (docker stop, systemd) is promised
-LISTEN_BACKLOG = 1024  # a burst of 1,000 clients connecting at once must not see refusals
 IDLE_SWEEP_MAX_S = 1.0  # idle peers are looked for at least this often: one timer for all
+REFUSALS_WITHOUT_LIMIT = 1024  # where no open-file limit applies, clients being turned away at once
+
+P = TypeVar("P", bound=asyncio.Protocol)
 
 
 @dataclass
@@ -81,7 +87,13 @@ def raise_open_file_limit() -> None:
 
 
 class BotServer:
-    """A serving bot inside a running asyncio loop: start, then stop or wait."""
+    """A serving bot inside a running asyncio loop: start, then stop or wait.
+
+    Every client accepted takes one of ``--max-clients`` places from its TLS handshake on
+    (a handshake that never ends gives its place back after HANDSHAKE_TIMEOUT_S); one more
+    gets the busy notice and ``exit``, or, when even the clients being turned away fill their
+    share of the descriptors, is closed at once (bots.accept).
+    """
 
     def __init__(
         self,
@@ -91,25 +103,43 @@ class BotServer:
         log: Callable[[str], None] | None = None,
         on_result: Callable[[BotConnection, StepResult], None] | None = None,
         on_close: Callable[[BotConnection, Outcome, str], None] | None = None,
+        report: Callable[[str], None] | None = None,
     ) -> None:
         self.dialogue = dialogue
         self.options = options
         self._log = log
         self._on_result = on_result
         self._on_close = on_close
+        #: Where problems go, one line each (rate-limited by kind): by default stderr, written by
+        #: a thread of its own, started with the first line.
+        self._writer: StderrWriter | None = None
+        self._report = report if report is not None else self._writer_line
         self.run: Run | None = None
-        self._server: asyncio.Server | None = None
+        self._acceptor: Acceptor | None = None
+        self._events: EventLog | None = None
         self._stopped: asyncio.Event | None = None
         self._stopping = False
         self._idle_task: asyncio.Task[None] | None = None
-        # TLS clients still in their handshake: wait_stopped() drops them, as Python 3.12's
-        # Server.wait_closed() waits for every connection (10 s for a stalled handshake).
-        self._gates: set[_TlsGate] = set()
+        #: Clients admitted whose chat has not begun: in their TLS handshake, or being handed to the loop.
+        self._admitting: set[_Admitted] = set()
+        #: Clients being turned away: their handshake, then their notice's linger.
+        self._refusing: set[Refusal] = set()
+        #: The hand-overs under way (wait_stopped cancels them).
+        self._connecting: set[asyncio.Task[None]] = set()
+        #: The bound on clients at once (--max-clients, capped by the descriptors), and on refusals.
+        self.max_clients: int | None = None
+        self._max_refusals = REFUSALS_WITHOUT_LIMIT
         #: The exit status the run ends with (set by stop(), or by the chat in --once).
         self.status = ExitStatus.SUCCESS
-        #: In --once mode: how the one chat ended.
+        #: In --once mode: how the one chat ended, and whether it has begun.
         self.outcome: Outcome | None = None
+        self._once_begun = False
         self.port = 0
+
+    def _writer_line(self, line: str) -> None:
+        if self._writer is None:
+            self._writer = StderrWriter("chat-bot: ")
+        self._writer.write(line)
 
     async def start(self, host: str, port: int) -> int:
         """Listen on host:port (0 = any free port); return the port really bound."""
@@ -130,47 +160,126 @@ class BotServer:
         if options.transcript is not None:
             options.transcript.flush_within(loop.call_later)
         where = endpoint(host, port)
-        tls = options.tls
-        # uvloop's server-side start_tls never completes a handshake (uvloop 0.23), and Python
-        # 3.10's (before its TLS layer was rewritten in 3.11) resets the client: there the loop's
-        # own TLS serves, without the gate's one line per failed handshake.
-        gate = tls is not None and isinstance(loop, asyncio.BaseEventLoop) and sys.version_info >= (3, 11)
-
-        def accept() -> asyncio.Protocol:
-            if gate:
-                assert tls is not None
-                return _TlsGate(BotConnection(run), tls, self._log, self._gates)
-            return BotConnection(run)
-
         try:
-            self._server = await loop.create_server(
-                accept,
-                host,
-                port,
-                backlog=LISTEN_BACKLOG,
-                reuse_address=True,
-                ssl=None if gate else tls,
-                ssl_handshake_timeout=None if gate or tls is None else HANDSHAKE_TIMEOUT_S,
-            )
+            listeners = open_listeners(host, port)
         except OSError as exc:
             raise listen_error(exc, where) from exc
-        sockets = self._server.sockets
-        self.port = int(sockets[0].getsockname()[1]) if sockets else port
+        self.port = int(listeners[0].getsockname()[1])
+        self._events = events = EventLog(self._report, loop.call_later)
+        # The loop's own errors (a transport's, a callback's): one line per kind, never a traceback,
+        # unless the user asked for tracebacks (CHAT_DEBUG, as chat.program.run does for a bug).
+        if not os.environ.get("CHAT_DEBUG"):
+            loop.set_exception_handler(events.loop_exception)
+        self._bound(budget())
+        self._acceptor = Acceptor(
+            listeners, self._on_client, refusal=self._quick_refusal, report=events.report
+        )
+        self._acceptor.start()
         if options.idle_timeout is not None:
             self._idle_task = loop.create_task(self._sweep_idle(options.idle_timeout))
         return self.port
 
-    def _refuse_line(self) -> str | None:
-        assert self.run is not None
+    def _bound(self, room: Budget | None) -> None:
+        # --max-clients, capped at what the open-file limit leaves: each client is a descriptor,
+        # and past the limit the bot could accept no one, not even to say it is busy.
+        asked = limits.bound(self.options.max_clients)
+        self.max_clients = asked
+        if room is None:
+            return
+        self._max_refusals = room.refusals
+        if asked is None or asked > room.clients:
+            self.max_clients = room.clients
+            wanted = "0 (no bound)" if asked is None else f"{asked:,}"
+            self._report(
+                f"--max-clients {wanted} is more than the open-file limit allows ({room.limit:,} "
+                f"descriptors, {room.in_use} in use): serving at most {room.clients:,} clients at once; "
+                "raise the limit (ulimit -n) to serve more"
+            )
+
+    def _busy_data(self) -> bytes:
+        assert self.max_clients is not None
+        notice = notices.fit(notices.BUSY, self.options.max_message_bytes, limit=self.max_clients)
+        return f"{notice}\n{EXIT_WORD}\n".encode()  # line framing: a classic client shows them too
+
+    def _quick_refusal(self) -> bytes | None:
+        # What a client turned away at once hears: over TLS nothing can be said before a handshake.
+        if self.options.tls is not None or self.max_clients is None:
+            return None
+        return self._busy_data()
+
+    def _on_client(self, sock: socket.socket, address: tuple[object, ...]) -> None:
+        """A client accepted: admit it, or turn it away (busy, or the bot stopping)."""
+        run = self.run
+        assert run is not None
         if self._stopping:
-            return notices.fit(notices.STOPPING, self.options.max_message_bytes)
-        limit = limits.bound(self.options.max_clients)
-        if limit is not None and len(self.run.connections) >= limit:
+            turn_away(sock, None)
+            return
+        limit = self.max_clients
+        if limit is not None and len(run.connections) + len(self._admitting) >= limit:
             if self._log is not None:
                 self._log(f"refused a client: {limit} already chatting (--max-clients)")
-            return notices.fit(notices.BUSY, self.options.max_message_bytes, limit=limit)
-        if self.options.once and self._server is not None:
-            self._server.close()  # one chat per run, like chat-server
+            if len(self._refusing) < self._max_refusals:
+                refusal = Refusal(self._busy_data(), self._refusing)
+                self._refusing.add(refusal)
+                self._hand_over(sock, address, refusal, self._refusing.discard)
+            else:  # the share of descriptors for clients being turned away is taken: close at once
+                turn_away(sock, self._quick_refusal())
+            return
+        admitted = _Admitted(run, self._admitting)
+        self._admitting.add(admitted)
+        self._hand_over(sock, address, admitted, self._admitting.discard)
+
+    def _hand_over(
+        self, sock: socket.socket, address: tuple[object, ...], protocol: P, forget: Callable[[P], None]
+    ) -> None:
+        # The loop makes the socket a transport for *protocol* (after a TLS handshake). The caller
+        # counts it from now on: an admitted chat until its connection_made (then run.connections
+        # does), a refusal until its connection is lost; *forget* ends that when a handshake fails.
+        task = asyncio.get_running_loop().create_task(self._connect(sock, _peer(address), protocol, forget))
+        self._connecting.add(task)
+        task.add_done_callback(self._connecting.discard)
+
+    async def _connect(
+        self,
+        sock: socket.socket,
+        peer: str,
+        protocol: P,
+        forget: Callable[[P], None],
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        tls = self.options.tls
+        began = loop.time()
+        try:
+            await loop.connect_accepted_socket(
+                lambda: protocol,
+                sock,
+                ssl=tls,
+                ssl_handshake_timeout=None if tls is None else HANDSHAKE_TIMEOUT_S,
+            )
+        except (OSError, asyncio.TimeoutError) as exc:
+            forget(protocol)
+            if tls is None or self._log is None:
+                return  # plain: the client left at once; nothing to tell
+            if isinstance(exc, ConnectionAbortedError) and loop.time() - began >= HANDSHAKE_TIMEOUT_S:
+                exc = TimeoutError()  # how the loops abort a handshake that took too long
+            self._log(str(accept_error(exc, peer)))
+        except BaseException:  # cancelled: the bot has stopped
+            forget(protocol)
+            raise
+
+    def _refuse_line(self) -> str | None:
+        # Asked as a chat begins (after its TLS handshake). Busy clients were turned away as they
+        # were accepted (_on_client); one whose chat would begin while the bot stops is told so.
+        if self._stopping:
+            return notices.fit(notices.STOPPING, self.options.max_message_bytes)
+        if self.options.once:
+            # One chat per run, like chat-server: the first to begin it (a failed handshake
+            # takes nothing); anyone accepted meanwhile is busy.
+            if self._once_begun:
+                return notices.fit(notices.BUSY, self.options.max_message_bytes, limit=1)
+            self._once_begun = True
+            if self._acceptor is not None:
+                self._acceptor.close()
         return None
 
     def _closed(self, connection: BotConnection, outcome: Outcome, reason: str) -> None:
@@ -211,8 +320,8 @@ class BotServer:
             return
         self._stopping = True
         self.status = status
-        if self._server is not None:
-            self._server.close()
+        if self._acceptor is not None:
+            self._acceptor.close()
         if self._idle_task is not None:
             self._idle_task.cancel()
         if self.run is not None:
@@ -245,95 +354,39 @@ class BotServer:
             self._idle_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._idle_task
-        if self._server is not None:
-            self._server.close()
-            for gate in list(self._gates):  # a handshake that has not ended by now never will in time
-                gate.abort()
-            await self._server.wait_closed()
+        if self._acceptor is not None:
+            self._acceptor.close()
+        # A handshake that has not ended by now never will in time; a refusal's linger is cut short.
+        pending = list(self._connecting)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        for refusal in list(self._refusing):
+            refusal.abort()
+        if self._writer is not None:
+            self._writer.close()  # at once, unless stderr blocks: then STOP_WAIT_S at most
         return self.status
 
 
-class _TlsGate(asyncio.Protocol):
-    """A TLS client's first stop: the handshake, then the chat's own adapter over TLS.
+class _Admitted(BotConnection):
+    """A chat's adapter that leaves the server's admitting set as it joins run.connections."""
 
-    ``create_server(ssl=...)`` would drop a failed handshake without a word (asyncio logs
-    OSErrors only in debug mode); running it here with ``start_tls`` lets the bot log
-    each failure in one line, naming the client, and go on serving the others. The gate
-    is the TLS transport's protocol until the chat takes over: what the client sends
-    right after its handshake (before that hand-off) is kept and passed on.
-    """
+    __slots__ = ("admitting",)
 
-    def __init__(
-        self,
-        chat: BotConnection,
-        context: ssl.SSLContext,
-        log: Callable[[str], None] | None,
-        gates: set[_TlsGate],
-    ) -> None:
-        self._chat = chat
-        self._context = context
-        self._log = log
-        #: The server's gates whose handshake still runs: this one while it does.
-        self._gates = gates
-        self._transport: asyncio.Transport | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._early = bytearray()
-        self._eof = False
+    def __init__(self, run: Run, admitting: set[_Admitted]) -> None:
+        super().__init__(run)
+        self.admitting = admitting
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        # A stream transport (uvloop's are not subclasses of asyncio.Transport, hence the cast).
-        stream = cast(asyncio.Transport, transport)
-        stream.pause_reading()  # the ClientHello is start_tls's to read
-        self._transport = stream
-        self._gates.add(self)
-        self._task = asyncio.get_running_loop().create_task(self._handshake(stream))
+        self.admitting.discard(self)  # counted once: run.connections has it from here on
+        super().connection_made(transport)
 
-    def abort(self) -> None:
-        """Drop the handshake: the bot is stopping, and there is no chat yet to tell `exit`."""
-        if self._task is not None:
-            self._task.cancel()
-        if self._transport is not None:
-            self._transport.abort()
 
-    async def _handshake(self, transport: asyncio.Transport) -> None:
-        try:
-            await self._hand_off(transport)
-        finally:
-            self._gates.discard(self)
-
-    async def _hand_off(self, transport: asyncio.Transport) -> None:
-        address = transport.get_extra_info("peername")
-        peer = f"the client at {endpoint(str(address[0]), int(address[1]))}" if address else "a client"
-        try:
-            secure = await asyncio.get_running_loop().start_tls(
-                transport, self, self._context, server_side=True, ssl_handshake_timeout=HANDSHAKE_TIMEOUT_S
-            )
-        except (OSError, asyncio.TimeoutError) as exc:
-            transport.abort()
-            if self._log is not None:
-                self._log(str(accept_error(exc, peer)))
-            return
-        if secure is None or secure.is_closing():  # the client left right after its handshake
-            return
-        self._chat.connection_made(secure)
-        secure.set_protocol(self._chat)
-        if self._early:
-            self._chat.data_received(bytes(self._early))
-        if self._eof and not self._chat.eof_received():
-            secure.close()
-
-    def data_received(self, data: bytes) -> None:
-        self._early += data  # only between the handshake's end and the hand-off
-
-    def eof_received(self) -> bool:
-        self._eof = True
-        return True  # the chat decides, at the hand-off
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        # Only before the hand-off: the chat never started, so there is nothing to end.
-        self._gates.discard(self)
-        if self._task is not None:
-            self._task.cancel()
+def _peer(address: tuple[object, ...]) -> str:
+    # How a client is named in log lines: "the client at 127.0.0.1:50000".
+    if len(address) >= 2 and isinstance(address[1], int):
+        return f"the client at {endpoint(str(address[0]), address[1])}"
+    return "a client"
 
 
 class ServerThread:
@@ -366,7 +419,16 @@ class ServerThread:
 
     def start(self) -> int:
         """Start serving; return the port once listening (raises ConnectError if it cannot)."""
-        self._thread.start()
+        # The thread takes none of the program's signals (it inherits the mask it starts with): they
+        # go to the main thread, where --try's client holds them while it counts a write
+        # (chat.classic.channel) and where the programs' handlers expect them.
+        hold = getattr(signal, "pthread_sigmask", None)
+        previous = None if hold is None else hold(signal.SIG_BLOCK, signal.valid_signals())
+        try:
+            self._thread.start()
+        finally:
+            if previous is not None:
+                signal.pthread_sigmask(signal.SIG_SETMASK, previous)
         self._ready.wait()
         if self._error is not None:
             raise self._error

@@ -6,7 +6,10 @@ problem reports all show text that someone else wrote.
 
 from __future__ import annotations
 
+import os
+import sys
 import unicodedata
+from typing import TextIO
 
 # Characters a terminal may act on instead of showing: C0/C1 controls (ESC starts
 # escape sequences) and the bidirectional overrides that can reorder what is shown.
@@ -61,6 +64,39 @@ def quoted(text: str) -> str:
     return "".join(out)
 
 
-def say(line: str) -> None:
-    """Print one line and flush at once, so a peer program or a pipe sees it now."""
-    print(line, flush=True)
+def say(line: str, stream: TextIO | None = None) -> None:
+    """Print one line on *stream* (stdout by default) and flush at once, so a peer program or a
+    pipe sees it now. Once the terminal is gone (its window closed: EIO), nothing more is shown."""
+    out = sys.stdout if stream is None else stream
+    try:
+        print(line, file=out, flush=True)
+    except OSError:
+        _discard(out)
+
+
+def settle_output() -> None:
+    """Flush stdout and stderr, dropping what can no longer be written (a closed terminal).
+
+    Python flushes them at exit, and a failure there makes the exit status 120.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except OSError:
+            _discard(stream)
+        except ValueError:  # closed by someone else: nothing to flush
+            pass
+
+
+def _discard(stream: TextIO) -> None:
+    # From now on the stream's descriptor writes to the null device: what waits in its buffer,
+    # and all that follows, goes nowhere instead of failing again (at exit too).
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, stream.fileno())
+        finally:
+            os.close(null)
+        stream.flush()
+    except (OSError, ValueError):
+        pass

@@ -44,4 +44,18 @@ class Terminated(ChatError):
     status = ExitStatus.TERMINATED
 
 
-__all__ = ["ChatError", "ConnectError", "LocalProtocolError", "PeerLost", "Terminated", "UsageError"]
+class HungUp(Terminated):
+    """SIGHUP arrived (the terminal was closed): ended like SIGTERM, with its own status."""
+
+    status = ExitStatus.HANGUP
+
+
+__all__ = [
+    "ChatError",
+    "ConnectError",
+    "HungUp",
+    "LocalProtocolError",
+    "PeerLost",
+    "Terminated",
+    "UsageError",
+]

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 from collections.abc import Callable, Sequence
-from types import FrameType
 
-from chat import __version__
+from chat import __version__, signals
+from chat.display import say, settle_output
 from chat.errors import ChatError, Terminated, UsageError
 from chat.protocol import MAX_MESSAGE_BYTES
 from chat.status import CLASSIC_STATUSES, ExitStatus, status_help
@@ -203,30 +202,37 @@ def resolve_port(args: argparse.Namespace) -> int:
     return int(args.port) if args.port is not None else env_port()
 
 
-def _raise_terminated(signum: int, frame: FrameType | None) -> None:
-    raise Terminated("terminated by SIGTERM")
-
-
 def run(prog: str, main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None = None) -> int:
-    """Run *main* and turn every expected error into one stderr line and an exit status."""
-    signal.signal(signal.SIGTERM, _raise_terminated)
+    """Run *main* and turn every expected error into one stderr line and an exit status.
+
+    SIGTERM and SIGHUP raise their errors from wherever the program is (:mod:`chat.signals`).
+    Output that can no longer be written (a closed terminal) is dropped, so that Python's
+    own flush at exit cannot fail and turn the status into 120.
+    """
+    signals.install()
+    try:
+        return _run(prog, main, argv)
+    finally:
+        settle_output()
+
+
+def _run(prog: str, main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None) -> int:
     try:
         return main(argv)
     except ChatError as exc:
         if isinstance(exc, Terminated):
             return int(exc.status)
-        print(f"{prog}: {exc}", file=sys.stderr, flush=True)
+        say(f"{prog}: {exc}", sys.stderr)
         return int(exc.status)
     except KeyboardInterrupt:
-        print(file=sys.stderr, flush=True)
+        say("", sys.stderr)
         return int(ExitStatus.INTERRUPTED)
     except Exception as exc:  # a bug: still one line, unless the user asked for the traceback
         if os.environ.get("CHAT_DEBUG"):
             raise
-        print(
+        say(
             f"{prog}: internal error: {type(exc).__name__}: {exc} (set CHAT_DEBUG=1 for a traceback, "
             "and please report it)",
-            file=sys.stderr,
-            flush=True,
+            sys.stderr,
         )
         return int(ExitStatus.ERROR)

@@ -30,6 +30,8 @@ class ExitStatus(IntEnum):
     TIMEOUT = 7
     #: Test mode: an `abort` pattern was seen.
     ABORT = 8
+    #: Hung up by SIGHUP, e.g. its terminal window was closed (128 + SIGHUP).
+    HANGUP = 129
     #: Interrupted by Ctrl-C (128 + SIGINT).
     INTERRUPTED = 130
     #: Terminated by SIGTERM, e.g. `docker stop` (128 + SIGTERM).
@@ -52,6 +54,7 @@ MEANINGS: dict[ExitStatus, str] = {
     ExitStatus.MISMATCH: "test mismatch",
     ExitStatus.TIMEOUT: "test timeout",
     ExitStatus.ABORT: "test abort",
+    ExitStatus.HANGUP: "SIGHUP",
     ExitStatus.INTERRUPTED: "Ctrl-C",
     ExitStatus.TERMINATED: "SIGTERM",
 }
@@ -63,6 +66,7 @@ CLASSIC_STATUSES = (
     ExitStatus.USAGE,
     ExitStatus.CONNECTION_ERROR,
     ExitStatus.PEER_LOST,
+    ExitStatus.HANGUP,
     ExitStatus.INTERRUPTED,
     ExitStatus.TERMINATED,
 )

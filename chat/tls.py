@@ -53,6 +53,9 @@ def _tolerate_unannounced_close(context: ssl.SSLContext) -> None:
     # A peer that closes TCP without TLS's close_notify (killed, or nc/socat ending) is a
     # closed connection like any other: the chat's own `exit` tells an ending from a loss,
     # so a truncated stream is reported as a lost peer, never taken for a finished chat.
+    # OpenSSL 3 then reads that close as an end of file, and a reset still raises SSLEOFError:
+    # wrap_client and wrap_server keep it (suppress_ragged_eofs=False), so that a message a
+    # reset cut is reported lost (chat.classic.channel), never shown as a whole one.
     context.options |= getattr(ssl, "OP_IGNORE_UNEXPECTED_EOF", 0)
 
 
@@ -157,7 +160,7 @@ def wrap_client(sock: socket.socket, context: ssl.SSLContext, host: str, where: 
     """Run the client's handshake on a connected *sock* for *host*, within the handshake timeout."""
     sock.settimeout(HANDSHAKE_TIMEOUT_S)
     try:
-        tls = context.wrap_socket(sock, server_hostname=host)
+        tls = context.wrap_socket(sock, server_hostname=host, suppress_ragged_eofs=False)
     except (OSError, ValueError) as exc:
         sock.close()
         raise connect_error(exc, where) from exc
@@ -178,7 +181,7 @@ def wrap_server(sock: socket.socket, context: ssl.SSLContext, peer: str) -> ssl.
             _refuse_plain(sock)
             raise plain_client_error(peer)
         sock.settimeout(HANDSHAKE_TIMEOUT_S)
-        tls = context.wrap_socket(sock, server_side=True)
+        tls = context.wrap_socket(sock, server_side=True, suppress_ragged_eofs=False)
     except OSError as exc:
         sock.close()
         raise accept_error(exc, peer) from exc

@@ -18,6 +18,7 @@ import pytest
 from bots.actions import Send
 from bots.engine import Conversation
 from bots.loader import load_dialogue
+from bots.loops import uvloop_installed
 from chat_testing import Programs, RawListener, RawPeer, Terminal, listening_port, wait_until
 from chat_testing.plugin import require_tool
 
@@ -185,8 +186,16 @@ def _seed_for_a_quick_greeting_then_a_long_delay(script: str) -> str:
     raise AssertionError("no such seed in the first 1000")
 
 
+ENDING_SIGNALS = [(signal.SIGTERM, 143), (signal.SIGINT, 130), (signal.SIGHUP, 129)]
+LOOPS = [
+    "asyncio",
+    pytest.param("uvloop", marks=pytest.mark.skipif(not uvloop_installed(), reason="no fast extra (uvloop)")),
+]
+
+
+@pytest.mark.parametrize("loop", LOOPS)
 @pytest.mark.parametrize("server_state", ["open", "closed"])
-@pytest.mark.parametrize(("sig", "status"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+@pytest.mark.parametrize(("sig", "status"), ENDING_SIGNALS)
 def test_a_signal_during_a_reply_delay_ends_a_connecting_bot_within_two_seconds(
     programs: Programs,
     chat_raw_listener: RawListener,
@@ -194,12 +203,14 @@ def test_a_signal_during_a_reply_delay_ends_a_connecting_bot_within_two_seconds(
     sig: signal.Signals,
     status: int,
     server_state: str,
+    loop: str,
 ) -> None:
     script = _dialogue(tmp_path, LONG_DELAY)
     seed = _seed_for_a_quick_greeting_then_a_long_delay(script)
     bot = programs.spawn(
-        "chat-bot", "--connect", "--port", str(chat_raw_listener.port), "--script", script, "--seed", seed
-    )
+        "chat-bot", "--connect", "--port", str(chat_raw_listener.port), "--script", script, "--seed", seed,
+        "--loop", loop,
+    )  # fmt: skip
     server = chat_raw_listener.accept()
     assert server.recv_line() == b"Hello!"
     server.send(b"hi\n")
@@ -337,3 +348,57 @@ def test_a_once_bots_first_expect_step_times_out_on_time_and_reports_its_own_tim
     assert suite is not None
     cases = [float(case.get("time", "0")) for case in suite.findall("testcase")]
     assert max(cases) <= float(suite.get("time", "0")) < 1 + ENDS_SOON_S
+
+
+# -- SIGHUP: the terminal window closed, in every role (issue 19, item 9) ----------------------
+
+
+def close_window(term: Terminal) -> int:
+    """Close *term*'s terminal window: the kernel hangs up its terminal and sends it SIGHUP.
+    Return the program's exit status."""
+    term.child.ptyproc.fileobj.close()
+    wait_until(lambda: not term.child.ptyproc.isalive(), ENDS_SOON_S, f"{term.name} to exit")
+    process = term.child.ptyproc
+    return 128 + int(process.signalstatus) if process.signalstatus is not None else int(process.exitstatus)
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_sighup_ends_a_once_bot_s_chat_with_exit_and_status_129(programs: Programs, loop: str) -> None:
+    bot, port = programs.bot("--once", "--no-delay", "--loop", loop)
+    with RawPeer.connect(port) as client:
+        client.send(b"hello\n")
+        client.recv_line()  # the greeter's answer: the chat is under way
+        bot.child.kill(signal.SIGHUP)
+
+        assert client.recv_line() == b"exit"
+        assert client.recv_until_closed() == b""
+    assert bot.wait_exit(timeout=ENDS_SOON_S) == 129
+    assert "Traceback" not in bot.output
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_closing_the_window_of_a_connecting_bot_ends_it_with_129_and_the_server_gets_exit(
+    programs: Programs, chat_raw_listener: RawListener, tmp_path: Path, loop: str
+) -> None:
+    script = _dialogue(tmp_path, "script:\n  - say: Hello!\n  - expect: anything\n    timeout: 60\n")
+    bot = programs.spawn(
+        "chat-bot", "--connect", "--port", str(chat_raw_listener.port), "--script", script, "--loop", loop
+    )
+    server = chat_raw_listener.accept()
+    assert server.recv_line() == b"Hello!"
+    bot.expect("Client: Hello!\r\n")
+
+    assert close_window(bot) == 129  # not 1 (a traceback), nor 120 (its output failing)
+    assert server.recv_line() == b"exit"
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_sighup_ends_chat_bot_try_politely_with_129(programs: Programs, loop: str) -> None:
+    bot = programs.spawn("chat-bot", "--try", "--no-delay", "--loop", loop)
+    bot.expect("Client: ")
+    bot.send("hello")
+    bot.expect("Client: ")
+    bot.child.kill(signal.SIGHUP)
+
+    assert bot.wait_exit(timeout=ENDS_SOON_S) == 129
+    assert bot.lines[-2:] == ["Client: ", "Client ended the chat."]  # its `exit` went to the bot

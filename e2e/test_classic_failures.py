@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from chat.status import ExitStatus
-from chat_testing import Programs, RawPeer, Terminal, child_env
+from chat_testing import Programs, RawPeer, Terminal, child_env, wait_until
 from chat_testing.env import EXPECT_TIMEOUT_S
 
 #: How soon a peer's end must show at our prompt: at once for a person, with room for a slow CI.
@@ -326,3 +326,64 @@ def test_the_watched_prompt_keeps_readline_history_and_editing(programs: Program
 
     assert client.wait_exit() == ExitStatus.SUCCESS
     assert server.wait_exit() == ExitStatus.SUCCESS
+
+
+# -- SIGHUP: the terminal window closed (issue 19, item 9) -------------------------------------
+
+
+def close_window(term: Terminal) -> int:
+    """Close *term*'s terminal window: its pty's master side goes, so the kernel hangs up the
+    program's terminal and sends it SIGHUP. Return the program's exit status."""
+    term.child.ptyproc.fileobj.close()
+    wait_until(lambda: not term.child.ptyproc.isalive(), EXPECT_TIMEOUT_S, f"{term.name} to exit")
+    process = term.child.ptyproc
+    if process.signalstatus is not None:
+        return 128 + int(process.signalstatus)
+    return int(process.exitstatus)
+
+
+def test_sighup_at_the_client_prompt_ends_the_chat_with_129_and_the_server_learns_of_it(
+    programs: Programs,
+) -> None:
+    server, client, _ = programs.chat()
+    client.expect("Client: ")
+    client.send("hi")
+    server.expect("Server: ")
+    server.send("hello")
+    client.expect("Client: ")
+    client.child.kill(signal.SIGHUP)
+
+    assert client.wait_exit() == ExitStatus.HANGUP
+    assert client.lines[-2:] == ["Client: ", "Client ended the chat."]
+    assert server.wait_exit(timeout=PEER_END_SHOWN_S) == ExitStatus.SUCCESS
+    assert server.lines[-3:] == ["Server: hello", "Client: exit", "Client ended the chat."]
+    assert "Traceback" not in client.output
+
+
+def test_sighup_to_a_server_waiting_for_the_client_ends_the_chat_with_129(programs: Programs) -> None:
+    server, client, _ = programs.chat()
+    client.expect("Client: ")  # the server waits for the client's first message
+    server.child.kill(signal.SIGHUP)
+
+    assert server.wait_exit() == ExitStatus.HANGUP
+    assert server.lines[-1] == "Server ended the chat."
+    assert client.wait_exit(timeout=PEER_END_SHOWN_S) == ExitStatus.SUCCESS
+    assert client.lines[-3:] == ["Client: ", "Server: exit", "Server ended the chat."]
+
+
+@pytest.mark.parametrize("closed", ["chat-client", "chat-server"])
+def test_closing_a_terminal_window_ends_its_program_with_129_and_the_peer_gets_exit(
+    programs: Programs, closed: str
+) -> None:
+    server, client, _ = programs.chat()
+    client.expect("Client: ")
+    client.send("hi")
+    server.expect("Server: ")  # the server at its prompt, the client waiting for the answer
+    if closed == "chat-client":
+        window, other, who = client, server, "Client"
+    else:
+        window, other, who = server, client, "Server"
+
+    assert close_window(window) == ExitStatus.HANGUP  # not 1 (a traceback), nor 120 (output failing)
+    assert other.wait_exit(timeout=PEER_END_SHOWN_S) == ExitStatus.SUCCESS
+    assert other.lines[-2:] == [f"{who}: exit", f"{who} ended the chat."]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import signal
 import socket
 import ssl
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +27,10 @@ from chat_testing.plugin import require_tool
 CONNECTED_BY = r"Connected by \('127\.0\.0\.1', (\d+)\)"
 PING_DIALOGUE = "version: 1\nrules:\n  - contains: ping\n    reply: pong over TLS\nfallback: say ping\n"
 PING_TEST = "version: 1\ntimeout: 5\nscript:\n  - say: ping\n  - expect: pong over TLS\n  - say: exit\n"
+LOOPS = [
+    "asyncio",
+    pytest.param("uvloop", marks=pytest.mark.skipif(not uvloop_installed(), reason="no fast extra (uvloop)")),
+]
 
 
 @dataclass(frozen=True)
@@ -394,30 +397,23 @@ def test_a_tls_client_against_a_plain_chat_bot_gets_one_line(
     assert bot.child.isalive()
 
 
+@pytest.mark.parametrize("loop", LOOPS)
 def test_a_tls_chat_bot_logs_a_failed_handshake_in_one_line_and_goes_on(
-    programs: Programs, certs: Certs, tmp_path: Path
+    programs: Programs, certs: Certs, tmp_path: Path, loop: str
 ) -> None:
     (tmp_path / "ping.yaml").write_text(PING_DIALOGUE)
-    # The standard loop: only there does the bot run the handshake itself and log its failure
-    # (bots/server.py: uvloop's server-side start_tls never completes); the other tests serve on uvloop.
     bot, port = programs.bot(
-        "--script", str(tmp_path / "ping.yaml"), "--no-delay", "--verbose", "--loop", "asyncio",
+        "--script", str(tmp_path / "ping.yaml"), "--no-delay", "--verbose", "--loop", loop,
         "--tls-cert", certs.untrusted, "--tls-key", certs.untrusted,
     )  # fmt: skip
-    # Python 3.10 serves TLS with the loop's own layer (bots/server.py): no line is logged there.
-    logs = sys.version_info >= (3, 11)
     refused = tls_client(programs, port, "--tls-ca", certs.ca)
     assert refused.wait_exit() == ExitStatus.CONNECTION_ERROR
-    if logs:
-        bot.expect_re(
-            r"TLS failed with the client at 127\.0\.0\.1:\d+: it refused the handshake \(unknown ca\)"
-        )
+    bot.expect_re(r"TLS failed with the client at 127\.0\.0\.1:\d+: it refused the handshake \(unknown ca\)")
 
     plain = programs.client(port)  # the bot still serves: the next client gets its answer
     plain.expect("Client: ")
     plain.send("ping")
-    if logs:
-        bot.expect_re(r"the client at 127\.0\.0\.1:\d+ sent plain text, not TLS")
+    bot.expect_re(r"the client at 127\.0\.0\.1:\d+ sent plain text, not TLS")
     assert plain.wait_exit() in {ExitStatus.CONNECTION_ERROR, ExitStatus.PEER_LOST}
     assert "Traceback" not in bot.output
     assert bot.child.isalive()
@@ -467,10 +463,10 @@ def test_a_certificate_without_its_key_is_a_usage_error(programs: Programs, cert
 # -- signals while a handshake waits: every program ends within 2 s, whatever it is doing --------
 
 STOP_LIMIT_S = 2.0  # a supervisor (docker stop, systemd) is promised an end within 2 s
-SIGNALS = [pytest.param(signal.SIGTERM, 143, id="SIGTERM"), pytest.param(signal.SIGINT, 130, id="SIGINT")]
-LOOPS = [
-    "asyncio",
-    pytest.param("uvloop", marks=pytest.mark.skipif(not uvloop_installed(), reason="no fast extra (uvloop)")),
+SIGNALS = [
+    pytest.param(signal.SIGTERM, 143, id="SIGTERM"),
+    pytest.param(signal.SIGINT, 130, id="SIGINT"),
+    pytest.param(signal.SIGHUP, 129, id="SIGHUP"),
 ]
 
 
@@ -536,3 +532,28 @@ def test_a_once_tls_chat_bot_ends_within_2_s_of_the_chat_though_its_client_keeps
 
         assert bot.wait_exit() == ExitStatus.SUCCESS  # the chat's own verdict: it ended before the signal
     assert time.monotonic() - started < STOP_LIMIT_S
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_a_once_tls_chat_bot_keeps_its_one_chat_for_a_client_whose_handshake_succeeds(
+    programs: Programs, certs: Certs, tmp_path: Path, loop: str
+) -> None:
+    (tmp_path / "ping.yaml").write_text(PING_DIALOGUE)
+    bot, port = programs.bot(
+        "--once", "--script", str(tmp_path / "ping.yaml"), "--no-delay", "--loop", loop,
+        "--tls-cert", certs.server, "--tls-key", certs.server,
+    )  # fmt: skip
+    plain = programs.client(port)  # its handshake fails: it takes no chat
+    plain.expect("Client: ")
+    plain.send("ping")
+    assert plain.wait_exit() in {ExitStatus.CONNECTION_ERROR, ExitStatus.PEER_LOST}
+
+    client = tls_client(programs, port, "--tls-ca", certs.ca)
+    client.expect("Client: ")
+    client.send("ping")
+    client.expect("Server: pong over TLS\r\n")
+    client.expect("Client: ")
+    client.send("exit")
+
+    assert client.wait_exit() == ExitStatus.SUCCESS
+    assert bot.wait_exit() == ExitStatus.SUCCESS

@@ -5,11 +5,14 @@ These tests use real loopback sockets (bound to port 0) and socket pairs.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import re
 import select
+import signal
 import socket
 import struct
+import threading
 import time
 from collections.abc import Callable, Iterator
 
@@ -334,3 +337,128 @@ def wait_for_check(channel: Channel, done: Callable[[], bool], timeout: float = 
         channel.check()
         select.select([channel.fileno()], [], [], 0.05)
     return result
+
+
+# -- send: whole messages, or a reset ---------------------------------------------------------
+
+BIG = "x" * (1 << 20)  # far more than a socket's buffers hold: the send must wait for the peer
+
+
+@pytest.fixture
+def tcp_pair() -> Iterator[tuple[Channel, socket.socket]]:
+    """A Channel over loopback TCP (a reset is a TCP thing) and the raw socket at the other end,
+    whose small receive buffer keeps a big message from fitting in the kernels' buffers."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        # Before the SYN: a small window and small segments keep both kernels' buffers small.
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        if hasattr(socket, "TCP_MAXSEG"):  # not on Windows
+            listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, 536)
+        ours = connect("127.0.0.1", bound_port(listener))
+        theirs, _ = listener.accept()
+    theirs.settimeout(5)
+    channel = Channel(ours, ChatConnection(), "the test peer")
+    yield channel, theirs
+    channel.close()
+    theirs.close()
+
+
+def read_all(sock: socket.socket, into: bytearray, lines: int) -> threading.Thread:
+    """Read *sock* in a thread until *lines* newlines came (or the end, or a reset)."""
+
+    def run() -> None:
+        with contextlib.suppress(OSError):
+            while into.count(b"\n") < lines and (chunk := sock.recv(4096)):
+                into.extend(chunk)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+class Interrupted(Exception):
+    """What the test's signal raises out of a send, as SIGTERM's handler does in the programs."""
+
+
+@contextlib.contextmanager
+def sigterm_after(seconds: float) -> Iterator[None]:
+    """SIGTERM to this thread after *seconds*, its handler raising :class:`Interrupted`.
+
+    Sent to the thread (not the process), so that the channel's holding of the signal is what
+    the test sees; SIGALRM is pytest-timeout's.
+    """
+
+    def handler(signum: int, frame: object) -> None:
+        raise Interrupted
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    main = threading.get_ident()
+    timer = threading.Timer(seconds, signal.pthread_kill, (main, signal.SIGTERM))
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        timer.join()
+        signal.signal(signal.SIGTERM, previous)
+
+
+def test_a_send_after_check_waits_for_the_peer_instead_of_cutting_the_message(
+    tcp_pair: tuple[Channel, socket.socket],
+) -> None:
+    channel, theirs = tcp_pair
+    channel.check()  # the prompt's watching: it leaves the socket non-blocking
+    got = bytearray()
+    reader = read_all(theirs, got, lines=1)
+
+    channel.send(BIG)
+
+    reader.join(5)
+    assert bytes(got) == BIG.encode() + b"\n"
+
+
+needs_thread_signals = pytest.mark.skipif(
+    not hasattr(signal, "pthread_kill"), reason="no signals to a thread here (Windows)"
+)
+
+
+@needs_thread_signals
+def test_a_send_a_signal_stops_is_finished_by_end_before_exit_with_no_byte_twice(
+    tcp_pair: tuple[Channel, socket.socket],
+) -> None:
+    channel, theirs = tcp_pair
+    with pytest.raises(Interrupted), sigterm_after(0.1):
+        channel.send(BIG)  # the peer does not read yet: the signal comes while the send waits
+    got = bytearray()
+    reader = read_all(theirs, got, lines=2)
+
+    channel.end("exit")
+
+    reader.join(5)
+    assert bytes(got) == BIG.encode() + b"\nexit\n"
+
+
+@needs_thread_signals
+def test_a_message_cut_because_the_peer_never_read_ends_in_a_reset_within_the_grace(
+    tcp_pair: tuple[Channel, socket.socket],
+) -> None:
+    channel, theirs = tcp_pair
+    with pytest.raises(Interrupted), sigterm_after(0.1):
+        channel.send(BIG)
+    began = time.monotonic()
+
+    with pytest.raises(
+        PeerLost, match=r"^connection lost: the test peer did not take our last message within 1 s$"
+    ):
+        channel.end("exit")
+    channel.close()
+
+    assert time.monotonic() - began == pytest.approx(channel_module.END_GRACE_S, abs=0.5)
+    with pytest.raises(ConnectionResetError):
+        read_to_the_end(theirs)
+
+
+def read_to_the_end(sock: socket.socket) -> bytes:
+    data = bytearray()
+    while chunk := sock.recv(65536):
+        data.extend(chunk)
+    return bytes(data)

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import builtins
+import signal
 import socket
 import threading
 from collections.abc import Callable, Iterator
 
 import pytest
 
+from chat import signals
 from chat.classic import terminal
 from chat.classic.channel import Channel
 from chat.classic.session import converse
-from chat.errors import PeerLost, Terminated
+from chat.errors import HungUp, PeerLost, Terminated
 from chat.protocol import ChatConnection
 from chat.status import ExitStatus
 
@@ -138,9 +140,10 @@ def test_ctrl_d_ends_the_chat_cleanly_and_the_peer_receives_exit(
     [
         (KeyboardInterrupt(), ExitStatus.INTERRUPTED),
         (Terminated("terminated by SIGTERM"), ExitStatus.TERMINATED),
+        (HungUp("hung up by SIGHUP"), ExitStatus.HANGUP),
     ],
 )
-def test_ctrl_c_or_sigterm_ends_the_chat_and_the_peer_receives_exit(
+def test_ctrl_c_sigterm_or_sighup_ends_the_chat_and_the_peer_receives_exit(
     pair: tuple[Channel, socket.socket],
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -292,3 +295,34 @@ def test_a_close_already_here_at_our_turn_is_peer_lost_without_a_prompt(
         as_client(channel)()
 
     assert typist.prompts == []
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="no SIGHUP here (Windows)")
+def test_a_sighup_during_the_goodbye_after_ctrl_d_waits_for_it_then_its_status_wins(
+    pair: tuple[Channel, socket.socket],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # A closing terminal window sends the end of input and SIGHUP together: the second must
+    # not cut the first's goodbye in two (nor say it twice).
+    channel, theirs = pair
+    typing(monkeypatch, EOFError())
+    send_exit = channel.end
+
+    def hung_up_meanwhile(text: str) -> None:
+        signal.pthread_kill(threading.get_ident(), signal.SIGHUP)
+        send_exit(text)
+
+    monkeypatch.setattr(channel, "end", hung_up_meanwhile)
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGHUP, signal.SIGTERM)}
+    signals.install()
+    try:
+        with pytest.raises(HungUp):
+            as_client(channel)()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+    assert capsys.readouterr().out == "\nClient ended the chat.\n"
+    channel.close()
+    assert recv_all(theirs) == b"exit\n"

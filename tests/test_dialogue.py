@@ -386,7 +386,8 @@ def test_a_key_with_a_line_break_is_reported_on_one_line() -> None:
     assert problems('version: 1\n"\\n": x\n') == [
         "d.yaml:2:1: unknown key '\\x0a' in the dialogue: expected one of: version, name, description, "
         "case_sensitive, punctuation, include, lists, subs, vars, reflect, greeting, rules, topics, "
-        "clauses, fallback, script, on_mismatch, end, deadline, line_end, abort, delay, max_turns, timeout, target"
+        "clauses, fallback, script, on_mismatch, end, deadline, line_end, abort, delay, max_turns, "
+        "timeout, target"
     ]
 
 

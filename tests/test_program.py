@@ -13,7 +13,8 @@ import pytest
 
 from chat import __version__, program
 from chat.classic import client, server
-from chat.errors import ConnectError, PeerLost, Terminated, UsageError
+from chat.display import say
+from chat.errors import ConnectError, HungUp, PeerLost, Terminated, UsageError
 from chat.program import DEFAULT_HOST, DEFAULT_PORT
 from chat.protocol import MAX_MESSAGE_BYTES
 from chat.status import ExitStatus
@@ -30,12 +31,17 @@ def _no_chat_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CHAT_DEBUG", raising=False)
 
 
+#: The signals whose handlers program.run installs (Windows has no SIGHUP).
+INSTALLED = [signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])]
+
+
 @pytest.fixture
 def sigterm_restored() -> Iterator[None]:
-    """program.run installs a SIGTERM handler; give pytest its own back."""
-    previous = signal.getsignal(signal.SIGTERM)
+    """program.run installs SIGTERM and SIGHUP handlers; give pytest its own back."""
+    previous = {sig: signal.getsignal(sig) for sig in INSTALLED}
     yield
-    signal.signal(signal.SIGTERM, previous)
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)
 
 
 def parser_for(*, listening: bool) -> argparse.ArgumentParser:
@@ -238,6 +244,58 @@ def test_run_installs_a_sigterm_handler_that_raises_terminated() -> None:
         return 0
 
     assert program.run("chat-test", main) == 0
+
+
+needs_sighup = pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="no SIGHUP here (Windows)")
+
+
+@needs_sighup
+@pytest.mark.usefixtures("sigterm_restored")
+def test_run_installs_a_sighup_handler_that_raises_hung_up() -> None:
+    def main(argv: Sequence[str] | None) -> int:
+        handler = signal.getsignal(signal.SIGHUP)
+        assert callable(handler)
+        with pytest.raises(HungUp, match=r"^hung up by SIGHUP$"):
+            handler(signal.SIGHUP, None)
+        return 0
+
+    assert program.run("chat-test", main) == 0
+
+
+@needs_sighup
+@pytest.mark.usefixtures("sigterm_restored")
+def test_run_ends_quietly_on_sighup_with_status_129(capsys: pytest.CaptureFixture[str]) -> None:
+    assert program.run("chat-test", failing_with(HungUp("hung up by SIGHUP"))) == 129
+
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a pipe without a reader: POSIX")
+@pytest.mark.usefixtures("sigterm_restored")
+def test_output_a_closed_terminal_cannot_take_is_dropped_and_the_status_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+    import os
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # nobody will ever read it, as nobody sees a closed terminal window
+    gone = io.TextIOWrapper(io.FileIO(write_end, "w"), encoding="utf-8")
+    monkeypatch.setattr(sys, "stdout", gone)
+    monkeypatch.setattr(sys, "stderr", gone)
+
+    def main(argv: Sequence[str] | None) -> int:
+        say("Client ended the chat.")  # fails underneath: dropped
+        sys.stdout.write("and a line left in the buffer")
+        raise HungUp("hung up by SIGHUP")
+
+    try:
+        assert program.run("chat-test", main) == ExitStatus.HANGUP
+        gone.flush()  # as Python does at exit: it no longer fails (that made the status 120)
+        assert os.path.samestat(os.fstat(write_end), os.stat(os.devnull))
+    finally:
+        monkeypatch.undo()
+        gone.close()
 
 
 @pytest.mark.usefixtures("sigterm_restored")

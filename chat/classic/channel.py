@@ -8,7 +8,9 @@ message :mod:`chat.net` gives it.
 
 from __future__ import annotations
 
+import select
 import socket
+import struct
 import sys
 import time
 from collections import deque
@@ -16,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING
 
+from chat import signals
 from chat.errors import ChatError, ConnectError, PeerLost
 from chat.net import (
     CONNECT_TIMEOUT_S,
@@ -40,6 +43,12 @@ READ_AHEAD_EVENTS = 16
 # One check reads what is waiting (a message and the close behind it, or a TLS record's
 # rest), but a peer streaming without pause must not keep it from returning to the prompt.
 READS_PER_CHECK = 16
+_READABLE, _WRITABLE = 1, 2  # what _flush waits for
+
+# After Ctrl-C, Ctrl-D or a signal, the rest of a message the peer has not yet taken and our
+# `exit` get this long; then the connection is reset. Under the 2 s a supervisor (docker stop,
+# systemd) waits after SIGTERM, and long beside a peer that reads at all.
+END_GRACE_S = 1.0
 
 
 def _resolve(host: str, port: int, *, passive: bool) -> list[tuple[int, tuple[object, ...]]]:
@@ -94,9 +103,13 @@ def connect(host: str, port: int, context: ssl.SSLContext | None = None) -> sock
 
 
 @contextmanager
-def _peer_errors(peer: str, tls_errors: tuple[type[OSError], ...] = ()) -> Iterator[None]:
+def _peer_errors(
+    peer: str, tls_errors: tuple[type[OSError], ...] = (), resets: tuple[type[OSError], ...] = ()
+) -> Iterator[None]:
     try:
         yield
+    except resets as exc:
+        raise PeerLost(f"connection lost: {peer} reset the connection") from exc
     except tls_errors as exc:
         # With TLS 1.3 a client refuses our certificate after our handshake ended: its
         # alert arrives on the first read.
@@ -142,23 +155,84 @@ class Channel:
         # What a non-blocking read raises when nothing is there yet, what a TLS peer's close
         # without close_notify raises, and the TLS errors to translate: none when plain.
         self._nothing_yet: tuple[type[OSError], ...] = (BlockingIOError,)
+        self._would_block: tuple[type[OSError], ...] = (BlockingIOError,)  # what a full send raises
+        self._reads_first: tuple[type[OSError], ...] = ()  # what a send that must read first raises
         self._unannounced_close: tuple[type[OSError], ...] = ()
         self._tls_errors: tuple[type[OSError], ...] = ()
+        self._resets: tuple[type[OSError], ...] = ()  # what a TLS socket raises for a reset
         if self._tls:
             import ssl
 
             self._nothing_yet = (BlockingIOError, ssl.SSLWantReadError)
-            self._unannounced_close = (ssl.SSLEOFError,)
+            self._would_block = (BlockingIOError, ssl.SSLWantWriteError, ssl.SSLWantReadError)
+            self._reads_first = (ssl.SSLWantReadError,)
             self._tls_errors = (ssl.SSLError,)
+            assert isinstance(sock, ssl.SSLSocket)
+            if sock.context.options & getattr(ssl, "OP_IGNORE_UNEXPECTED_EOF", 0):
+                # OpenSSL 3 then tells a close without close_notify as an end of file (chat.tls),
+                # so an SSLEOFError is a reset: a message it cut must never pass for a whole one.
+                self._resets = (ssl.SSLEOFError,)
+            else:
+                self._unannounced_close = (ssl.SSLEOFError,)
         self._events: deque[Event] = deque()
         self._lost: ChatError | None = None
         self._last_data = time.monotonic()
+        # The message being sent and how much of it the kernel has taken: a signal can stop a
+        # send half-way, and the rest must go before anything else (or the connection be reset).
+        self._unsent = memoryview(b"")
 
     def send(self, text: str) -> None:
-        """Send one message, framed for the peer's style."""
+        """Send one message, framed for the peer's style, whole: wait as long as the peer takes it.
+
+        Raises :class:`PeerLost` when the connection fails. A signal's exception (Ctrl-C,
+        SIGTERM) may stop it half-way: :meth:`end` then sends the rest first.
+        """
         data = self.conn.send(Message(text))
-        with _peer_errors(self.peer, self._tls_errors):
-            self.sock.sendall(data)
+        self._unsent = memoryview(data)
+        self._flush(deadline=None)
+
+    def end(self, text: str) -> None:
+        """Send our last message (``exit``) within :data:`END_GRACE_S`, after the rest of one a
+        signal stopped; raises :class:`PeerLost` when it cannot (:meth:`close` then resets)."""
+        deadline = time.monotonic() + END_GRACE_S
+        self._flush(deadline)
+        self._unsent = memoryview(self.conn.send(Message(text)))
+        self._flush(deadline)
+
+    def _flush(self, deadline: float | None) -> None:
+        # The one writer: non-blocking writes, each counted before a signal's exception can
+        # leave the loop. sendall gave up with EAGAIN once check() had left the socket
+        # non-blocking, cutting the message; and the handler of a signal that came during a
+        # send() runs as it returns, so its exception lost the count (those bytes went twice).
+        # So the program's ending signals wait while one write and its count happen, and come
+        # while we wait for room, when nothing is half-written.
+        with _peer_errors(self.peer, self._tls_errors, self._resets):
+            self.sock.settimeout(0.0)
+            want = _WRITABLE
+            while self._unsent:
+                self._wait(want, deadline)
+                with signals.held():
+                    try:
+                        sent = self.sock.send(self._unsent)
+                    except self._would_block as exc:
+                        # TLS may need to read first (a renegotiation): wait for that instead.
+                        want = _READABLE if isinstance(exc, self._reads_first) else _WRITABLE
+                        continue
+                    self._unsent = self._unsent[sent:]
+                    want = _WRITABLE
+
+    def _wait(self, want: int, deadline: float | None) -> None:
+        # Until the socket can take more (or, for TLS, has what it needs to read), or the deadline.
+        late = PeerLost(
+            f"connection lost: {self.peer} did not take our last message within {END_GRACE_S:g} s"
+        )
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0:
+            raise late
+        sock = [self.sock]
+        ready = select.select(sock if want == _READABLE else [], sock if want == _WRITABLE else [], [], left)
+        if not any(ready):  # only with a deadline: without one, select waits for the socket
+            raise late
 
     def receive(self) -> Event:
         """Block until the next event: a message, an oversize notice or the peer's close."""
@@ -210,7 +284,7 @@ class Channel:
             self.conn.silence()
         else:
             self.sock.settimeout(timer if block else 0.0)
-            with _peer_errors(self.peer, self._tls_errors):
+            with _peer_errors(self.peer, self._tls_errors, self._resets):
                 try:
                     data = self.sock.recv(RECV_BYTES)
                 except TimeoutError:
@@ -233,7 +307,19 @@ class Channel:
         return came
 
     def close(self) -> None:
-        """Close the socket (TLS: after close_notify); safe to call twice."""
+        """Close the socket (TLS: after close_notify); safe to call twice.
+
+        A message cut short (a signal, then a peer that did not read within the grace) ends
+        with a reset instead: the peer reports a lost connection, and never takes the part
+        that arrived for a whole message.
+        """
+        if self._unsent:
+            self._unsent = memoryview(b"")
+            with suppress(OSError):
+                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            with suppress(OSError):
+                self.sock.close()  # (a TLS socket's close sends no close_notify: only unwrap() does)
+            return
         if self._tls:
             from chat import tls
 

@@ -8,19 +8,25 @@ from __future__ import annotations
 
 import contextlib
 
+from chat import signals
 from chat.classic.channel import Channel
 from chat.classic.terminal import ask
 from chat.display import say, visible
-from chat.errors import LocalProtocolError, PeerLost, Terminated
-from chat.protocol import ConnectionClosed, Message, MessageTooLong, is_exit
+from chat.errors import ChatError, LocalProtocolError, PeerLost, Terminated
+from chat.protocol import EXIT_WORD, ConnectionClosed, Message, MessageTooLong, is_exit
 from chat.status import ExitStatus
 
 
 def _end_by_us(channel: Channel, me: str) -> None:
-    # The peer learns of it the classic way: our last message is "exit".
-    with contextlib.suppress(PeerLost):
-        channel.send("exit")
-    say(f"{me} ended the chat.")
+    # The peer learns of it the classic way: our last message is "exit" (after the rest of a
+    # message a signal stopped), within the channel's grace: a peer that does not read gets a reset.
+    # The ending signals wait meanwhile: a second one (SIGHUP right after Ctrl-D, as a closing
+    # window sends them) must not cut the goodbye; it raises as this ends, and its status wins.
+    with signals.held():
+        say("")  # off the prompt's line
+        with contextlib.suppress(ChatError):  # lost, reset, a TLS failure: we are ending anyway
+            channel.end(EXIT_WORD)
+        say(f"{me} ended the chat.")
 
 
 def _show(event: object, channel: Channel, peer: str) -> bool:
@@ -42,39 +48,42 @@ def _show(event: object, channel: Channel, peer: str) -> bool:
 
 
 def converse(channel: Channel, *, me: str, peer: str, speak_first: bool) -> ExitStatus:
-    """Chat until either side says ``exit``; return the exit status for the program."""
-    my_turn = speak_first
+    """Chat until either side says ``exit``; return the exit status for the program.
+
+    Ctrl-D, Ctrl-C, SIGTERM and SIGHUP end the chat from our side, each the same polite way
+    (our ``exit``, then our line), with its own status.
+    """
     try:
-        while True:
-            if my_turn:
-                try:
-                    text = ask(f"{me}: ", channel)
-                except EOFError:  # Ctrl-D, or the end of piped input
-                    print(flush=True)
-                    _end_by_us(channel, me)
-                    return ExitStatus.SUCCESS
-                if text is None:  # the peer ended the chat while our person was typing
-                    while not _show(channel.receive(), channel, peer):
-                        pass
-                    return ExitStatus.SUCCESS
-                try:
-                    channel.send(text)
-                except LocalProtocolError as exc:
-                    # Too long for the limit, or a pasted line break: nothing was
-                    # sent, so the turn is still ours; say why and ask again.
-                    say(f"[{exc}; not sent, type it again]")
-                    continue
-                if is_exit(text):
-                    say(f"{me} ended the chat.")
-                    return ExitStatus.SUCCESS
-            elif _show(channel.receive(), channel, peer):
-                return ExitStatus.SUCCESS
-            my_turn = not my_turn
+        return _take_turns(channel, me=me, peer=peer, speak_first=speak_first)
+    except EOFError:  # Ctrl-D, or the end of piped input
+        status = ExitStatus.SUCCESS
     except KeyboardInterrupt:
-        print(flush=True)
-        _end_by_us(channel, me)
-        return ExitStatus.INTERRUPTED
-    except Terminated:
-        print(flush=True)
-        _end_by_us(channel, me)
-        return ExitStatus.TERMINATED
+        status = ExitStatus.INTERRUPTED
+    except Terminated as exc:  # SIGTERM, SIGHUP
+        status = exc.status
+    _end_by_us(channel, me)
+    return status
+
+
+def _take_turns(channel: Channel, *, me: str, peer: str, speak_first: bool) -> ExitStatus:
+    my_turn = speak_first
+    while True:
+        if my_turn:
+            text = ask(f"{me}: ", channel)
+            if text is None:  # the peer ended the chat while our person was typing
+                while not _show(channel.receive(), channel, peer):
+                    pass
+                return ExitStatus.SUCCESS
+            try:
+                channel.send(text)
+            except LocalProtocolError as exc:
+                # Too long for the limit, or a pasted line break: nothing was
+                # sent, so the turn is still ours; say why and ask again.
+                say(f"[{exc}; not sent, type it again]")
+                continue
+            if is_exit(text):
+                say(f"{me} ended the chat.")
+                return ExitStatus.SUCCESS
+        elif _show(channel.receive(), channel, peer):
+            return ExitStatus.SUCCESS
+        my_turn = not my_turn
