@@ -293,11 +293,8 @@ class Builder(NodeReader):
         sources: list[str] = []
         for text, item in self.pattern_texts(node, kind):
             try:
-                compiled, literal, required = matcher.compile_pattern(
-                    kind,
-                    text,
-                    case_sensitive=case_sensitive,
-                    ignore_punctuation=self.draft.ignore_punctuation,
+                compiled, literal, required = self.budget.compile(
+                    kind, text, case_sensitive, self.draft.ignore_punctuation
                 )
             except matcher.RegexRefused as exc:
                 self.problem(item, exc.message, exc.position if kind == "regex" else 0)
