@@ -4,13 +4,15 @@ memory.
 Each shape is a file of up to 1 MiB (the file limit) built to make one part of loading
 costly: word lists multiplied across rules, one rule of 120,000 alternatives, rules with no
 literal each with an example, conditional rules, topics, the largest substitution and
-delimiter tables. ``chat-bot --check`` loads each one as a child process; its CPU time and
-peak RSS (from wait4) must stay under the bounds, and the verdict is the expected one: a
+delimiter tables. ``chat-bot --check`` loads each one as a child process; its CPU time (from
+wait4) and peak RSS (VmHWM) must stay under the bounds, and the verdict is the expected one: a
 dialogue past a bound is refused with one problem at the rule that passes it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import subprocess
 import time
@@ -95,26 +97,37 @@ SHAPES: dict[str, tuple[Callable[[], str], int, str]] = {
 
 
 def check_costs(path: Path) -> tuple[int, str, float, float]:
-    """``chat-bot --check path``: its status, output, CPU seconds and peak RSS in MiB (wait4)."""
+    """``chat-bot --check path``: its status, output, CPU seconds (wait4) and peak RSS in MiB.
+
+    The peak is the child's VmHWM, read while it runs: wait4's ru_maxrss keeps the high-water
+    mark of the memory it was started from (this test process's), however small the child.
+    """
     started = time.monotonic()
     output = path.with_suffix(".out")
+    peak = 0
     with output.open("w", encoding="utf-8") as sink:
-        child = subprocess.Popen(
-            [program("chat-bot"), "--check", str(path)],
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            env=child_env(),
-        )
-        while True:  # wait4, not Popen.wait: it reports the child's own CPU time and peak RSS
+        command = [program("chat-bot"), "--check", str(path)]
+        child = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, env=child_env())
+        while True:  # wait4, not Popen.wait: it reports the child's own CPU time
+            with contextlib.suppress(OSError):
+                peak = max(peak, _high_water_kib(child.pid))
             pid, status, usage = os.wait4(child.pid, os.WNOHANG)
             if pid:
                 break
             if time.monotonic() - started > RUNAWAY_S:
                 child.kill()
-            time.sleep(0.05)
+            time.sleep(0.01)
     child.returncode = os.waitstatus_to_exitcode(status)  # Popen must not wait for it again
     cpu = usage.ru_utime + usage.ru_stime
-    return child.returncode, output.read_text(encoding="utf-8"), cpu, usage.ru_maxrss / 1024
+    return child.returncode, output.read_text(encoding="utf-8"), cpu, peak / 1024
+
+
+def _high_water_kib(pid: int) -> int:
+    """The peak resident size of *pid* since it started its program (VmHWM), in KiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
 
 
 @pytest.mark.parametrize("shape", list(SHAPES))
@@ -139,16 +152,18 @@ def test_a_dialogue_file_of_any_shape_loads_in_seconds_in_bounded_memory(
 def test_the_rule_index_builds_in_time_linear_in_the_alternatives(figures: Any) -> None:
     # The index alone, on one rule of 120,000 alternatives sharing one compiled regex: grouping them
     # for the plain scan copied the rest of the list for each one (50 s for this file's shape).
-    regex, _literal, _runs = matcher.compile_pattern(
-        "exact", "w", case_sensitive=False, ignore_punctuation=False
-    )
+    regex, _lit, _runs = matcher.compile_pattern("exact", "w", case_sensitive=False, ignore_punctuation=False)
     costs = []
-    for count in (30_000, 120_000):
+    for count in (15_000, 120_000):
         alternatives = [[(regex, f"w{n}") for n in range(count)]]
         runs = [[(f"w{n}",) for n in range(count)]]
-        started = time.thread_time()
-        matcher.RuleIndex(alternatives, runs)
-        costs.append(time.thread_time() - started)
-    figures("rule index of 30,000 / 120,000 alternatives", f"{costs[0]:.2f} s / {costs[1]:.2f} s of CPU")
+        gc.disable()  # the algorithm's time, not the collector's (which grows with what is alive)
+        try:
+            started = time.thread_time()
+            matcher.RuleIndex(alternatives, runs)
+            costs.append(time.thread_time() - started)
+        finally:
+            gc.enable()
+    figures("rule index of 15,000 / 120,000 alternatives", f"{costs[0]:.2f} s / {costs[1]:.2f} s of CPU")
     assert costs[1] < 2.0
-    assert costs[1] < 4 * costs[0] * 2  # four times the alternatives: about four times the time
+    assert costs[1] < 3 * 8 * costs[0]  # eight times the alternatives: about eight times the time, not 64
