@@ -10,8 +10,7 @@ import pytest
 from bots import cli
 from bots.limits import MAX_VALUE_CHARS, MAX_VARIABLES
 from bots.loader import DialogueError, bounds, check_dialogue_files, parse_dialogue
-from bots.loader.bounds import MAX_TOTAL_ALTERNATIVES, MAX_TOTAL_PATTERN_CHARS
-from bots.loader.build import MAX_EXAMPLE_TRIES
+from bots.loader.bounds import MAX_EXAMPLE_TRIES, MAX_TOTAL_ALTERNATIVES, MAX_TOTAL_PATTERN_CHARS
 from bots.model import Dialogue
 from chat.program import run
 

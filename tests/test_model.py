@@ -6,12 +6,11 @@ import random
 
 import pytest
 
+from bots.clauses import MAX_CLAUSES, Clauses
 from bots.loader import parse_dialogue
 from bots.matcher import MAX_MATCH_CHARS
 from bots.model import (
-    MAX_CLAUSES,
     SEGMENTS_PER_BLOCK,
-    Clauses,
     Kind,
     OnMismatch,
     Order,

@@ -1,6 +1,6 @@
 """The load's bounds across a whole dialogue (issue 19): what a chat can keep, and what a load can build.
 
-Two kinds of check live here, each linear in the dialogue:
+Three kinds of check live here, each linear in the dialogue:
 
 - :func:`growing_sets`: `set:` values that can grow without bound from message to message
   (``set: {v: "{v}{v}"}``, or ``a`` taking ``b`` and more while ``b`` takes ``a``): a
@@ -10,6 +10,7 @@ Two kinds of check live here, each linear in the dialogue:
   included files after word lists are expanded. Each is one compiled RE2 program (~3 KB,
   ~50 us to build), and lists multiply them: 1,000 rules of ``exact: "{a} {b} rN"`` with
   two 16-item lists made 256,000 of them from 38 KiB, 12 s and 1.1 GiB to load.
+- :func:`example_tries`: what routing the examples costs, bounded by MAX_EXAMPLE_TRIES.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Iterable, Sequence
 
 from bots import matcher
 from bots.limits import MAX_VALUE_CHARS
-from bots.model import Where
+from bots.model import RuleList, Where
 from bots.template import Template
 
 #: What compiling one alternative gives: its regex, its literal (None: always tried), its runs.
@@ -76,6 +77,23 @@ class Budget:
                 f"dialogue (word lists expanded, included files counted): use fewer or shorter word lists"
             )
         return None
+
+
+MAX_EXAMPLE_TRIES = 2_000_000  # pattern alternatives a load may try while routing examples (~1 us
+# each): an example tries every rule without a literal before its own, so 9,000 such rules with
+# an example each took 45 s to check; the bound keeps any check to seconds (the rest is skipped)
+UNCHECKED = (
+    f"this example and the ones after it were not checked: routing them would try over "
+    f"{MAX_EXAMPLE_TRIES:,} patterns (rules whose pattern has no plain word are tried for every "
+    "message); give those rules a word to look for, or fewer examples"
+)
+
+
+def example_tries(ruleset: RuleList, text: str) -> int:
+    """The pattern alternatives routing *text* through *ruleset* may try (the index's candidates)."""
+    _subject, folded = matcher.prepare(text)
+    rules = ruleset.rules
+    return 1 + sum(len(rules[number].pattern.regexes) for number in ruleset.index.candidates(folded))
 
 
 #: One `set:` of a variable: its name, its template, where it is written, and the names its rule

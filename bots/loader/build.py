@@ -15,9 +15,10 @@ from collections.abc import Iterable
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from bots import matcher
+from bots.clauses import Clauses
 from bots.conditions import Condition, ConditionError, parse_condition
 from bots.limits import MAX_REPLY_CHARS, MAX_VALUE_CHARS, MAX_VARIABLES, REPLY_REFUSED
-from bots.loader.bounds import Assignment, Budget
+from bots.loader.bounds import MAX_EXAMPLE_TRIES, UNCHECKED, Assignment, Budget, example_tries
 from bots.loader.lists import ListError, expand
 from bots.loader.nodes import Fields, NodeReader, did_you_mean
 from bots.loader.problems import Problem
@@ -26,7 +27,6 @@ from bots.model import (
     INPUT_NAME,
     MAX_REDIRECTS,
     NO_TOPIC,
-    Clauses,
     Dialogue,
     OnMismatch,
     Order,
@@ -34,7 +34,6 @@ from bots.model import (
     PatternKind,
     Reply,
     Rule,
-    RuleList,
     Step,
     StepKind,
     Target,
@@ -606,9 +605,9 @@ class Builder(NodeReader):
             for rule in rules:
                 for text, where in rule.examples:
                     routed = dialogue.substitute(text)  # as a conversation matches it
-                    tries += _tries(ruleset, routed)
+                    tries += example_tries(ruleset, routed)
                     if tries > MAX_EXAMPLE_TRIES:
-                        self.warnings.append(Problem(where, _UNCHECKED))
+                        self.warnings.append(Problem(where, UNCHECKED))
                         return
                     found = ruleset.match(routed)
                     if found is None:
@@ -620,23 +619,6 @@ class Builder(NodeReader):
                         self.problems.append(
                             Problem(where, _answered_elsewhere(text, rule, found[0], earlier))
                         )
-
-
-MAX_EXAMPLE_TRIES = 2_000_000  # pattern alternatives a load may try while routing examples (~1 us
-# each): an example tries every rule without a literal before its own, so 9,000 such rules with
-# an example each took 45 s to check; the bound keeps any check to seconds (the rest is skipped)
-_UNCHECKED = (
-    f"this example and the ones after it were not checked: routing them would try over "
-    f"{MAX_EXAMPLE_TRIES:,} patterns (rules whose pattern has no plain word are tried for every "
-    "message); give those rules a word to look for, or fewer examples"
-)
-
-
-def _tries(ruleset: RuleList, text: str) -> int:
-    """The pattern alternatives routing *text* through *ruleset* may try (the index's candidates)."""
-    _subject, folded = matcher.prepare(text)
-    rules = ruleset.rules
-    return 1 + sum(len(rules[number].pattern.regexes) for number in ruleset.index.candidates(folded))
 
 
 def _redirect_chain(dialogue: Dialogue, rule: Rule, within: str | None) -> str | None:

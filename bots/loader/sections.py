@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from bots.clauses import Clauses
 from bots.limits import MAX_VALUE_CHARS
 from bots.loader import lists
 from bots.loader.bounds import growing_sets
@@ -22,7 +23,6 @@ from bots.loader.problems import Problem
 from bots.model import (
     NO_TOPIC,
     TARGET_KINDS,
-    Clauses,
     Dialogue,
     Rule,
     Target,
