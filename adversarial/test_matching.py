@@ -310,6 +310,21 @@ _PATTERNS = st.one_of(
     st.tuples(st.just("glob"), _WORDS.map(lambda text: text.replace("a ", "* ", 1))),
     st.tuples(st.just("regex"), _WORDS.map(lambda text: r"\b" + text.replace(" ", r"\s+") + r"(?: (\w+))?")),
     st.tuples(st.just("regex"), st.sampled_from([r"x?", r"^\d+$", r".*"])),  # no literal: always tried
+    # Words in groups: required ones give the index literals (issue 19: doctor.yaml's keywords),
+    # optional or split ones must not.
+    st.tuples(
+        st.just("regex"),
+        st.tuples(
+            st.lists(st.sampled_from(RULE_WORDS), min_size=1, max_size=3),
+            st.sampled_from(["", "?", "*", "+", "{0,2}", "{2}", "??", "+?"]),
+            st.booleans(),
+        ).map(
+            lambda drawn: (
+                r"\s*".join(re.escape(word) for word in drawn[0][:-1])
+                + (r"\s*(" + re.escape(drawn[0][-1]) + ("|zz" if drawn[2] else "") + ")" + drawn[1])
+            )
+        ),
+    ),
 )
 #: Up to ten rules of any kind, each with one or two patterns made of RULE_WORDS (built once:
 #: building strategies per example cost more than the example).
@@ -374,6 +389,26 @@ FLOOD_LINES = [
     ("aé字1 ,!" * CAP)[:CAP],
     "a" * (CAP * 8),  # longer than the cap
 ]
+# Against the bundled dialogues (issue 19, item 4): messages of 1 MB (the default limit is 1 MiB) and
+# of the size patterns see, made of what each dialogue works on: its delimiters, substitutions,
+# keywords and list words, in every script. doctor.yaml spent 0.48 s on one 1 MB message (another
+# client's p50 0.5-0.6 s on asyncio, round trips of 4-7 s on uvloop): its clauses and substitutions
+# ran over the whole message.
+MB = 1_000_000
+WORDS = "i remember my mother, but you were sad. computer? dreams! my printer is broken, yes "
+BUNDLED_FLOOD_LINES = [
+    "x" * (MB - 1),
+    "x," * (MB // 2 - 1),
+    (WORDS * MB)[: MB - 1],
+    ("aé字1 ,!ß" * MB)[: MB // 3],  # up to 3 bytes a character: under the limit
+    "x," * (CAP // 2),
+    "x" * CAP,
+    (WORDS * CAP)[:CAP],
+]
+DIALOGUES = Path(matcher.__file__).parent / "dialogues"
+#: Every bundled dialogue that serves chats (the *_test.yaml ones test a bot; helpdesk_common.yaml is
+#: included by helpdesk.yaml), by file name.
+SERVED = ["default.yaml", "doctor.yaml", "eliza.yaml", "helpdesk.yaml", "quiz.yaml"]
 
 
 # Both event loops: their reads differ (libuv reads a full socket up to 32 times per turn of the
@@ -382,65 +417,88 @@ EVENT_LOOPS = [
     loops.ASYNCIO,
     pytest.param(loops.UVLOOP, marks=pytest.mark.skipif(not loops.uvloop_installed(), reason="no uvloop")),
 ]
+#: What floods: the dialogue of hostile regexes, and every served bundled dialogue.
+FLOODED = ["hostile regexes", *SERVED]
 
 
 class Flood:
     """The attacker's side of a flood: its stop switch, and the reply bytes it has read so far."""
 
-    def __init__(self) -> None:
+    def __init__(self, dialogue: str) -> None:
+        self.dialogue = dialogue
         self.stop = threading.Event()
         self.replies = 0  # grows while the bot goes on serving the flood
 
 
 @pytest.fixture(params=EVENT_LOOPS)
+def loop_name(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
 def flooded_bot(
-    request: pytest.FixtureRequest, tmp_path: Path, chat_daemons: Any
+    request: pytest.FixtureRequest, loop_name: str, tmp_path: Path, chat_daemons: Any
 ) -> Iterator[tuple[Daemon, int, Flood]]:
-    """A real chat-bot on each event loop serving the issue's dialogue, and one client sending it
-    hostile lines non-stop."""
-    path = tmp_path / "hostile.yaml"
-    path.write_text(FLOOD_DIALOGUE, encoding="utf-8")
+    """A real chat-bot on each event loop serving a dialogue (the test's parameter ``flooded``), and one
+    client sending it hostile lines non-stop; it comes back when the bot ends its chat."""
+    flooded = getattr(request, "param", FLOODED[0])
+    if flooded == FLOODED[0]:
+        path, lines = tmp_path / "hostile.yaml", FLOOD_LINES
+        path.write_text(FLOOD_DIALOGUE, encoding="utf-8")
+    else:
+        path, lines = DIALOGUES / flooded, BUNDLED_FLOOD_LINES
     bot: Daemon = chat_daemons(
-        "chat-bot", "--script", str(path), "--port", "0", "--no-delay", "--quiet", "--loop", request.param
+        "chat-bot", "--script", str(path), "--port", "0", "--no-delay", "--quiet", "--loop", loop_name
     )
     _host, port = bot.listening()
-    attacker = LineClient(port, timeout=30)
-    flood = Flood()
+    flood = Flood(flooded)
     stop = flood.stop
     sent = threading.Event()
+    attackers: list[LineClient] = []
 
-    def send() -> None:
-        payload = b"".join(line.encode() + b"\n" for line in FLOOD_LINES)
-        try:
-            while not stop.is_set():
-                attacker.sock.sendall(payload)
-                sent.set()
-        except OSError:
-            pass  # the bot ended the chat (the SIGTERM test) or the test is over
+    def attack() -> None:
+        payload = b"".join(line.encode() + b"\n" for line in lines)
+        while not stop.is_set():
+            try:
+                attacker = LineClient(port, timeout=30)
+            except OSError:
+                return  # the bot has stopped (the SIGTERM test)
+            attackers.append(attacker)
+            reader = threading.Thread(target=drain, args=(attacker,), daemon=True)
+            reader.start()
+            try:
+                while not stop.is_set():
+                    attacker.sock.sendall(payload)
+                    sent.set()
+            except OSError:
+                pass  # the bot ended the chat (a dialogue's exit, the SIGTERM test) or the test is over
+            reader.join(5)
 
-    def drain() -> None:
+    def drain(attacker: LineClient) -> None:
         try:
             while not stop.is_set() and (chunk := attacker.sock.recv(1 << 16)):
                 flood.replies += len(chunk)
         except OSError:
             pass
+        with contextlib.suppress(OSError):
+            attacker.sock.shutdown(socket.SHUT_RDWR)  # ends the sender's sendall: it reconnects
 
-    threads = [threading.Thread(target=send, daemon=True), threading.Thread(target=drain, daemon=True)]
-    for thread in threads:
-        thread.start()
-    assert sent.wait(5)
+    thread = threading.Thread(target=attack, daemon=True)
+    thread.start()
+    assert sent.wait(10)
     try:
         yield bot, port, flood
     finally:
         stop.set()
-        with contextlib.suppress(OSError):  # already closed by the bot (the SIGTERM test)
-            attacker.sock.shutdown(socket.SHUT_RDWR)
-        attacker.sock.close()
-        for thread in threads:
-            thread.join(5)
+        for attacker in attackers:
+            with contextlib.suppress(OSError):  # already closed by the bot (the SIGTERM test)
+                attacker.sock.shutdown(socket.SHUT_RDWR)
+            attacker.sock.close()
+        thread.join(10)
 
 
 @pytest.mark.timing
+@pytest.mark.parametrize("flooded_bot", FLOODED, indirect=True)
 def test_another_clients_p99_stays_under_100_ms_while_one_client_floods_hostile_messages(
     flooded_bot: tuple[Daemon, int, Flood], figures: Any
 ) -> None:
@@ -451,8 +509,13 @@ def test_another_clients_p99_stays_under_100_ms_while_one_client_floods_hostile_
     for n in range(TURNS):
         started = time.perf_counter()
         other.sock.sendall(f"ping {n}\n".encode())
-        assert other.line() == f"pong {n}".encode()
+        reply = other.line()
         times.append(time.perf_counter() - started)
+        if flood.dialogue == FLOODED[0]:
+            assert reply == f"pong {n}".encode()
+        else:
+            assert reply.strip(), reply  # the dialogue's answer, whatever it is
+            assert reply != b"exit", n
     other.sock.close()
     flooded = flood.replies - replies_before
     assert flooded > 0, "the flood stopped: the attacker had no reply while the other client chatted"
@@ -461,24 +524,26 @@ def test_another_clients_p99_stays_under_100_ms_while_one_client_floods_hostile_
     assert p99 < P99_LIMIT_S, f"p99 {p99 * 1000:.1f} ms"
     bot.assert_no_crash()
     figures(
-        "other client under a hostile flood",
+        f"other client under a hostile flood ({flood.dialogue})",
         f"{TURNS} turns: p50 {p50 * 1000:.2f} ms, p99 {p99 * 1000:.2f} ms, max {max(times) * 1000:.2f} ms"
         f" (the attacker meanwhile read {flooded:,} bytes of replies)",
     )
 
 
 @pytest.mark.timing
+@pytest.mark.parametrize("flooded_bot", [FLOODED[0], "doctor.yaml"], indirect=True)
 def test_sigterm_ends_the_bot_within_2_s_while_it_is_matching_a_hostile_flood(
     flooded_bot: tuple[Daemon, int, Flood], figures: Any
 ) -> None:
-    bot, port, _flood = flooded_bot
+    bot, port, flood = flooded_bot
     other = LineClient(port, timeout=10)
     other.sock.sendall(b"ping 1\n")
-    assert other.line() == b"pong 1"  # the bot is serving, in the middle of the flood
+    reply = other.line()  # the bot is serving, in the middle of the flood
+    assert reply == b"pong 1" if flood.dialogue == FLOODED[0] else reply.strip()
     started = time.monotonic()
     code = bot.stop(signal.SIGTERM, timeout=STOP_LIMIT_S)
     elapsed = time.monotonic() - started
     assert code == 143
     assert elapsed < STOP_LIMIT_S
     other.sock.close()
-    figures("SIGTERM during a hostile flood", f"bot exited {code} in {elapsed:.2f} s")
+    figures(f"SIGTERM during a hostile flood ({flood.dialogue})", f"bot exited {code} in {elapsed:.2f} s")

@@ -61,6 +61,8 @@ WRITE_BUFFER_LOW = 16 * 1024  # resume reading once the peer has taken most of i
 # while the others waited (p50 46-77 ms, p99 94-217 ms; asyncio reads once per turn).
 # A chatting peer reaches the count once per 64 messages: one pause, one callback, one resume.
 MESSAGES_PER_CALLBACK = 64
+MESSAGE_WEIGHT_SHIFT = 14  # toward that count a message weighs 1 + its characters // 16,384: a 1 MB
+# message (~1-2 ms to decode and answer) then fills a turn alone; chat lines weigh 1 (issue 19)
 # After a notice and its `exit` sent out of turn (busy, idle), the bot half-closes and reads
 # (dropping it) what the peer still sends for this long: a client that typed before it read
 # the `exit` then gets it, not a reset that would discard it. Then the connection closes.
@@ -328,6 +330,9 @@ class BotConnection(asyncio.Protocol):
                 driver = self.driver = run.driver()
             if type(event) is Message:
                 text = event.text
+                # Issue 19 (bounds-load): a long message counts as many, one more per 16 KiB, so a peer
+                # flooding 1 MB messages gets one a turn, not the 8 MB uvloop reads in one turn.
+                self.handled += len(text) >> MESSAGE_WEIGHT_SHIFT
                 if run.transcript is not None:
                     run.transcript.record(time.time(), "in", text, self._transcript_peer())
                 if run.screen is not None:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 from bots import loops
 from bots.limits import DEFAULT_MAX_CLIENTS, max_clients
-from bots.loader import DialogueError, Problem, check_dialogue_files, load_dialogue
+from bots.loader import DialogueError, DialogueWarning, Problem, check_dialogue_files, load_dialogue
 from bots.model import Dialogue, Where
 from chat import program
 from chat.display import say, visible
@@ -232,13 +232,14 @@ def check(paths: Sequence[str]) -> int:
     """--check: print every problem as file:line:col: message (stdout); exit 0 only when all are valid."""
     bad_files = problems = 0
     for path, found in check_dialogue_files(paths):
-        if not found:
+        errors = [p for p in found if not isinstance(p, DialogueWarning)]  # warnings: the file is valid
+        for problem in found:
+            say(str(problem))
+        if not errors:
             say(f"{path}: ok")
             continue
         bad_files += 1
-        problems += len(found)
-        for problem in found:
-            say(str(problem))
+        problems += len(errors)
     if problems:
         noun = "problem" if problems == 1 else "problems"
         raise CheckFailed(f"{problems} {noun} in {bad_files} of {len(paths)} dialogue file(s)")

@@ -21,7 +21,7 @@ patterns have no literal (``regex: '.*'``) are always tried.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import re2  # type: ignore[import-untyped]  # google-re2 ships no type information
 from re2 import _re2  # its extension, for the match call: see Regex.__init__
@@ -53,6 +53,10 @@ MAX_GLOB_STARS = 20  # wildcards in one glob: each is a capture, which RE2 track
 MAX_REPEAT_COUNT = 100  # the largest counted repeat, nested counts multiplied: a count
 # makes RE2 track that many positions at once, and (.{1,30}){30} (900) costs ~100 ms on a
 # 4,096-character message where every repeat up to 100 stays under 10 ms (adversarial suite)
+FILTER_FROM_BYTES = 64  # from this length, a regex with groups is first run without them: RE2 then
+# answers "no match" with its DFA (3.5 us on 1,024 bytes) instead of tracking the groups (70 us),
+# so a 1 KB message no rule of doctor.yaml matches costs 0.24 ms, not 3 ms (issue 19, item 4); on
+# shorter messages both cost about a microsecond, and the groups are tracked at once
 GRAM = 3  # literals are indexed by one 3-character piece: selective, and few per message
 LINEAR_SCAN_MAX = 48  # below this many rules a plain scan is faster than building grams
 
@@ -129,10 +133,11 @@ class RegexRefused(ValueError):
         self.position = position
 
 
-def _options(case_sensitive: bool) -> object:
+def _options(case_sensitive: bool, captures: bool = True) -> object:
     options = re2.Options()
     options.case_sensitive = case_sensitive
     options.log_errors = False  # RE2 would print every refused pattern on stderr
+    options.never_capture = not captures  # a program that only says whether, and where, it matches
     return options
 
 
@@ -180,14 +185,15 @@ class Found:
 Match = Found
 
 
-def _compile(source: str, case_sensitive: bool) -> Any:
-    """RE2's program for *source*; raise :class:`RegexRefused` when RE2 refuses it.
+def _compile(source: str, case_sensitive: bool, captures: bool = True) -> Any:
+    """RE2's program for *source* (without its groups unless *captures*); raise :class:`RegexRefused`
+    when RE2 refuses it.
 
     RE2's extension directly, not the wrapper's compile() and search(): its search decodes
     offsets through a generator and a dict on every call (5 us a match against 0.5 us
     here, and a turn is a few microseconds in all: bench twenty_rules).
     """
-    compiled = _re2.RE2(source.encode(), _options(case_sensitive))
+    compiled = _re2.RE2(source.encode(), _options(case_sensitive, captures))
     if not compiled.ok():
         raise _refusal(source, compiled.error().decode("utf-8", "replace"))
     return compiled
@@ -204,7 +210,9 @@ class Regex:
 
     __slots__ = (
         "_ascii",
+        "_ascii_any",
         "_unicode",
+        "_unicode_any",
         "ascii_size",
         "case_sensitive",
         "folded",
@@ -233,18 +241,26 @@ class Regex:
         self._ascii = compiled.Match
         #: The ASCII program's size (RE2 instructions).
         self.ascii_size: int = compiled.ProgramSize()
+        # Each program's twin without groups, run first on a long message (see FILTER_FROM_BYTES).
+        self._ascii_any = self._filter(source if ascii_source is None else ascii_source)
         self._unicode: Callable[..., list[tuple[int, int]]] | None = None
+        self._unicode_any: Callable[..., list[tuple[int, int]]] | None = None
         #: RE2's program size (the Unicode one, 0 until built): instructions, what a match can cost per byte.
         self.size = 0
         if ascii_source is None:  # one program serves both
             self._unicode = compiled.Match
+            self._unicode_any = self._ascii_any
             self.size = compiled.ProgramSize()
         elif eager:
             self._unicode_program()
 
+    def _filter(self, source: str) -> Callable[..., list[tuple[int, int]]] | None:
+        return _compile(source, self.case_sensitive, captures=False).Match if self.groups else None
+
     def _unicode_program(self) -> Callable[..., list[tuple[int, int]]]:
         compiled = _compile(self.source, self.case_sensitive)
         self.size = compiled.ProgramSize()
+        self._unicode_any = self._filter(self.source)
         self._unicode = compiled.Match
         return self._unicode
 
@@ -252,12 +268,18 @@ class Regex:
         """The first match in the message (*text* its NFC form, *folded* that case-folded)."""
         subject = folded if self.folded else text
         data = subject.encode()
-        if len(data) == len(subject):  # ASCII
-            spans = self._ascii(_UNANCHORED, data, 0, len(data))
+        size = len(data)
+        if size == len(subject):  # ASCII
+            if size >= FILTER_FROM_BYTES and _misses(self._ascii_any, data):
+                return None
+            spans = self._ascii(_UNANCHORED, data, 0, size)
             if spans[0][0] < 0:
                 return None
         else:
-            spans = (self._unicode or self._unicode_program())(_UNANCHORED, data, 0, len(data))
+            search = self._unicode or self._unicode_program()
+            if size >= FILTER_FROM_BYTES and _misses(self._unicode_any, data):
+                return None
+            spans = search(_UNANCHORED, data, 0, size)
             if spans[0][0] < 0:
                 return None
             spans = [  # byte offsets -> character offsets
@@ -270,6 +292,11 @@ class Regex:
                 for a, b in spans
             ]
         return Found(text, spans, self)
+
+
+def _misses(program: Callable[..., list[tuple[int, int]]] | None, data: bytes) -> bool:
+    """Whether a program without groups (None: there is none) finds no match in *data*."""
+    return program is not None and program(_UNANCHORED, data, 0, len(data))[0][0] < 0
 
 
 def prepare(text: str) -> tuple[str, str]:
@@ -436,6 +463,14 @@ def _repeat_end(source: str, start: int) -> int:
     return start
 
 
+def _may_skip(source: str, at: int) -> bool:
+    """Whether a repeat at *at* lets what it repeats be absent: ``?``, ``*`` or ``{0...}``."""
+    if source[at] in "*?":
+        return True
+    end = _repeat_end(source, at)
+    return end > at and int(source[at + 1 : end - 1].partition(",")[0]) == 0
+
+
 # What lies on one side of a \b: a word character, another character, an anchor
 # (^ before, $ or \z after), the pattern's own start or end (top level), or unknown.
 _WORD_SIDE, _OTHER_SIDE, _ANCHOR, _OPEN, _UNKNOWN = "word", "other", "anchor", "open", "unknown"
@@ -490,12 +525,19 @@ def translate_regex(
     ``\w``, ``\d``, ``\s`` and their negations become Unicode classes, ``\Z`` becomes
     RE2's ``\z``, ``\uXXXX`` becomes ``\x{XXXX}``; for a case-insensitive pattern each
     literal character is case-folded, as the message it runs on is (``ß`` -> ``ss``).
-    The runs (folded) are the literal text outside any group, repeat or alternative:
-    a sound, conservative reading, for the rule index.
+    The runs (folded) are the literal text every match holds, for the rule index: text outside
+    any repeat or alternative, at the top level or inside groups that are neither optional nor
+    split by ``|`` (``^(.*)(?:^| +)(alike)( .*)?$`` holds ``alike``, as doctor.yaml's rules
+    do: without it each of them ran on every message). A sound, conservative reading.
     """
     out: list[str] = []
-    runs: list[str] = []
     run: list[str] = []
+    # Per open group (the pattern itself first): the runs found in it so far, and whether a |
+    # splits it (then none of them is required). A group's runs join its parent's once it is
+    # known not to be optional: at the next token, unless that is a ?, * or {0,...} repeat.
+    levels: list[list[str]] = [[]]
+    split: list[bool] = [False]
+    held: list[str] = []
     depth = 0
     alternatives = False
     last_in_run = False  # whether the last token was a character appended to the run
@@ -511,7 +553,7 @@ def translate_regex(
     def close() -> None:
         nonlocal last_in_run
         if run:
-            runs.append("".join(run))
+            levels[-1].append("".join(run))
             run.clear()
         last_in_run = False
 
@@ -520,17 +562,18 @@ def translate_regex(
         text = char if case_sensitive else char.casefold()
         escaped = "".join(re2.escape(c) if not c.isalnum() else c for c in text)
         out.append(escaped if len(text) == 1 else f"(?:{escaped})")
-        if depth == 0:
-            run.append(fold(char))
-            last_in_run = True
-        else:
-            last_in_run = False
+        run.append(fold(char))
+        last_in_run = True
 
     i = 0
     n = len(source)
     side = _OPEN  # what the text just before the current position is (see _boundary)
     while i < n:
         char = source[i]
+        if held:  # a group just closed: required unless this repeat may leave it out
+            if not _may_skip(source, i):
+                levels[-1].extend(held)
+            held = []
         after_group, closed = closed, 1  # only a repeat right after ")" multiplies
         atom_wide, last_wide = last_wide, 0
         before, side = side, _UNKNOWN  # each token says what it leaves behind
@@ -624,6 +667,8 @@ def translate_regex(
             depth += 1
             inside.append(1)
             wide.append(0)
+            levels.append([])
+            split.append(False)
             out.append(char)
             i += 1
             if source.startswith(("?P<", "?<"), i):  # a named group: copy its name
@@ -640,9 +685,14 @@ def translate_regex(
                     depth -= 1
                     inside.pop()
                     wide.pop()
+                    levels.pop()
+                    split.pop()
                 i = end + 1
         elif char == ")":
             close()
+            if len(levels) > 1:
+                found, alternated = levels.pop(), split.pop()
+                held = [] if alternated else found
             depth = max(0, depth - 1)
             closed = inside.pop() if len(inside) > 1 else 1
             inside[-1] = max(inside[-1], closed)
@@ -652,6 +702,7 @@ def translate_regex(
             i += 1
         elif char == "|":
             close()
+            split[-1] = True
             if depth == 0:
                 alternatives = True
                 side = _OPEN
@@ -667,8 +718,8 @@ def translate_regex(
             side = _WORD_SIDE if _is_word_char(char) else _OTHER_SIDE
             i += 1
     close()
-    if alternatives:
-        runs = []
+    levels[-1].extend(held)
+    runs = [] if alternatives or len(levels) > 1 else levels[0]  # an unclosed group: RE2 refuses it
     return "".join(out), tuple(dict.fromkeys(r for r in runs if r)), sum(wide)
 
 
@@ -863,12 +914,19 @@ class RuleIndex:
             return list(range(len(self._rules)))
         found = set(self._always)
         index = self._index
-        for size in self._grams:
-            pieces = {folded[i : i + size] for i in range(len(folded) - size + 1)}
-            for piece in pieces & index.keys():
-                for number, lit in index[piece]:
-                    if lit in folded:
-                        found.add(number)
+        if len(index) < len(folded) * len(self._grams):
+            # Fewer pieces indexed than the message has: look each up in the message (a search in
+            # C) rather than cutting the message into pieces (0.6 ms for doctor.yaml's 68 rules on
+            # 1,024 characters, 0.03 ms this way: issue 19, item 4). The same pieces are found.
+            keys: Iterable[str] = [piece for piece in index if piece in folded]
+        else:
+            keys = set()
+            for size in self._grams:
+                keys |= {folded[i : i + size] for i in range(len(folded) - size + 1)} & index.keys()
+        for piece in keys:
+            for number, lit in index[piece]:
+                if lit in folded:
+                    found.add(number)
         return sorted(found)
 
     def match(self, text: str) -> tuple[int, Match] | None:
@@ -909,21 +967,25 @@ def _scan_groups(
     alternative also checks a second run it requires, the one fewest alternatives share
     (``alpha`` in ``status report alpha``), so only the rule that can match runs its regex.
     An alternative with no run forms a group keyed "" (always contained).
+
+    Linear in the runs of all alternatives (issue 19, item 8): a group's key is found by
+    walking only the alternatives the group then holds.
     """
     flat = [
         (number, rx, runs[number][position] if runs is not None else (lit,) if lit else ())
         for number, alts in enumerate(rules)
         for position, (rx, lit) in enumerate(alts)
     ]
+    sets = [frozenset(required) for _number, _rx, required in flat]
     shared: dict[str, int] = {}
     for _number, _rx, required in flat:
         for run in required:
             shared[run] = shared.get(run, 0) + 1
     groups: list[tuple[str, list[tuple[int, str, Search]]]] = []
     for at, (number, rx, required) in enumerate(flat):
-        joins = bool(groups) and (groups[-1][0] in required if required else groups[-1][0] == "")
+        joins = bool(groups) and (groups[-1][0] in sets[at] if required else groups[-1][0] == "")
         if not joins:
-            groups.append((_group_key(flat, at), []))
+            groups.append((_group_key(sets, required, at), []))
         key = groups[-1][0]
         others = [run for run in required if run != key]
         second = min(others, key=lambda run: (shared[run], -len(run))) if others else ""
@@ -931,18 +993,22 @@ def _scan_groups(
     return groups
 
 
-def _group_key(flat: Sequence[tuple[int, Regex, tuple[str, ...]]], at: int) -> str:
-    """The run of alternative *at* that the most alternatives from it on require in a row."""
+def _group_key(sets: Sequence[frozenset[str]], required: tuple[str, ...], at: int) -> str:
+    """The run of alternative *at* (*required*, in order) that the most alternatives from it on
+    require in a row.
+
+    Each run's count stops at the first alternative without it, and the group then holds as
+    many alternatives as the largest count: so the counts cost at most the runs of the group's
+    alternatives. (Slicing the rest of the list for each run, as this once did, made the scan
+    quadratic: one rule of 120,000 alternatives took 50 s to load.)
+    """
 
     def reach(run: str) -> int:
-        count = 0
-        for _number, _rx, required in flat[at:]:
-            if run not in required:
-                break
-            count += 1
-        return count
+        end = at
+        while end < len(sets) and run in sets[end]:
+            end += 1
+        return end - at
 
-    required = flat[at][2]
     return max(required, key=lambda run: (reach(run), len(run))) if required else ""
 
 

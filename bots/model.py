@@ -8,12 +8,12 @@ would spend about a third of its start-up importing dataclasses and building the
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from enum import Enum
 from typing import TYPE_CHECKING
 
 from bots import matcher
+from bots.clauses import Clauses
 from bots.conditions import Condition
 from bots.ruleset import RuleList
 from bots.subs import Substitutions
@@ -305,35 +305,6 @@ def by_rank(rules: Sequence[Rule]) -> tuple[Rule, ...]:
     return tuple(sorted(rules, key=lambda rule: -rule.rank))
 
 
-WORD = re.compile(r"\w+")  # a delimiter of word characters is cut only as a whole word
-
-
-class Clauses(Value):
-    """Where a message is cut into clauses (`clauses: {split: [...]}`, ELIZA's delimiters).
-
-    A delimiter made of word characters (letters, digits, _) is a whole word (`but` cuts "I see but no", not
-    "butter"); any other is cut wherever it appears (`,` `.`). Blanks around clauses are
-    dropped, and so are empty clauses.
-    """
-
-    __slots__ = ("_cut", "delimiters", "where")
-    __match_args__ = ("delimiters", "where")
-
-    def __init__(self, delimiters: tuple[str, ...], where: Where) -> None:
-        self.delimiters = delimiters
-        self.where = where
-        # Python's re is safe here: the expression is an alternation of escaped literals.
-        alternatives = [
-            rf"\b{re.escape(word)}\b" if WORD.fullmatch(word) else re.escape(word)
-            for word in sorted(delimiters, key=len, reverse=True)
-        ]
-        self._cut = re.compile("|".join(alternatives), re.IGNORECASE)
-
-    def split(self, text: str) -> tuple[str, ...]:
-        """The clauses of *text*, in order (none when it is only delimiters and blanks)."""
-        return tuple(piece for piece in (p.strip() for p in self._cut.split(text)) if piece)
-
-
 class Topic(Value):
     """A named group of rules the chat can be in (format 1.1), tried before the top-level rules."""
 
@@ -533,8 +504,11 @@ class Dialogue(Value):
         )
 
     def substitute(self, text: str) -> str:
-        """*text* as the rules see it: with the dialogue's substitutions made (itself when it has none)."""
-        return self.subs.apply(text) if self.subs.pairs else text
+        """*text* as the rules see it: its first MAX_MATCH_CHARS characters, the substitutions made.
+
+        Bounded whatever the message (issue 19): a `when:` reading {input} sees this too.
+        """
+        return self.subs.apply(text)
 
     def match(self, text: str) -> tuple[Rule, matcher.Match] | None:
         """The first top-level rule whose pattern matches *text* and its match, or None."""

@@ -2,12 +2,18 @@
 
 Deliberately not str.format: a dialogue file is written by someone else, and
 format's ``{x.attr}`` / ``{x[0]}`` would let it reach into Python objects.
+
+Every filled text is bounded (issue 19, item 2): a template has a *limit* in
+characters, and a text that would pass it is never built whole. A reply over its limit
+renders as its *refusal* (the bot says that instead); a variable's value, a remembered
+reply or a redirect is cut at its limit (:mod:`bots.limits` has the limits and why).
 """
 
 from __future__ import annotations
 
 import re
 
+from bots.limits import MAX_REPLY_CHARS, REPLY_REFUSED
 from chat.value import Value
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
@@ -30,13 +36,23 @@ class TemplateError(ValueError):
 class Template(Value):
     """A parsed reply text: literal parts and placeholder names, alternating."""
 
-    __slots__ = ("parts", "source")
+    __slots__ = ("limit", "parts", "refusal", "source")
     __match_args__ = ("source", "parts")
 
-    def __init__(self, source: str, parts: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        source: str,
+        parts: tuple[str, ...],
+        limit: int = MAX_REPLY_CHARS,
+        refusal: str | None = REPLY_REFUSED,
+    ) -> None:
         self.source = source
         #: Literal text and names: parts[0] text, parts[1] name, parts[2] text, ...
         self.parts = parts
+        #: The most characters a filled text holds.
+        self.limit = limit
+        #: What a text over the limit renders as (a reply's notice); None: the text cut at the limit.
+        self.refusal = refusal
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -48,20 +64,48 @@ class Template(Value):
         return self.fill(values, {})
 
     def fill(self, values: Mapping[str, str], defaults: Mapping[str, str]) -> str:
-        """As :meth:`render` with ``{**defaults, **values}``, without building that mapping."""
+        """As :meth:`render` with ``{**defaults, **values}``, without building that mapping.
+
+        Never longer than the limit: over it, the refusal, or the text cut at the limit.
+        """
         parts = self.parts
         if len(parts) == 1:
-            return parts[0]
+            text = parts[0]
+            return text if len(text) <= self.limit else self._over([text])
         out = list(parts)
         for position in range(1, len(parts), 2):
             name = parts[position]
             value = values.get(name)
             out[position] = value if value is not None else defaults.get(name, "")
+        if sum(map(len, out)) > self.limit:  # counted before joining: {input}{input}... is never built
+            return self._over(out)
         return "".join(out)
 
+    def _over(self, pieces: list[str]) -> str:
+        """The refusal, or the first *limit* characters of the pieces joined."""
+        if self.refusal is not None:
+            return self.refusal
+        kept: list[str] = []
+        room = self.limit
+        for piece in pieces:
+            if len(piece) >= room:
+                kept.append(piece[:room])
+                break
+            kept.append(piece)
+            room -= len(piece)
+        return "".join(kept)
 
-def parse_template(source: str) -> Template:
-    """Parse *source*; raise :class:`TemplateError` on an unmatched or malformed brace."""
+    @property
+    def literal_size(self) -> int:
+        """Characters of literal text (what every fill holds, placeholders aside)."""
+        return sum(map(len, self.parts[0::2]))
+
+
+def parse_template(
+    source: str, limit: int = MAX_REPLY_CHARS, refusal: str | None = REPLY_REFUSED
+) -> Template:
+    """Parse *source* (filled at most *limit* long, see :class:`Template`); raise :class:`TemplateError`
+    on an unmatched or malformed brace."""
     parts: list[str] = []
     text: list[str] = []
     position = 0
@@ -86,4 +130,4 @@ def parse_template(source: str) -> Template:
             raise TemplateError("'}' closes no placeholder: write }} for a literal brace", token.start())
     text.append(source[position:])
     parts.append("".join(text))
-    return Template(source, tuple(parts))
+    return Template(source, tuple(parts), limit, refusal)

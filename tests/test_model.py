@@ -6,10 +6,11 @@ import random
 
 import pytest
 
+from bots.clauses import MAX_CLAUSES, Clauses
 from bots.loader import parse_dialogue
+from bots.matcher import MAX_MATCH_CHARS
 from bots.model import (
     Block,
-    Clauses,
     Ending,
     Kind,
     LineEnd,
@@ -101,3 +102,21 @@ def test_clauses_cut_at_punctuation_anywhere_and_at_words_standing_alone() -> No
     assert clauses.split("Well, I like butter?! BUT not now.") == ("Well", "I like butter", "not now")
     assert clauses.split(" , . ") == ()
     assert clauses.split("no delimiter") == ("no delimiter",)
+
+
+def test_clauses_are_cut_from_what_patterns_see_and_the_rules_see_at_most_16() -> None:
+    clauses = Clauses((",",), Where("d.yaml", 1, 1))
+    assert clauses.split("x," * 500_000) == ("x",) * MAX_CLAUSES
+    assert clauses.split("a" * 5000 + ",b") == ("a" * MAX_MATCH_CHARS,)
+    assert clauses.split(",".join(str(n) for n in range(20))) == tuple(str(n) for n in range(MAX_CLAUSES))
+
+
+def test_a_longer_delimiter_wins_where_several_start_and_a_word_delimiter_is_a_whole_word() -> None:
+    clauses = Clauses((".", "...", "but"), Where("d.yaml", 1, 1))
+    assert clauses.split("wait.... but_no, but2 BUT yes") == ("wait", "but_no, but2", "yes")
+
+
+def test_delimiters_compare_text_as_patterns_do() -> None:
+    clauses = Clauses(("aber", "daß"), Where("d.yaml", 1, 1))
+    assert clauses.split("ja ABER nein DASS vielleicht") == ("ja", "nein", "vielleicht")
+    assert clauses.split("cafe\u0301 aber the\u0301") == ("café", "thé")

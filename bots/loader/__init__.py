@@ -14,7 +14,7 @@ import os
 from collections.abc import Iterator, Sequence
 
 from bots.loader.compose import compose
-from bots.loader.problems import DialogueError, Problem
+from bots.loader.problems import DialogueError, DialogueWarning, Problem
 from bots.loader.sections import FORMAT_VERSION, DialogueBuilder
 from bots.model import Dialogue, Where
 
@@ -59,6 +59,11 @@ def load_dialogue(path: str | os.PathLike[str]) -> Dialogue:
 
 def parse_dialogue(text: str, path: str = "<dialogue>") -> Dialogue:
     """Validate dialogue *text* (named *path* in messages) and build the model."""
+    return _parse(text, path)[0]
+
+
+def _parse(text: str, path: str) -> tuple[Dialogue, list[DialogueWarning]]:
+    """The dialogue and its warnings (see :func:`parse_dialogue`)."""
     if len(text.encode("utf-8", errors="replace")) > MAX_DIALOGUE_BYTES:
         raise DialogueError(
             [Problem(Where(path, 1, 1), f"dialogue is over the {MAX_DIALOGUE_BYTES // 1024} KiB limit")]
@@ -67,29 +72,37 @@ def parse_dialogue(text: str, path: str = "<dialogue>") -> Dialogue:
     builder = DialogueBuilder(path)
     dialogue = builder.build(root)
     if builder.problems or dialogue is None:
-        # This file's problems first, by place; then each included file's, in the order read.
-        files = list(dict.fromkeys([path, *(p.where.file for p in builder.problems)]))
-        unique = dict.fromkeys(builder.problems)  # an included rule's example is checked twice
-        problems = sorted(unique, key=lambda p: (files.index(p.where.file), p.where.line, p.where.col))
-        raise DialogueError(problems or [Problem(Where(path, 1, 1), "invalid dialogue")])
-    return dialogue
+        found = _in_order(path, builder.problems)
+        raise DialogueError(found or [Problem(Where(path, 1, 1), "invalid dialogue")])
+    return dialogue, [DialogueWarning(w.where, w.message) for w in _in_order(path, builder.warnings)]
+
+
+def _in_order(path: str, problems: Sequence[Problem]) -> list[Problem]:
+    """This file's problems first, by place; then each included file's, in the order read."""
+    files = list(dict.fromkeys([path, *(p.where.file for p in problems)]))
+    unique = dict.fromkeys(problems)  # an included rule's example is checked twice
+    return sorted(unique, key=lambda p: (files.index(p.where.file), p.where.line, p.where.col))
 
 
 def check_dialogue_files(paths: Sequence[str]) -> Iterator[tuple[str, list[Problem]]]:
-    """For each path, every problem found (an empty list when the file is valid)."""
+    """For each path, every problem found (an empty list when the file is valid).
+
+    A valid file's warnings come as :class:`DialogueWarning` problems: they do not make it invalid.
+    """
     for path in paths:
         try:
-            load_dialogue(path)
+            _dialogue, warnings = _parse(read_dialogue_text(path), path)
         except DialogueError as exc:
             yield path, exc.problems
         else:
-            yield path, []
+            yield path, list(warnings)
 
 
 __all__ = [
     "FORMAT_VERSION",
     "MAX_DIALOGUE_BYTES",
     "DialogueError",
+    "DialogueWarning",
     "Problem",
     "check_dialogue_files",
     "load_dialogue",

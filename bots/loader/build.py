@@ -15,7 +15,10 @@ from collections.abc import Iterable
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from bots import matcher
+from bots.clauses import Clauses
 from bots.conditions import Condition, ConditionError, parse_condition
+from bots.limits import MAX_REPLY_CHARS, MAX_VALUE_CHARS, MAX_VARIABLES, REPLY_REFUSED
+from bots.loader.bounds import MAX_EXAMPLE_TRIES, UNCHECKED, Assignment, Budget, example_tries
 from bots.loader.lists import ListError, expand
 from bots.loader.nodes import Fields, NodeReader, did_you_mean
 from bots.loader.problems import Problem
@@ -24,7 +27,6 @@ from bots.model import (
     INPUT_NAME,
     MAX_REDIRECTS,
     NO_TOPIC,
-    Clauses,
     Dialogue,
     Ending,
     LineEnd,
@@ -151,6 +153,12 @@ class Builder(NodeReader):
         # (template, names the context adds, where).
         self._templates: list[tuple[Template, frozenset[str], Where]] = []
         self._variables: set[str] = set()
+        # Every `set:` (with the included files'), for the check of values that grow without bound.
+        self._sets: list[Assignment] = []
+        # The alternatives compiled so far: a DialogueBuilder shares one with its included files.
+        self.budget = Budget()
+        #: Problems that do not make the dialogue invalid: `--check` prints them, a chat runs.
+        self.warnings: list[Problem] = []
         # Whether the rules section was read without a problem: examples can then be routed.
         self.rules_sound = True
         # Conditions to check once every variable name is known: (condition, where).
@@ -173,10 +181,6 @@ class Builder(NodeReader):
             return False
         return True
 
-    def note_variables(self, names: Iterable[str]) -> None:
-        """*names* get values during a chat (an expect step's captures): templates may use them."""
-        self._variables.update(names)
-
     @property
     def case_sensitive(self) -> bool:
         """The dialogue's default for its patterns (a pattern may say otherwise)."""
@@ -184,21 +188,47 @@ class Builder(NodeReader):
 
     # -- parts of the format
 
-    def template(self, text: str, node: Node, local: frozenset[str]) -> Template | None:
+    def template(
+        self,
+        text: str,
+        node: Node,
+        local: frozenset[str],
+        limit: int = MAX_REPLY_CHARS,
+        refusal: str | None = REPLY_REFUSED,
+    ) -> Template | None:
+        """A reply's text (by default), or with *refusal* None a value's, cut at *limit* (bots.template)."""
         text = text.rstrip("\r\n")  # a block scalar (| or >) ends with a line break
         if "\n" in text or "\r" in text:
             self.problem(node, "a chat message is one line: this text has a line break inside")
             return None
         try:
-            parsed = parse_template(text)
+            parsed = parse_template(text, limit, refusal)
         except TemplateError as exc:
             self.problem(node, str(exc), exc.offset)
+            return None
+        if refusal is None and parsed.literal_size > limit:
+            self.problem(node, f"this text is over the {limit:,} characters a value holds: shorten it")
             return None
         self._templates.append((parsed, local, self.where(node)))
         return parsed
 
-    def reply(self, node: Node, what: str, local: frozenset[str]) -> Reply | None:
-        """Text, a list of texts, or ``{from: [...], order: ...}``."""
+    def value(self, text: str, node: Node, local: frozenset[str]) -> Template | None:
+        """A variable's value or a remembered reply: state a chat keeps, cut at MAX_VALUE_CHARS."""
+        return self.template(text, node, local, MAX_VALUE_CHARS, None)
+
+    def define(self, names: Iterable[str], node: Node) -> None:
+        """Variable names used from here on; past MAX_VARIABLES in the dialogue, a problem at *node*."""
+        before = len(self._variables)
+        self._variables.update(names)
+        if before <= MAX_VARIABLES < len(self._variables):
+            self.problem(
+                node,
+                f"the dialogue's variables pass the limit of {MAX_VARIABLES} names (included files "
+                "counted): every chat keeps each one, so reuse names or split the dialogue",
+            )
+
+    def reply(self, node: Node, what: str, local: frozenset[str], *, kept: bool = False) -> Reply | None:
+        """Text, a list of texts, or ``{from: [...], order: ...}``; *kept*: a remembered reply (a value)."""
         source, order = node, Order.IN_ORDER
         weighted: list[tuple[str, Node, int | None]] | None = None
         if isinstance(node, MappingNode):
@@ -210,7 +240,7 @@ class Builder(NodeReader):
         items = weighted if weighted is not None else [(t, n, None) for t, n in self.strings(source, what)]
         choices, weights = [], []
         for text, item, weight in items:
-            parsed = self.template(text, item, local)
+            parsed = self.value(text, item, local) if kept else self.template(text, item, local)
             if parsed is not None:
                 choices.append(parsed)
                 weights.append(1 if weight is None else weight)
@@ -279,11 +309,8 @@ class Builder(NodeReader):
         sources: list[str] = []
         for text, item in self.pattern_texts(node, kind):
             try:
-                compiled, literal, required = matcher.compile_pattern(
-                    kind,
-                    text,
-                    case_sensitive=case_sensitive,
-                    ignore_punctuation=self.draft.ignore_punctuation,
+                compiled, literal, required = self.budget.compile(
+                    kind, text, case_sensitive, self.draft.ignore_punctuation
                 )
             except matcher.RegexRefused as exc:
                 self.problem(item, exc.message, exc.position if kind == "regex" else 0)
@@ -307,16 +334,25 @@ class Builder(NodeReader):
         )
 
     def pattern_texts(self, node: Node, kind: str) -> list[tuple[str, Node]]:
-        """A pattern's texts, each ``{list}`` expanded into one text per item (format 1.1; not regex)."""
+        """A pattern's texts, each ``{list}`` expanded into one text per item (format 1.1; not regex).
+
+        Every text is counted in the load's budget; none past it (its problem names the text).
+        """
         written = self.strings(node, kind)
-        if self.draft.version == "1" or kind == PatternKind.REGEX:
-            return written
+        expands = self.draft.version != "1" and kind != PatternKind.REGEX
         out: list[tuple[str, Node]] = []
         for text, item in written:
             try:
-                out.extend((expanded, item) for expanded in expand(text, self.draft.lists))
+                texts = expand(text, self.draft.lists) if expands else [text]
             except ListError as exc:
                 self.problem(item, exc.message, exc.offset)
+                continue
+            refused = self.budget.take(texts)
+            if refused is not None:
+                if refused:
+                    self.problem(item, refused)
+                return []
+            out.extend((each, item) for each in texts)
         return out
 
     def pattern_spec(self, node: Node, what: str) -> Pattern | None:
@@ -362,7 +398,9 @@ class Builder(NodeReader):
         after = self.pattern_spec(fields["after"][1], "after") if "after" in newer else None
         switch = self.topic_switch(fields["topic"][1], topic) if "topic" in newer else None
         rank = self.rank(fields["rank"][1]) if "rank" in newer else 0
-        remember = self.reply(fields["remember"][1], "remember", local) if "remember" in newer else None
+        remember = None
+        if "remember" in newer:
+            remember = self.reply(fields["remember"][1], "remember", local, kept=True)
         read = [("when", when), ("after", after), ("topic", switch), ("rank", rank), ("remember", remember)]
         if pattern is None or refused or (reply is None and redirect is None):
             return None
@@ -408,9 +446,12 @@ class Builder(NodeReader):
         return rank
 
     def redirect(self, node: Node, local: frozenset[str]) -> Template | None:
-        """The message a rule hands back to the rules: one text, which may use {captures}."""
+        """The message a rule hands back to the rules: one text, which may use {captures}.
+
+        Cut where the rules stop reading a message (a `when:` reads it as {input} too).
+        """
         text = self.string(node, "redirect")
-        return None if text is None else self.template(text, node, local)
+        return None if text is None else self.template(text, node, local, matcher.MAX_MATCH_CHARS, None)
 
     def condition(self, node: Node) -> Condition | None:
         """A ``when:`` expression, parsed (see :mod:`bots.conditions`); bad syntax points at its column."""
@@ -444,9 +485,10 @@ class Builder(NodeReader):
             text = self.string(value, f"the value of {name}", empty_ok=True) if name else None
             if name is None or text is None:
                 continue
-            parsed = self.template(text, value, local)
+            parsed = self.value(text, value, local)
             if parsed is not None:
-                self._variables.add(name)
+                self.define((name,), key)
+                self._sets.append((name, parsed, self.where(value), local))
                 out.append((name, parsed))
         return out
 
@@ -534,12 +576,18 @@ class Builder(NodeReader):
         lists = [(dialogue.rules, dialogue.ruleset)] + [
             (t.rules, t.ruleset) for t in dialogue.topics.values()
         ]
+        tries = 0
         for rules, ruleset in lists:
             # By place in the list, not by number: included rules come after the file's own.
             place = {id(rule): position for position, rule in enumerate(rules)}
             for rule in rules:
                 for text, where in rule.examples:
-                    found = ruleset.match(dialogue.substitute(text))  # as a conversation matches it
+                    routed = dialogue.substitute(text)  # as a conversation matches it
+                    tries += example_tries(ruleset, routed)
+                    if tries > MAX_EXAMPLE_TRIES:
+                        self.warnings.append(Problem(where, UNCHECKED))
+                        return
+                    found = ruleset.match(routed)
                     if found is None:
                         self.problems.append(
                             Problem(where, f"example {text!r} matches no rule, not even its own")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
+from bots.loader.bounds import Budget
 from bots.loader.problems import DialogueError, Problem
 from bots.model import Where
 
@@ -55,6 +56,7 @@ class Includes:
         self.files = 0
         self.bytes = 0
         self.reply_keys = 0  # the last reply key given: every file's replies draw from one count
+        self.budget = Budget()  # the alternatives compiled: bounded across the files (loader.bounds)
 
     def include(
         self, written: str, includer: str, where: Where, read: ReadFile

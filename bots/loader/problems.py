@@ -27,6 +27,15 @@ class Problem(Value):
         return f"{self.where}: {self.message}"
 
 
+class DialogueWarning(Problem):
+    """Something in a valid dialogue that probably does not do what its author meant (`--check` says so)."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return f"{self.where}: warning: {self.message}"
+
+
 class DialogueError(ChatError):
     """A dialogue file is invalid; carries every problem found, first one in the message."""
 

@@ -81,7 +81,7 @@ def read_step(builder: Builder, number: int, node: Node) -> Step | None:
     if patterns is None:
         return None
     for pattern in patterns:  # an expect step's named captures become variables for later steps
-        builder.note_variables(n for n in pattern.captures if not n.isdigit())
+        builder.define((n for n in sorted(pattern.captures) if not n.isdigit()), node)
     return Step(
         number,
         StepKind.EXPECT,

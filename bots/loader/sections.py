@@ -12,14 +12,16 @@ from collections.abc import Callable
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from bots.clauses import Clauses
+from bots.limits import MAX_VALUE_CHARS
 from bots.loader import lists, script
+from bots.loader.bounds import growing_sets
 from bots.loader.build import CLAUSE_KEYS, TOPIC_KEYS, VARIABLE_NAME, Builder
 from bots.loader.includes import CONTRIBUTED, INCLUDED_KEYS, Includes
 from bots.loader.nodes import CORE, NUMBER_TAGS, Fields
 from bots.loader.problems import Problem
 from bots.model import (
     NO_TOPIC,
-    Clauses,
     Dialogue,
     Ending,
     LineEnd,
@@ -29,7 +31,8 @@ from bots.model import (
     Where,
     by_rank,
 )
-from bots.subs import MAX_SUBSTITUTIONS
+from bots.normalize import fold, nfc
+from bots.subs import MAX_KEY_CHARS, MAX_SUBSTITUTIONS
 from bots.target import TARGET_KINDS, Target, split_target
 
 FORMAT_VERSION = 1
@@ -51,6 +54,7 @@ class DialogueBuilder(Builder):
         self.section_keys: dict[str, Node] = {}
         #: What this load has included so far (shared with the builders of included files).
         self.includes = includes or Includes(path)
+        self.budget = self.includes.budget  # one count of alternatives for the file and its includes
         #: Whether this file is read as another file's include (it then contributes parts only).
         self.included = included
         #: The rules of included files, in include order: they follow this file's own.
@@ -73,6 +77,9 @@ class DialogueBuilder(Builder):
         self.rules_sound = self.rules_sound and self.included_sound
         self.check_names()
         self.check_topics()
+        if not self.included:  # the whole dialogue's sets: a loop may pass through an included file
+            growing = growing_sets(self._sets, self._variables)
+            self.warnings += [Problem(where, message) for where, message in growing]
         dialogue = self.draft.dialogue(self.path)
         if self.rules_sound:
             self.check_examples(dialogue)
@@ -150,7 +157,8 @@ class DialogueBuilder(Builder):
             self.draft.subs.update(child.draft.subs)
             self.draft.variables.update(child.draft.variables)
             self.draft.reflect.update(child.draft.reflect)
-            self._variables.update(child._variables)
+            self.define(child._variables, item)
+            self._sets.extend(child._sets)
             self.included_rules.extend(child.draft.rules)
             self.included_sound = self.included_sound and child.rules_sound
 
@@ -185,8 +193,18 @@ class DialogueBuilder(Builder):
         for key, value in node.value:
             words = self.string(key, "a substituted word")
             into = self.string(value, "a substitution", empty_ok=True)
-            if words is not None and into is not None:
-                self.draft.subs[" ".join(words.lower().split())] = " ".join(into.split())
+            if words is None or into is None:
+                continue
+            written = " ".join(nfc(words).split())
+            if len(written) > MAX_KEY_CHARS:
+                self.problem(
+                    key,
+                    f"a substituted word or phrase is over {MAX_KEY_CHARS} characters ({len(written)}): "
+                    "substitute a shorter phrase, or match the long one with a pattern",
+                )
+                continue
+            # As patterns compare text: NFC and case-folded (café typed either way, Straße as strasse).
+            self.draft.subs[fold(written)] = " ".join(into.split())
 
     def list_name(self, node: Node) -> str | None:
         name = self.string(node, "a list name")
@@ -222,9 +240,15 @@ class DialogueBuilder(Builder):
         for key, value in node.value:
             name = self.variable_name(key)
             text = self.string(value, f"the value of {name}", empty_ok=True) if name else None
-            if name is not None and text is not None:
-                self.draft.variables[name] = text
-                self._variables.add(name)
+            if name is None or text is None:
+                continue
+            if len(text) > MAX_VALUE_CHARS:
+                self.problem(
+                    value, f"the value of {name} is over the {MAX_VALUE_CHARS:,} characters a value holds"
+                )
+                continue
+            self.draft.variables[name] = text
+            self.define((name,), key)
 
     def read_reflect(self, node: Node) -> None:
         if not isinstance(node, MappingNode):
