@@ -435,15 +435,28 @@ def pytest_m_expressions(commands: str) -> list[str]:
     return re.findall(r'^\s*pytest .*?-m "([^"]+)"', commands, re.M)
 
 
-def test_the_ci_label_runs_every_static_check_and_the_unit_tests_on_every_python_of_env_list() -> None:
-    ci = tox_labels()["ci"]
+def test_the_ci_and_checks_labels_together_run_every_env_of_env_list_the_unit_tests_at_least() -> None:
+    labels = tox_labels()
+    ci, checks = labels["ci"], labels["checks"]
+    assert not set(ci) & set(checks)
     env_list = split_list(read_tox()["tox"]["env_list"])
-    checks = [env for env in ci if not python_of(env.removesuffix("-unit"))]
-    assert checks == [env for env in env_list if not python_of(env)]
+    assert [env for env in checks if not python_of(env)] == [env for env in env_list if not python_of(env)]
     for version in env_list_pythons():
-        assert {py_env(version), py_env(version) + "-unit"} & set(ci), (
-            f"label ci never tests Python {version}"
+        assert {py_env(version), py_env(version) + "-unit"} & {*ci, *checks}, (
+            f"Python {version} goes untested"
         )
+
+
+def test_ci_run_runs_the_checks_label_in_the_readme_stage_or_else_in_the_tox_stage() -> None:
+    # The README's test command is plain `tox` (env_list); in the readme stage's container, Debian's
+    # Python 3.11 is the only one, so it runs the label checks: the static checks and py311.
+    test_command = _ci_script("readme_commands").readme_commands()[1].split("#")[0]
+    assert test_command.split() == "pip install tox && tox".split()
+    checks = tox_labels()["checks"]
+    assert [python_of(env) for env in checks if python_of(env)] == ["3.11"]
+    script = CI_RUN.read_text(encoding="utf-8")
+    assert 'TOX_LABELS=(ci)\ncase " $STAGES " in *" readme "*) ;; *) TOX_LABELS+=(checks) ;; esac\n' in script
+    assert re.search(r'^stage_bg tox .* tox .*-m "\$\{TOX_LABELS\[@\]\}" ', script, re.M)
 
 
 def test_the_ci_label_runs_the_e2e_suite_on_the_oldest_and_the_newest_python() -> None:
@@ -470,7 +483,6 @@ def test_the_nightly_label_runs_every_python_in_full_and_the_adversarial_suite_a
 
 def test_ci_run_runs_the_ci_label_the_adversarial_passes_and_the_timing_pass_last_and_alone() -> None:
     script = CI_RUN.read_text(encoding="utf-8")
-    assert re.search(r"^stage_bg tox .* tox .*-m ci ", script, re.M)
     assert re.search(r"^stage_bg adversarial .* tox .*-e adversarial-bulk ", script, re.M | re.S)
     last = re.findall(r"^(stage|stage_bg|join_stage|require) (\S+)", script, re.M)[-1]
     assert last == ("stage", "timing"), (
