@@ -36,6 +36,8 @@ class Sizes:
     endings_runs: int
     #: Messages in each integrity test (the classic pair, and the serving bot), through the re-chunking proxy.
     integrity_messages: int
+    #: Runs of each 1 MiB message to a slow reader, per program and TLS setting (about 8 s each).
+    long_message_runs: int
 
 
 #: Steps of one run of the endings state machine, in every profile.
@@ -60,6 +62,7 @@ PROFILES: Mapping[str, Sizes] = {
         schema_documents=10_000,
         endings_runs=1_000,
         integrity_messages=100_000,
+        long_message_runs=5,
     ),
     # Sized so that `bash .ci/run` stays under 240 s on a 2-core machine (issue 22): at 1,000 examples
     # a property, the suite's first pass took 52 of the run's 350 CPU-seconds.
@@ -69,6 +72,7 @@ PROFILES: Mapping[str, Sizes] = {
         schema_documents=MIN_SCHEMA_DOCUMENTS,
         endings_runs=200,
         integrity_messages=10_000,
+        long_message_runs=1,
     ),
     # For editing a test: seconds a property.
     "quick": Sizes(
@@ -77,6 +81,7 @@ PROFILES: Mapping[str, Sizes] = {
         schema_documents=MIN_SCHEMA_DOCUMENTS,
         endings_runs=50,
         integrity_messages=2_000,
+        long_message_runs=1,
     ),
 }
 

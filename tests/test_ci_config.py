@@ -405,6 +405,7 @@ ISSUE_COUNTS = {
     "schema_documents": 10_000,  # issue 22: "10,000 schema documents"; issue 13 asked at least 1,000
     "endings_runs": 1_000,  # issue 14's state machine: 1,000 runs of up to 30 steps
     "integrity_messages": 100_000,  # issue 7: two peers exchange 100,000 messages
+    "long_message_runs": 5,  # issue 19: 1 MiB to a slow reader "many times" (a cut came 2 runs of 3)
 }
 LOAD_COUNTS = {"SLOW_PEERS": 1_000, "FLOOD_MESSAGES": 100_000, "DISCONNECTS": 1_000}  # issue 7
 
