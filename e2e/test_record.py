@@ -119,9 +119,9 @@ def test_a_serving_bot_is_recorded_through_its_own_test_and_both_dialogues_repla
     client = programs.spawn(
         "chat-bot", "--connect", "--port", str(proxy_port), "--script", "helpdesk_test", "--no-delay"
     )
-    client.expect("test passed (helpdesk-test): 20 passed")
+    client.expect("test passed (helpdesk-test): 28 passed")
     assert client.wait_exit() == 0
-    finished(recorder, 20)
+    finished(recorder, 28)
     check(out, peer)
     text = out.read_text(encoding="utf-8")
     assert "end: wait\n" in text  # the help desk said exit and closed first
@@ -130,16 +130,18 @@ def test_a_serving_bot_is_recorded_through_its_own_test_and_both_dialogues_repla
     # The test replays against a fresh help desk, its reply delays on.
     _bot, port = programs.bot("--script", "helpdesk")
     replay = programs.spawn("chat-bot", "--connect", "--port", str(port), "--script", str(out), "--quiet")
-    replay.expect("test passed (helpdesk): 20 passed, 0 failed, 0 not run")
+    replay.expect(
+        "test passed (helpdesk): 28 passed, 0 failed, 0 not run", timeout=60
+    )  # 14 delays of up to 0.8 s
     assert replay.wait_exit() == 0
     # The peer plays the help desk: the desk's own test passes against it (a client tested this way).
     desk, port = programs.bot("--script", str(peer), "--once")
     client = programs.spawn(
         "chat-bot", "--connect", "--port", str(port), "--script", "helpdesk_test", "--quiet"
     )
-    client.expect("test passed (helpdesk-test): 20 passed")
+    client.expect("test passed (helpdesk-test): 28 passed")
     assert client.wait_exit() == 0
-    desk.expect("test passed (desk): 19 passed, 0 failed, 0 not run")
+    desk.expect("test passed (desk): 27 passed, 0 failed, 0 not run")
     assert desk.wait_exit() == 0
 
 
@@ -148,7 +150,9 @@ version: 1
 name: pinger
 rules:
   - exact: hello
-    reply: {from: ["PING :3f9a2c71d0", "PING :b47e0d15aa", "PING :09c1e4f7b2", "PING :e5d3a8c610"], order: random}
+    reply:
+      from: ["PING :3f9a2c71d0", "PING :b47e0d15aa", "PING :09c1e4f7b2", "PING :e5d3a8c610"]
+      order: random
   - regex: '^PONG :(?P<token>[0-9a-f]+)$'
     reply: "got {token}"
 """

@@ -12,7 +12,7 @@ around and between words are free (the format's ``exact``); an empty line is
   The file's ``timeout`` is that floor; a step that needs more says so.
 * **The ending** as seen: the side written ends with ``exit`` (its last line, dropped from
   the script: ``end: exit`` sends it), or closes first (``end: close``), or the other side
-  closes first (``end: wait``: that close is the test's end).
+  ends with ``exit`` or closes first (``end: wait``: its close is the test's end).
 * **Volatile tokens** (``volatile=True``, :data:`VOLATILE`): in an expected line, numbers of
   four digits or more, hex ids, times, dates and UUIDs become named captures
   (``(?P<time1>...)``), so that a replay passes when they change; a later line the test
@@ -140,6 +140,8 @@ def _ending(recording: Recording, me: str, lines: list[Line]) -> tuple[str, list
         and sum(is_exit(line.text or "") for line in mine) == 1
     ):
         return "exit", lines[:-1]  # whoever closed then: the other side's close answers our `exit`
+    if last is not None and last.side == other(me) and is_exit(last.text or ""):
+        return "wait", lines  # the other side ended the classic way: it closes, whoever's close came first
     if recording.closed_first == other(me):
         return "wait", lines
     return "close", lines
