@@ -1,4 +1,4 @@
-"""bots.cli and bots.roles: the role options (--try, --connect, --check, serving...) and the options each takes.
+"""bots.cli and bots.roles: the role options (--try, --connect, --check, serving...) and what each takes.
 
 Any combination that cannot apply is one stderr line naming both options, and status 2;
 the plain serving form (``chat-bot --script d.yaml``) is unchanged.

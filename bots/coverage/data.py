@@ -30,6 +30,7 @@ import socket
 import tempfile
 from collections.abc import Iterable
 
+from chat.display import quoted
 from chat.errors import ChatError
 from chat.status import ExitStatus
 
@@ -162,7 +163,7 @@ def read(path: str) -> CoverageData:
 
 
 def _dialogue(path: str, name: str, entry: object) -> DialogueData:
-    damaged = CoverageDataError(f"{path}: the entry of {name} is damaged: write the data again")
+    damaged = CoverageDataError(f"{path}: the entry of {quoted(name)} is damaged: write the data again")
     if not isinstance(entry, dict):
         raise damaged
     files, chats, used = entry.get("files"), entry.get("chats"), entry.get("used")
