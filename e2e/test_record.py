@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from bots.loops import uvloop_installed
 from chat_testing import Daemon, Programs, Terminal, free_port, wait_until
 from chat_testing.env import EXPECT_TIMEOUT_S, child_env
 from chat_testing.listening import port_listening
@@ -31,6 +33,10 @@ CONNECTED_BY = r"Connected by \('127\.0\.0\.1', (\d+)\)"
 TURNS = [("hello", "  hi there  "), ("ça va? 你好 🎉", "très bien")]
 
 pytestmark = pytest.mark.timeout(120)
+LOOPS = [
+    "asyncio",
+    pytest.param("uvloop", marks=pytest.mark.skipif(not uvloop_installed(), reason="no fast extra (uvloop)")),
+]
 
 
 def record(programs: Programs, out: Path, port: int, *options: str) -> tuple[Terminal, int]:
@@ -105,7 +111,7 @@ def test_a_chat_with_chat_server_is_recorded_checked_and_replayed_with_its_perso
         server.expect("Server: ")
         server.send(theirs)
     server.expect("Client: exit\r\n")
-    replay.expect("test passed (classic): 4 passed, 0 failed, 0 not run")
+    replay.expect("test passed (classic): 5 passed, 0 failed, 0 not run")
     assert replay.wait_exit() == 0
     assert server.wait_exit() == 0
 
@@ -141,7 +147,7 @@ def test_a_serving_bot_is_recorded_through_its_own_test_and_both_dialogues_repla
     )
     client.expect("test passed (helpdesk-test): 28 passed")
     assert client.wait_exit() == 0
-    desk.expect("test passed (desk): 27 passed, 0 failed, 0 not run")
+    desk.expect("test passed (desk): 28 passed, 0 failed, 0 not run")
     assert desk.wait_exit() == 0
 
 
@@ -167,14 +173,15 @@ script:
 """
 
 
+@pytest.mark.parametrize("loop", LOOPS)
 def test_volatile_tokens_become_captures_and_an_answer_that_repeats_one_uses_the_variable(
-    programs: Programs, tmp_path: Path
+    programs: Programs, tmp_path: Path, loop: str
 ) -> None:
     (tmp_path / "pinger.yaml").write_text(PINGER, encoding="utf-8")
     (tmp_path / "answerer.yaml").write_text(ANSWERER, encoding="utf-8")
     out = tmp_path / "ping.chat.yaml"
     _bot, port = programs.bot("--script", str(tmp_path / "pinger.yaml"), "--seed", "1")
-    recorder, proxy_port = record(programs, out, port, "--volatile")
+    recorder, proxy_port = record(programs, out, port, "--volatile", "--loop", loop)
     client = programs.spawn(
         "chat-bot", "--connect", "--port", str(proxy_port), "--script", str(tmp_path / "answerer.yaml")
     )
@@ -190,7 +197,7 @@ def test_volatile_tokens_become_captures_and_an_answer_that_repeats_one_uses_the
     _bot, port = programs.bot("--script", str(tmp_path / "pinger.yaml"), "--seed", "3")
     replay = programs.spawn("chat-bot", "--connect", "--port", str(port), "--script", str(out))
     replayed = replay.expect_re(r"Server: PING :([0-9a-f]+)").group(1)
-    replay.expect("test passed (ping): 4 passed, 0 failed, 0 not run")
+    replay.expect("test passed (ping): 5 passed, 0 failed, 0 not run")
     assert replay.wait_exit() == 0
     assert replayed != recorded  # another token, the same test
 
@@ -281,12 +288,13 @@ def test_an_irc_registration_with_ngircd_replays_against_a_server_started_at_ano
     assert replay.wait_exit() == 0
 
 
+@pytest.mark.parametrize("loop", LOOPS)
 def test_sigterm_cuts_a_recording_keeps_what_crossed_and_ends_with_143(
-    programs: Programs, tmp_path: Path
+    programs: Programs, tmp_path: Path, loop: str
 ) -> None:
     out = tmp_path / "cut.chat.yaml"
     server, port = programs.server()
-    recorder, proxy_port = record(programs, out, port)
+    recorder, proxy_port = record(programs, out, port, "--loop", loop)
     client = programs.client(proxy_port)
     server.expect_re(CONNECTED_BY)
     client.expect("Client: ")
@@ -304,3 +312,33 @@ def test_sigterm_cuts_a_recording_keeps_what_crossed_and_ends_with_143(
     text = out.read_text(encoding="utf-8")
     assert text.endswith("script:\n  - say: 'hello'\n  - expect: {exact: 'hi'}\n")
     assert "end: close\n" in text  # cut before either side closed
+
+
+def test_a_client_that_leaves_before_a_whole_line_crossed_leaves_no_file_and_status_4(
+    programs: Programs, tmp_path: Path
+) -> None:
+    out = tmp_path / "nothing.chat.yaml"
+    _bot, port = programs.bot("--script", "helpdesk", "--no-delay")
+    recorder, proxy_port = record(programs, out, port)
+    with socket.create_connection(("127.0.0.1", proxy_port), timeout=EXPECT_TIMEOUT_S):
+        pass  # connected, then gone without a word
+    assert recorder.wait_exit() == 4
+    assert (
+        recorder.lines[-1]
+        == "chat-bot: no whole line crossed the connection: nothing to write: no dialogue written"
+    )
+    assert not out.exists()
+
+
+def test_a_server_that_cannot_be_dialled_ends_the_recorder_with_one_line_and_status_3(
+    programs: Programs, tmp_path: Path
+) -> None:
+    port = free_port()
+    recorder, proxy_port = record(programs, tmp_path / "t.chat.yaml", port)
+    with socket.create_connection(("127.0.0.1", proxy_port), timeout=EXPECT_TIMEOUT_S) as client:
+        assert client.recv(1) == b""  # closed: nothing to chat with
+    assert recorder.wait_exit() == 3
+    assert recorder.lines[-1] == (
+        f"chat-bot: connection refused by 127.0.0.1:{port}: is the server running there? "
+        "Start it, or fix --to"
+    )
