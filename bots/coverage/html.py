@@ -5,7 +5,7 @@ file too) gets a page showing its YAML line by line, every line of an item colou
 what the chats did with it: used (green), partly used (yellow: a rule that answered, but
 some of its alternatives, its redirect or its remembered reply never did), never used
 (red). The innermost item decides a line's colour (a topic's rules over the topic), and
-the first line of an item not fully used says what was missed. One self-contained page
+the first line of an item not fully used says what was missed, in a column before the YAML. One self-contained page
 per file: no script, no style sheet to fetch.
 """
 
@@ -30,7 +30,7 @@ h1 { font-size: 1.3em; }
 table.source { border-collapse: collapse; font-family: ui-monospace, monospace; font-size: 13px; }
 table.source td { padding: 0 0.6em; vertical-align: top; white-space: pre; }
 td.n { color: #777; text-align: right; user-select: none; }
-table.source td.note { font: 12px system-ui, sans-serif; white-space: normal; min-width: 18em; }
+table.source td.note { font: 12px system-ui, sans-serif; white-space: normal; width: 19em; min-width: 19em; }
 tr.used td.src { background: #d7f5d7; }
 tr.partial td.src { background: #fdf2c4; }
 tr.unused td.src { background: #fbd3d3; }
@@ -143,8 +143,8 @@ def file_page(path: str, file_items: list[items.Item], used: set[str], title: st
         status = owner.get(number, (0, "plain"))[1]
         note = "<br>".join(notes.get(number, []))
         rows.append(
-            f'<tr class="{status}" id="L{number}"><td class="n">{number}</td>'
-            f'<td class="src">{html.escape(source) or " "}</td><td class="note">{note}</td></tr>'
+            f'<tr class="{status}" id="L{number}"><td class="n">{number}</td><td class="note">{note}</td>'
+            f'<td class="src">{html.escape(source) or " "}</td></tr>'
         )
     count = sum(1 for item in file_items if item.key in used)
     figures = f"{count} of {len(file_items)} items used, {shown_percent(percent(count, len(file_items)))}"
