@@ -222,11 +222,12 @@ def test_an_smtp_session_with_aiosmtpd_is_recorded_replayed_and_its_peer_passes_
         wait_until(lambda: port_listening(port), EXPECT_TIMEOUT_S, "aiosmtpd's port")
         return port
 
-    recorder, proxy_port = record(programs, out, smtp_server(), "--record-peer", str(peer))
+    recorder, proxy_port = record(programs, out, smtp_server(), "--record-peer", str(peer), "--quiet")
     client = programs.spawn("chat-bot", "--connect", "--port", str(proxy_port), "--script", session)
     client.expect("test passed (smtp-session)")
     assert client.wait_exit() == 0
     finished(recorder, 13)
+    assert "Client: " not in recorder.output  # --quiet: the chat is not shown
     check(out, peer)
     text = out.read_text(encoding="utf-8")
     assert "line_end: crlf\nend: wait\n" in text  # CR LF seen from the client; the server closed after 221

@@ -5,8 +5,8 @@ file too) gets a page showing its YAML line by line, every line of an item colou
 what the chats did with it: used (green), partly used (yellow: a rule that answered, but
 some of its alternatives, its redirect or its remembered reply never did), never used
 (red). The innermost item decides a line's colour (a topic's rules over the topic), and
-the first line of an item not fully used says what was missed, in a column before the YAML. One self-contained page
-per file: no script, no style sheet to fetch.
+the first line of an item not fully used says what was missed, in a column before the YAML.
+One self-contained page per file: no script, no style sheet to fetch.
 """
 
 from __future__ import annotations
