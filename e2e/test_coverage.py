@@ -5,6 +5,7 @@ a pytest run under two xdist workers combined into one report, the HTML page in 
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import signal
 import struct
@@ -51,7 +52,10 @@ def report(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 def helpdesk_data(programs: Programs, data: Path) -> None:
     """The help desk served with --coverage while its own test visits it; stopped with SIGTERM."""
-    desk, port = programs.bot("--script", "helpdesk", "--no-delay", "--coverage", str(data))
+    # The file by its path (not by name): the data then names this tree's files, wherever the package is.
+    desk, port = programs.bot(
+        "--script", str(DIALOGUES / "helpdesk.yaml"), "--no-delay", "--coverage", str(data)
+    )
     test = programs.spawn(
         "chat-bot", "--connect", "--port", str(port), "--script", "helpdesk_test", "--quiet"
     )
@@ -124,8 +128,8 @@ def test_a_pytest_run_on_two_xdist_workers_gathers_coverage_from_every_server_in
     for name, turns in VISITS.items():
         (folder / name).write_text(visit(turns), encoding="utf-8")
     (folder / "pytest.ini").write_text(
-        "[pytest]\nchat_target = command:chat-bot --script helpdesk --port {port} --no-delay"
-        f" --coverage {data}\n",
+        f"[pytest]\nchat_target = command:chat-bot --script {shlex.quote(str(DIALOGUES / 'helpdesk.yaml'))}"
+        f" --port {{port}} --no-delay --coverage {shlex.quote(str(data))}\n",
         encoding="utf-8",
     )
     run = subprocess.run(
