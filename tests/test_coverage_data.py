@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from bots.coverage import data
 
@@ -122,48 +119,3 @@ def test_a_write_into_a_folder_that_is_gone_is_one_line_and_leaves_no_temporary_
         f"cannot write coverage data to {tmp_path / 'gone' / 'cov.a.1.000001'}: No such file or directory"
     )
     assert list(tmp_path.iterdir()) == []
-
-
-keys = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=30)
-entries = st.builds(
-    data.DialogueData,
-    st.dictionaries(keys, st.text(alphabet="0123456789abcdef", max_size=8), max_size=3),
-    st.integers(0, 10**6),
-    st.lists(keys, max_size=5),
-)
-
-
-@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.dictionaries(keys, entries, max_size=4))
-def test_what_is_written_reads_back_the_same(tmp_path: Path, dialogues: dict[str, data.DialogueData]) -> None:
-    path = part(tmp_path, "cov", dialogues)
-    back = data.read(str(path))
-    assert {k: (d.files, d.chats, d.used) for k, d in back.dialogues.items()} == {
-        k: (d.files, d.chats, d.used) for k, d in dialogues.items()
-    }
-
-
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(
-    st.one_of(
-        st.binary(max_size=200),
-        st.recursive(
-            st.none() | st.booleans() | st.integers() | st.text(max_size=10),
-            lambda inner: (
-                st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=3)
-            ),
-            max_leaves=12,
-        ).map(lambda doc: json.dumps({"chat-bot coverage": 1, "dialogues": doc}).encode()),
-    )
-)
-def test_any_bytes_read_as_data_or_refused_in_one_line(tmp_path: Path, content: bytes) -> None:
-    path = tmp_path / "cov"
-    path.write_bytes(content)
-    try:
-        data.read(str(path))
-    except data.CoverageDataError as exc:
-        message = str(exc)
-    else:
-        return
-    assert message.startswith(str(path))
-    assert "\n" not in message

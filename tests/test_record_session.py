@@ -1,35 +1,9 @@
-"""bots.record.session: bytes cut into whole lines per side, however they arrive; how the chat ended."""
+"""bots.record.session: bytes cut into whole lines per side; how the chat ended (any split of the bytes:
+adversarial/test_record_properties.py)."""
 
 from __future__ import annotations
 
-from hypothesis import given
-from hypothesis import strategies as st
-
 from bots.record.session import CLIENT, SERVER, Line, LineSplitter, Recording
-
-
-def chunks(data: bytes, cuts: list[int]) -> list[bytes]:
-    points = sorted({c % (len(data) + 1) for c in cuts})
-    return [data[a:b] for a, b in zip([0, *points], [*points, len(data)], strict=True)]
-
-
-@given(
-    st.lists(st.binary(max_size=20).filter(lambda b: b"\n" not in b), max_size=8),
-    st.lists(st.integers(min_value=0), max_size=10),
-    st.booleans(),
-)
-def test_lines_are_the_same_however_the_bytes_are_cut(
-    lines: list[bytes], cuts: list[int], crlf: bool
-) -> None:
-    data = b"".join(line + (b"\r\n" if crlf else b"\n") for line in lines)
-    splitter = LineSplitter()
-    found = [line for piece in chunks(data, cuts) for line in splitter.feed(piece)]
-    expected = []
-    for line in lines:
-        text, ends_crlf = (line, crlf) if crlf or not line.endswith(b"\r") else (line[:-1], True)
-        expected.append((text.decode("utf-8", "replace"), ends_crlf))
-    assert found == expected
-    assert not splitter.pending
 
 
 def test_a_part_held_is_a_line_at_silence_or_at_the_end() -> None:

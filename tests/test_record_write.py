@@ -1,21 +1,18 @@
 """bots.record.write: a recording as the test that plays the client, and the peer that plays the server.
 
-The property that matters: whatever crossed, both files load, and the test passes against its
-peer (in memory), the one playing each side of the chat as it was recorded.
+The property that matters (whatever crossed, both files load, and the test passes against its
+peer) is in adversarial/test_record_properties.py.
 """
 
 from __future__ import annotations
 
 import pytest
 import yaml
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from bots import matcher
 from bots.loader import parse_dialogue
 from bots.record import write
 from bots.record.session import CLIENT, SERVER, Recording
-from chat_testing.memory import converse
 
 
 def recording(*lines: tuple[str, str | bytes, float], closed: tuple[str, float] | None = None) -> Recording:
@@ -179,37 +176,3 @@ def test_without_the_volatile_flag_tokens_stay_exact() -> None:
     assert script(write.dialogue(made, CLIENT, name="t", source="x")) == (
         "  - expect: {exact: 'PING :4a7f2c19e0'}\n  - say: 'PONG :4a7f2c19e0'\n"
     )
-
-
-@given(st.text())
-def test_a_scalar_reads_back_as_its_text(text: str) -> None:
-    assert yaml.safe_load(f"key: {write.scalar(text)}") == {"key": text}
-
-
-texts = st.text(
-    st.characters(exclude_categories=["Cs"], exclude_characters="\r\n"), min_size=1, max_size=30
-).filter(lambda t: t.strip() != "")
-tokens = st.sampled_from(["4a7f2c19e0", "10:20:30", "123456", "2025-06-13", "Fri Jun 13"])
-lines = st.lists(
-    st.tuples(
-        st.sampled_from([CLIENT, SERVER]),
-        st.one_of(texts, st.builds("{} {} {}".format, texts, tokens, texts)),
-    ),
-    min_size=2,
-    max_size=12,
-).filter(lambda crossed: {side for side, _text in crossed} == {CLIENT, SERVER})
-
-
-@settings(max_examples=150, deadline=None)
-@given(lines, st.sampled_from([None, CLIENT, SERVER]), st.booleans())
-def test_whatever_crossed_the_test_passes_against_its_peer(
-    crossed: list[tuple[str, str]], closer: str | None, volatile: bool
-) -> None:
-    made = recording(
-        *((side, text, 0.1 * n) for n, (side, text) in enumerate(crossed, start=1)),
-        closed=None if closer is None else (closer, 0.1 * len(crossed) + 0.1),
-    )
-    test = parse_dialogue(write.dialogue(made, CLIENT, name="t", source="x", volatile=volatile), "t.yaml")
-    peer = parse_dialogue(write.dialogue(made, SERVER, name="p", source="x", volatile=volatile), "p.yaml")
-    run = converse(test, peer)
-    assert run.passed, run.report()
