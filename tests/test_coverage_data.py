@@ -119,3 +119,11 @@ def test_a_write_into_a_folder_that_is_gone_is_one_line_and_leaves_no_temporary_
         f"cannot write coverage data to {tmp_path / 'gone' / 'cov.a.1.000001'}: No such file or directory"
     )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_folder_given_as_data_is_refused_naming_what_to_give(tmp_path: Path) -> None:
+    with pytest.raises(data.CoverageDataError) as refused:
+        data.combine([str(tmp_path)])
+    assert str(refused.value) == (
+        f"{tmp_path} is a folder: name the data file given to --coverage (its parts are read with it)"
+    )

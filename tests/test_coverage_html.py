@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bots.coverage import html
 from bots.coverage.collect import Collector
-from bots.coverage.data import CoverageData
+from bots.coverage.data import CoverageData, DialogueData
 from bots.coverage.report import Report
 from bots.engine import Conversation
 from bots.model import Dialogue
@@ -88,3 +88,19 @@ def test_the_index_lists_every_file_with_its_figures(desk: Dialogue, tmp_path: P
     assert "<p>3 of 14 items used, 21.4%</p>" in index
     assert f'<a href="{html.page_name(str(tmp_path / "common.yaml"))}">' in index
     assert "<td>1</td><td>1</td><td>100.0%</td>" in index  # common.yaml: its one rule, answering "tea"
+
+
+def test_two_files_whose_names_make_one_page_name_get_a_page_each(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a_b").mkdir()
+    paths = [tmp_path / "a" / "b_c.yaml", tmp_path / "a_b" / "c.yaml"]
+    data = CoverageData()
+    for number, path in enumerate(paths):
+        path.write_text(f"version: 1\nrules:\n  - exact: hi\n    reply: hello {number}\n", encoding="utf-8")
+        data.merge(str(path.resolve()), DialogueData({}, 1, []))
+    pages = html.write(Report(data, ["cov"]), str(tmp_path / "html"))
+    assert len(set(pages)) == 3
+    index = (tmp_path / "html" / "index.html").read_text(encoding="utf-8")
+    for page in pages[1:]:
+        assert f'<a href="{Path(page).name}">' in index
+        assert "hello" in Path(page).read_text(encoding="utf-8")

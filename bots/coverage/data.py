@@ -202,6 +202,10 @@ def combine(datafiles: Iterable[str]) -> tuple[CoverageData, list[str]]:
     combined = CoverageData()
     read_files: list[str] = []
     for datafile in datafiles:
+        if os.path.isdir(datafile):
+            raise CoverageDataError(
+                f"{datafile} is a folder: name the data file given to --coverage (its parts are read with it)"
+            )
         parts = find(datafile)
         if not parts:
             raise CoverageDataError(

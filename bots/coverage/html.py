@@ -181,9 +181,20 @@ def write(report: Report, folder: str) -> list[str]:
         used |= dialogue.used
         for item in dialogue.items:
             by_file.setdefault(item.file, {})[item.key] = item
+    # One page per file; two paths that make the same name (a/b_c.yaml, a_b/c.yaml) get -2, -3...
+    names: dict[str, str] = {}
+    taken = {"index.html"}
+    for file in sorted(by_file):
+        name = stem = page_name(file).removesuffix(".html")
+        count = 1
+        while f"{name}.html" in taken:
+            count += 1
+            name = f"{stem}-{count}"
+        names[file] = f"{name}.html"
+        taken.add(names[file])
     written = []
     for file, keyed in sorted(by_file.items()):
-        page = os.path.join(folder, page_name(file))
+        page = os.path.join(folder, names[file])
         with open(page, "w", encoding="utf-8") as handle:
             handle.write(file_page(file, list(keyed.values()), used, shown_path(file)))
         written.append(page)
@@ -191,7 +202,7 @@ def write(report: Report, folder: str) -> list[str]:
     for file, keyed in sorted(by_file.items()):
         count = sum(1 for key in keyed if key in used)
         rows.append(
-            f'<tr><td><a href="{page_name(file)}">{html.escape(shown_path(file))}</a></td>'
+            f'<tr><td><a href="{names[file]}">{html.escape(shown_path(file))}</a></td>'
             f"<td>{count}</td><td>{len(keyed)}</td><td>{shown_percent(percent(count, len(keyed)))}</td></tr>"
         )
     total_used, total = report.total
