@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
+from bots.record import proxy as proxy_module
 from bots.record.proxy import Proxy
 from bots.record.session import CLIENT, SERVER, Recording
 from chat.errors import ConnectError
@@ -161,3 +162,43 @@ def test_a_cut_keeps_what_each_side_held_and_ends_with_the_signals_status() -> N
     assert status is ExitStatus.TERMINATED
     assert [(line.side, line.text) for line in recording.lines] == [(CLIENT, "typed, not sent")]
     assert recording.cut is not None
+
+
+def test_after_a_half_close_the_other_side_goes_on_while_it_sends_and_ends_when_quiet(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(proxy_module, "CLOSE_GRACE_S", 0.3)
+
+    async def slow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await reader.read()  # the client's half-close
+            for line in (b"a\n", b"b\n", b"c\n"):  # 0.6 s in all, never 0.3 s quiet
+                await asyncio.sleep(0.2)
+                writer.write(line)
+            await asyncio.Event().wait()  # then silent, never closing: the grace ends the chat
+        finally:
+            writer.close()
+
+    async def scenario() -> tuple[bytes, Recording, float]:
+        server, port = await serving(slow)
+        proxy, proxy_port, done = await proxied(port)
+        reader, writer = await asyncio.open_connection("127.0.0.1", proxy_port)
+        writer.write(b"q\n")
+        writer.write_eof()
+        began = asyncio.get_running_loop().time()
+        await asyncio.wait_for(done, STEP_S)
+        took = asyncio.get_running_loop().time() - began
+        answer = await asyncio.wait_for(reader.read(), STEP_S)
+        writer.close()
+        server.close()
+        return answer, proxy.recording, took
+
+    answer, recording, took = asyncio.run(scenario())
+    assert answer == b"a\nb\nc\n"
+    assert [(line.side, line.text) for line in recording.lines] == [
+        (CLIENT, "q"),
+        (SERVER, "a"),
+        (SERVER, "b"),
+        (SERVER, "c"),
+    ]
+    assert 0.85 <= took < STEP_S  # the three lines (0.6 s), then 0.3 s of quiet

@@ -4,7 +4,8 @@ It listens, takes one client (it records one chat: a second client is closed at 
 dials the server, then pumps each direction on its own: bytes are written on first and
 noted after, so that the recording never delays or alters what crosses. An end of
 stream is passed on as one (a half-close), as a plain TCP relay would; once one side has
-closed, the other gets :data:`CLOSE_GRACE_S` to close too. A signal cuts the chat: what
+closed, the other may go on (a half-close: a reply still coming) as long as it is never silent
+for :data:`CLOSE_GRACE_S`; then the chat is over. A signal cuts the chat: what
 crossed so far is kept.
 """
 
@@ -24,8 +25,8 @@ from chat.protocol import CLASSIC_SILENCE_S
 from chat.status import ExitStatus
 
 CHUNK_BYTES = 64 * 1024  # one read: what a socket buffer holds; lines are cut from it afterwards
-CLOSE_GRACE_S = 3.0  # after one side closed, the other has this long to close too (a server that
-# answers QUIT closes at once); then the chat is over and the proxy closes it
+CLOSE_GRACE_S = 3.0  # after one side closed, the other closes at once when it is done (a server that
+# answers QUIT); one that stays silent this long without closing is taken as done, and closed
 #: The signals that cut a recording, each with the status the program then ends with.
 CUTTING_SIGNALS = {
     signal.SIGTERM: ExitStatus.TERMINATED,
@@ -70,6 +71,8 @@ class Proxy:
         self._listener: asyncio.Server | None = None
         self._writers: list[asyncio.StreamWriter] = []
         self._pumps: list[asyncio.Task[None]] = []
+        # When a byte last crossed, either way (the grace after one side's close counts from it).
+        self._last_data = 0.0
 
     async def listen(self, host: str, port: int) -> int:
         """Start listening; the port bound (the one asked for, or the one picked for port 0)."""
@@ -138,9 +141,12 @@ class Proxy:
             self._loop.create_task(self._pump(SERVER, server_reader, writer)),
         ]
         await asyncio.wait(self._pumps, return_when=asyncio.FIRST_COMPLETED)
-        if not self._done.done():
-            # One side closed: the other gets the grace period to close as well.
-            await asyncio.wait(self._pumps, timeout=CLOSE_GRACE_S)
+        # One side closed: the other goes on while it sends, and closes within the grace when done.
+        while not self._done.done() and not all(pump.done() for pump in self._pumps):
+            quiet_until = self._last_data + CLOSE_GRACE_S
+            if self._loop.time() >= quiet_until:
+                break
+            await asyncio.wait(self._pumps, timeout=quiet_until - self._loop.time())
         if not self._done.done():
             for pump in self._pumps:
                 pump.cancel()
@@ -167,6 +173,7 @@ class Proxy:
                     if writer.can_write_eof():
                         writer.write_eof()  # pass the half-close on, as the peer sent it
                 return
+            self._last_data = loop.time()
             try:
                 writer.write(data)  # first what crossed, unchanged; then the notes
                 self._note(recording.data(side, data, loop.time()))
