@@ -49,6 +49,7 @@ from chat.protocol import (
 
 if TYPE_CHECKING:
     from bots.model import Dialogue
+    from bots.observer import Observing
     from bots.report import Transcript
 
 WRITE_BUFFER_HIGH = 64 * 1024  # per peer: far above one turn's reply, small beside 10,000 peers
@@ -133,12 +134,18 @@ class Run:
         self.refuse_line: Callable[[], str | None] = lambda: None
         #: Told when a connection is fully closed.
         self.on_lost: Callable[[BotConnection], None] | None = None
+        #: --coverage: gives each conversation its observer (None: no conversation is watched).
+        self.coverage: Observing | None = None
 
     def driver(self) -> Driver:
         """A new conversation and its driver, seeded per chat so --seed runs repeat exactly."""
         self.begun += 1
         seed = None if self.seed is None else f"{self.seed}:{self.begun}"
-        return Driver(Conversation(self.dialogue, seed=seed, delays=self.delays, deadline=self.deadline))
+        observer = None if self.coverage is None else self.coverage.observer(self.dialogue)
+        conversation = Conversation(
+            self.dialogue, seed=seed, delays=self.delays, deadline=self.deadline, observer=observer
+        )
+        return Driver(conversation)
 
 
 class BotConnection(asyncio.Protocol):

@@ -12,12 +12,15 @@ import sys
 from collections.abc import Callable, Sequence
 
 from bots import loops
+from bots.coverage import options as coverage_options
 from bots.limits import DEFAULT_MAX_CLIENTS, max_clients
 from bots.loader import DialogueError, DialogueWarning, Problem, check_dialogue_files, load_dialogue
 from bots.model import Dialogue, Where
+from bots.record import options as record_options
+from bots.roles import choose_role
 from chat import program
 from chat.display import say, visible
-from chat.errors import ChatError, UsageError
+from chat.errors import ChatError
 from chat.status import ExitStatus
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
@@ -43,6 +46,8 @@ A chat bot for the classic chat, driven by a YAML dialogue file.
   chat-bot --connect --script a.yaml d/   run dialogue tests as one suite (d/: its test_*.chat.yaml)
   chat-bot --check d.yaml ...             validate dialogue files, every error as file:line:col
   chat-bot --list                         name the bundled dialogues (--script quiz runs quiz.yaml)
+  chat-bot --record t.yaml --to HOST:PORT record a chat through this proxy as a test dialogue
+  chat-bot --coverage-report DATAFILE     what the chats run with --coverage DATAFILE never used
 
 Without --script the bundled default dialogue (a friendly greeter) is used."""
 
@@ -165,6 +170,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="the event loop of a chat: uvloop, the default wherever it is installed (pip install "
         "chat-classic[fast]), costs less per turn; asyncio is the standard loop (default here: %(default)s)",
     )
+    record_options.add(parser)
+    coverage_options.add(parser)
     program.add_common_options(parser, VersionWithLoop)
     return parser
 
@@ -246,66 +253,12 @@ def check(paths: Sequence[str]) -> int:
     return int(ExitStatus.SUCCESS)
 
 
-#: The roles, each chosen by its option (serving is the default, chosen by none).
-SERVING = "serving"
-ROLE_OPTIONS = {
-    "check": "--check",
-    "try_it": "--try",
-    "connect": "--connect",
-    "list": "--list",
-    "print_schema": "--print-schema",
-}
-
-#: Where each option applies (by argparse dest). An option given to a role it does not apply
-#: to is a usage error naming both; options not listed (--max-message-bytes) apply everywhere.
-APPLIES_TO: dict[str, tuple[str, tuple[str, ...]]] = {
-    "script": ("--script", (SERVING, "--try", "--connect")),
-    "host": ("--host", (SERVING, "--connect")),
-    "port": ("--port", (SERVING, "--connect")),
-    "seed": ("--seed", (SERVING, "--try", "--connect")),
-    "no_delay": ("--no-delay", (SERVING, "--try", "--connect")),
-    "classic": ("--classic", ("--connect",)),
-    "once": ("--once", (SERVING,)),
-    "max_clients": ("--max-clients", (SERVING,)),
-    "idle_timeout": ("--idle-timeout", (SERVING,)),
-    "transcript": ("--transcript", (SERVING, "--connect")),
-    "junit": ("--junit", (SERVING, "--connect")),
-    "quiet": ("--quiet", (SERVING, "--connect")),
-    "verbose": ("--verbose", (SERVING,)),
-    "tls_cert": ("--tls-cert", (SERVING,)),
-    "tls_key": ("--tls-key", (SERVING,)),
-    "tls": ("--tls", ("--connect",)),
-    "tls_ca": ("--tls-ca", ("--connect",)),
-}
-
-
 def given_options(argv: Sequence[str] | None) -> set[str]:
     """The dests of the options written on the command line (not those left at their defaults)."""
     parser = build_parser()
     for action in parser._actions:  # argparse has no public way to list what was given
         action.default = argparse.SUPPRESS
     return set(vars(parser.parse_args(argv)))
-
-
-def choose_role(args: argparse.Namespace, given: set[str]) -> str:
-    """The role the options ask for; a UsageError naming both options when they cannot go together."""
-    roles = [flag for dest, flag in ROLE_OPTIONS.items() if dest in given]
-    if len(roles) > 1:
-        raise UsageError(f"{roles[0]} and {roles[1]} cannot be used together: choose one")
-    role = roles[0] if roles else SERVING
-    for dest, (flag, roles_of_option) in APPLIES_TO.items():
-        if dest not in given or role in roles_of_option:
-            continue
-        if role == SERVING and dest == "classic":
-            raise UsageError("--classic goes with --connect (a serving bot detects classic clients itself)")
-        where = " and ".join(roles_of_option)
-        raise UsageError(f"{flag} cannot be used with {role}: it is for {where}")
-    if role == SERVING and args.junit and not args.once:
-        raise UsageError("--junit reports one chat: use it with --connect or --once")
-    if role != "--connect" and args.script and len(args.script) > 1:
-        name = "serving" if role == SERVING else role
-        raise UsageError(f"--script takes one file with {name}; several files run as a suite with --connect")
-    return role
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -319,12 +272,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return list_dialogues()
     if role == "--print-schema":
         return print_schema()
+    if role == "--coverage-report":
+        return coverage_options.report_role(args)
     loops.check(args.loop)
+    if role == "--record":
+        return record_options.record_role(args)
     if role == "--connect" and args.script and (len(args.script) > 1 or os.path.isdir(args.script[0])):
         return suite_role(args)
     dialogue = load_reporting_all(script_path(args.script[0] if args.script else None))
     if role == "--try":
         return try_it(dialogue, args)
+    args.collector = coverage_options.collector(args, dialogue)  # --coverage: None unless asked
     transcript = None
     if args.transcript:
         from bots.report import Transcript
@@ -337,6 +295,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if transcript is not None:
             transcript.close()
+        coverage_options.save(args.collector)
 
 
 def load_reporting_all(path: str) -> Dialogue:
@@ -400,6 +359,7 @@ def _connect_options(args: argparse.Namespace, transcript: Transcript | None) ->
         classic=args.classic,
         transcript=transcript,
         tls=program.client_tls(args),
+        coverage=args.collector,
     )
 
 
@@ -439,6 +399,7 @@ def suite_role(args: argparse.Namespace) -> int:
     from chat.errors import ConnectError
 
     paths = suite.expand(args.script)
+    args.collector = coverage_options.collector(args)
     port = program.resolve_port(args)
     transcript = report.Transcript(args.transcript) if args.transcript else None
     options = _connect_options(args, transcript)
@@ -496,6 +457,7 @@ def suite_role(args: argparse.Namespace) -> int:
             transcript.close()
         if args.junit:
             report.write_junit_suites(args.junit, suites)
+        coverage_options.save(args.collector)
     say(suite.summary(statuses, time.monotonic() - started))
     status = suite.worst(statuses)
     if status is not ExitStatus.SUCCESS:
@@ -523,6 +485,7 @@ def serve_role(dialogue: Dialogue, args: argparse.Namespace, transcript: Transcr
         once=args.once,
         transcript=transcript,
         tls=program.server_tls(args),
+        coverage=args.collector,
     )
     results: list[StepResult] = []
     show_chat = args.once and not args.quiet

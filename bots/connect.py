@@ -23,6 +23,8 @@ from chat.status import ExitStatus
 if TYPE_CHECKING:
     import ssl
 
+    from bots.observer import Observing
+
 INTERRUPT_GRACE_S = 1.0  # after a signal, the server gets this long to take our `exit`
 #: The signals that end the chat politely (the server gets our `exit`), with the status of each.
 ENDING_SIGNALS = {
@@ -46,6 +48,8 @@ class ConnectOptions:
     tls: ssl.SSLContext | None = None
     #: Seconds the whole chat may last, overriding the dialogue's `deadline` (the test harness's default).
     deadline: float | None = None
+    #: --coverage: watches the chat (the caller saves its data).
+    coverage: Observing | None = None
 
 
 @dataclass
@@ -95,6 +99,7 @@ async def converse(
         on_result=result,
         on_close=closed,
     )
+    run.coverage = options.coverage
     if options.transcript is not None:
         options.transcript.flush_within(loop.call_later)
     lost: asyncio.Future[None] = loop.create_future()

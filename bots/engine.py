@@ -54,6 +54,7 @@ from bots.model import (
     Step,
     StepKind,
 )
+from bots.observer import Observer
 from bots.template import Template
 from chat.display import quoted
 from chat.protocol import EXIT_WORD, is_exit
@@ -85,6 +86,7 @@ class Conversation:
         "delays",
         "dialogue",
         "done",
+        "observer",
         "outcome",
         "position",
         "sent",
@@ -101,6 +103,7 @@ class Conversation:
         delays: bool = True,
         deadline: float | None = None,
         screen: bool = False,
+        observer: Observer | None = None,
     ) -> None:
         """A chat on *dialogue*.
 
@@ -108,6 +111,7 @@ class Conversation:
         *screen*: the peer is a screen (a client at its terminal), which shows prompts and
         banners besides messages: the script runs as a sequence whatever the format, lines that
         match nothing are passed over, and the rules never answer.
+        *observer*: told which rules, redirects, memories, fallbacks and steps the chat used.
         """
         self.dialogue = dialogue
         self.delays = delays
@@ -150,6 +154,8 @@ class Conversation:
         self._input = ""
         # Replies rules asked to remember (oldest first), for turns no rule answers.
         self._memories: collections.deque[str] = collections.deque(maxlen=MAX_MEMORIES)
+        #: --coverage (bots.observer): None unless asked, so a turn pays one check at most.
+        self.observer = observer
 
     # -- inputs ------------------------------------------------------------
 
@@ -392,6 +398,8 @@ class Conversation:
             if named:
                 self._set_variables(named)
         if done:
+            if self.observer is not None:  # --coverage
+                self.observer.step(step)
             actions.append(self._result("PASS", step, awaiting.took(text), now))
             self.position += 1
             self._step_deadline = None
@@ -436,6 +444,8 @@ class Conversation:
             if found is None:
                 break
             rule, match = found
+            if self.observer is not None:  # --coverage: the rule, and which alternative matched
+                self.observer.rule(rule, self._message)
             if rule.fixed is not None:  # always the same and never `exit`: nothing to choose, fill or set
                 self._say(rule.fixed, now, actions)
                 return
@@ -446,11 +456,17 @@ class Conversation:
                 self._send(self._render(rule.reply, values), now, actions)
                 return
             found = self._match(self._fill(rule.redirect, values))
+            if self.observer is not None:  # --coverage
+                self.observer.redirect(rule, found is not None)
         if self._memories:  # no rule answered: a remembered reply before the fallback
+            if self.observer is not None:  # --coverage
+                self.observer.recalled()
             self._send(self._memories.popleft(), now, actions)
             return
         topic = self.dialogue.topics.get(self.topic) if self.topic is not None else None
         fallback = topic.fallback if topic is not None and topic.fallback is not None else dialogue.fallback
+        if self.observer is not None and fallback is not None:  # --coverage
+            self.observer.fallback(fallback)
         if fallback is None:
             self._end_of_chat(Outcome.ENDED_BY_BOT, "nothing left to say", "", now, actions)
         elif fallback.fixed is not None:
@@ -494,6 +510,8 @@ class Conversation:
         assert step.reply is not None
         text = self._render(step.reply, values)
         self.position += 1
+        if self.observer is not None:  # --coverage
+            self.observer.step(step)
         said = StepResult("PASS", step.where, step.label, None, quoted(text), 0.0, step)
         self._send(text, now, actions, said=said)
 

@@ -44,6 +44,8 @@ from chat.tls import HANDSHAKE_TIMEOUT_S, accept_error
 if TYPE_CHECKING:
     import ssl
 
+    from bots.observer import Observing
+
 SHUTDOWN_GRACE_S = 1.5  # peers get this long to take their `exit` before we drop them; the
 # whole stop stays under the 2 s a supervisor (docker stop, systemd) is promised
 IDLE_SWEEP_MAX_S = 1.0  # idle peers are looked for at least this often: one timer for all
@@ -72,6 +74,8 @@ class ServeOptions:
     transcript: Transcript | None = None
     #: --tls-cert/--tls-key: serve over TLS with this context (None: plain).
     tls: ssl.SSLContext | None = None
+    #: --coverage: watches every chat (the caller saves its data).
+    coverage: Observing | None = None
 
 
 def raise_open_file_limit() -> None:
@@ -156,6 +160,7 @@ class BotServer:
             on_close=self._closed,
         )
         run.refuse_line = self._refuse_line
+        run.coverage = options.coverage
         self.run = run
         if options.transcript is not None:
             options.transcript.flush_within(loop.call_later)

@@ -30,6 +30,8 @@ class ExitStatus(IntEnum):
     TIMEOUT = 7
     #: Test mode: an `abort` pattern was seen.
     ABORT = 8
+    #: --coverage-report --fail-under: the dialogues' coverage is under the threshold.
+    COVERAGE_UNDER = 9
     #: Hung up by SIGHUP, e.g. its terminal window was closed (128 + SIGHUP).
     HANGUP = 129
     #: Interrupted by Ctrl-C (128 + SIGINT).
@@ -54,6 +56,7 @@ MEANINGS: dict[ExitStatus, str] = {
     ExitStatus.MISMATCH: "test mismatch",
     ExitStatus.TIMEOUT: "test timeout",
     ExitStatus.ABORT: "test abort",
+    ExitStatus.COVERAGE_UNDER: "coverage under threshold",
     ExitStatus.HANGUP: "SIGHUP",
     ExitStatus.INTERRUPTED: "Ctrl-C",
     ExitStatus.TERMINATED: "SIGTERM",

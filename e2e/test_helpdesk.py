@@ -24,7 +24,7 @@ def test_the_helpdesk_test_dialogue_passes_against_the_serving_helpdesk(programs
     tester.expect("Server: Sorry to hear that, Ann. Have you tried turning it off and on again?\r\n")
     tester.expect("Server: Did turning it off and on again help, Ann? (yes/no)\r\n")  # the topic's fallback
     tester.expect("Server: Your ticket is 4021: a technician will call you today.\r\n")  # `when` true now
-    tester.expect(f"PASS {HELPDESK_TEST}:37 step 20 expect: expected {{exact: 'exit'}}, received 'exit'")
-    tester.expect("test passed (helpdesk-test): 20 passed, 0 failed, 0 not run")
+    tester.expect(f"PASS {HELPDESK_TEST}:49 step 28 expect: expected {{exact: 'exit'}}, received 'exit'")
+    tester.expect("test passed (helpdesk-test): 28 passed, 0 failed, 0 not run")
     assert tester.wait_exit() == 0
     assert bot.child.isalive()  # a serving bot outlives its chats

@@ -55,6 +55,23 @@ def test_an_invalid_script_prints_every_problem_and_never_listens(
             "argument --max-clients: expected a whole number >= 0 (0: no bound), not '-1'",
         ),
         (["--idle-timeout", "soon"], "argument --idle-timeout: 'soon' is not a number of seconds"),
+        (
+            ["--coverage-report", "c", "--fail-under", "120"],
+            "argument --fail-under: must be a percentage from 0 to 100",
+        ),
+        (
+            ["--coverage-report", "c", "--fail-under", "most"],
+            "argument --fail-under: 'most' is not a percentage",
+        ),
+        (
+            ["--record", "t.yaml", "--to", "nowhere"],
+            "argument --to: 'nowhere' is not HOST:PORT (an IPv6 address goes in brackets: [::1]:PORT)",
+        ),
+        (
+            ["--record", "t.yaml", "--to", "h:0"],
+            "argument --to: 'h:0': port 0 names no server: give the port it listens on",
+        ),
+        (["--record", "t.yaml", "--to", "h:99999"], "argument --to: 99999 is out of range (0-65535)"),
     ],
 )
 def test_usage_errors_exit_2_with_one_clear_line(
