@@ -472,7 +472,7 @@ def test_a_run_that_fails_leaves_no_alarm_behind_in_its_process(monkeypatch: pyt
     def broken(_bench: object) -> list[object]:
         raise BenchError("the server did not start")
 
-    monkeypatch.setitem(cli.SCENARIOS, "1", broken)
+    monkeypatch.setitem(scenarios.SCENARIOS, "1", broken)  # the dict the command reads
     before = signal.getsignal(signal.SIGALRM)
     with pytest.raises(BenchError):
         cli.main(["--quick", "--only", "1"])
