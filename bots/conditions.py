@@ -30,7 +30,7 @@ and nothing else, and costs at most a few hundred comparisons (the length is bou
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from chat.value import Value
 
@@ -52,11 +52,26 @@ COMPARISONS = ("==", "!=", "<", "<=", ">", ">=", "in", "not in")
 
 
 class ConditionError(ValueError):
-    """A condition does not parse; *offset* is the 0-based position of the fault in its text."""
+    """A condition does not parse; *offset* is the 0-based position of the fault in its text.
 
-    def __init__(self, message: str, offset: int) -> None:
-        super().__init__(message)
+    A message about an unclosed ``(`` or ``[`` names where it was opened (*opened*, an
+    offset too; the message is *message*, that place, then *rest*): as a character of the
+    condition here, and as its column in the file when the loader reports it
+    (:meth:`describe`), so that the two numbers a person reads count alike.
+    """
+
+    def __init__(self, message: str, offset: int, opened: int | None = None, rest: str = "") -> None:
+        self.message = message
         self.offset = offset
+        self.opened = opened
+        self.rest = rest
+        super().__init__(self.describe(lambda at: f"character {at + 1}"))
+
+    def describe(self, place: Callable[[int], str]) -> str:
+        """The message, with *place* naming where the unclosed bracket was opened."""
+        if self.opened is None:
+            return self.message
+        return f"{self.message}{place(self.opened)}{self.rest}"
 
 
 Scalar = str | float
@@ -346,9 +361,10 @@ class _Parser:
             if not self.take(")"):
                 found_kind, found_text, found_at = self.peek()
                 raise ConditionError(
-                    f"expected ')' to close the '(' at column {offset + 1}, "
-                    f"found {_show(found_kind, found_text)}",
+                    "expected ')' to close the '(' at ",
                     found_at,
+                    offset,
+                    f", found {_show(found_kind, found_text)}",
                 )
             return inner
         if kind == "op" and text == "[":
@@ -376,8 +392,7 @@ class _Parser:
             if not self.take(","):
                 kind, text, offset = self.peek()
                 raise ConditionError(
-                    f"expected ',' or ']' to close the '[' at column {opened + 1}, found {_show(kind, text)}",
-                    offset,
+                    "expected ',' or ']' to close the '[' at ", offset, opened, f", found {_show(kind, text)}"
                 )
 
 

@@ -196,9 +196,9 @@ def test_check_reports_a_problem_of_an_included_file_at_the_include_and_at_its_o
     assert run("chat-bot", cli.main, ["--check", "main.yaml"]) == ExitStatus.INVALID_DIALOGUE
     out, err = capsys.readouterr()
     assert out.splitlines() == [
-        "main.yaml:4:5: in included file 'common.yaml' (line 5, col 15): {byes} is not a word list: "
+        "main.yaml:4:5: in included file 'common.yaml' (line 5, col 16): {byes} is not a word list: "
         "define it under 'lists' (lists here: bye), or write {{ and }} for literal braces",
-        "common.yaml:5:15: {byes} is not a word list: define it under 'lists' (lists here: bye), "
+        "common.yaml:5:16: {byes} is not a word list: define it under 'lists' (lists here: bye), "
         "or write {{ and }} for literal braces",
     ]
     assert err == "chat-bot: 2 problems in 1 of 1 dialogue file(s)\n"

@@ -69,7 +69,7 @@ def _parse(text: str, path: str) -> tuple[Dialogue, list[DialogueWarning]]:
             [Problem(Where(path, 1, 1), f"dialogue is over the {MAX_DIALOGUE_BYTES // 1024} KiB limit")]
         )
     root = compose(text, path)
-    builder = DialogueBuilder(path)
+    builder = DialogueBuilder(path, source=text)
     dialogue = builder.build(root)
     if builder.problems or dialogue is None:
         found = _in_order(path, builder.problems)

@@ -145,8 +145,8 @@ class Draft:
 class Builder(NodeReader):
     """Reads the parts of the format, collecting problems; the draft collects what they build."""
 
-    def __init__(self, path: str) -> None:
-        super().__init__(path)
+    def __init__(self, path: str, source: str = "") -> None:
+        super().__init__(path, source)
         self.draft = Draft(path)
         self._reply_keys = 0
         # Templates to check once every variable name in the file is known:
@@ -313,7 +313,7 @@ class Builder(NodeReader):
                     kind, text, case_sensitive, self.draft.ignore_punctuation
                 )
             except matcher.RegexRefused as exc:
-                self.problem(item, exc.message, exc.position if kind == "regex" else 0)
+                self.problem(item, exc.message, exc.position if kind == "regex" else None)
                 continue
             regexes.append(compiled)
             literals.append(literal)
@@ -461,7 +461,14 @@ class Builder(NodeReader):
         try:
             parsed = parse_condition(text)
         except ConditionError as exc:
-            self.problem(node, f"when: {exc}", exc.offset)
+            at = self.where(node, exc.offset)
+
+            def place(offset: int) -> str:  # where the unclosed bracket is, counted as the file's columns
+                opened = self.where(node, offset)
+                line = "" if opened.line == at.line else f"line {opened.line}, "
+                return f"{line}col {opened.col}"
+
+            self.problems.append(Problem(at, f"when: {exc.describe(place)}"))
             return None
         self._conditions.append((parsed, self.where(node)))
         return parsed

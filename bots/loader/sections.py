@@ -48,8 +48,10 @@ DELIMITER = re.compile(r"\w+|[^\w\s]+")
 class DialogueBuilder(Builder):
     """Walks the node tree once, section by section, collecting problems and building the dialogue."""
 
-    def __init__(self, path: str, includes: Includes | None = None, *, included: bool = False) -> None:
-        super().__init__(path)
+    def __init__(
+        self, path: str, includes: Includes | None = None, *, included: bool = False, source: str = ""
+    ) -> None:
+        super().__init__(path, source)
         #: The key node of each top-level section (problems about a whole section point at it).
         self.section_keys: dict[str, Node] = {}
         #: What this load has included so far (shared with the builders of included files).
@@ -501,7 +503,7 @@ def _read_included(text: str, path: str, includes: Includes) -> tuple[Builder | 
         root = compose(text, path)
     except DialogueError as exc:
         return None, exc.problems
-    builder = DialogueBuilder(path, includes, included=True)
+    builder = DialogueBuilder(path, includes, included=True, source=text)
     builder._reply_keys = includes.reply_keys
     dialogue = builder.build(root)
     includes.reply_keys = builder._reply_keys
