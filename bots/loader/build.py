@@ -18,14 +18,13 @@ from bots import matcher
 from bots.clauses import Clauses
 from bots.conditions import Condition, ConditionError, parse_condition
 from bots.limits import MAX_REPLY_CHARS, MAX_VALUE_CHARS, MAX_VARIABLES, REPLY_REFUSED
-from bots.loader.bounds import MAX_EXAMPLE_TRIES, UNCHECKED, Assignment, Budget, example_tries
+from bots.loader.bounds import Assignment, Budget
 from bots.loader.lists import ListError, expand
 from bots.loader.nodes import Fields, NodeReader, did_you_mean
 from bots.loader.problems import Problem
 from bots.model import (
     DEFAULT_TIMEOUT_S,
     INPUT_NAME,
-    MAX_REDIRECTS,
     NO_TOPIC,
     Dialogue,
     Ending,
@@ -567,91 +566,3 @@ class Builder(NodeReader):
                         f"topic, switches to it (topic: {name})",
                     )
                 )
-
-    def check_redirects(self, dialogue: Dialogue) -> None:
-        """Follow each fixed redirect as the chat would: a loop or a chain over the limit is a problem."""
-        lists = [(None, dialogue.rules)] + [(name, t.rules) for name, t in dialogue.topics.items()]
-        for within, rules in lists:
-            for rule in rules:
-                if rule.redirect is not None and not rule.redirect.names:
-                    problem = _redirect_chain(dialogue, rule, within)
-                    if problem is not None:
-                        self.problems.append(Problem(rule.where, problem))
-
-    def check_examples(self, dialogue: Dialogue) -> None:
-        """Every example of a rule is answered by that rule (a topic's rule: within its topic)."""
-        lists = [(dialogue.rules, dialogue.ruleset)] + [
-            (t.rules, t.ruleset) for t in dialogue.topics.values()
-        ]
-        tries = 0
-        for rules, ruleset in lists:
-            # By place in the list, not by number: included rules come after the file's own.
-            place = {id(rule): position for position, rule in enumerate(rules)}
-            for rule in rules:
-                for text, where in rule.examples:
-                    routed = dialogue.substitute(text)  # as a conversation matches it
-                    tries += example_tries(ruleset, routed)
-                    if tries > MAX_EXAMPLE_TRIES:
-                        self.warnings.append(Problem(where, UNCHECKED))
-                        return
-                    found = ruleset.match(routed)
-                    if found is None:
-                        self.problems.append(
-                            Problem(where, f"example {text!r} matches no rule, not even its own")
-                        )
-                    elif found[0] is not rule:
-                        earlier = place.get(id(found[0]), len(rules)) < place[id(rule)]
-                        self.problems.append(
-                            Problem(where, _answered_elsewhere(text, rule, found[0], earlier))
-                        )
-
-
-def _redirect_chain(dialogue: Dialogue, rule: Rule, within: str | None) -> str | None:
-    """Why following *rule*'s fixed redirect would stop the chat at the limit, or None.
-
-    Only what the loader can know is followed: fixed texts, through rules without
-    conditions (a condition may hold or not; the run-time bound covers the rest).
-    """
-    seen = [rule]
-    topic = within
-    while True:
-        current = seen[-1]
-        if current.topic is not None:
-            topic = None if current.topic == NO_TOPIC else current.topic
-        redirect = current.redirect
-        if redirect is None or redirect.names:
-            return None
-        if len(seen) > MAX_REDIRECTS:
-            return (
-                f"redirect leads through more than {MAX_REDIRECTS} redirects (MAX_REDIRECTS): "
-                "the chat would stop before the end of the chain"
-            )
-        text = redirect.parts[0] if redirect.parts else ""
-        found = None
-        if topic is not None and topic in dialogue.topics:
-            found = dialogue.topics[topic].ruleset.match(text)
-        if found is None:
-            found = dialogue.match(text)
-        if found is None or found[0].conditional:
-            return None
-        if any(found[0] is earlier for earlier in seen):
-            path = " -> ".join(repr(r.redirect.source) for r in seen if r.redirect is not None)
-            return f"redirect goes round in a loop ({path} -> back to line {found[0].where.line})"
-        seen.append(found[0])
-
-
-def _answered_elsewhere(text: str, rule: Rule, other: Rule, earlier: bool) -> str:
-    if other.rank > rule.rank:
-        why = (
-            f"its rank ({other.rank}) is higher and it shadows this one: "
-            "raise this rule's rank or narrow that one"
-        )
-    elif earlier:
-        why = "it comes first and shadows this one: move this rule above it or narrow that one"
-    else:
-        why = "this rule's own pattern does not match it"
-    at = f"line {other.where.line}" if other.where.file == rule.where.file else other.where.file_line
-    return (
-        f"example {text!r} is answered by the rule at {at} "
-        f"({other.pattern.describe()}), not by this rule: {why}"
-    )

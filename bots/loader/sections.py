@@ -14,7 +14,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from bots.clauses import Clauses
 from bots.limits import MAX_VALUE_CHARS
-from bots.loader import lists, script
+from bots.loader import lists, routes, script
 from bots.loader.bounds import growing_sets
 from bots.loader.build import CLAUSE_KEYS, TOPIC_KEYS, VARIABLE_NAME, Builder
 from bots.loader.includes import CONTRIBUTED, INCLUDED_KEYS, Includes
@@ -84,8 +84,11 @@ class DialogueBuilder(Builder):
             self.warnings += [Problem(where, message) for where, message in growing]
         dialogue = self.draft.dialogue(self.path)
         if self.rules_sound:
-            self.check_examples(dialogue)
-            self.check_redirects(dialogue)
+            router = routes.ExampleRouter(dialogue)
+            router.check_all()
+            self.problems += router.problems
+            self.warnings += router.warnings
+            self.problems += routes.check_redirects(dialogue)
         return dialogue
 
     def top_level(self, root: Node | None) -> Fields | None:
