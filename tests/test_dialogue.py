@@ -539,8 +539,7 @@ def test_bad_topic_names_and_rules_of_a_topic_are_reported() -> None:
               - contains: x
         """
     ) == [
-        "d.yaml:4:3: topic name 'none' must be letters, digits and _ (not starting with a digit), "
-        "and not 'none' (topic: none leaves any topic)",
+        "d.yaml:4:3: 'none' cannot name a topic: 'topic: none' leaves any topic; choose another name",
         "d.yaml:7:9: rule 1 of topic t needs a 'reply' or a 'redirect'",
     ]
 
@@ -623,7 +622,7 @@ def test_bad_weights_are_reported_at_the_weight() -> None:
           order: no_repeat
         """
     ) == [
-        "d.yaml:3:28: weight must be a whole number from 1 to 1000",
+        "d.yaml:3:28: weight must be a whole number from 1 to 1000, not 0",
         "d.yaml:3:42: weight needs 'order: random' (no_repeat uses every text in turn)",
         "d.yaml:3:54: a weighted text needs 'text': what the bot says",
         "d.yaml:3:85: weight must be a whole number",
@@ -665,7 +664,7 @@ def test_bad_ranks_remembers_and_clauses_are_reported_at_their_place() -> None:
         "d.yaml:2:40: delimiter 'x,' must be one word (letters, digits, _) or punctuation, no blanks",
         "d.yaml:2:47: unknown key 'by' in clauses: expected one of: split",
         "d.yaml:5:11: rank must be a whole number",
-        "d.yaml:8:11: rank must be from -1000000 to 1000000, not 2000000",
+        "d.yaml:8:11: rank must be a whole number from -1000000 to 1000000, not 2000000",
         "d.yaml:12:15: {rst} is never captured or set: capture it with (?P<rst>...) in this rule's regex, "
         "or give it a value under 'vars' or a rule's 'set'",
     ]

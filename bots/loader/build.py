@@ -19,13 +19,13 @@ from bots.clauses import Clauses
 from bots.conditions import Condition, ConditionError, parse_condition
 from bots.limits import MAX_REPLY_CHARS, MAX_VALUE_CHARS, MAX_VARIABLES, REPLY_REFUSED
 from bots.loader.bounds import Assignment, Budget
+from bots.loader.format import PATTERN, REPLY, RULE, WEIGHTED, Key, Shape, newer
 from bots.loader.lists import ListError, expand
-from bots.loader.nodes import Fields, NodeReader, did_you_mean
+from bots.loader.nodes import CORE, Fields, NodeReader
 from bots.loader.problems import Problem
 from bots.model import (
     DEFAULT_TIMEOUT_S,
     INPUT_NAME,
-    NO_TOPIC,
     Dialogue,
     Ending,
     LineEnd,
@@ -39,35 +39,12 @@ from bots.model import (
     Topic,
     Where,
 )
+from bots.normalize import nfc
 from bots.ruleset import rule_index
 from bots.subs import Substitutions
 from bots.target import Target
 from bots.template import Template, TemplateError, parse_template
 
-PATTERN_KINDS = PatternKind.words()
-RULE_KEYS = (
-    *PATTERN_KINDS,
-    "case_sensitive",
-    "reply",
-    "set",
-    "examples",
-    "when",
-    "after",
-    "topic",
-    "redirect",
-    "rank",
-    "remember",
-)
-#: The keys format 1.1 adds to a rule (a version 1 file that uses one is told to declare 1.1).
-RULE_KEYS_1_1 = ("when", "after", "topic", "redirect", "rank", "remember")
-MAX_RANK = 1_000_000  # ranks only order rules: a bound keeps them plain numbers (ELIZA's go to 50)
-CLAUSE_KEYS = ("split",)
-TOPIC_KEYS = ("rules", "fallback")
-WEIGHTED_KEYS = ("text", "weight")
-MAX_WEIGHT = 1000  # one text a thousand times likelier than another is already "never" in a chat;
-# the bound keeps the running totals small
-_PATTERN_KEYS = (*PATTERN_KINDS, "case_sensitive")
-REPLY_KEYS = ("from", "order")
 VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: A broken pattern captures names nobody can know: its rule's templates are not checked.
 ANY_NAME = frozenset("*")
@@ -164,21 +141,39 @@ class Builder(NodeReader):
         self._conditions: list[tuple[Condition, Where]] = []
         # Topic switches to check once every topic is known: (topic named, the topic the
         # rule is in or None at the top level, the value node).
-        self._switches: list[tuple[str, str | None, Node]] = []
+        self.switches: list[tuple[str, str | None, Node]] = []
 
-    def needs_1_1(self, node: Node, what: str) -> bool:
-        """False, with a problem, when the file declares version 1 and uses *what* of format 1.1."""
-        if self.draft.version == "1":
-            self.problem(node, f"{what} needs format 1.1: write 'version: 1.1' at the top of the file")
+    def needs(self, since: str, node: Node, what: str) -> bool:
+        """False, with a problem, when the file declares a version older than *since* and uses *what*."""
+        version = self.draft.version
+        if version is not None and newer(since, version):
+            self.problem(
+                node, f"{what} needs format {since}: write 'version: {since}' at the top of the file"
+            )
             return False
         return True
 
-    def needs_1_2(self, node: Node, what: str) -> bool:
-        """False, with a problem, when the file declares version 1 or 1.1 and uses *what* of format 1.2."""
-        if self.draft.version in ("1", "1.1"):
-            self.problem(node, f"{what} needs format 1.2: write 'version: 1.2' at the top of the file")
-            return False
-        return True
+    def refused(self, fields: Fields, shape: Shape) -> set[str]:
+        """The keys of *fields* that the file's version does not read, each a problem (format table)."""
+        return {
+            key.name
+            for key in shape.keys
+            if key.name in fields and not self.needs(key.since, fields[key.name][0], key.called)
+        }
+
+    def bounded(self, node: Node, key: Key) -> int | None:
+        """A whole number within the key's bounds (format table)."""
+        value = self.integer(node, key.name)
+        if value is None:
+            return None
+        low, high = key.minimum, key.maximum
+        if low is not None and high is not None and not low <= value <= high:  # a range
+            self.problem(node, f"{key.name} must be a whole number from {low} to {high}, not {value}")
+            return None
+        if low is not None and value < low:
+            self.problem(node, f"{key.name} must be at least {low}")
+            return None
+        return value
 
     @property
     def case_sensitive(self) -> bool:
@@ -264,8 +259,10 @@ class Builder(NodeReader):
                 if text is not None:
                     out.append((text, item, None))
                 continue
-            fields = self.mapping(item, f"a weighted text of {what}", WEIGHTED_KEYS)
-            if fields is None or not self.needs_1_1(item, "a weighted text ({text: ..., weight: N})"):
+            fields = self.mapping(item, f"a weighted text of {what}", WEIGHTED.names)
+            if fields is None or not self.needs(
+                WEIGHTED.since, item, "a weighted text ({text: ..., weight: N})"
+            ):
                 continue
             if "text" not in fields:
                 self.problem(item, "a weighted text needs 'text': what the bot says")
@@ -274,11 +271,8 @@ class Builder(NodeReader):
             weight = None
             if "weight" in fields:
                 key, value = fields["weight"]
-                weight = self.integer(value, "weight")
+                weight = self.bounded(value, WEIGHTED["weight"])
                 if weight is None:
-                    continue
-                if not 1 <= weight <= MAX_WEIGHT:
-                    self.problem(value, f"weight must be a whole number from 1 to {MAX_WEIGHT}")
                     continue
                 if order is not Order.RANDOM:
                     self.problem(key, f"weight needs 'order: random' ({order} uses every text in turn)")
@@ -289,7 +283,7 @@ class Builder(NodeReader):
 
     def reply_mapping(self, node: Node, what: str) -> tuple[Node, Order] | None:
         """The texts and the order of ``{from: [...], order: ...}`` (an unknown order reads as in_order)."""
-        fields = self.mapping(node, what, REPLY_KEYS)
+        fields = self.mapping(node, what, REPLY.names)
         if fields is None:
             return None
         if "from" not in fields:
@@ -300,13 +294,16 @@ class Builder(NodeReader):
             order = self.choice(fields["order"][1], "order", Order) or order
         return fields["from"][1], order
 
-    def pattern(self, kind: str, node: Node, case_sensitive: bool) -> Pattern | None:
+    def pattern(
+        self, kind: str, node: Node, case_sensitive: bool, *, blank_ok: bool = False
+    ) -> Pattern | None:
         regexes: list[matcher.Regex] = []
         literals: list[str | None] = []
         runs: list[tuple[str, ...]] = []
         captures: set[str] = set()
         sources: list[str] = []
-        for text, item in self.pattern_texts(node, kind):
+        texts = [(str(node.value), node)] if blank_ok else self.pattern_texts(node, kind)
+        for text, item in texts:
             try:
                 compiled, literal, required = self.budget.compile(
                     kind, text, case_sensitive, self.draft.ignore_punctuation
@@ -354,56 +351,58 @@ class Builder(NodeReader):
             out.extend((each, item) for each in texts)
         return out
 
-    def pattern_spec(self, node: Node, what: str) -> Pattern | None:
-        """`text` (contains) or a mapping with one pattern kind and case_sensitive."""
+    def pattern_spec(self, node: Node, what: str, *, previous: bool = False) -> Pattern | None:
+        """`text` (contains) or a mapping with one pattern kind and case_sensitive.
+
+        *previous*: the pattern of `after:`, where ``{exact: ''}`` is the bot's previous message
+        at the start of a chat (nothing said yet): there a blank exact text is a pattern.
+        """
         if isinstance(node, ScalarNode):
             return self.pattern("contains", node, self.case_sensitive)
-        fields = self.mapping(node, what, _PATTERN_KEYS)
+        fields = self.mapping(node, what, PATTERN.names)
         if fields is None:
             return None
-        return self.pattern_in(fields, node, what)
+        return self.pattern_in(fields, node, what, previous=previous)
 
-    def pattern_in(self, fields: dict[str, tuple[Node, Node]], node: Node, what: str) -> Pattern | None:
-        kinds = [k for k in PATTERN_KINDS if k in fields]
+    def pattern_in(self, fields: Fields, node: Node, what: str, *, previous: bool = False) -> Pattern | None:
+        kinds = [k for k in PatternKind.words() if k in fields]
         if len(kinds) != 1:
             if kinds:
                 self.problem(fields[kinds[1]][0], f"{what} has more than one pattern: {', '.join(kinds)}")
             elif id(node) not in self._unknown_in:
-                self.problem(node, f"{what} needs a pattern: one of {', '.join(PATTERN_KINDS)}")
+                self.problem(node, f"{what} needs a pattern: one of {', '.join(PatternKind.words())}")
             return None
         case_sensitive = self.case_sensitive
         if "case_sensitive" in fields:
             flag = self.boolean(fields["case_sensitive"][1], "case_sensitive")
             case_sensitive = case_sensitive if flag is None else flag
-        return self.pattern(kinds[0], fields[kinds[0]][1], case_sensitive)
+        value = fields[kinds[0]][1]
+        blank = previous and kinds[0] == PatternKind.EXACT and _blank_text(value)
+        return self.pattern(kinds[0], value, case_sensitive, blank_ok=blank)
 
     def rule(self, number: int, node: Node, topic: str | None = None) -> Rule | None:
         what = f"rule {number + 1}" if topic is None else f"rule {number + 1} of topic {topic}"
-        fields = self.mapping(node, what, RULE_KEYS)
+        fields = self.mapping(node, what, RULE.names)
         if fields is None:
             return None
-        newer = [key for key in RULE_KEYS_1_1 if key in fields and self.needs_1_1(fields[key][0], f"'{key}'")]
-        refused = len(newer) != sum(key in fields for key in RULE_KEYS_1_1)  # 1.1 keys in a version 1 file
+        refused = self.refused(fields, RULE)  # keys of a newer format than the file's
+        read = {name: value for name, (_key, value) in fields.items() if name not in refused}
         pattern = self.pattern_in(fields, node, what)
         local = ANY_NAME if pattern is None else pattern.captures
-        reply, redirect = self.rule_answer(fields, "redirect" in newer, local, node, what)
-        sets = self.assignments(fields["set"][1], local) if "set" in fields else []
+        reply, redirect = self.rule_answer(fields, "redirect" in read, local, node, what)
+        sets = self.assignments(read["set"], local) if "set" in read else []
         examples = []
-        if "examples" in fields:
-            examples = [
-                (text, self.where(item)) for text, item in self.strings(fields["examples"][1], "examples")
-            ]
-        when = self.condition(fields["when"][1]) if "when" in newer else None
-        after = self.pattern_spec(fields["after"][1], "after") if "after" in newer else None
-        switch = self.topic_switch(fields["topic"][1], topic) if "topic" in newer else None
-        rank = self.rank(fields["rank"][1]) if "rank" in newer else 0
-        remember = None
-        if "remember" in newer:
-            remember = self.reply(fields["remember"][1], "remember", local, kept=True)
-        read = [("when", when), ("after", after), ("topic", switch), ("rank", rank), ("remember", remember)]
+        if "examples" in read:
+            examples = [(text, self.where(item)) for text, item in self.strings(read["examples"], "examples")]
+        when = self.condition(read["when"]) if "when" in read else None
+        after = self.pattern_spec(read["after"], "after", previous=True) if "after" in read else None
+        switch = self.topic_switch(read["topic"], topic) if "topic" in read else None
+        rank = self.bounded(read["rank"], RULE["rank"]) if "rank" in read else 0
+        remember = self.reply(read["remember"], "remember", local, kept=True) if "remember" in read else None
+        parts = {"when": when, "after": after, "topic": switch, "rank": rank, "remember": remember}
         if pattern is None or refused or (reply is None and redirect is None):
             return None
-        if any(key in fields and value is None for key, value in read):
+        if any(value is None and name in read for name, value in parts.items()):
             return None
         return Rule(
             number,
@@ -435,14 +434,6 @@ class Builder(NodeReader):
             either = "" if self.draft.version == "1" else " or a 'redirect'"
             self.problem(node, f"{what} needs a 'reply'{either}")
         return None, None
-
-    def rank(self, node: Node) -> int | None:
-        """A rule's ``rank``: a whole number, higher tried first."""
-        rank = self.integer(node, "rank")
-        if rank is not None and abs(rank) > MAX_RANK:
-            self.problem(node, f"rank must be from -{MAX_RANK} to {MAX_RANK}, not {rank}")
-            return None
-        return rank
 
     def redirect(self, node: Node, local: frozenset[str]) -> Template | None:
         """The message a rule hands back to the rules: one text, which may use {captures}.
@@ -477,7 +468,8 @@ class Builder(NodeReader):
         name = self.string(node, "topic")
         if name is None:
             return None
-        self._switches.append((name, within, node))
+        name = nfc(name)  # as topics are named: one name however its accents are typed
+        self.switches.append((name, within, node))
         return name
 
     def assignments(self, node: Node, local: frozenset[str]) -> list[tuple[str, Template]]:
@@ -538,31 +530,7 @@ class Builder(NodeReader):
                     )
                 )
 
-    def check_topics(self) -> None:
-        """Every switch names a topic, and every topic is reached from the top-level rules."""
-        topics = self.draft.topics
-        graph: dict[str | None, set[str]] = {}
-        for name, within, node in self._switches:
-            if name == NO_TOPIC:
-                continue
-            if name not in topics:
-                hint = did_you_mean(name, sorted(topics))
-                self.problem(node, f"topic '{name}' is not defined: {hint}define it under 'topics'")
-                continue
-            graph.setdefault(within, set()).add(name)
-        reached: set[str] = set()
-        todo = list(graph.get(None, ()))
-        while todo:
-            name = todo.pop()
-            if name not in reached:
-                reached.add(name)
-                todo.extend(graph.get(name, ()))
-        for name, topic in topics.items():
-            if name not in reached:
-                self.problems.append(
-                    Problem(
-                        topic.where,
-                        f"topic '{name}' is unreachable: no top-level rule, nor a rule of a reachable "
-                        f"topic, switches to it (topic: {name})",
-                    )
-                )
+
+def _blank_text(node: Node) -> bool:
+    """Whether *node* is a text of blanks only, written as text (``''``; null is no text)."""
+    return isinstance(node, ScalarNode) and node.tag == CORE + "str" and not str(node.value).strip()

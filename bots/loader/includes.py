@@ -2,7 +2,7 @@
 
 An included file is a dialogue file of its own (``chat-bot --check`` reads it alone
 too), read by its own builder so that its problems carry its own file:line:col. What
-it contributes to the including file is :data:`CONTRIBUTED`: its rules (after the
+it contributes to the including file is :data:`bots.loader.format.CONTRIBUTED`: its rules (after the
 includer's own, in include order), its word lists, variables and reflections. The
 keys that shape a conversation (greeting, fallback, script...) belong to the file
 that runs it, so an included file holding one is a problem, never silently ignored.
@@ -33,10 +33,6 @@ MAX_INCLUDED_FILES = 32  # one file per topic or word list is a few dozen at mos
 MAX_INCLUDED_BYTES = 1 << 20  # all included files together: the same 1 MiB as one dialogue file,
 # so splitting a dialogue can never get round the size bound on what a load parses
 
-#: The keys whose contents an included file adds to the including one.
-CONTRIBUTED = ("include", "lists", "subs", "vars", "reflect", "rules")
-#: Keys an included file may hold: what it contributes, and what describes or reads it.
-INCLUDED_KEYS = ("version", "name", "description", "case_sensitive", "punctuation", *CONTRIBUTED)
 
 #: Reads one included file: (its text, its path, the shared bounds) -> its builder and problems.
 ReadFile = Callable[[str, str, "Includes"], "tuple[Builder | None, list[Problem]]"]
