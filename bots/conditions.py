@@ -17,7 +17,8 @@ The grammar (lowest precedence first; words are lower case)::
 What it means, on the chat's variables (all text; one never set is the empty text):
 
 - ``a == b`` / ``a != b``: as numbers when both sides read as numbers (``"3" == 3.0``),
-  else as text, case-insensitively (Unicode casefold) unless the dialogue is case-sensitive;
+  else as text, as patterns compare it: in Unicode NFC (``café`` typed with a combining
+  accent equals ``café``), case-insensitively (casefold) unless the dialogue is case-sensitive;
 - ``<  <=  >  >=``: as numbers; false when either side is not a number;
 - ``a in [..]``: equal (as ``==``) to an item of the list; ``a in b`` with text on the
   right: *a* appears inside *b*;
@@ -32,6 +33,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 
+from bots.normalize import nfc
 from chat.value import Value
 
 MAX_CONDITION_CHARS = 500  # a readable condition is one line of tens of characters; the bound
@@ -202,8 +204,10 @@ def _number(value: Scalar) -> float | None:
 
 
 def _text(value: Scalar, fold: bool) -> str:
+    """A value as text compares, as patterns compare text: in NFC, case-folded unless case matters."""
     if isinstance(value, float):
         value = f"{value:g}"
+    value = nfc(value)
     return value.casefold() if fold else value
 
 

@@ -14,7 +14,7 @@ import os
 from collections.abc import Iterator, Sequence
 
 from bots.loader.compose import compose
-from bots.loader.problems import DialogueError, DialogueWarning, Problem
+from bots.loader.problems import DialogueError, DialogueWarning, Problem, Relayed
 from bots.loader.sections import FORMAT_VERSION, DialogueBuilder
 from bots.model import Dialogue, Where
 
@@ -104,6 +104,7 @@ __all__ = [
     "DialogueError",
     "DialogueWarning",
     "Problem",
+    "Relayed",
     "check_dialogue_files",
     "load_dialogue",
     "parse_dialogue",

@@ -18,7 +18,7 @@ import os
 from collections.abc import Callable
 
 from bots.loader.bounds import Budget
-from bots.loader.problems import DialogueError, Problem
+from bots.loader.problems import DialogueError, Problem, Relayed
 from bots.model import Where
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
@@ -42,12 +42,13 @@ class Includes:
     """What a load has included so far: the chain being read, every file, and their size."""
 
     def __init__(self, root: str) -> None:
-        self.chain = [_identity(root)]
-        # Included files stay inside the top file's folder: a dialogue (perhaps written by someone
+        self.root = root  # the file loaded, as it was named
+        self.chain = [_identity(root)]  # the files being read, outermost first: a cycle returns to one
+        # Included files stay inside the loaded file's folder: a dialogue (perhaps written by someone
         # else) cannot make the bot read, and quote in its problems, files elsewhere on the machine.
-        self.folder = os.path.dirname(
-            self.chain[0]
-        )  # the files being read, outermost first: a cycle returns to one
+        # The bound is the loaded file's, whoever else may include it: a part that includes a file
+        # above its own folder loads through its includer, and alone is refused, saying so.
+        self.folder = os.path.dirname(self.chain[0])
         self.seen: set[str] = set(self.chain)  # every file read: a second include of one adds nothing
         self.files = 0
         self.bytes = 0
@@ -70,8 +71,9 @@ class Includes:
             return None, [
                 Problem(
                     where,
-                    f"include path '{written}' leads outside the dialogue's folder: "
-                    "included files are in the folder of the file loaded, or below it",
+                    f"include path '{written}' leads outside the folder of the file loaded ({self.root}): "
+                    "included files are in that folder or below it; a file that includes one above its "
+                    "own folder is checked through the file that includes it",
                 )
             ]
         if identity in self.chain:
@@ -137,7 +139,7 @@ def _reported_twice(problems: list[Problem], path: str, written: str, where: Whe
     """Each problem of the included file at the include line too; deeper files' problems as they are."""
     problems = sorted(problems, key=lambda p: (p.where.file != path, p.where.line, p.where.col))
     at_include = [
-        Problem(where, f"in included file '{written}' (line {p.where.line}, col {p.where.col}): {p.message}")
+        Relayed(where, f"in included file '{written}' (line {p.where.line}, col {p.where.col}): {p.message}")
         for p in problems
         if p.where.file == path
     ]
