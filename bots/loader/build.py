@@ -142,6 +142,8 @@ class Builder(NodeReader):
         # Topic switches to check once every topic is known: (topic named, the topic the
         # rule is in or None at the top level, the value node).
         self.switches: list[tuple[str, str | None, Node]] = []
+        #: Topics whose definition was refused: a switch to one is not "not defined" too.
+        self.refused_topics: set[str] = set()
 
     def needs(self, since: str, node: Node, what: str) -> bool:
         """False, with a problem, when the file declares a version older than *since* and uses *what*."""

@@ -45,6 +45,10 @@ NAME = r"^[A-Za-z_][A-Za-z0-9_]*(?![\s\S])"
 TOPIC_NAME = r"^(?:[A-Za-z_]|[^\x00-\x7f])(?:[A-Za-z0-9_]|[^\x00-\x7f])*(?![\s\S])"
 #: A chat message: one line, where braces form {name}, {3}, {{ or }}.
 MESSAGE = r"^(?:[^{}\r\n]|\{\{|\}\}|\{(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+)\})*[\r\n]*$"
+#: A clause delimiter: a word or punctuation. --check reads it in NFC, where a letter typed with a
+#: combining accent is one letter: here the combining marks (the blocks of them) go with the word.
+_MARKS = r"\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+DELIMITER = rf"^(?:[\w{_MARKS}]+|[^\w\s]+)(?![\s\S])"
 #: A tcp target's port, 1 to 65535.
 PORT = r"([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
 
@@ -124,7 +128,7 @@ TYPES: dict[str, Json] = {
         "minItems": 1,
         "items": {
             "type": "string",
-            "pattern": r"^(?:\w+|[^\w\s]+)$",
+            "pattern": DELIMITER,
             "description": "a word (letters, digits, _: cut only as a whole word) or punctuation (cut "
             "anywhere); written as text (in quotes when YAML would read it as a number)",
         },

@@ -300,6 +300,7 @@ class DialogueBuilder(Builder):
                 # 0.5, 1e3 or true would be read as their text; a delimiter is written as text.
                 self.problem(item, f"delimiter {text!r} must be text: write it in quotes")
                 continue
+            text = nfc(text)  # a word typed with combining accents is a word, as patterns see it
             if not DELIMITER.fullmatch(text):
                 self.problem(
                     item,

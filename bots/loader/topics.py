@@ -57,14 +57,15 @@ def read_topics(builder: Builder, node: Node) -> None:
             builder.problem(name_node, f"duplicate topic '{name}' (first at line {topics[name].where.line})")
             continue
         fields = builder.mapping(value, f"topic {name}", TOPIC.names)
-        if fields is None:
-            continue
-        if not fields.keys() & set(TOPIC.at_least_one):
+        if fields is not None and not fields.keys() & set(TOPIC.at_least_one):
             builder.problem(
                 value,
                 f"topic {name} needs 'rules' (tried first while in it), a 'fallback' (said when no rule "
                 "matches there), or both",
             )
+            fields = None
+        if fields is None:
+            builder.refused_topics.add(name)
             continue
         rules: list[Rule | None] = []
         if "rules" in fields:
@@ -90,6 +91,8 @@ def check_topics(builder: Builder) -> None:
     for name, within, node in builder.switches:
         if name == NO_TOPIC:
             continue
+        if name in builder.refused_topics:
+            continue  # its definition has its problem
         if name not in topics:
             problem = name_problem(name)  # a name no topic can have: say why, not "not defined"
             if problem is None:
