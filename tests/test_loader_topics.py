@@ -81,7 +81,8 @@ def test_a_name_that_is_not_one_word_is_refused_at_the_topic_and_at_the_switch_w
             rules: [{{contains: x, reply: y}}]
         """
     )
-    why = f"topic name '{shown}' must be one word: letters, digits and _ (of any script), not starting with a digit"
+    why = f"topic name '{shown}' must be one word: letters, digits and _ (of any script), "
+    why += "not starting with a digit"
     assert found == [f"d.yaml:5:12: {why}", f"d.yaml:7:3: {why}"]  # was "not defined" at the switch
 
 
@@ -117,6 +118,6 @@ def test_a_topic_with_only_a_fallback_answers_with_the_top_level_rules_then_its_
 
 def test_a_topic_with_neither_rules_nor_a_fallback_says_what_it_needs() -> None:
     assert problems("version: 1.1\nrules: [{contains: a, reply: b, topic: t}]\ntopics:\n  t: {}\n") == [
-        "d.yaml:4:6: topic t needs 'rules' (tried first while in it), a 'fallback' (said when no rule matches "
-        "there), or both"
+        "d.yaml:4:6: topic t needs 'rules' (tried first while in it), a 'fallback' (said when no rule "
+        "matches there), or both"
     ]
