@@ -98,7 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--check",
         nargs="+",
         metavar="FILE",
-        help="validate dialogue files and exit: 0 when all are valid, 5 otherwise",
+        help="validate dialogue files (or bundled dialogues by name, as --script takes them) and exit: "
+        "0 when all are valid, 5 otherwise",
     )
     parser.add_argument(
         "--try",
