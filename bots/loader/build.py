@@ -1,9 +1,12 @@
-"""Building the model's parts from nodes: replies, patterns, rules, steps, and the checks across them.
+"""Building the model's parts from nodes: replies, patterns, rules, and the names used across them.
 
 The sections of a file (:mod:`bots.loader.sections`) are made of these parts. Every
-read records its problems and goes on, so one pass reports everything; the checks
-that need the whole file (names used but never set, examples that another rule
-answers) run once every section is read.
+read records its problems and goes on, so one pass reports everything; the check that
+needs the whole file here (names used but never set) runs once every section is read.
+The keys each part allows, the version each key needs and the bounds of numbers come
+from the format's table (:mod:`bots.loader.format`); the script's steps are read by
+:mod:`bots.loader.script`, topics by :mod:`bots.loader.topics`, and examples and
+redirects are followed by :mod:`bots.loader.routes`.
 """
 
 from __future__ import annotations

@@ -36,6 +36,7 @@ from bots.model import (
     StepKind,
 )
 from bots.subs import MAX_KEY_CHARS, MAX_SUBSTITUTIONS
+from bots.target import TARGET_KINDS
 
 #: The format versions this chat-bot reads, oldest first: each reads every file of the
 #: versions before it the same way. 1.1 adds topics, conditions, redirects, weights,
@@ -382,7 +383,6 @@ CLAUSES = Shape(
     since="1.1",
 )
 
-TARGET_KINDS = ("tcp", "command", "image", "terminal")
 TARGET = Shape(
     "target",
     "Target keys",

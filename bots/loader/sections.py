@@ -1,8 +1,9 @@
-"""The top level of a dialogue file: one reader per section, driven by a table.
+"""The top level of a dialogue file: one reader per section, driven by the format's table.
 
-Like h11's readers, :data:`SECTIONS` maps each top-level key to the method that reads
-it into the draft; the sections share the readers of the format's parts
-(:mod:`bots.loader.build`).
+Like h11's readers, :data:`SECTIONS` maps each top-level key of the format's table
+(:data:`bots.loader.format.DIALOGUE`, in its order) to the method that reads it into the
+draft, ``read_KEY``; a key of a newer format than the file's is refused before its
+reader runs. The sections share the readers of the format's parts (:mod:`bots.loader.build`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from bots.limits import MAX_VALUE_CHARS
 from bots.loader import lists, routes, script, topics
 from bots.loader.bounds import growing_sets
 from bots.loader.build import VARIABLE_NAME, Builder
-from bots.loader.format import CLAUSES, CONTRIBUTED, DIALOGUE, INCLUDED_KEYS, VERSIONS
+from bots.loader.format import CLAUSES, CONTRIBUTED, DIALOGUE, INCLUDED_KEYS, TARGET, VERSIONS
 from bots.loader.includes import Includes
 from bots.loader.nodes import CORE, NUMBER_TAGS, Fields
 from bots.loader.problems import Problem
@@ -365,7 +366,7 @@ class DialogueBuilder(Builder):
         if isinstance(node, ScalarNode):
             text = self.string(node, "target")
         else:
-            found = self.mapping(node, "target", (*TARGET_KINDS, "ready", "peer"))
+            found = self.mapping(node, "target", TARGET.names)
             if found is None:
                 return
             fields = found
@@ -382,8 +383,8 @@ class DialogueBuilder(Builder):
         except ValueError as exc:
             self.problem(node, str(exc))
             return
-        options: dict[str, str | None] = {"ready": None, "peer": None}
-        for option, goes_with in (("ready", "command"), ("peer", "terminal")):
+        options: dict[str, str | None] = {option: None for option, _kind in TARGET.needs}
+        for option, goes_with in TARGET.needs:
             if option not in fields:
                 continue
             if kind != goes_with:
