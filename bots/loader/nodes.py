@@ -12,7 +12,6 @@ from enum import Enum
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from bots.loader.positions import line_col, value_places
 from bots.loader.problems import Problem
 from bots.model import Where
 
@@ -56,6 +55,8 @@ class NodeReader:
     def where(self, node: Node, offset: int | None = None) -> Where:
         """Where *node* starts, or with *offset* where that character of its value is written."""
         if offset is not None and isinstance(node, ScalarNode) and self.source:
+            from bots.loader.positions import line_col, value_places  # a problem's path only: start-up
+
             places = value_places(self.source, node)
             if places is not None and 0 <= offset < len(places):
                 line, col = line_col(self.source, places[offset])
