@@ -110,11 +110,12 @@ CMD ["chat-bot"]
 # it only when asked for (--target harness) or by default.
 FROM runtime AS harness
 USER 0:0
-# The line tools people test chat servers with, as the interop tests use them. Unpinned for the reason
-# given for tini above.
+# The line tools people test chat servers with, as the interop tests use them, and ngircd, the IRC server
+# of the worked examples (the project's own e2e suite runs here whole). Unpinned for the reason given for
+# tini above.
 # hadolint ignore=DL3008
 RUN apt-get update -qq \
-    && apt-get install -y -qq --no-install-recommends netcat-openbsd socat telnet openssl ncat >/dev/null \
+    && apt-get install -y -qq --no-install-recommends netcat-openbsd socat telnet openssl ncat ngircd >/dev/null \
     && apt-get clean \
     && rm -rf /var/lib/apt/lists/* /var/log/apt /var/log/dpkg.log
 COPY --from=build /opt/harness /opt/harness

@@ -1,6 +1,8 @@
 """The adversarial suite's fixtures: hypothesis profiles, figures for the report, an echo bot to attack.
 
-Run it with ``tox -e adversarial`` (``pytest adversarial -m adversarial``). Every
+Run it with ``tox -e adversarial`` (``pytest adversarial -m adversarial``; the ``ci``
+profile) or ``tox -e adversarial-full`` (the ``nightly`` profile: the issues' counts).
+The profiles' sizes are in adversarial/profiles.py. Every
 server it starts listens on loopback with ``--port 0``; every test is bounded by
 pytest-timeout, and the load tests by their own counts and deadlines. The harness
 (programs under a pty, raw peers, daemons, the re-chunking proxy) is the package
@@ -9,34 +11,53 @@ pytest-timeout, and the load tests by their own counts and deadlines. The harnes
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
 
+from adversarial import profiles
 from chat_testing import ECHO_DIALOGUE, Daemon
 from chat_testing.peers import close_line_clients
 
-# The issue asks for at least 10,000 examples per property in this env; a quick
-# profile (CHAT_HYPOTHESIS_PROFILE=quick) is there for editing the tests, never for CI.
-PROPERTY_EXAMPLES = 10_000
-settings.register_profile(
-    "adversarial",
-    max_examples=PROPERTY_EXAMPLES,
-    deadline=None,  # 2 shared cores: wall-clock noise must not fail a property
-    database=None,  # nothing written into the work tree; failures print their reproduction blob
-    print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-settings.register_profile("quick", parent=settings.get_profile("adversarial"), max_examples=200)
-settings.load_profile(os.environ.get("CHAT_HYPOTHESIS_PROFILE", "adversarial"))
+# One hypothesis profile per entry of adversarial/profiles.py, its examples from there; the
+# environment variable CHAT_HYPOTHESIS_PROFILE picks one (ci when unset), for the properties'
+# counts and the other sizes alike.
+for _name, _sizes in profiles.PROFILES.items():
+    settings.register_profile(
+        _name,
+        max_examples=_sizes.examples,
+        deadline=None,  # 2 shared cores: wall-clock noise must not fail a property
+        database=None,  # nothing written into the work tree; failures print their reproduction blob
+        print_blob=True,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+try:
+    PROFILE = profiles.active_name()
+except profiles.UnknownProfile as exc:
+    raise pytest.UsageError(str(exc)) from None
+settings.load_profile(PROFILE)
+
+
+def pytest_report_header() -> str:
+    """The profile and its sizes, on the run's first lines: a run says how much it tried."""
+    sizes = profiles.PROFILES[PROFILE]
+    counts = ", ".join(f"{name.replace('_', ' ')} {value:,}" for name, value in asdict(sizes).items())
+    return f"adversarial profile {PROFILE} ({profiles.ENV}): {counts}"
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Keep hypothesis's failure report readable under the project's ``filterwarnings = error``."""
+    """Refuse a second way of picking the profile; keep hypothesis's failure report readable under the
+    project's ``filterwarnings = error``."""
+    chosen = config.getoption("hypothesis_profile", default=None)
+    if chosen not in (None, PROFILE):
+        # hypothesis would change the examples alone, not the other sizes (the integrity messages).
+        raise pytest.UsageError(
+            f"--hypothesis-profile={chosen}: pick the profile with {profiles.ENV}={chosen} instead"
+        )
     # On a failure hypothesis imports libcst (where installed) to suggest a patch; some libcst
     # versions warn on import, which "error" would turn into an INTERNALERROR hiding the failure.
     config.addinivalue_line(

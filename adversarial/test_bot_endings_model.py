@@ -29,6 +29,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from adversarial import profiles
 from bots.actions import Outcome
 from bots.adapter import BotConnection, Run
 from bots.loader import parse_dialogue
@@ -322,5 +323,8 @@ class Endings(RuleBasedStateMachine):
         return [line[4:] for line in self._lines() if line.startswith("re: ")]
 
 
-Endings.TestCase.settings = settings(max_examples=min(1_000, settings().max_examples), stateful_step_count=30)
+SIZES = profiles.active_sizes()
+Endings.TestCase.settings = settings(
+    max_examples=SIZES.endings_runs, stateful_step_count=profiles.ENDINGS_STEPS
+)
 test_every_interleaving_of_endings_ends_once_with_its_outcome = Endings.TestCase

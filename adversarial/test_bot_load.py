@@ -20,14 +20,15 @@ from typing import Any
 
 import pytest
 
+from adversarial import profiles
 from chat_testing import LineClient, wait_until
 from chat_testing.processes import count_fds, raise_fd_limit, rss_kib
 
 pytestmark = [pytest.mark.adversarial, pytest.mark.timing, pytest.mark.timeout(180)]
 
-SLOW_PEERS = 1_000
-FLOOD_MESSAGES = 100_000
-DISCONNECTS = 1_000
+SLOW_PEERS = profiles.SLOW_PEERS
+FLOOD_MESSAGES = profiles.FLOOD_MESSAGES
+DISCONNECTS = profiles.DISCONNECTS
 P99_LIMIT_S = 0.100  # the bound on the normal client's 99th percentile round trip
 RSS_GROWTH_LIMIT_KIB = 64 * 1024  # a flood must not grow the bot by more than this: bounded buffers
 MEASURE_S = 6.0  # how long the normal client measures while the attack runs

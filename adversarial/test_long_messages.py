@@ -29,6 +29,7 @@ from typing import Any
 import pytest
 import trustme
 
+from adversarial import profiles
 from chat.protocol import MAX_MESSAGE_BYTES
 from chat.status import ExitStatus
 from chat_testing import EXPECT_TIMEOUT_S, child_env, program, wait_until
@@ -40,7 +41,9 @@ SMALL_MSS = 536  # the IPv4 default MSS (RFC 1122): about 2,000 segments per mes
 SMALL_RCVBUF = 4096  # the kernel doubles it: a window of a few KB, so sends block at once
 READ_DELAY_S = 0.5  # the slow peer starts reading this late: every buffer is full by then
 READ_CHUNK = 4096
-RUNS = 5  # per program and TLS setting: the cut depended on timing (2 runs of 3 with a fast peer)
+# Per program and TLS setting: the cut depended on timing (2 runs of 3 with a fast peer), so the
+# nightly profile runs it 5 times; each run costs about 8 s of waiting.
+RUNS = profiles.active_sizes().long_message_runs
 SENDING_BYTES = 2048  # queued to send: more than TLS 1.3's session tickets (the server's first bytes)
 SIGNAL_EXIT_S = 2.0  # the house rule: every program ends within 2 s of SIGTERM
 LISTENING = re.compile(rb"Server listening on 127\.0\.0\.1:(\d+)\.\.\.\n")

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from adversarial import profiles
 from chat.errors import LocalProtocolError
 from chat.protocol import (
     MAX_MESSAGE_BYTES,
@@ -32,9 +33,10 @@ pytestmark = [pytest.mark.adversarial, pytest.mark.timeout(600)]
 _FRAMING = bytes.maketrans(bytes(range(0xF0, 0xFA)), b"\n" * 8 + b"\r" * 2)
 STREAMS = st.binary(max_size=160).map(lambda raw: raw.translate(_FRAMING))
 LIMITS = st.one_of(st.integers(min_value=1, max_value=48), st.just(MAX_MESSAGE_BYTES))
-# The byte-level property (any bytes, any split) takes the profile's 10,000 examples; the
-# others add angles on the same code and take fewer, to keep the env within minutes on 2 cores.
-FEW = settings(max_examples=min(2_000, settings().max_examples))
+# The byte-level property (any bytes, any split) takes the profile's examples; the others add
+# angles on the same code and take fewer (adversarial/profiles.py), to keep the env within minutes.
+SIZES = profiles.active_sizes()
+FEW = settings(max_examples=SIZES.codec_angles)
 
 
 def drain(conn: ChatConnection) -> list[Event]:

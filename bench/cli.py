@@ -7,13 +7,14 @@ says which); non-zero, with one line on stderr, only when it could not run.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import signal
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 
@@ -65,14 +66,23 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _over_time(limit_s: int) -> None:
+@contextlib.contextmanager
+def _over_time(limit_s: int) -> Iterator[None]:
+    """Stop the run with BenchError past *limit_s*; the alarm and its handler go with the run, however it
+    ends (left behind, they fired minutes later in whatever ran next in the process: a test's pytest)."""
+
     def handler(signum: int, frame: FrameType | None) -> None:
         raise BenchError(
             f"the benchmark ran past its {limit_s} s limit and stopped; servers were stopped too"
         )
 
-    signal.signal(signal.SIGALRM, handler)
+    before = signal.signal(signal.SIGALRM, handler)
     signal.alarm(limit_s)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, before)
 
 
 def _load() -> str:
@@ -85,17 +95,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     plan = QUICK if args.quick else FULL
     if args.json is not None and not args.json.parent.is_dir():
         raise UsageError(f"--json {args.json}: directory {args.json.parent} does not exist; create it first")
-    _over_time(plan.overall_limit_s)
     began = time.monotonic()
     load_before = _load()
     rows: list[report.Row] = []
-    with tempfile.TemporaryDirectory(prefix="chat-bench-") as workdir:
+    with _over_time(plan.overall_limit_s), tempfile.TemporaryDirectory(prefix="chat-bench-") as workdir:
         bench = Bench(plan, Path(workdir))
         for number in args.only or ([] if args.locust else list(SCENARIOS)):
             rows.extend(SCENARIOS[number](bench))
         if args.locust:
             rows.extend(locust(bench))
-    signal.alarm(0)
     took = time.monotonic() - began
     command = " ".join([PROG, *(sys.argv[1:] if argv is None else argv)])
     print(report.markdown(rows))

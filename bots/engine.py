@@ -229,13 +229,13 @@ class Conversation:
                 actions.append(self._result("FAIL", step, quoted(text), now))
                 self._fail(Outcome.MISMATCH, f"step {step.number} did not match", actions)
                 return actions
+        if self._screen:
+            return actions  # a screen's lines are not messages: none is answered, none ends the chat
         if self._classic and is_exit(text):
             self._end_of_chat(
                 Outcome.ENDED_BY_PEER, "the peer said exit", "the peer ended the chat", now, actions
             )
             return actions
-        if self._screen:
-            return actions  # a screen's lines are not messages to answer
         # The bot's turn: past max_turns it ends the chat; else a say step (turns), a rule, the fallback.
         max_turns = self.dialogue.max_turns
         script = self.dialogue.script

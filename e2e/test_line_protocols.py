@@ -114,7 +114,7 @@ def test_an_smtp_dialogue_that_expects_one_line_where_a_block_comes_fails_on_the
         done.stdout,
         "test_session.chat.yaml:12: step 3 expect failed (mismatch)",
         "  expected: {regex: '^250 '}",
-        "  received: '250-localhost'",
+        "  received: '250-",  # the server's name follows: localhost, or a container's
     )
 
 
@@ -125,6 +125,7 @@ def test_two_dialogues_talk_through_ncats_broker_and_the_room_never_sees_exit(
     port = free_port()
     broker = Daemon([require_tool("ncat"), "-l", "127.0.0.1", str(port), "--chat"], tmp_path, "ncat")
     try:
+        wait_until(lambda: _listening(port), 10, "ncat's port")
         watcher = programs.spawn_command("watcher", require_tool("nc"), "127.0.0.1", str(port))
         watcher.expect("already connected: nobody")
         folder = EXAMPLES / "broker"

@@ -461,3 +461,20 @@ def test_locust_without_the_load_extra_is_one_line_saying_how_to_get_it(
     assert capsys.readouterr().err == (
         "python -m bench: --locust needs Locust: pip install -e '.[load]' (the load extra), then retry\n"
     )
+
+
+def test_a_run_that_fails_leaves_no_alarm_behind_in_its_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Left set, the run's SIGALRM fired 180 s later in whatever the process ran next (nonposix CI).
+    import signal
+
+    from bench import cli
+
+    def broken(_bench: object) -> list[object]:
+        raise BenchError("the server did not start")
+
+    monkeypatch.setitem(cli.SCENARIOS, "1", broken)
+    before = signal.getsignal(signal.SIGALRM)
+    with pytest.raises(BenchError):
+        cli.main(["--quick", "--only", "1"])
+    assert signal.alarm(0) == 0  # nothing was pending
+    assert signal.getsignal(signal.SIGALRM) is before

@@ -11,11 +11,14 @@ import ast
 import configparser
 import re
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+
+from adversarial import profiles
 
 REPO = Path(__file__).resolve().parent.parent
 WORKFLOWS = REPO / ".github" / "workflows"
@@ -154,9 +157,9 @@ def test_the_static_workflow_runs_envs_that_tox_ini_defines() -> None:
     assert set(envs) <= set(split_list(tox["tox"]["env_list"])), "plain `tox` must run the static checks too"
 
 
-def test_the_repository_has_the_four_workflows() -> None:
+def test_the_repository_has_the_five_workflows() -> None:
     names = {path.name for path in workflow_files()}
-    assert {"tests.yml", "static.yml", "docker.yml", "release.yml"} <= names
+    assert {"tests.yml", "static.yml", "docker.yml", "release.yml", "nightly.yml"} <= names
 
 
 @pytest.mark.parametrize("path", workflow_files(), ids=lambda path: path.name)
@@ -200,7 +203,7 @@ CONSTRAINT_DEP = "-c {tox_root}{/}.github{/}constraints-lint.txt"
 #: The envs whose tools are checkers: each installs them through the constraints file.
 CHECKER_ENVS = ("lint", "type", "static", "docs")
 #: The jobs that run pytest: each writes a JUnit report, uploads it and summarises it.
-TEST_JOBS = (("tests.yml", "tox"), ("tests.yml", "windows-unit"))
+TEST_JOBS = (("tests.yml", "tox"), ("tests.yml", "windows-unit"), ("nightly.yml", "e2e"))
 REQUIREMENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
@@ -366,7 +369,7 @@ def test_the_nonposix_stage_blocks_every_module_windows_lacks_before_the_unit_te
     assert "-p no_posix_modules" in command
     assert "tests" in command.split()
     assert re.search(
-        r'^stage(?:_bg)? nonposix .* tox -e nonposix "\$\{INSTALLPKG\[@\]\}"$',
+        r'^stage(?:_bg)? nonposix .* tox .*-e nonposix "\$\{INSTALLPKG\[@\]\}"$',
         CI_RUN.read_text(encoding="utf-8"),
         re.M,
     )
@@ -379,3 +382,247 @@ def test_every_test_file_name_is_unique_across_the_suites_so_one_run_collects_th
         path.name for folder in ("tests", "e2e", "adversarial") for path in (REPO / folder).glob("test_*.py")
     ]
     assert sorted(names) == sorted(set(names))
+
+
+# -- a run under 4 minutes, the full counts every night (issue 22) ---------------------------------------
+
+NIGHTLY_WORKFLOW = "nightly.yml"
+CONFTEST = REPO / "adversarial" / "conftest.py"
+RELIABILITY = REPO / "docs" / "reliability.md"
+PROFILE_ENV = "CHAT_HYPOTHESIS_PROFILE"
+#: Each adversarial env and the profile it runs: ci in .ci/run and the pull-request workflow, nightly in
+#: the scheduled one.
+ADVERSARIAL_PROFILES = {
+    "adversarial": "ci",
+    "adversarial-bulk": "ci",
+    "adversarial-timing": "ci",
+    "adversarial-full": "nightly",
+}
+#: The counts the issues set, which the nightly profile keeps (or raises), and where each was set.
+ISSUE_COUNTS = {
+    "examples": 10_000,  # issue 7: "at least 10,000 examples each" (the codec and loader properties)
+    "codec_angles": 2_000,  # the codec's secondary angles, 2,000 each since issue 7 (docs/reliability.md)
+    "schema_documents": 10_000,  # issue 22: "10,000 schema documents"; issue 13 asked at least 1,000
+    "endings_runs": 1_000,  # issue 14's state machine: 1,000 runs of up to 30 steps
+    "integrity_messages": 100_000,  # issue 7: two peers exchange 100,000 messages
+    "long_message_runs": 5,  # issue 19: 1 MiB to a slow reader "many times" (a cut came 2 runs of 3)
+}
+LOAD_COUNTS = {"SLOW_PEERS": 1_000, "FLOOD_MESSAGES": 100_000, "DISCONNECTS": 1_000}  # issue 7
+
+
+def tox_labels() -> dict[str, list[str]]:
+    """tox.ini's labels: name -> the envs `tox -m NAME` runs."""
+    labels = {}
+    for line in read_tox()["tox"]["labels"].splitlines():
+        if line.strip():
+            name, _, envs = line.partition("=")
+            labels[name.strip()] = split_list(envs)
+    return labels
+
+
+def env_list_pythons() -> list[str]:
+    """The Pythons of tox.ini's env_list, oldest first."""
+    found = (python_of(env) for env in split_list(read_tox()["tox"]["env_list"]))
+    return sorted((version for version in found if version), key=lambda v: tuple(map(int, v.split("."))))
+
+
+def py_env(version: str) -> str:
+    """tox's env name for a Python version (3.10 -> py310)."""
+    return "py" + version.replace(".", "")
+
+
+def pytest_m_expressions(commands: str) -> list[str]:
+    """The -m expressions of the pytest commands of a tox env, in order."""
+    return re.findall(r'^\s*pytest .*?-m "([^"]+)"', commands, re.M)
+
+
+def test_the_ci_and_checks_labels_together_run_every_env_of_env_list_the_unit_tests_at_least() -> None:
+    labels = tox_labels()
+    ci, checks = labels["ci"], labels["checks"]
+    assert not set(ci) & set(checks)
+    env_list = split_list(read_tox()["tox"]["env_list"])
+    assert [env for env in checks if not python_of(env)] == [env for env in env_list if not python_of(env)]
+    for version in env_list_pythons():
+        assert {py_env(version), py_env(version) + "-unit"} & {*ci, *checks}, (
+            f"Python {version} goes untested"
+        )
+
+
+def test_ci_run_runs_the_checks_label_in_the_readme_stage_or_else_in_the_tox_stage() -> None:
+    # The README's test command is plain `tox` (env_list); in the readme stage's container, Debian's
+    # Python 3.11 is the only one, so it runs the label checks: the static checks and py311.
+    test_command = _ci_script("readme_commands").readme_commands()[1].split("#")[0]
+    assert test_command.split() == ["pip", "install", "tox", "&&", "tox"]
+    checks = tox_labels()["checks"]
+    assert [python_of(env) for env in checks if python_of(env)] == ["3.11"]
+    script = CI_RUN.read_text(encoding="utf-8")
+    assert 'TOX_LABELS=(ci)\ncase " $STAGES " in *" readme "*) ;; *) TOX_LABELS+=(checks) ;; esac\n' in script
+    assert re.search(r'^stage_bg tox .* tox .*-m "\$\{TOX_LABELS\[@\]\}" ', script, re.M)
+
+
+def test_the_ci_label_runs_the_e2e_suite_on_the_oldest_and_the_newest_python() -> None:
+    ci = tox_labels()["ci"]
+    pythons = env_list_pythons()
+    assert py_env(pythons[0]) in ci
+    assert py_env(pythons[-1]) in ci
+
+
+def test_a_unit_env_runs_the_unit_tests_and_a_full_env_the_e2e_suite_too() -> None:
+    commands = read_tox()["testenv"]["commands"]
+    unit = re.findall(r"^\s*unit: (pytest .*)$", commands, re.M)
+    full = re.findall(r"^\s*!unit: (pytest .*)$", commands, re.M)
+    assert len(unit) == len(full) == 1, commands
+    assert unit[0].split()[:2] == ["pytest", "tests"]
+    assert "e2e" not in unit[0].split()
+    assert full[0].split()[:3] == ["pytest", "tests", "e2e"]
+
+
+def test_the_nightly_label_runs_every_python_in_full_and_the_adversarial_suite_at_full_counts() -> None:
+    nightly = tox_labels()["nightly"]
+    assert sorted(nightly) == sorted([*map(py_env, env_list_pythons()), "adversarial-full"])
+
+
+def test_ci_run_runs_the_adversarial_passes_and_the_timing_pass_last_and_alone() -> None:
+    script = CI_RUN.read_text(encoding="utf-8")
+    bulk = re.search(r"^adversarial_bulk\(\) \{\n(.*?)^\}", script, re.M | re.S)
+    assert bulk, ".ci/run defines adversarial_bulk, the adversarial stage"
+    assert re.search(r"^\s*tox .*-e adversarial-bulk ", bulk[1], re.M)
+    assert re.search(r"^stage_bg adversarial .*\n?.*adversarial_bulk ", script, re.M)
+    stages = re.findall(r"^(stage|stage_bg|join_stage|require) (\S+)", script, re.M)
+    assert stages[-1] == ("stage", "timing"), f"the last stage is {stages[-1]}: the timing pass runs last"
+    assert re.search(r"^stage timing .* tox .*-e adversarial-timing ", script, re.M)
+    started = [name for kind, name in stages if kind == "stage_bg"]
+    joined = [name for kind, name in stages if kind == "join_stage" and name != '"$name"']
+    for loop in re.findall(r"^for name in (.*); do\n\s*join_stage", script, re.M):
+        joined += loop.split()
+    assert sorted(joined) == sorted(started), "every background stage ends before the timing pass"
+
+
+def test_ci_run_and_the_workflows_install_tox_with_tox_uv() -> None:
+    assert "--constraint .github/requirements-ci.txt tox tox-uv" in CI_RUN.read_text(encoding="utf-8")
+    for name, script in workflow_runs():
+        for line in script.splitlines():
+            if re.search(r"pip install .* tox\b", line):
+                assert "tox-uv" in line.split(), f"{name}: `{line.strip()}` installs tox without tox-uv"
+
+
+def test_the_adversarial_envs_run_the_two_passes_that_the_conftest_names() -> None:
+    tree = ast.parse(CONFTEST.read_text(encoding="utf-8"))
+    passes = next(
+        ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "PASSES" for t in node.targets)
+    )
+    tox = read_tox()
+    assert pytest_m_expressions(tox["testenv:adversarial-bulk"]["commands"]) == [passes[0]]
+    assert pytest_m_expressions(tox["testenv:adversarial-timing"]["commands"]) == [passes[1]]
+    both = "{[testenv:adversarial-bulk]commands}\n{[testenv:adversarial-timing]commands}"
+    assert tox["testenv:adversarial"]["commands"].strip() == both
+    assert tox["testenv:adversarial-full"]["commands"].strip() == "{[testenv:adversarial]commands}"
+
+
+@pytest.mark.parametrize(("env", "profile"), ADVERSARIAL_PROFILES.items())
+def test_each_adversarial_env_runs_its_profile(env: str, profile: str) -> None:
+    tox = read_tox()
+    set_env = tox[f"testenv:{env}"]["set_env"]
+    while set_env.strip().startswith("{[testenv:"):  # a reference to another env's set_env
+        set_env = tox[set_env.strip()[2:].split("]")[0]]["set_env"]
+    assert re.search(rf"^\s*{PROFILE_ENV} = {profile}$", set_env, re.M), f"[testenv:{env}] set_env: {set_env}"
+    assert profile in profiles.PROFILES
+
+
+def test_the_nightly_profile_keeps_the_counts_the_issues_set() -> None:
+    nightly = asdict(profiles.PROFILES["nightly"])
+    assert nightly.keys() == ISSUE_COUNTS.keys(), "a new size: say here which count an issue set for it"
+    for name, count in ISSUE_COUNTS.items():
+        assert nightly[name] >= count, f"nightly {name}: {nightly[name]:,}, below the issues' {count:,}"
+    for name, count in LOAD_COUNTS.items():
+        assert getattr(profiles, name) == count
+
+
+def test_every_profile_runs_the_schema_documents_issue_13_asks_and_ci_is_no_larger_than_nightly() -> None:
+    nightly = asdict(profiles.PROFILES["nightly"])
+    for name, sizes in profiles.PROFILES.items():
+        assert sizes.schema_documents >= profiles.MIN_SCHEMA_DOCUMENTS == 1_000, name
+        for size, value in asdict(sizes).items():
+            assert 0 < value <= nightly[size], f"profile {name}: {size} {value:,}"
+    assert profiles.DEFAULT == "ci"
+
+
+def test_an_unknown_profile_is_refused_naming_the_profiles() -> None:
+    with pytest.raises(
+        profiles.UnknownProfile,
+        match=rf"^{PROFILE_ENV}=adversarial: no such profile; use one of nightly, ci, quick$",
+    ):
+        profiles.active_name({PROFILE_ENV: "adversarial"})
+    assert profiles.active_name({}) == profiles.active_name({PROFILE_ENV: ""}) == "ci"
+    assert profiles.active_sizes({PROFILE_ENV: "nightly"}) == profiles.PROFILES["nightly"]
+
+
+def test_the_reliability_page_lists_both_profiles_with_their_counts() -> None:
+    rows = {
+        cells[0].strip("` "): [cell.strip() for cell in cells]
+        for line in RELIABILITY.read_text(encoding="utf-8").splitlines()
+        if line.startswith("| `")
+        for cells in [line.strip("|").split("|")]
+    }
+    header = next(
+        [cell.strip() for cell in line.strip("|").split("|")]
+        for line in RELIABILITY.read_text(encoding="utf-8").splitlines()
+        if line.startswith("| size |")
+    )
+    for name, sizes in profiles.PROFILES.items():
+        if name == "quick":
+            continue  # for editing a test, never a CI run
+        column = header.index(f"{name} profile")
+        for size, value in asdict(sizes).items():
+            assert size in rows, f"docs/reliability.md: no row for `{size}` in the table of profiles"
+            assert rows[size][column] == f"{value:,}", f"docs/reliability.md: `{size}` under {name}"
+
+
+def test_the_nightly_workflow_runs_on_a_schedule_and_on_demand_only() -> None:
+    workflow = read_workflow(NIGHTLY_WORKFLOW)
+    events: dict[str, Any] = next(value for key, value in workflow.items() if key in ("on", True))
+    assert set(events) == {"schedule", "workflow_dispatch"}
+    assert all(re.fullmatch(r"(\S+ ){4}\S+", entry["cron"]) for entry in events["schedule"])
+
+
+def test_the_nightly_workflow_runs_every_python_of_the_test_matrix_and_the_full_counts() -> None:
+    assert matrix_values(NIGHTLY_WORKFLOW, "e2e", "python") == matrix_values(TESTS_WORKFLOW, "tox", "python")
+    runs = [script for name, script in workflow_runs() if name == NIGHTLY_WORKFLOW]
+    assert any("tox -e adversarial-full" in script for script in runs)
+
+
+def test_pull_request_workflows_run_the_ci_profile_and_never_the_full_counts() -> None:
+    ran = []
+    for path in workflow_files():
+        workflow = read_workflow(path.name)
+        events: dict[str, Any] = next((value for key, value in workflow.items() if key in ("on", True)), {})
+        for job in workflow["jobs"].values():
+            for step in job.get("steps", []):
+                ran += [
+                    (path.name, "pull_request" in events, env)
+                    for env in re.findall(r"tox -e (adversarial\S*)", step.get("run", ""))
+                ]
+    assert ("tests.yml", True, "adversarial") in ran
+    assert all(env != "adversarial-full" for _, on_pull_request, env in ran if on_pull_request)
+    assert ("nightly.yml", False, "adversarial-full") in ran
+
+
+@pytest.mark.parametrize(
+    ("workflow", "job", "env"),
+    [("tests.yml", "adversarial", "adversarial"), ("nightly.yml", "adversarial-full", "adversarial-full")],
+)
+def test_every_adversarial_job_writes_uploads_and_summarises_both_passes_reports(
+    workflow: str, job: str, env: str
+) -> None:
+    spec = read_workflow(workflow)["jobs"][job]
+    assert spec["env"]["CHAT_JUNIT_DIR"] == "junit"
+    steps = spec["steps"]
+    summary = next(step["run"] for step in steps if "junit_summary.py" in step.get("run", ""))
+    for report in (f"{env}-bulk.xml", f"{env}-timing.xml"):
+        assert f'"$CHAT_JUNIT_DIR"/{report}' in summary
+    assert '>> "$GITHUB_STEP_SUMMARY"' in summary
+    uploads = [step for step in steps if step.get("uses", "").startswith("actions/upload-artifact@")]
+    assert uploads[0]["with"]["path"] == "${{ env.CHAT_JUNIT_DIR }}"
+    assert uploads[0].get("if") == "${{ !cancelled() }}"

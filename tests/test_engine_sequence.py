@@ -364,3 +364,21 @@ def test_a_1_1_script_still_takes_turns() -> None:
     assert sent(chat.start(0.0)) == ["one"]  # turns: one say per message
     assert sent(chat.receive("what?", 1.0)) == ["two"]
     assert sent(chat.receive("ok", 2.0)) == ["hm"]  # the rules answer after the last step, as before
+
+
+def test_on_a_screen_a_line_reading_exit_is_shown_text_not_the_end_of_the_chat() -> None:
+    d = dialogue(
+        """
+        version: 1.1
+        script:
+          - say: bye
+          - expect: {contains: "Connection closed"}
+        """
+    )
+    chat = Conversation(d, delays=False, screen=True)
+    chat.start(0.0, dialling=False)
+    assert chat.receive("exit", 0.1) == []  # what the server sent, shown by a telnet
+    assert closed(chat.receive("Connection closed by foreign host.", 0.2)) == (
+        Outcome.ENDED_BY_BOT,
+        "the script ran to its end",
+    )

@@ -17,6 +17,7 @@ import pytest
 
 import chat_testing.targets
 from chat_testing import listening
+from chat_testing.env import ipv6_loopback_available
 from chat_testing.targets import CommandServer, TargetError
 
 LINUX_ONLY = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/net/tcp is Linux's")
@@ -111,6 +112,8 @@ def closed_port() -> int:
 
 
 def loopback_listener(family: socket.AddressFamily) -> socket.socket:
+    if family == socket.AF_INET6 and not ipv6_loopback_available():
+        pytest.skip("this machine cannot listen on ::1 (no IPv6 loopback: a container without IPv6)")
     listener = socket.socket(family, socket.SOCK_STREAM)
     listener.bind(("::1" if family == socket.AF_INET6 else "127.0.0.1", 0))
     listener.listen()

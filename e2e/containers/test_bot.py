@@ -110,7 +110,7 @@ def test_a_bot_in_test_mode_fails_with_the_mismatch_status_and_says_where(contai
     )
 
     tester.expect(
-        "FAIL shop_wrong.yaml:7 step 2 expect: expected exact 'no pong today', "
+        "FAIL shop_wrong.yaml:7 step 2 expect: expected {exact: 'no pong today'}, "
         "received 'pong from the container'",
         timeout=30,
     )

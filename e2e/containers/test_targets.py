@@ -67,7 +67,7 @@ def test_a_failing_dialogue_against_an_image_shows_the_container_s_log(
     result.stdout.fnmatch_lines(
         [
             "test_greeter.chat.yaml:5: step 2 expect failed (mismatch)",
-            "  expected: contains 'Goodbye, Ann'",
+            "  expected: {contains: 'Goodbye, Ann'}",
             "*Captured log of image:* call*",
             "Bot listening on 0.0.0.0:65432...",
         ]
