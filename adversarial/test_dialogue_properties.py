@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from bots import loader
 from bots.conditions import ConditionError, parse_condition
-from bots.loader import build, script, sections
+from bots.loader.format import SHAPES
 from bots.model import Ending, LineEnd, OnMismatch, Order
 
 pytestmark = [pytest.mark.adversarial, pytest.mark.timeout(600)]
@@ -30,13 +30,7 @@ ERROR_LINE = re.compile(rf"{re.escape(PATH)}:\d+:\d+: \S[^\n]*")
 
 KEYS = sorted(
     {
-        *sections.SECTIONS,
-        *build.RULE_KEYS,
-        *build.TOPIC_KEYS,
-        *build.WEIGHTED_KEYS,
-        "topics",
-        *script.STEP_KEYS,
-        *build.REPLY_KEYS,
+        *(key for shape in SHAPES for key in shape.names),
         *Order.words(),
         *OnMismatch.words(),
         *Ending.words(),

@@ -13,14 +13,15 @@ from collections.abc import Callable, Sequence
 
 from bots import loops
 from bots.coverage import options as coverage_options
+from bots.files import DIALOGUE_SUFFIX, bundled_dialogues, check, print_schema, script_path
+from bots.files import bundled_dialogue_path as bundled_dialogue_path  # where callers have found it
 from bots.limits import DEFAULT_MAX_CLIENTS, max_clients
-from bots.loader import DialogueError, DialogueWarning, Problem, check_dialogue_files, load_dialogue
-from bots.model import Dialogue, Where
+from bots.loader import DialogueError, load_dialogue
+from bots.model import Dialogue
 from bots.record import options as record_options
 from bots.roles import choose_role
 from chat import program
 from chat.display import say, visible
-from chat.errors import ChatError
 from chat.status import ExitStatus
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
@@ -33,8 +34,6 @@ if TYPE_CHECKING:
     from bots.report import Transcript
 
 PROG = "chat-bot"
-DEFAULT_DIALOGUE = "default.yaml"  # in bots/dialogues/, shipped in the package
-DIALOGUE_SUFFIX = ".yaml"
 
 DESCRIPTION = """\
 A chat bot for the classic chat, driven by a YAML dialogue file.
@@ -50,12 +49,6 @@ A chat bot for the classic chat, driven by a YAML dialogue file.
   chat-bot --coverage-report DATAFILE     what the chats run with --coverage DATAFILE never used
 
 Without --script the bundled default dialogue (a friendly greeter) is used."""
-
-
-class CheckFailed(ChatError):
-    """--check found problems (each already printed as file:line:col: message)."""
-
-    status = ExitStatus.INVALID_DIALOGUE
 
 
 def positive_seconds(text: str) -> float:
@@ -109,7 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--check",
         nargs="+",
         metavar="FILE",
-        help="validate dialogue files and exit: 0 when all are valid, 5 otherwise",
+        help="validate dialogue files (or bundled dialogues by name, as --script takes them) and exit: "
+        "0 when all are valid, 5 otherwise",
     )
     parser.add_argument(
         "--try",
@@ -176,43 +170,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def bundled_dialogue_path(name: str = DEFAULT_DIALOGUE) -> str:
-    """Path of a dialogue shipped in bots/dialogues/."""
-    from importlib import resources
-
-    return str(resources.files("bots").joinpath("dialogues").joinpath(name))
-
-
-def bundled_dialogues() -> list[str]:
-    """Paths of every dialogue shipped in bots/dialogues/, sorted by name."""
-    import os
-
-    folder = bundled_dialogue_path("")
-    return sorted(os.path.join(folder, n) for n in os.listdir(folder) if n.endswith(DIALOGUE_SUFFIX))
-
-
-def script_path(script: str | None) -> str:
-    """--script: a file, or the name of a bundled dialogue (no path separator, no such file)."""
-    import os
-
-    if script is None:
-        return bundled_dialogue_path()
-    if os.path.exists(script) or os.sep in script or (os.altsep and os.altsep in script):
-        return script
-    name = script if script.endswith(DIALOGUE_SUFFIX) else script + DIALOGUE_SUFFIX
-    bundled = bundled_dialogue_path(name)
-    if not os.path.isfile(bundled):
-        raise DialogueError(
-            [
-                Problem(
-                    Where(script, 1, 1),
-                    "no such file, and no bundled dialogue of that name: chat-bot --list names them",
-                )
-            ]
-        )
-    return bundled
-
-
 def list_dialogues() -> int:
     """--list: each bundled dialogue's name (what --script takes) and description."""
     import os
@@ -224,32 +181,6 @@ def list_dialogues() -> int:
     width = max(len(name) for name, _ in names)
     for name, description in names:
         say(f"{name:<{width}}  {description}".rstrip())
-    return int(ExitStatus.SUCCESS)
-
-
-def print_schema() -> int:
-    """--print-schema: the dialogue format's JSON Schema, for editors and validators."""
-    from importlib import resources
-
-    sys.stdout.write(resources.files("bots").joinpath("schema.json").read_text(encoding="utf-8"))
-    return int(ExitStatus.SUCCESS)
-
-
-def check(paths: Sequence[str]) -> int:
-    """--check: print every problem as file:line:col: message (stdout); exit 0 only when all are valid."""
-    bad_files = problems = 0
-    for path, found in check_dialogue_files(paths):
-        errors = [p for p in found if not isinstance(p, DialogueWarning)]  # warnings: the file is valid
-        for problem in found:
-            say(str(problem))
-        if not errors:
-            say(f"{path}: ok")
-            continue
-        bad_files += 1
-        problems += len(errors)
-    if problems:
-        noun = "problem" if problems == 1 else "problems"
-        raise CheckFailed(f"{problems} {noun} in {bad_files} of {len(paths)} dialogue file(s)")
     return int(ExitStatus.SUCCESS)
 
 

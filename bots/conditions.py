@@ -17,7 +17,8 @@ The grammar (lowest precedence first; words are lower case)::
 What it means, on the chat's variables (all text; one never set is the empty text):
 
 - ``a == b`` / ``a != b``: as numbers when both sides read as numbers (``"3" == 3.0``),
-  else as text, case-insensitively (Unicode casefold) unless the dialogue is case-sensitive;
+  else as text, as patterns compare it: in Unicode NFC (``café`` typed with a combining
+  accent equals ``café``), case-insensitively (casefold) unless the dialogue is case-sensitive;
 - ``<  <=  >  >=``: as numbers; false when either side is not a number;
 - ``a in [..]``: equal (as ``==``) to an item of the list; ``a in b`` with text on the
   right: *a* appears inside *b*;
@@ -30,8 +31,9 @@ and nothing else, and costs at most a few hundred comparisons (the length is bou
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
+from bots.normalize import nfc
 from chat.value import Value
 
 MAX_CONDITION_CHARS = 500  # a readable condition is one line of tens of characters; the bound
@@ -52,11 +54,26 @@ COMPARISONS = ("==", "!=", "<", "<=", ">", ">=", "in", "not in")
 
 
 class ConditionError(ValueError):
-    """A condition does not parse; *offset* is the 0-based position of the fault in its text."""
+    """A condition does not parse; *offset* is the 0-based position of the fault in its text.
 
-    def __init__(self, message: str, offset: int) -> None:
-        super().__init__(message)
+    A message about an unclosed ``(`` or ``[`` names where it was opened (*opened*, an
+    offset too; the message is *message*, that place, then *rest*): as a character of the
+    condition here, and as its column in the file when the loader reports it
+    (:meth:`describe`), so that the two numbers a person reads count alike.
+    """
+
+    def __init__(self, message: str, offset: int, opened: int | None = None, rest: str = "") -> None:
+        self.message = message
         self.offset = offset
+        self.opened = opened
+        self.rest = rest
+        super().__init__(self.describe(lambda at: f"character {at + 1}"))
+
+    def describe(self, place: Callable[[int], str]) -> str:
+        """The message, with *place* naming where the unclosed bracket was opened."""
+        if self.opened is None:
+            return self.message
+        return f"{self.message}{place(self.opened)}{self.rest}"
 
 
 Scalar = str | float
@@ -187,8 +204,10 @@ def _number(value: Scalar) -> float | None:
 
 
 def _text(value: Scalar, fold: bool) -> str:
+    """A value as text compares, as patterns compare text: in NFC, case-folded unless case matters."""
     if isinstance(value, float):
         value = f"{value:g}"
+    value = nfc(value)
     return value.casefold() if fold else value
 
 
@@ -346,9 +365,10 @@ class _Parser:
             if not self.take(")"):
                 found_kind, found_text, found_at = self.peek()
                 raise ConditionError(
-                    f"expected ')' to close the '(' at column {offset + 1}, "
-                    f"found {_show(found_kind, found_text)}",
+                    "expected ')' to close the '(' at ",
                     found_at,
+                    offset,
+                    f", found {_show(found_kind, found_text)}",
                 )
             return inner
         if kind == "op" and text == "[":
@@ -376,8 +396,7 @@ class _Parser:
             if not self.take(","):
                 kind, text, offset = self.peek()
                 raise ConditionError(
-                    f"expected ',' or ']' to close the '[' at column {opened + 1}, found {_show(kind, text)}",
-                    offset,
+                    "expected ',' or ']' to close the '[' at ", offset, opened, f", found {_show(kind, text)}"
                 )
 
 

@@ -169,24 +169,6 @@ def test_print_schema_prints_the_shipped_schema(capsys: pytest.CaptureFixture[st
     assert capsys.readouterr().out == shipped
 
 
-@pytest.mark.parametrize("name", ["quiz", "quiz.yaml"])
-def test_script_takes_the_name_of_a_bundled_dialogue(
-    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    assert cli.script_path(name) == cli.bundled_dialogue_path("quiz.yaml")
-
-
-def test_script_prefers_an_existing_file_to_a_bundled_dialogue(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "quiz").write_text("version: 1\n", encoding="utf-8")
-    assert cli.script_path("quiz") == "quiz"
-    assert cli.script_path(str(tmp_path / "absent.yaml")) == str(tmp_path / "absent.yaml")
-    assert cli.script_path(None) == cli.bundled_dialogue_path()
-
-
 def test_an_unknown_dialogue_name_is_one_clear_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -213,9 +195,9 @@ def test_check_reports_a_problem_of_an_included_file_at_the_include_and_at_its_o
     assert run("chat-bot", cli.main, ["--check", "main.yaml"]) == ExitStatus.INVALID_DIALOGUE
     out, err = capsys.readouterr()
     assert out.splitlines() == [
-        "main.yaml:4:5: in included file 'common.yaml' (line 5, col 15): {byes} is not a word list: "
+        "main.yaml:4:5: in included file 'common.yaml' (line 5, col 16): {byes} is not a word list: "
         "define it under 'lists' (lists here: bye), or write {{ and }} for literal braces",
-        "common.yaml:5:15: {byes} is not a word list: define it under 'lists' (lists here: bye), "
+        "common.yaml:5:16: {byes} is not a word list: define it under 'lists' (lists here: bye), "
         "or write {{ and }} for literal braces",
     ]
-    assert err == "chat-bot: 2 problems in 1 of 1 dialogue file(s)\n"
+    assert err == "chat-bot: 1 problem in 1 of 1 dialogue file(s)\n"  # reported at two places, counted once

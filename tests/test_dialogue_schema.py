@@ -70,7 +70,7 @@ def test_null_is_the_empty_text_where_text_may_be_empty_and_a_whole_float_is_who
         ),
         (
             "version: 1\nfallback: '{'\n",
-            "2:11: '{' starts no placeholder: write {name} for a value, or {{ for a literal brace",
+            "2:12: '{' starts no placeholder: write {name} for a value, or {{ for a literal brace",
         ),
         (
             'version: 1\nfallback: "a\\nb"\n',
@@ -95,7 +95,7 @@ def test_both_refuse(text: str, problem: str) -> None:
         ("version: 1\ntimeout: .inf\n", "2:10: timeout must be a finite number of seconds"),
         (
             "version: 1\nrules: [{regex: '(', reply: hi}]\n",
-            "2:17: regex does not compile: missing ) for the ( at position 0",
+            "2:18: regex does not compile: missing ) for the ( at position 0",
         ),
         (
             "version: 1\nfallback: '{who}'\n",

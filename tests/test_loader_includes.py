@@ -208,8 +208,10 @@ def test_an_include_leading_outside_the_dialogues_folder_is_refused(tmp_path: Pa
     write(tmp_path, "desk/parts/lists.yaml", "version: 1.1\ninclude: ../../outside.yaml\n")
     main = write(tmp_path, "desk/main.yaml", "version: 1.1\ninclude: [parts/lists.yaml, ../outside.yaml]\n")
     outside = (
-        "include path '{}' leads outside the dialogue's folder: "
-        "included files are in the folder of the file loaded, or below it"
+        "include path '{}' leads outside the folder of the file loaded ("
+        + str(main)
+        + "): included files are in that folder or below it; a file that includes one above its own "
+        "folder is checked through the file that includes it"
     )
     assert problems(main) == [
         f"{main}:2:11: in included file 'parts/lists.yaml' (line 2, col 10): "
@@ -252,3 +254,17 @@ def test_an_included_files_punctuation_setting_applies_to_its_own_patterns(tmp_p
     dialogue = load_dialogue(main)
     assert dialogue.match("hello, there!") is not None
     assert dialogue.match("bye, now!") is None
+
+
+def test_a_part_that_includes_a_file_above_its_folder_loads_through_its_includer_and_alone_says_why(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path, "desk/ok.yaml", "version: 1.1\nvars: {who: friend}\n")
+    part = write(tmp_path, "desk/sub/part.yaml", "version: 1.1\ninclude: ../ok.yaml\n")
+    main = write(tmp_path, "desk/main.yaml", "version: 1.1\ninclude: sub/part.yaml\nfallback: hi {who}\n")
+    assert load_dialogue(main).variables == {"who": "friend"}  # inside the loaded file's folder
+    assert problems(part) == [  # alone, the bound is its own folder: the message says so and what to do
+        f"{part}:2:10: include path '../ok.yaml' leads outside the folder of the file loaded ({part}): "
+        "included files are in that folder or below it; a file that includes one above its own folder is "
+        "checked through the file that includes it"
+    ]

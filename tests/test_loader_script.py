@@ -93,7 +93,7 @@ def test_scripts_that_cannot_run_are_refused_where_they_are() -> None:
     ) == [
         "d.yaml:3:19: expect_lines is an empty list: give one pattern per line the step expects",
         "d.yaml:4:19: expect_until must be a mapping (key: value lines)",
-        "d.yaml:6:5: 'any_order' belongs to expect_lines steps",
+        "d.yaml:6:5: 'any_order' belongs to expect_lines steps, not to expect steps",
         "d.yaml:8:5: script step 5 can never run: step 4 says exit, which ends the chat",
     ]
 

@@ -14,7 +14,7 @@ import os
 from collections.abc import Iterator, Sequence
 
 from bots.loader.compose import compose
-from bots.loader.problems import DialogueError, DialogueWarning, Problem
+from bots.loader.problems import DialogueError, DialogueWarning, Problem, Relayed
 from bots.loader.sections import FORMAT_VERSION, DialogueBuilder
 from bots.model import Dialogue, Where
 
@@ -69,7 +69,7 @@ def _parse(text: str, path: str) -> tuple[Dialogue, list[DialogueWarning]]:
             [Problem(Where(path, 1, 1), f"dialogue is over the {MAX_DIALOGUE_BYTES // 1024} KiB limit")]
         )
     root = compose(text, path)
-    builder = DialogueBuilder(path)
+    builder = DialogueBuilder(path, source=text)
     dialogue = builder.build(root)
     if builder.problems or dialogue is None:
         found = _in_order(path, builder.problems)
@@ -104,6 +104,7 @@ __all__ = [
     "DialogueError",
     "DialogueWarning",
     "Problem",
+    "Relayed",
     "check_dialogue_files",
     "load_dialogue",
     "parse_dialogue",

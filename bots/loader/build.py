@@ -1,9 +1,12 @@
-"""Building the model's parts from nodes: replies, patterns, rules, steps, and the checks across them.
+"""Building the model's parts from nodes: replies, patterns, rules, and the names used across them.
 
 The sections of a file (:mod:`bots.loader.sections`) are made of these parts. Every
-read records its problems and goes on, so one pass reports everything; the checks
-that need the whole file (names used but never set, examples that another rule
-answers) run once every section is read.
+read records its problems and goes on, so one pass reports everything; the check that
+needs the whole file here (names used but never set) runs once every section is read.
+The keys each part allows, the version each key needs and the bounds of numbers come
+from the format's table (:mod:`bots.loader.format`); the script's steps are read by
+:mod:`bots.loader.script`, topics by :mod:`bots.loader.topics`, and examples and
+redirects are followed by :mod:`bots.loader.routes`.
 """
 
 from __future__ import annotations
@@ -18,15 +21,14 @@ from bots import matcher
 from bots.clauses import Clauses
 from bots.conditions import Condition, ConditionError, parse_condition
 from bots.limits import MAX_REPLY_CHARS, MAX_VALUE_CHARS, MAX_VARIABLES, REPLY_REFUSED
-from bots.loader.bounds import MAX_EXAMPLE_TRIES, UNCHECKED, Assignment, Budget, example_tries
+from bots.loader.bounds import Assignment, Budget
+from bots.loader.format import PATTERN, REPLY, RULE, WEIGHTED, Key, Shape, newer
 from bots.loader.lists import ListError, expand
-from bots.loader.nodes import Fields, NodeReader, did_you_mean
+from bots.loader.nodes import CORE, Fields, NodeReader
 from bots.loader.problems import Problem
 from bots.model import (
     DEFAULT_TIMEOUT_S,
     INPUT_NAME,
-    MAX_REDIRECTS,
-    NO_TOPIC,
     Dialogue,
     Ending,
     LineEnd,
@@ -40,35 +42,12 @@ from bots.model import (
     Topic,
     Where,
 )
+from bots.normalize import nfc
 from bots.ruleset import rule_index
 from bots.subs import Substitutions
 from bots.target import Target
 from bots.template import Template, TemplateError, parse_template
 
-PATTERN_KINDS = PatternKind.words()
-RULE_KEYS = (
-    *PATTERN_KINDS,
-    "case_sensitive",
-    "reply",
-    "set",
-    "examples",
-    "when",
-    "after",
-    "topic",
-    "redirect",
-    "rank",
-    "remember",
-)
-#: The keys format 1.1 adds to a rule (a version 1 file that uses one is told to declare 1.1).
-RULE_KEYS_1_1 = ("when", "after", "topic", "redirect", "rank", "remember")
-MAX_RANK = 1_000_000  # ranks only order rules: a bound keeps them plain numbers (ELIZA's go to 50)
-CLAUSE_KEYS = ("split",)
-TOPIC_KEYS = ("rules", "fallback")
-WEIGHTED_KEYS = ("text", "weight")
-MAX_WEIGHT = 1000  # one text a thousand times likelier than another is already "never" in a chat;
-# the bound keeps the running totals small
-_PATTERN_KEYS = (*PATTERN_KINDS, "case_sensitive")
-REPLY_KEYS = ("from", "order")
 VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: A broken pattern captures names nobody can know: its rule's templates are not checked.
 ANY_NAME = frozenset("*")
@@ -145,8 +124,8 @@ class Draft:
 class Builder(NodeReader):
     """Reads the parts of the format, collecting problems; the draft collects what they build."""
 
-    def __init__(self, path: str) -> None:
-        super().__init__(path)
+    def __init__(self, path: str, source: str = "") -> None:
+        super().__init__(path, source)
         self.draft = Draft(path)
         self._reply_keys = 0
         # Templates to check once every variable name in the file is known:
@@ -165,21 +144,41 @@ class Builder(NodeReader):
         self._conditions: list[tuple[Condition, Where]] = []
         # Topic switches to check once every topic is known: (topic named, the topic the
         # rule is in or None at the top level, the value node).
-        self._switches: list[tuple[str, str | None, Node]] = []
+        self.switches: list[tuple[str, str | None, Node]] = []
+        #: Topics whose definition was refused: a switch to one is not "not defined" too.
+        self.refused_topics: set[str] = set()
 
-    def needs_1_1(self, node: Node, what: str) -> bool:
-        """False, with a problem, when the file declares version 1 and uses *what* of format 1.1."""
-        if self.draft.version == "1":
-            self.problem(node, f"{what} needs format 1.1: write 'version: 1.1' at the top of the file")
+    def needs(self, since: str, node: Node, what: str) -> bool:
+        """False, with a problem, when the file declares a version older than *since* and uses *what*."""
+        version = self.draft.version
+        if version is not None and newer(since, version):
+            self.problem(
+                node, f"{what} needs format {since}: write 'version: {since}' at the top of the file"
+            )
             return False
         return True
 
-    def needs_1_2(self, node: Node, what: str) -> bool:
-        """False, with a problem, when the file declares version 1 or 1.1 and uses *what* of format 1.2."""
-        if self.draft.version in ("1", "1.1"):
-            self.problem(node, f"{what} needs format 1.2: write 'version: 1.2' at the top of the file")
-            return False
-        return True
+    def refused(self, fields: Fields, shape: Shape) -> set[str]:
+        """The keys of *fields* that the file's version does not read, each a problem (format table)."""
+        return {
+            key.name
+            for key in shape.keys
+            if key.name in fields and not self.needs(key.since, fields[key.name][0], key.called)
+        }
+
+    def bounded(self, node: Node, key: Key) -> int | None:
+        """A whole number within the key's bounds (format table)."""
+        value = self.integer(node, key.name)
+        if value is None:
+            return None
+        low, high = key.minimum, key.maximum
+        if low is not None and high is not None and not low <= value <= high:  # a range
+            self.problem(node, f"{key.name} must be a whole number from {low} to {high}, not {value}")
+            return None
+        if low is not None and value < low:
+            self.problem(node, f"{key.name} must be at least {low}")
+            return None
+        return value
 
     @property
     def case_sensitive(self) -> bool:
@@ -265,8 +264,10 @@ class Builder(NodeReader):
                 if text is not None:
                     out.append((text, item, None))
                 continue
-            fields = self.mapping(item, f"a weighted text of {what}", WEIGHTED_KEYS)
-            if fields is None or not self.needs_1_1(item, "a weighted text ({text: ..., weight: N})"):
+            fields = self.mapping(item, f"a weighted text of {what}", WEIGHTED.names)
+            if fields is None or not self.needs(
+                WEIGHTED.since, item, "a weighted text ({text: ..., weight: N})"
+            ):
                 continue
             if "text" not in fields:
                 self.problem(item, "a weighted text needs 'text': what the bot says")
@@ -275,11 +276,8 @@ class Builder(NodeReader):
             weight = None
             if "weight" in fields:
                 key, value = fields["weight"]
-                weight = self.integer(value, "weight")
+                weight = self.bounded(value, WEIGHTED["weight"])
                 if weight is None:
-                    continue
-                if not 1 <= weight <= MAX_WEIGHT:
-                    self.problem(value, f"weight must be a whole number from 1 to {MAX_WEIGHT}")
                     continue
                 if order is not Order.RANDOM:
                     self.problem(key, f"weight needs 'order: random' ({order} uses every text in turn)")
@@ -290,7 +288,7 @@ class Builder(NodeReader):
 
     def reply_mapping(self, node: Node, what: str) -> tuple[Node, Order] | None:
         """The texts and the order of ``{from: [...], order: ...}`` (an unknown order reads as in_order)."""
-        fields = self.mapping(node, what, REPLY_KEYS)
+        fields = self.mapping(node, what, REPLY.names)
         if fields is None:
             return None
         if "from" not in fields:
@@ -301,19 +299,22 @@ class Builder(NodeReader):
             order = self.choice(fields["order"][1], "order", Order) or order
         return fields["from"][1], order
 
-    def pattern(self, kind: str, node: Node, case_sensitive: bool) -> Pattern | None:
+    def pattern(
+        self, kind: str, node: Node, case_sensitive: bool, *, blank_ok: bool = False
+    ) -> Pattern | None:
         regexes: list[matcher.Regex] = []
         literals: list[str | None] = []
         runs: list[tuple[str, ...]] = []
         captures: set[str] = set()
         sources: list[str] = []
-        for text, item in self.pattern_texts(node, kind):
+        texts = [(str(node.value), node)] if blank_ok else self.pattern_texts(node, kind)
+        for text, item in texts:
             try:
                 compiled, literal, required = self.budget.compile(
                     kind, text, case_sensitive, self.draft.ignore_punctuation
                 )
             except matcher.RegexRefused as exc:
-                self.problem(item, exc.message, exc.position if kind == "regex" else 0)
+                self.problem(item, exc.message, exc.position if kind == "regex" else None)
                 continue
             regexes.append(compiled)
             literals.append(literal)
@@ -355,56 +356,58 @@ class Builder(NodeReader):
             out.extend((each, item) for each in texts)
         return out
 
-    def pattern_spec(self, node: Node, what: str) -> Pattern | None:
-        """`text` (contains) or a mapping with one pattern kind and case_sensitive."""
+    def pattern_spec(self, node: Node, what: str, *, previous: bool = False) -> Pattern | None:
+        """`text` (contains) or a mapping with one pattern kind and case_sensitive.
+
+        *previous*: the pattern of `after:`, where ``{exact: ''}`` is the bot's previous message
+        at the start of a chat (nothing said yet): there a blank exact text is a pattern.
+        """
         if isinstance(node, ScalarNode):
             return self.pattern("contains", node, self.case_sensitive)
-        fields = self.mapping(node, what, _PATTERN_KEYS)
+        fields = self.mapping(node, what, PATTERN.names)
         if fields is None:
             return None
-        return self.pattern_in(fields, node, what)
+        return self.pattern_in(fields, node, what, previous=previous)
 
-    def pattern_in(self, fields: dict[str, tuple[Node, Node]], node: Node, what: str) -> Pattern | None:
-        kinds = [k for k in PATTERN_KINDS if k in fields]
+    def pattern_in(self, fields: Fields, node: Node, what: str, *, previous: bool = False) -> Pattern | None:
+        kinds = [k for k in PatternKind.words() if k in fields]
         if len(kinds) != 1:
             if kinds:
                 self.problem(fields[kinds[1]][0], f"{what} has more than one pattern: {', '.join(kinds)}")
             elif id(node) not in self._unknown_in:
-                self.problem(node, f"{what} needs a pattern: one of {', '.join(PATTERN_KINDS)}")
+                self.problem(node, f"{what} needs a pattern: one of {', '.join(PatternKind.words())}")
             return None
         case_sensitive = self.case_sensitive
         if "case_sensitive" in fields:
             flag = self.boolean(fields["case_sensitive"][1], "case_sensitive")
             case_sensitive = case_sensitive if flag is None else flag
-        return self.pattern(kinds[0], fields[kinds[0]][1], case_sensitive)
+        value = fields[kinds[0]][1]
+        blank = previous and kinds[0] == PatternKind.EXACT and _blank_text(value)
+        return self.pattern(kinds[0], value, case_sensitive, blank_ok=blank)
 
     def rule(self, number: int, node: Node, topic: str | None = None) -> Rule | None:
         what = f"rule {number + 1}" if topic is None else f"rule {number + 1} of topic {topic}"
-        fields = self.mapping(node, what, RULE_KEYS)
+        fields = self.mapping(node, what, RULE.names)
         if fields is None:
             return None
-        newer = [key for key in RULE_KEYS_1_1 if key in fields and self.needs_1_1(fields[key][0], f"'{key}'")]
-        refused = len(newer) != sum(key in fields for key in RULE_KEYS_1_1)  # 1.1 keys in a version 1 file
+        refused = self.refused(fields, RULE)  # keys of a newer format than the file's
+        read = {name: value for name, (_key, value) in fields.items() if name not in refused}
         pattern = self.pattern_in(fields, node, what)
         local = ANY_NAME if pattern is None else pattern.captures
-        reply, redirect = self.rule_answer(fields, "redirect" in newer, local, node, what)
-        sets = self.assignments(fields["set"][1], local) if "set" in fields else []
+        reply, redirect = self.rule_answer(fields, "redirect" in read, local, node, what)
+        sets = self.assignments(read["set"], local) if "set" in read else []
         examples = []
-        if "examples" in fields:
-            examples = [
-                (text, self.where(item)) for text, item in self.strings(fields["examples"][1], "examples")
-            ]
-        when = self.condition(fields["when"][1]) if "when" in newer else None
-        after = self.pattern_spec(fields["after"][1], "after") if "after" in newer else None
-        switch = self.topic_switch(fields["topic"][1], topic) if "topic" in newer else None
-        rank = self.rank(fields["rank"][1]) if "rank" in newer else 0
-        remember = None
-        if "remember" in newer:
-            remember = self.reply(fields["remember"][1], "remember", local, kept=True)
-        read = [("when", when), ("after", after), ("topic", switch), ("rank", rank), ("remember", remember)]
+        if "examples" in read:
+            examples = [(text, self.where(item)) for text, item in self.strings(read["examples"], "examples")]
+        when = self.condition(read["when"]) if "when" in read else None
+        after = self.pattern_spec(read["after"], "after", previous=True) if "after" in read else None
+        switch = self.topic_switch(read["topic"], topic) if "topic" in read else None
+        rank = self.bounded(read["rank"], RULE["rank"]) if "rank" in read else 0
+        remember = self.reply(read["remember"], "remember", local, kept=True) if "remember" in read else None
+        parts = {"when": when, "after": after, "topic": switch, "rank": rank, "remember": remember}
         if pattern is None or refused or (reply is None and redirect is None):
             return None
-        if any(key in fields and value is None for key, value in read):
+        if any(value is None and name in read for name, value in parts.items()):
             return None
         return Rule(
             number,
@@ -437,14 +440,6 @@ class Builder(NodeReader):
             self.problem(node, f"{what} needs a 'reply'{either}")
         return None, None
 
-    def rank(self, node: Node) -> int | None:
-        """A rule's ``rank``: a whole number, higher tried first."""
-        rank = self.integer(node, "rank")
-        if rank is not None and abs(rank) > MAX_RANK:
-            self.problem(node, f"rank must be from -{MAX_RANK} to {MAX_RANK}, not {rank}")
-            return None
-        return rank
-
     def redirect(self, node: Node, local: frozenset[str]) -> Template | None:
         """The message a rule hands back to the rules: one text, which may use {captures}.
 
@@ -461,7 +456,14 @@ class Builder(NodeReader):
         try:
             parsed = parse_condition(text)
         except ConditionError as exc:
-            self.problem(node, f"when: {exc}", exc.offset)
+            at = self.where(node, exc.offset)
+
+            def place(offset: int) -> str:  # where the unclosed bracket is, counted as the file's columns
+                opened = self.where(node, offset)
+                line = "" if opened.line == at.line else f"line {opened.line}, "
+                return f"{line}col {opened.col}"
+
+            self.problems.append(Problem(at, f"when: {exc.describe(place)}"))
             return None
         self._conditions.append((parsed, self.where(node)))
         return parsed
@@ -471,7 +473,8 @@ class Builder(NodeReader):
         name = self.string(node, "topic")
         if name is None:
             return None
-        self._switches.append((name, within, node))
+        name = nfc(name)  # as topics are named: one name however its accents are typed
+        self.switches.append((name, within, node))
         return name
 
     def assignments(self, node: Node, local: frozenset[str]) -> list[tuple[str, Template]]:
@@ -532,119 +535,7 @@ class Builder(NodeReader):
                     )
                 )
 
-    def check_topics(self) -> None:
-        """Every switch names a topic, and every topic is reached from the top-level rules."""
-        topics = self.draft.topics
-        graph: dict[str | None, set[str]] = {}
-        for name, within, node in self._switches:
-            if name == NO_TOPIC:
-                continue
-            if name not in topics:
-                hint = did_you_mean(name, sorted(topics))
-                self.problem(node, f"topic '{name}' is not defined: {hint}define it under 'topics'")
-                continue
-            graph.setdefault(within, set()).add(name)
-        reached: set[str] = set()
-        todo = list(graph.get(None, ()))
-        while todo:
-            name = todo.pop()
-            if name not in reached:
-                reached.add(name)
-                todo.extend(graph.get(name, ()))
-        for name, topic in topics.items():
-            if name not in reached:
-                self.problems.append(
-                    Problem(
-                        topic.where,
-                        f"topic '{name}' is unreachable: no top-level rule, nor a rule of a reachable "
-                        f"topic, switches to it (topic: {name})",
-                    )
-                )
 
-    def check_redirects(self, dialogue: Dialogue) -> None:
-        """Follow each fixed redirect as the chat would: a loop or a chain over the limit is a problem."""
-        lists = [(None, dialogue.rules)] + [(name, t.rules) for name, t in dialogue.topics.items()]
-        for within, rules in lists:
-            for rule in rules:
-                if rule.redirect is not None and not rule.redirect.names:
-                    problem = _redirect_chain(dialogue, rule, within)
-                    if problem is not None:
-                        self.problems.append(Problem(rule.where, problem))
-
-    def check_examples(self, dialogue: Dialogue) -> None:
-        """Every example of a rule is answered by that rule (a topic's rule: within its topic)."""
-        lists = [(dialogue.rules, dialogue.ruleset)] + [
-            (t.rules, t.ruleset) for t in dialogue.topics.values()
-        ]
-        tries = 0
-        for rules, ruleset in lists:
-            # By place in the list, not by number: included rules come after the file's own.
-            place = {id(rule): position for position, rule in enumerate(rules)}
-            for rule in rules:
-                for text, where in rule.examples:
-                    routed = dialogue.substitute(text)  # as a conversation matches it
-                    tries += example_tries(ruleset, routed)
-                    if tries > MAX_EXAMPLE_TRIES:
-                        self.warnings.append(Problem(where, UNCHECKED))
-                        return
-                    found = ruleset.match(routed)
-                    if found is None:
-                        self.problems.append(
-                            Problem(where, f"example {text!r} matches no rule, not even its own")
-                        )
-                    elif found[0] is not rule:
-                        earlier = place.get(id(found[0]), len(rules)) < place[id(rule)]
-                        self.problems.append(
-                            Problem(where, _answered_elsewhere(text, rule, found[0], earlier))
-                        )
-
-
-def _redirect_chain(dialogue: Dialogue, rule: Rule, within: str | None) -> str | None:
-    """Why following *rule*'s fixed redirect would stop the chat at the limit, or None.
-
-    Only what the loader can know is followed: fixed texts, through rules without
-    conditions (a condition may hold or not; the run-time bound covers the rest).
-    """
-    seen = [rule]
-    topic = within
-    while True:
-        current = seen[-1]
-        if current.topic is not None:
-            topic = None if current.topic == NO_TOPIC else current.topic
-        redirect = current.redirect
-        if redirect is None or redirect.names:
-            return None
-        if len(seen) > MAX_REDIRECTS:
-            return (
-                f"redirect leads through more than {MAX_REDIRECTS} redirects (MAX_REDIRECTS): "
-                "the chat would stop before the end of the chain"
-            )
-        text = redirect.parts[0] if redirect.parts else ""
-        found = None
-        if topic is not None and topic in dialogue.topics:
-            found = dialogue.topics[topic].ruleset.match(text)
-        if found is None:
-            found = dialogue.match(text)
-        if found is None or found[0].conditional:
-            return None
-        if any(found[0] is earlier for earlier in seen):
-            path = " -> ".join(repr(r.redirect.source) for r in seen if r.redirect is not None)
-            return f"redirect goes round in a loop ({path} -> back to line {found[0].where.line})"
-        seen.append(found[0])
-
-
-def _answered_elsewhere(text: str, rule: Rule, other: Rule, earlier: bool) -> str:
-    if other.rank > rule.rank:
-        why = (
-            f"its rank ({other.rank}) is higher and it shadows this one: "
-            "raise this rule's rank or narrow that one"
-        )
-    elif earlier:
-        why = "it comes first and shadows this one: move this rule above it or narrow that one"
-    else:
-        why = "this rule's own pattern does not match it"
-    at = f"line {other.where.line}" if other.where.file == rule.where.file else other.where.file_line
-    return (
-        f"example {text!r} is answered by the rule at {at} "
-        f"({other.pattern.describe()}), not by this rule: {why}"
-    )
+def _blank_text(node: Node) -> bool:
+    """Whether *node* is a text of blanks only, written as text (``''``; null is no text)."""
+    return isinstance(node, ScalarNode) and node.tag == CORE + "str" and not str(node.value).strip()

@@ -2,7 +2,7 @@
 
 An included file is a dialogue file of its own (``chat-bot --check`` reads it alone
 too), read by its own builder so that its problems carry its own file:line:col. What
-it contributes to the including file is :data:`CONTRIBUTED`: its rules (after the
+it contributes to the including file is :data:`bots.loader.format.CONTRIBUTED`: its rules (after the
 includer's own, in include order), its word lists, variables and reflections. The
 keys that shape a conversation (greeting, fallback, script...) belong to the file
 that runs it, so an included file holding one is a problem, never silently ignored.
@@ -18,7 +18,7 @@ import os
 from collections.abc import Callable
 
 from bots.loader.bounds import Budget
-from bots.loader.problems import DialogueError, Problem
+from bots.loader.problems import DialogueError, Problem, Relayed
 from bots.model import Where
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
@@ -33,10 +33,6 @@ MAX_INCLUDED_FILES = 32  # one file per topic or word list is a few dozen at mos
 MAX_INCLUDED_BYTES = 1 << 20  # all included files together: the same 1 MiB as one dialogue file,
 # so splitting a dialogue can never get round the size bound on what a load parses
 
-#: The keys whose contents an included file adds to the including one.
-CONTRIBUTED = ("include", "lists", "subs", "vars", "reflect", "rules")
-#: Keys an included file may hold: what it contributes, and what describes or reads it.
-INCLUDED_KEYS = ("version", "name", "description", "case_sensitive", "punctuation", *CONTRIBUTED)
 
 #: Reads one included file: (its text, its path, the shared bounds) -> its builder and problems.
 ReadFile = Callable[[str, str, "Includes"], "tuple[Builder | None, list[Problem]]"]
@@ -46,12 +42,13 @@ class Includes:
     """What a load has included so far: the chain being read, every file, and their size."""
 
     def __init__(self, root: str) -> None:
-        self.chain = [_identity(root)]
-        # Included files stay inside the top file's folder: a dialogue (perhaps written by someone
+        self.root = root  # the file loaded, as it was named
+        self.chain = [_identity(root)]  # the files being read, outermost first: a cycle returns to one
+        # Included files stay inside the loaded file's folder: a dialogue (perhaps written by someone
         # else) cannot make the bot read, and quote in its problems, files elsewhere on the machine.
-        self.folder = os.path.dirname(
-            self.chain[0]
-        )  # the files being read, outermost first: a cycle returns to one
+        # The bound is the loaded file's, whoever else may include it: a part that includes a file
+        # above its own folder loads through its includer, and alone is refused, saying so.
+        self.folder = os.path.dirname(self.chain[0])
         self.seen: set[str] = set(self.chain)  # every file read: a second include of one adds nothing
         self.files = 0
         self.bytes = 0
@@ -74,8 +71,9 @@ class Includes:
             return None, [
                 Problem(
                     where,
-                    f"include path '{written}' leads outside the dialogue's folder: "
-                    "included files are in the folder of the file loaded, or below it",
+                    f"include path '{written}' leads outside the folder of the file loaded ({self.root}): "
+                    "included files are in that folder or below it; a file that includes one above its "
+                    "own folder is checked through the file that includes it",
                 )
             ]
         if identity in self.chain:
@@ -141,7 +139,7 @@ def _reported_twice(problems: list[Problem], path: str, written: str, where: Whe
     """Each problem of the included file at the include line too; deeper files' problems as they are."""
     problems = sorted(problems, key=lambda p: (p.where.file != path, p.where.line, p.where.col))
     at_include = [
-        Problem(where, f"in included file '{written}' (line {p.where.line}, col {p.where.col}): {p.message}")
+        Relayed(where, f"in included file '{written}' (line {p.where.line}, col {p.where.col}): {p.message}")
         for p in problems
         if p.where.file == path
     ]

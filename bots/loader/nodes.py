@@ -44,23 +44,27 @@ def did_you_mean(word: str, choices: Sequence[str]) -> str:
 class NodeReader:
     """Typed reads of one file's nodes, collecting every problem found."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, source: str = "") -> None:
         self.path = path
+        #: The file's text, for places inside a scalar (bots.loader.positions); "" when unknown.
+        self.source = source
         self.problems: list[Problem] = []
         # Mappings that had an unknown key: a missing pattern there is the same mistake.
         self._unknown_in: set[int] = set()
 
-    def where(self, node: Node, offset: int = 0) -> Where:
-        mark = node.start_mark
-        col = int(mark.column) + 1
-        # Point inside a one-line scalar when we can count its characters exactly.
-        if offset and isinstance(node, ScalarNode) and node.style in (None, "", "'"):
-            raw = node.value
-            if "\n" not in raw and "'" not in raw:
-                col += offset + (1 if node.style == "'" else 0)
-        return Where(self.path, int(mark.line) + 1, col)
+    def where(self, node: Node, offset: int | None = None) -> Where:
+        """Where *node* starts, or with *offset* where that character of its value is written."""
+        if offset is not None and isinstance(node, ScalarNode) and self.source:
+            from bots.loader.positions import line_col, value_places  # a problem's path only: start-up
 
-    def problem(self, node: Node, message: str, offset: int = 0) -> None:
+            places = value_places(self.source, node)
+            if places is not None and 0 <= offset < len(places):
+                line, col = line_col(self.source, places[offset])
+                return Where(self.path, line, col)
+        mark = node.start_mark
+        return Where(self.path, int(mark.line) + 1, int(mark.column) + 1)
+
+    def problem(self, node: Node, message: str, offset: int | None = None) -> None:
         self.problems.append(Problem(self.where(node, offset), message))
 
     def check_tags(self, node: Node) -> bool:

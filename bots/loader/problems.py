@@ -36,6 +36,15 @@ class DialogueWarning(Problem):
         return f"{self.where}: warning: {self.message}"
 
 
+class Relayed(Problem):
+    """A problem of an included file, repeated at the `include:` line that brought the file in.
+
+    Printed so that an editor jumps to either place; counted once, as the problem it repeats.
+    """
+
+    __slots__ = ()
+
+
 class DialogueError(ChatError):
     """A dialogue file is invalid; carries every problem found, first one in the message."""
 
@@ -44,7 +53,7 @@ class DialogueError(ChatError):
     def __init__(self, problems: Sequence[Problem]) -> None:
         self.problems = list(problems)
         first = str(self.problems[0])
-        more = len(self.problems) - 1
+        more = sum(not isinstance(p, Relayed) for p in self.problems) - 1  # each problem counted once
         if more:
             first += f" (and {more} more: run chat-bot --check {self.problems[0].where.file})"
         super().__init__(first)

@@ -9,15 +9,13 @@ from __future__ import annotations
 from yaml.nodes import Node, SequenceNode
 
 from bots.loader.build import Builder
+from bots.loader.format import STEP
 from bots.model import Block, Ending, OnMismatch, Pattern, Step, StepKind
 from chat.protocol import is_exit
 
-#: The keys that make a step, one per step: what the bot says, or what it expects.
-STEP_KINDS = (StepKind.SAY.value, StepKind.EXPECT.value, *Block.words())
-STEP_KEYS = (*STEP_KINDS, "any_order", "timeout", "on_mismatch", "name")
-EXPECT_ONLY_KEYS = ("timeout", "on_mismatch")
-#: What format 1.2 adds to steps (a file of an older version that uses one is told to declare 1.2).
-STEP_KEYS_1_2 = (*Block.words(), "any_order")
+#: The keys that make a step, one per step: what the bot says, or what it expects (format table).
+STEP_KINDS = STEP.one_of[0]
+STEP_KEYS = STEP.names
 
 
 def read_script(builder: Builder, node: Node) -> tuple[Step, ...]:
@@ -47,24 +45,28 @@ def read_step(builder: Builder, number: int, node: Node) -> Step | None:
             )
         return None
     key = kinds[0]
-    for newer in STEP_KEYS_1_2:
-        if newer in fields and not builder.needs_1_2(fields[newer][0], f"'{newer}'"):
-            return None
+    if builder.refused(fields, STEP):  # keys of a newer format than the file's
+        return None
     name = builder.string(fields["name"][1], "name") if "name" in fields else None
     on_mismatch = builder.draft.on_mismatch
     if "on_mismatch" in fields:
         chosen = builder.choice(fields["on_mismatch"][1], "on_mismatch", OnMismatch)
-        if chosen is OnMismatch.SKIP and not builder.needs_1_2(fields["on_mismatch"][1], "on_mismatch: skip"):
+        since = dict(STEP["on_mismatch"].words).get(str(chosen), "1")
+        if chosen is not None and not builder.needs(
+            since, fields["on_mismatch"][1], f"on_mismatch: {chosen}"
+        ):
             chosen = None
         on_mismatch = chosen or on_mismatch
     timeout = builder.draft.timeout
     if "timeout" in fields:
         timeout = builder.number(fields["timeout"][1], "timeout", positive=True) or timeout
     where = builder.where(node)
+    for extra in STEP.keys:  # keys that belong with some kinds of step only
+        if extra.name in fields and extra.goes_with and key not in extra.goes_with:
+            kind = "say steps" if key == StepKind.SAY else f"{key} steps"
+            belongs = "expect steps" if len(extra.goes_with) > 1 else f"{extra.goes_with[0]} steps"
+            builder.problem(fields[extra.name][0], f"'{extra.name}' belongs to {belongs}, not to {kind}")
     if key == StepKind.SAY:
-        for extra in (*EXPECT_ONLY_KEYS, "any_order"):
-            if extra in fields:
-                builder.problem(fields[extra][0], f"'{extra}' belongs to expect steps, not to say steps")
         reply = builder.reply(fields["say"][1], "say", frozenset())
         return (
             None
@@ -73,9 +75,7 @@ def read_step(builder: Builder, number: int, node: Node) -> Step | None:
         )
     block = None if key == StepKind.EXPECT else Block(key)
     any_order = False
-    if "any_order" in fields:
-        if block is not Block.LINES:
-            builder.problem(fields["any_order"][0], "'any_order' belongs to expect_lines steps")
+    if "any_order" in fields and block is Block.LINES:
         any_order = bool(builder.boolean(fields["any_order"][1], "any_order"))
     patterns = _patterns(builder, fields[key][1], key, block)
     if patterns is None:

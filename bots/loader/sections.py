@@ -1,8 +1,9 @@
-"""The top level of a dialogue file: one reader per section, driven by a table.
+"""The top level of a dialogue file: one reader per section, driven by the format's table.
 
-Like h11's readers, :data:`SECTIONS` maps each top-level key to the method that reads
-it into the draft; the sections share the readers of the format's parts
-(:mod:`bots.loader.build`).
+Like h11's readers, :data:`SECTIONS` maps each top-level key of the format's table
+(:data:`bots.loader.format.DIALOGUE`, in its order) to the method that reads it into the
+draft, ``read_KEY``; a key of a newer format than the file's is refused before its
+reader runs. The sections share the readers of the format's parts (:mod:`bots.loader.build`).
 """
 
 from __future__ import annotations
@@ -14,20 +15,19 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from bots.clauses import Clauses
 from bots.limits import MAX_VALUE_CHARS
-from bots.loader import lists, script
+from bots.loader import lists, routes, script, topics
 from bots.loader.bounds import growing_sets
-from bots.loader.build import CLAUSE_KEYS, TOPIC_KEYS, VARIABLE_NAME, Builder
-from bots.loader.includes import CONTRIBUTED, INCLUDED_KEYS, Includes
+from bots.loader.build import VARIABLE_NAME, Builder
+from bots.loader.format import CLAUSES, CONTRIBUTED, DIALOGUE, INCLUDED_KEYS, TARGET, VERSIONS
+from bots.loader.includes import Includes
 from bots.loader.nodes import CORE, NUMBER_TAGS, Fields
 from bots.loader.problems import Problem
 from bots.model import (
-    NO_TOPIC,
     Dialogue,
     Ending,
     LineEnd,
     OnMismatch,
     Rule,
-    Topic,
     Where,
     by_rank,
 )
@@ -39,8 +39,8 @@ FORMAT_VERSION = 1
 #: The versions this chat-bot reads, as YAML numbers: 1.1 adds topics, conditions,
 #: redirects and weights; 1.2 runs scripts as sequences (blocks of lines, endings, deadlines).
 #: Each reads every file of the versions before it the same way.
-FORMAT_VERSIONS = {1.0: "1", 1.1: "1.1", 1.2: "1.2"}
-PUNCTUATION = ("keep", "ignore")  # the values of `punctuation`: see bots.matcher
+FORMAT_VERSIONS = {float(version): version for version in VERSIONS}
+PUNCTUATION = DIALOGUE["punctuation"].words_in(VERSIONS[-1])  # keep or ignore: see bots.matcher
 #: A clause delimiter: a word (cut only where it stands alone) or punctuation (cut anywhere).
 DELIMITER = re.compile(r"\w+|[^\w\s]+")
 
@@ -48,8 +48,10 @@ DELIMITER = re.compile(r"\w+|[^\w\s]+")
 class DialogueBuilder(Builder):
     """Walks the node tree once, section by section, collecting problems and building the dialogue."""
 
-    def __init__(self, path: str, includes: Includes | None = None, *, included: bool = False) -> None:
-        super().__init__(path)
+    def __init__(
+        self, path: str, includes: Includes | None = None, *, included: bool = False, source: str = ""
+    ) -> None:
+        super().__init__(path, source)
         #: The key node of each top-level section (problems about a whole section point at it).
         self.section_keys: dict[str, Node] = {}
         #: What this load has included so far (shared with the builders of included files).
@@ -70,20 +72,27 @@ class DialogueBuilder(Builder):
         if self.included:
             self.check_included_keys(fields)
         for key in READING_ORDER:
-            if key in fields:
+            if key not in fields:
+                continue
+            if self.needs(DIALOGUE[key].since, fields[key][0], DIALOGUE[key].called):
                 SECTIONS[key](self, fields[key][1])
+            elif key == "topics":
+                self.rules_sound = False  # rules may switch to topics that are not read: no examples
         # Higher ranks first; equal ranks in file order, the included files' rules after the file's own.
         self.draft.rules = by_rank((*self.draft.rules, *self.included_rules))
         self.rules_sound = self.rules_sound and self.included_sound
         self.check_names()
-        self.check_topics()
+        topics.check_topics(self)
         if not self.included:  # the whole dialogue's sets: a loop may pass through an included file
             growing = growing_sets(self._sets, self._variables)
             self.warnings += [Problem(where, message) for where, message in growing]
         dialogue = self.draft.dialogue(self.path)
         if self.rules_sound:
-            self.check_examples(dialogue)
-            self.check_redirects(dialogue)
+            router = routes.ExampleRouter(dialogue)
+            router.check_all()
+            self.problems += router.problems
+            self.warnings += router.warnings
+            self.problems += routes.check_redirects(dialogue)
         return dialogue
 
     def top_level(self, root: Node | None) -> Fields | None:
@@ -138,8 +147,6 @@ class DialogueBuilder(Builder):
 
     def read_include(self, node: Node) -> None:
         """Each included file, in order: its rules follow this file's own; its lists, subs, vars first."""
-        if not self.needs_1_1(self.section_keys.get("include", node), "'include'"):
-            return
         items = node.value if isinstance(node, SequenceNode) else [node]
         if isinstance(node, SequenceNode) and not items:
             self.problem(node, "include is an empty list")
@@ -163,8 +170,6 @@ class DialogueBuilder(Builder):
             self.included_sound = self.included_sound and child.rules_sound
 
     def read_lists(self, node: Node) -> None:
-        if not self.needs_1_1(self.section_keys.get("lists", node), "'lists'"):
-            return
         if not isinstance(node, MappingNode):
             self.problem(node, "lists must be a mapping of name: [words or phrases]")
             return
@@ -182,8 +187,6 @@ class DialogueBuilder(Builder):
                 self.draft.lists[name] = tuple(words)
 
     def read_subs(self, node: Node) -> None:
-        if not self.needs_1_1(self.section_keys.get("subs", node), "'subs'"):
-            return
         if not isinstance(node, MappingNode):
             self.problem(node, "subs must be a mapping of words: replacement")
             return
@@ -274,55 +277,12 @@ class DialogueBuilder(Builder):
         self.rules_sound = len(self.problems) == before
 
     def read_topics(self, node: Node) -> None:
-        """``topics:`` name -> {rules: [...], fallback: ...} (format 1.1)."""
-        key = self.section_keys.get("topics", node)
-        if not self.needs_1_1(key, "'topics'"):
-            self.rules_sound = False
-            return
-        if not isinstance(node, MappingNode):
-            self.problem(node, "topics must be a mapping of topic name: {rules: [...], fallback: ...}")
-            self.rules_sound = False
-            return
-        before = len(self.problems)
-        for name_node, value in node.value:
-            name = self.string(name_node, "a topic name")
-            if name is None:
-                continue
-            if not VARIABLE_NAME.fullmatch(name) or name == NO_TOPIC:
-                self.problem(
-                    name_node,
-                    f"topic name '{name}' must be letters, digits and _ (not starting with a digit), "
-                    f"and not '{NO_TOPIC}' (topic: {NO_TOPIC} leaves any topic)",
-                )
-                continue
-            if name in self.draft.topics:
-                first = self.draft.topics[name].where.line
-                self.problem(name_node, f"duplicate topic '{name}' (first at line {first})")
-                continue
-            fields = self.mapping(value, f"topic {name}", TOPIC_KEYS)
-            if fields is None:
-                continue
-            rules: list[Rule | None] = []
-            if "rules" not in fields:
-                self.problem(value, f"topic {name} needs 'rules': the rules tried first while in it")
-            elif not isinstance(fields["rules"][1], SequenceNode):
-                self.problem(fields["rules"][1], "rules must be a list of rules (- contains: ... reply: ...)")
-            else:
-                rules = [self.rule(n, item, name) for n, item in enumerate(fields["rules"][1].value)]
-            fallback = (
-                self.reply(fields["fallback"][1], "fallback", frozenset()) if "fallback" in fields else None
-            )
-            self.draft.topics[name] = Topic(
-                name, by_rank([rule for rule in rules if rule is not None]), fallback, self.where(name_node)
-            )
-        if len(self.problems) != before:
-            self.rules_sound = False
+        """``topics:`` name -> {rules: [...], fallback: ...} (format 1.1; bots.loader.topics)."""
+        topics.read_topics(self, node)
 
     def read_clauses(self, node: Node) -> None:
         """``clauses: {split: [",", ".", but]}`` (format 1.1): the rules see one clause at a time."""
-        if not self.needs_1_1(self.section_keys.get("clauses", node), "'clauses'"):
-            return
-        fields = self.mapping(node, "clauses", CLAUSE_KEYS)
+        fields = self.mapping(node, "clauses", CLAUSES.names)
         if fields is None:
             return
         if "split" not in fields:
@@ -341,6 +301,7 @@ class DialogueBuilder(Builder):
                 # 0.5, 1e3 or true would be read as their text; a delimiter is written as text.
                 self.problem(item, f"delimiter {text!r} must be text: write it in quotes")
                 continue
+            text = nfc(text)  # a word typed with combining accents is a word, as patterns see it
             if not DELIMITER.fullmatch(text):
                 self.problem(
                     item,
@@ -359,23 +320,19 @@ class DialogueBuilder(Builder):
 
     def read_on_mismatch(self, node: Node) -> None:
         """What every expect step does with a line it does not match, unless the step says (format 1.2)."""
-        if self.needs_1_2(self.section_keys.get("on_mismatch", node), "a top-level 'on_mismatch'"):
-            self.draft.on_mismatch = self.choice(node, "on_mismatch", OnMismatch) or self.draft.on_mismatch
+        self.draft.on_mismatch = self.choice(node, "on_mismatch", OnMismatch) or self.draft.on_mismatch
 
     def read_end(self, node: Node) -> None:
         """How the bot ends chats (format 1.2): `exit` (the classic way), `close`, `wait` for the peer's."""
-        if self.needs_1_2(self.section_keys.get("end", node), "'end'"):
-            self.draft.ending = self.choice(node, "end", Ending) or self.draft.ending
+        self.draft.ending = self.choice(node, "end", Ending) or self.draft.ending
 
     def read_line_end(self, node: Node) -> None:
         """What ends each line the bot sends: lf, or crlf for SMTP, IRC and the like (format 1.2)."""
-        if self.needs_1_2(self.section_keys.get("line_end", node), "'line_end'"):
-            self.draft.line_end = self.choice(node, "line_end", LineEnd) or self.draft.line_end
+        self.draft.line_end = self.choice(node, "line_end", LineEnd) or self.draft.line_end
 
     def read_deadline(self, node: Node) -> None:
         """Seconds the whole chat may last (format 1.2)."""
-        if self.needs_1_2(self.section_keys.get("deadline", node), "'deadline'"):
-            self.draft.deadline = self.number(node, "deadline", positive=True)
+        self.draft.deadline = self.number(node, "deadline", positive=True)
 
     def read_abort(self, node: Node) -> None:
         items = node.value if isinstance(node, SequenceNode) else [node]
@@ -401,11 +358,7 @@ class DialogueBuilder(Builder):
         self.draft.delay = (low, high)
 
     def read_max_turns(self, node: Node) -> None:
-        max_turns = self.integer(node, "max_turns")
-        if max_turns is not None and max_turns < 1:
-            self.problem(node, "max_turns must be at least 1")
-            return
-        self.draft.max_turns = max_turns
+        self.draft.max_turns = self.bounded(node, DIALOGUE["max_turns"])
 
     def read_target(self, node: Node) -> None:
         """``target: KIND:VALUE``, or ``{KIND: VALUE, ready: REGEX}``, or ``{terminal: ..., peer: FILE}``."""
@@ -413,7 +366,7 @@ class DialogueBuilder(Builder):
         if isinstance(node, ScalarNode):
             text = self.string(node, "target")
         else:
-            found = self.mapping(node, "target", (*TARGET_KINDS, "ready", "peer"))
+            found = self.mapping(node, "target", TARGET.names)
             if found is None:
                 return
             fields = found
@@ -430,8 +383,8 @@ class DialogueBuilder(Builder):
         except ValueError as exc:
             self.problem(node, str(exc))
             return
-        options: dict[str, str | None] = {"ready": None, "peer": None}
-        for option, goes_with in (("ready", "command"), ("peer", "terminal")):
+        options: dict[str, str | None] = {option: None for option, _kind in TARGET.needs}
+        for option, goes_with in TARGET.needs:
             if option not in fields:
                 continue
             if kind != goes_with:
@@ -447,34 +400,10 @@ class DialogueBuilder(Builder):
         self.draft.target = Target(kind, value, ready, options["peer"], self.where(node))
 
 
-#: One reader per top-level key, in the order the format lists them (and the
-#: "expected one of" message names them).
+#: One reader per top-level key, in the order the format's table lists them (and the
+#: "expected one of" message names them): `read_KEY`.
 SECTIONS: dict[str, Callable[[DialogueBuilder, Node], None]] = {
-    "version": DialogueBuilder.read_version,
-    "name": DialogueBuilder.read_name,
-    "description": DialogueBuilder.read_description,
-    "case_sensitive": DialogueBuilder.read_case_sensitive,
-    "punctuation": DialogueBuilder.read_punctuation,
-    "include": DialogueBuilder.read_include,
-    "lists": DialogueBuilder.read_lists,
-    "subs": DialogueBuilder.read_subs,
-    "vars": DialogueBuilder.read_vars,
-    "reflect": DialogueBuilder.read_reflect,
-    "greeting": DialogueBuilder.read_greeting,
-    "rules": DialogueBuilder.read_rules,
-    "topics": DialogueBuilder.read_topics,
-    "clauses": DialogueBuilder.read_clauses,
-    "fallback": DialogueBuilder.read_fallback,
-    "script": DialogueBuilder.read_script,
-    "on_mismatch": DialogueBuilder.read_on_mismatch,
-    "end": DialogueBuilder.read_end,
-    "deadline": DialogueBuilder.read_deadline,
-    "line_end": DialogueBuilder.read_line_end,
-    "abort": DialogueBuilder.read_abort,
-    "delay": DialogueBuilder.read_delay,
-    "max_turns": DialogueBuilder.read_max_turns,
-    "timeout": DialogueBuilder.read_timeout,
-    "target": DialogueBuilder.read_target,
+    key: getattr(DialogueBuilder, f"read_{key}") for key in DIALOGUE.names
 }
 #: Read before the others: the defaults that the patterns and steps of other sections take.
 #: Included files come before the file's own lists, subs, vars and reflect, which then win.
@@ -501,7 +430,7 @@ def _read_included(text: str, path: str, includes: Includes) -> tuple[Builder | 
         root = compose(text, path)
     except DialogueError as exc:
         return None, exc.problems
-    builder = DialogueBuilder(path, includes, included=True)
+    builder = DialogueBuilder(path, includes, included=True, source=text)
     builder._reply_keys = includes.reply_keys
     dialogue = builder.build(root)
     includes.reply_keys = builder._reply_keys
