@@ -55,6 +55,20 @@ def copy_example(name: str, tmp_path: Path, edit: tuple[str, str, str] | None = 
     return folder
 
 
+def passes(name: str, tmp_path: Path) -> None:
+    """The worked example *name* passes, run as a user runs it."""
+    done = run_example(copy_example(name, tmp_path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert_lines(done.stdout, "1 passed")
+
+
+def fails(name: str, tmp_path: Path, edit: tuple[str, str, str]) -> str:
+    """The worked example *name*, made wrong by *edit*, fails; its pytest output, for the report's lines."""
+    done = run_example(copy_example(name, tmp_path, edit))
+    assert done.returncode == 1, done.stdout + done.stderr
+    return done.stdout
+
+
 def assert_lines(output: str, *wanted: str) -> None:
     for line in wanted:
         assert line in output, f"{line!r} not in:\n{output}"
@@ -65,9 +79,7 @@ def test_an_irc_registration_of_two_lines_and_a_welcome_of_many_passes_against_n
     # the MOTD, and QUIT answered by ERROR and the server's close: the end the dialogue waits for.
     require_tool("ngircd")
     started = time.monotonic()
-    done = run_example(copy_example("irc", tmp_path))
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert_lines(done.stdout, "1 passed")
+    passes("irc", tmp_path)
     assert time.monotonic() - started < 20  # the registration used to hang until the server gave up (90 s)
 
 
@@ -75,13 +87,9 @@ def test_an_irc_dialogue_that_expects_the_wrong_nick_fails_with_a_report_to_past
     tmp_path: Path,
 ) -> None:
     require_tool("ngircd")
-    folder = copy_example(
-        "irc", tmp_path, ("test_register.chat.yaml", " 001 ann :Welcome", " 001 bob :Welcome")
-    )
-    done = run_example(folder)
-    assert done.returncode == 1, done.stdout + done.stderr
+    output = fails("irc", tmp_path, ("test_register.chat.yaml", " 001 ann :Welcome", " 001 bob :Welcome"))
     assert_lines(
-        done.stdout,
+        output,
         "test_register.chat.yaml:13: step 3 expect failed (mismatch)",
         "  expected: {regex: '^:(?P<server>\\S+) 001 bob :Welcome'}",
         "  received: ':irc.test 001 ann :Welcome to the Internet Relay Network ann!~ann@127.0.0.1'",
@@ -89,29 +97,21 @@ def test_an_irc_dialogue_that_expects_the_wrong_nick_fails_with_a_report_to_past
         "PASS test_register.chat.yaml:12 step 2 say: sent 'USER ann 0 * :Ann Example'",
         "NOT RUN test_register.chat.yaml:14 step 4 expect",
     )
-    assert "'exit'" not in done.stdout  # the ending is `wait`: nothing but the script went to the server
+    assert "'exit'" not in output  # the ending is `wait`: nothing but the script went to the server
 
 
 def test_an_smtp_server_that_speaks_first_is_tested_through_a_whole_session(tmp_path: Path) -> None:
     pytest.importorskip("aiosmtpd", reason="aiosmtpd is not installed: pip install aiosmtpd")
-    done = run_example(copy_example("smtp", tmp_path))
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert_lines(done.stdout, "1 passed")
+    passes("smtp", tmp_path)
 
 
 def test_an_smtp_dialogue_that_expects_one_line_where_a_block_comes_fails_on_the_first(
     tmp_path: Path,
 ) -> None:
     pytest.importorskip("aiosmtpd", reason="aiosmtpd is not installed: pip install aiosmtpd")
-    folder = copy_example(
-        "smtp",
-        tmp_path,
-        ("test_session.chat.yaml", "expect_until: {regex: '^250 '}", "expect: {regex: '^250 '}"),
-    )
-    done = run_example(folder)
-    assert done.returncode == 1, done.stdout + done.stderr
+    edit = ("test_session.chat.yaml", "expect_until: {regex: '^250 '}", "expect: {regex: '^250 '}")
     assert_lines(
-        done.stdout,
+        fails("smtp", tmp_path, edit),
         "test_session.chat.yaml:12: step 3 expect failed (mismatch)",
         "  expected: {regex: '^250 '}",
         "  received: '250-",  # the server's name follows: localhost, or a container's
@@ -180,23 +180,15 @@ def _listening(port: int) -> bool:
 
 def test_a_client_at_its_terminal_is_tested_with_its_peer_through_a_whole_chat(tmp_path: Path) -> None:
     require_tool("telnet")
-    done = run_example(copy_example("telnet", tmp_path))
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert_lines(done.stdout, "1 passed")
+    passes("telnet", tmp_path)
 
 
 def test_at_a_terminal_a_failed_expect_step_of_the_peer_fails_the_test(tmp_path: Path) -> None:
     # The client's own steps all pass; the desk expected `bye` and was told `see you`.
     require_tool("telnet")
-    folder = copy_example(
-        "telnet",
-        tmp_path,
-        ("test_telnet.chat.yaml", "  - say: bye\n  - expect: {contains: Goodbye.}\n", "  - say: see you\n"),
-    )
-    done = run_example(folder)
-    assert done.returncode == 1, done.stdout + done.stderr
+    edit = ("test_telnet.chat.yaml", "  - say: bye\n  - expect: {contains: Goodbye.}\n", "  - say: see you\n")
     assert_lines(
-        done.stdout,
+        fails("telnet", tmp_path, edit),
         "desk.yaml:11: the peer dialogue's step 4 expect failed (mismatch)",
         "  expected: {exact: 'bye'}",
         "  received: 'see you'",
