@@ -5,9 +5,6 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-import yaml
-from hypothesis import given
-from hypothesis import strategies as st
 from yaml.nodes import MappingNode, ScalarNode
 
 from bots.loader import DialogueError, parse_dialogue
@@ -116,28 +113,3 @@ def test_crlf_line_ends_count_as_one_break() -> None:
     places = value_places(text, node)
     assert places is not None
     assert line_col(text, places[2]) == (2, 7)
-
-
-#: Values that exercise the styles' rules: quotes, escapes, blanks at line ends, line breaks.
-VALUE_CHARACTERS = st.sampled_from([*"ab é'\"\\\t\n:#-{}()=😀", "e\u0301", "  ", "\n\n"])
-
-
-@given(
-    value=st.lists(VALUE_CHARACTERS, min_size=1, max_size=14).map("".join),
-    style=st.sampled_from([None, "'", '"', "|", ">"]),
-    width=st.sampled_from([8, 80]),
-    unicode=st.booleans(),
-)
-def test_a_place_is_the_character_as_written_or_none_is_given(
-    value: str, style: str | None, width: int, unicode: bool
-) -> None:
-    text = yaml.safe_dump({"k": value}, default_style=style, width=width, allow_unicode=unicode)
-    node = scalar(text)
-    places = value_places(text, node)
-    if places is None:
-        return  # unsure: the problem points at the scalar's start
-    assert len(places) == len(node.value) + 1
-    for char, index in zip(node.value, places, strict=False):
-        written = text[index]
-        # A character is written as itself, or as an escape or a doubled quote, or is a folded break.
-        assert written == char or written in "\\'" or char in " \n", (text, node.value)
