@@ -50,14 +50,19 @@ _STATUS = {
 
 
 class Send(Value):
-    """Send *text* to the peer, after waiting *delay* seconds."""
+    """Send *text* to the peer, after waiting *delay* seconds.
 
-    __slots__ = ("delay", "text")
-    __match_args__ = ("text", "delay")
+    *fixed*: the text is one of the dialogue's own, the same at every turn (a reply with
+    nothing to choose or fill), so a transport may frame it once and keep the bytes.
+    """
 
-    def __init__(self, text: str, delay: float = 0.0) -> None:
+    __slots__ = ("delay", "fixed", "text")
+    __match_args__ = ("text", "delay")  # what a Send says; *fixed* only tells how it may be sent
+
+    def __init__(self, text: str, delay: float = 0.0, *, fixed: bool = False) -> None:
         self.text = text
         self.delay = delay
+        self.fixed = fixed
 
 
 class Close(Value):

@@ -39,7 +39,6 @@ from bots import notices
 from bots.actions import Action, Close, Outcome, Send, StepResult
 from bots.awaiting import Awaiting
 from bots.choices import Choices
-from bots.matcher import Match
 from bots.model import (
     DEFAULT_GREETING,
     INPUT_NAME,
@@ -54,6 +53,7 @@ from bots.model import (
     Step,
     StepKind,
 )
+from bots.patterns import Match, prepare
 from bots.template import Template
 from chat.display import quoted
 from chat.protocol import EXIT_WORD, is_exit
@@ -66,20 +66,25 @@ class Conversation:
     """The state of one chat with one peer; create one per connection."""
 
     __slots__ = (
+        "_accepts",
         "_awaiting",
         "_chat_deadline",
+        "_checks",
         "_choices",
         "_classic",
         "_close_deadline",
         "_deadline_s",
         "_input",
+        "_instant",
         "_memories",
         "_message",
+        "_plain_rules",
         "_previous",
         "_screen",
         "_sends_until",
         "_sequence",
         "_step_deadline",
+        "_timed",
         "_variables",
         "deadline",
         "delays",
@@ -120,6 +125,15 @@ class Conversation:
         # ends chats another way (format 1.2's `end: close | wait`): then it is a line like any.
         self._classic = dialogue.ending is Ending.EXIT
         self._deadline_s = dialogue.deadline if deadline is None else deadline
+        # What this dialogue's turns need, decided once, not at every turn: whether a send may wait
+        # (a reply delay), whether anything comes before the rules (abort patterns, a script, a
+        # screen), whether the rules see the message as it came (no clauses, no substitutions),
+        # and whether a deadline can ever be armed.
+        self._instant = not delays or dialogue.delay == (0.0, 0.0)
+        self._checks = bool(dialogue.abort or dialogue.script) or screen
+        self._plain_rules = dialogue.clauses is None and not dialogue.subs
+        self._timed = bool(dialogue.script) or self._deadline_s is not None
+        self._accepts = self._holds  # the conditions' judge, bound once
         #: Index of the current script step (len(script) when the script is done).
         self.position = 0
         #: Messages the bot sent, `exit` not counted (for max_turns).
@@ -191,11 +205,36 @@ class Conversation:
         actions: list[Action] = []
         if not self.started:
             self._begin(now)
+        prepared = prepare(text)  # once: the abort patterns, the awaited step and the rules see it
+        if self._checks and self._before_rules(text, prepared, now, actions):
+            return actions
+        if self._classic and is_exit(text):
+            self._end_of_chat(
+                Outcome.ENDED_BY_PEER, "the peer said exit", "the peer ended the chat", now, actions
+            )
+            return actions
+        if self._screen:
+            return actions  # a screen's lines are not messages to answer
+        # The bot's turn: past max_turns it ends the chat; else a say step (turns), a rule, the fallback.
+        max_turns = self.dialogue.max_turns
+        if max_turns is not None and self.sent >= max_turns:
+            self._end_of_chat(Outcome.ENDED_BY_BOT, f"max_turns ({max_turns}) reached", "", now, actions)
+        elif self._checks and not self._sequence and self._step_kind() is StepKind.SAY:
+            self._say_step(self.dialogue.script[self.position], {INPUT_NAME: text}, now, actions)
+        else:
+            self._answer(text, prepared, now, actions)
+        if self._timed:
+            self._arm()
+        return actions
+
+    def _before_rules(self, text: str, prepared: tuple[str, str], now: float, actions: list[Action]) -> bool:
+        """What a turn checks before the bot answers, in a dialogue with abort patterns, a script or a
+        screen: an abort pattern, the awaited expect step. True when that ends the turn."""
         if not self._sequence:
             self._step_deadline = None  # turns: the bot's next message re-arms it
         self._input = text
         for pattern in self.dialogue.abort:
-            if pattern.search(text) is not None:
+            if pattern.find(*prepared) is not None:
                 actions.append(
                     StepResult(
                         "FAIL",
@@ -207,46 +246,29 @@ class Conversation:
                     )
                 )
                 self._fail(Outcome.ABORT, f"abort pattern {pattern.describe()} seen", actions)
-                return actions
+                return True
         if self._close_deadline is not None:
-            return actions  # `end: wait`: the script is done; lines before the peer's close are passed over
+            return True  # `end: wait`: the script is done; lines before the peer's close are passed over
         step = self._step()
         if step is not None and step.kind is StepKind.EXPECT:
-            taken = self._take(step, text, now, actions)
+            taken = self._take(step, text, prepared, now, actions)
             if taken is not None:
                 if self._sequence:
                     if taken:  # the step is done: what follows it runs
                         self._advance(now, actions)
                     self._arm()
-                    return actions
-                # turns: the bot's turn follows, below
+                    return True
+                # turns: the bot's turn follows
             elif self._screen or step.on_mismatch is OnMismatch.SKIP:
                 self._passed_over(text)
-                return actions
+                return True
             elif step.on_mismatch is OnMismatch.RULES:
-                self._passed_over(text)  # the rules answer below; the step waits for the next message
+                self._passed_over(text)  # the rules answer; the step waits for the next message
             else:
                 actions.append(self._result("FAIL", step, quoted(text), now))
                 self._fail(Outcome.MISMATCH, f"step {step.number} did not match", actions)
-                return actions
-        if self._classic and is_exit(text):
-            self._end_of_chat(
-                Outcome.ENDED_BY_PEER, "the peer said exit", "the peer ended the chat", now, actions
-            )
-            return actions
-        if self._screen:
-            return actions  # a screen's lines are not messages to answer
-        # The bot's turn: past max_turns it ends the chat; else a say step (turns), a rule, the fallback.
-        max_turns = self.dialogue.max_turns
-        script = self.dialogue.script
-        if max_turns is not None and self.sent >= max_turns:
-            self._end_of_chat(Outcome.ENDED_BY_BOT, f"max_turns ({max_turns}) reached", "", now, actions)
-        elif not self._sequence and self._step_kind() is StepKind.SAY:
-            self._say_step(script[self.position], {INPUT_NAME: text}, now, actions)
-        else:
-            self._answer(text, now, actions)
-        self._arm()
-        return actions
+                return True
+        return False
 
     def receive_oversize(self, limit: int, now: float) -> list[Action]:
         """The peer sent a message over the size limit: it was discarded unread."""
@@ -378,12 +400,14 @@ class Conversation:
         self._step_deadline = at + step.timeout
         self._awaiting = Awaiting(step)
 
-    def _take(self, step: Step, text: str, now: float, actions: list[Action]) -> bool | None:
+    def _take(
+        self, step: Step, text: str, prepared: tuple[str, str], now: float, actions: list[Action]
+    ) -> bool | None:
         """Offer *text* to the expect step: None when it does not take it; True when the step is done."""
         awaiting = self._awaiting
         if awaiting is None or awaiting.step is not step:  # turns: the step became current by a say
             awaiting = self._awaiting = Awaiting(step)
-        offered = awaiting.offer(text)
+        offered = awaiting.offer(*prepared)
         if offered is None:
             return None
         found, done = offered
@@ -416,7 +440,7 @@ class Conversation:
 
     # -- the bot's turn ----------------------------------------------------
 
-    def _answer(self, text: str, now: float, actions: list[Action]) -> None:
+    def _answer(self, text: str, prepared: tuple[str, str], now: float, actions: list[Action]) -> None:
         """Reply with the first matching rule (its `set` done), else a memory, else the fallback, else `exit`.
 
         With `clauses`, the first clause some rule matches is the message the rules
@@ -425,19 +449,23 @@ class Conversation:
         matched.
         """
         dialogue = self.dialogue
-        clauses = dialogue.clauses
-        found = None
-        # The rules see each clause with the dialogue's substitutions made; {input} stays the message.
-        for clause in (text,) if clauses is None else clauses.split(text):
-            found = self._match(dialogue.substitute(clause))
-            if found is not None:
-                break
+        if self._plain_rules:
+            found = self._match(text, prepared)
+        else:
+            clauses = dialogue.clauses
+            found = None
+            # The rules see each clause with the dialogue's substitutions made; {input} stays the message.
+            for clause in (text,) if clauses is None else clauses.split(text):
+                message = dialogue.substitute(clause)
+                found = self._match(message, prepare(message))
+                if found is not None:
+                    break
         for _hop in range(MAX_REDIRECTS + 1):
             if found is None:
                 break
             rule, match = found
             if rule.fixed is not None:  # always the same and never `exit`: nothing to choose, fill or set
-                self._say(rule.fixed, now, actions)
+                self._say(rule.fixed, now, actions, send=rule.send)
                 return
             values = {INPUT_NAME: text}
             self._rule_effects(rule, match, values)
@@ -445,7 +473,8 @@ class Conversation:
                 assert rule.reply is not None
                 self._send(self._render(rule.reply, values), now, actions)
                 return
-            found = self._match(self._fill(rule.redirect, values))
+            redirect = self._fill(rule.redirect, values)
+            found = self._match(redirect, prepare(redirect))
         if self._memories:  # no rule answered: a remembered reply before the fallback
             self._send(self._memories.popleft(), now, actions)
             return
@@ -454,18 +483,19 @@ class Conversation:
         if fallback is None:
             self._end_of_chat(Outcome.ENDED_BY_BOT, "nothing left to say", "", now, actions)
         elif fallback.fixed is not None:
-            self._say(fallback.fixed, now, actions)
+            self._say(fallback.fixed, now, actions, send=fallback.send)
         else:
             self._send(self._render(fallback, {INPUT_NAME: text}), now, actions)
 
-    def _match(self, message: str) -> tuple[Rule, Match] | None:
-        """The current topic's first rule for *message* that holds, else the top-level one's."""
+    def _match(self, message: str, prepared: tuple[str, str]) -> tuple[Rule, Match] | None:
+        """The current topic's first rule for *message* (*prepared*) that holds, else the top-level one's."""
         self._message = message  # what a `when` reads as {input}
+        text, folded = prepared
         if self.topic is not None:
-            found = self.dialogue.topics[self.topic].ruleset.first(message, self._holds)
+            found = self.dialogue.topics[self.topic].ruleset.first(text, folded, self._accepts)
             if found is not None:
                 return found
-        return self.dialogue.ruleset.first(message, self._holds)
+        return self.dialogue.ruleset.first(text, folded, self._accepts)
 
     def _holds(self, rule: Rule) -> bool:
         """Whether a rule's `when` and `after` hold now (asked only of rules that have one)."""
@@ -505,15 +535,29 @@ class Conversation:
         else:
             self._say(text, now, actions, said)
 
-    def _say(self, text: str, now: float, actions: list[Action], said: StepResult | None = None) -> None:
-        # Send *text*, known not to end the chat. A say step's PASS follows its Send: the
-        # transport reports it once the text is written.
-        delay = self._choices.delay(*self.dialogue.delay) if self.delays else 0.0
-        actions.append(Send(text, delay))
+    def _say(
+        self,
+        text: str,
+        now: float,
+        actions: list[Action],
+        said: StepResult | None = None,
+        *,
+        send: Send | None = None,
+    ) -> None:
+        # Send *text*, known not to end the chat (*send*: its Send made at load, when the text is fixed).
+        # A say step's PASS follows its Send: the transport reports it once the text is written.
+        if self._instant:
+            delay = 0.0
+            actions.append(Send(text) if send is None else send)
+        else:
+            delay = self._choices.delay(*self.dialogue.delay)
+            actions.append(Send(text, delay, fixed=send is not None))
         self._previous = text
         if said is not None:
             actions.append(said)
         self.sent += 1
+        if not self._checks:
+            return  # no script: nothing times a step from this message
         # Sends with delays go out one after the other (bots.driver), each after its own delay.
         self._sends_until = max(now, self._sends_until) + delay
         if not self._sequence:  # turns: the awaited step's timeout counts from this message

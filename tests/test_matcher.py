@@ -9,17 +9,17 @@ import unicodedata
 
 import pytest
 
-from bots import matcher
+from bots import patterns
 from bots.normalize import fold, fold_offsets
 
 
 def _search(
     kind: str, pattern: str, message: str, *, case_sensitive: bool = False, ignore: bool = False
 ) -> bool:
-    regex, _literal, _runs = matcher.compile_pattern(
+    regex, _literal, _runs = patterns.compile_pattern(
         kind, pattern, case_sensitive=case_sensitive, ignore_punctuation=ignore
     )
-    return regex.search(*matcher.prepare(message)) is not None
+    return regex.search(*patterns.prepare(message)) is not None
 
 
 @pytest.mark.parametrize(
@@ -70,10 +70,10 @@ def test_contains_words_need_no_boundary_next_to_han_hiragana_or_katakana(
 
 
 def test_glob_pattern_captures_each_star_from_the_original_text() -> None:
-    regex, _literal, _runs = matcher.compile_pattern(
+    regex, _literal, _runs = patterns.compile_pattern(
         "glob", "* i remember *", case_sensitive=False, ignore_punctuation=False
     )
-    found = regex.search(*matcher.prepare("Today I remember my SCHOOL"))
+    found = regex.search(*patterns.prepare("Today I remember my SCHOOL"))
     assert found is not None
     assert found.groups() == ("Today", "my SCHOOL")
     assert not _search("glob", "* i remember *", "I forgot")
@@ -101,10 +101,10 @@ def test_nfd_text_matches_an_nfc_pattern_and_the_reverse(kind: str) -> None:
 
 
 def test_captures_keep_the_original_text_not_its_folded_form() -> None:
-    regex, _literal, _runs = matcher.compile_pattern(
+    regex, _literal, _runs = patterns.compile_pattern(
         "regex", r"ich wohne in der (?P<street>\w+) (\d+)", case_sensitive=False, ignore_punctuation=False
     )
-    found = regex.search(*matcher.prepare("ICH WOHNE IN DER Großstraße 12"))
+    found = regex.search(*patterns.prepare("ICH WOHNE IN DER Großstraße 12"))
     assert found is not None
     assert found.groupdict() == {"street": "Großstraße"}
     assert found.groups() == ("Großstraße", "12")
@@ -146,10 +146,10 @@ def test_ignoring_punctuation_keeps_it_inside_words_and_a_punctuation_only_patte
 def test_user_regexes_keep_pythons_unicode_meaning_of_w_d_and_s(
     source: str, message: str, captured: str
 ) -> None:
-    regex, _literal, _runs = matcher.compile_pattern(
+    regex, _literal, _runs = patterns.compile_pattern(
         "regex", source, case_sensitive=False, ignore_punctuation=False
     )
-    found = regex.search(*matcher.prepare(message))
+    found = regex.search(*patterns.prepare(message))
     assert found is not None
     assert found.groupdict() == {"n": captured}
     assert re.search(source, message) is not None  # the same as Python's own reading
@@ -214,31 +214,33 @@ def test_a_word_boundary_with_an_unknown_side_is_re2s_ascii_one() -> None:
     ],
 )
 def test_what_re2_cannot_run_is_refused_with_a_hint(source: str, message: str) -> None:
-    with pytest.raises(matcher.RegexRefused, match=re.escape(f"regex refused: {message}")):
-        matcher.compile_pattern("regex", source, case_sensitive=False, ignore_punctuation=False)
+    with pytest.raises(patterns.RegexRefused, match=re.escape(f"regex refused: {message}")):
+        patterns.compile_pattern("regex", source, case_sensitive=False, ignore_punctuation=False)
 
 
 def test_large_repeat_counts_are_refused_nested_counts_multiplied() -> None:
-    with pytest.raises(matcher.RegexRefused) as refused:
-        matcher.compile_pattern("regex", "(.{1,30}){30}y", case_sensitive=False, ignore_punctuation=False)
+    with pytest.raises(patterns.RegexRefused) as refused:
+        patterns.compile_pattern("regex", "(.{1,30}){30}y", case_sensitive=False, ignore_punctuation=False)
     assert refused.value.message == (
         "regex refused: the repeat {30} counts to 900 (nested counts multiplied), over 100: "
         "large counts make matching slow; use + or *, or smaller counts"
     )
     assert refused.value.position == 9
-    matcher.compile_pattern("regex", r"(\d{1,3}\.){3}\d{1,3}", case_sensitive=False, ignore_punctuation=False)
+    patterns.compile_pattern(
+        "regex", r"(\d{1,3}\.){3}\d{1,3}", case_sensitive=False, ignore_punctuation=False
+    )
 
 
 def test_matching_time_is_linear_where_python_backtracking_explodes() -> None:
     # The freeze: Python's engine takes seconds on this; RE2 a fraction of a millisecond.
-    regex, _literal, _runs = matcher.compile_pattern(
+    regex, _literal, _runs = patterns.compile_pattern(
         "regex", r"\s*\s*\s*x", case_sensitive=False, ignore_punctuation=False
     )
     # CPU time of this thread: the match's own cost, whatever else the shared cores run.
     started = time.thread_time()
-    spaces = " " * (matcher.MAX_MATCH_CHARS - 4)  # the message fills the cap: " x" is its last
-    assert regex.search(*matcher.prepare("a" + spaces + "y x")) is not None
-    assert regex.search(*matcher.prepare("a" + spaces + "y")) is None
+    spaces = " " * (patterns.MAX_MATCH_CHARS - 4)  # the message fills the cap: " x" is its last
+    assert regex.search(*patterns.prepare("a" + spaces + "y x")) is not None
+    assert regex.search(*patterns.prepare("a" + spaces + "y")) is None
     assert time.thread_time() - started < 0.05
 
 
@@ -261,7 +263,7 @@ def test_matching_time_is_linear_where_python_backtracking_explodes() -> None:
 def test_required_runs_are_literal_text_every_match_contains_folded(
     source: str, runs: tuple[str, ...]
 ) -> None:
-    assert matcher.translate_regex(source, case_sensitive=False)[1] == runs
+    assert patterns.translate_regex(source, case_sensitive=False)[1] == runs
 
 
 def test_fold_offsets_map_folded_positions_back_to_the_text() -> None:
@@ -271,24 +273,24 @@ def test_fold_offsets_map_folded_positions_back_to_the_text() -> None:
     assert all(fold(c) == c.casefold() for c in "\u03a3\u03c3\u03c2\u0130I\u00df\u1e9e\ufb01\u212a")
 
 
-def _rules(sources: list[str]) -> list[list[tuple[matcher.Regex, str | None]]]:
+def _rules(sources: list[str]) -> list[list[tuple[patterns.Matcher, str | None]]]:
     out = []
     for source in sources:
-        regex, literal, _runs = matcher.compile_pattern(
+        regex, literal, _runs = patterns.compile_pattern(
             "regex", source, case_sensitive=False, ignore_punctuation=False
         )
         out.append([(regex, literal)])
     return out
 
 
-def _linear(rules: list[list[tuple[matcher.Regex, str | None]]], message: str) -> int | None:
-    subject = matcher.prepare(message)
+def _linear(rules: list[list[tuple[patterns.Matcher, str | None]]], message: str) -> int | None:
+    subject = patterns.prepare(message)
     return next((n for n, alts in enumerate(rules) if any(rx.search(*subject) for rx, _ in alts)), None)
 
 
 def test_rule_index_returns_the_first_matching_rule_in_rule_order() -> None:
     sources = [f"keyword{i}\\b" for i in range(200)] + [r"\bhello\b", r"hel+o", r".*"]
-    index = matcher.RuleIndex(_rules(sources))
+    index = patterns.RuleIndex(_rules(sources))
     found = index.match("say HELLO now")
     assert found is not None
     assert found[0] == 200
@@ -304,7 +306,7 @@ def test_rule_index_finds_the_same_rule_as_a_linear_scan() -> None:
         word = re.escape(rng.choice(words))
         sources.append(rng.choice([f"{word}{i}", f"\\b{word}\\b", f"{word}.*{i % 7}", f"(?:{word})+"]))
     rules = _rules(sources)
-    index = matcher.RuleIndex(rules)
+    index = patterns.RuleIndex(rules)
     for _ in range(500):
         message = " ".join(rng.choice(words) + rng.choice(["", str(rng.randrange(300))]) for _ in range(4))
         message = rng.choice([message, message.upper(), message.title()])
@@ -314,7 +316,7 @@ def test_rule_index_finds_the_same_rule_as_a_linear_scan() -> None:
 
 
 def test_rule_index_tries_only_rules_whose_literal_the_message_contains() -> None:
-    index = matcher.RuleIndex(_rules([f"keyword{i}\\s+(?P<x>\\w+)" for i in range(1000)] + [".*"]))
+    index = patterns.RuleIndex(_rules([f"keyword{i}\\s+(?P<x>\\w+)" for i in range(1000)] + [".*"]))
     assert index.candidates(fold("a message for the fallback")) == [1000]
     # keyword5 and keyword51 are inside keyword512: candidates, which their regex then rejects.
     assert index.candidates(fold("keyword512 x")) == [5, 51, 512, 1000]
@@ -325,14 +327,14 @@ def test_the_plain_scan_with_every_literal_finds_the_same_rule_as_trying_each_re
     rng = random.Random(11)
     words = ["status", "report", "alpha", "beta", "Straße", "\u017fun", "KELVIN", "x", "for"]
     sources = []
-    for _rule in range(matcher.LINEAR_SCAN_MAX):
+    for _rule in range(patterns.LINEAR_SCAN_MAX):
         a, b = (re.escape(rng.choice(words)) for _ in range(2))
         sources.append(
             rng.choice([f"{a}\\s+{b}", f"\\A\\s*{a} (\\w+) {b}\\s*\\Z", f"{a}.*{b}|{b}", f"(?:{a})+"])
         )
     rules = _rules(sources)
-    runs = [[matcher.translate_regex(source, case_sensitive=False)[1]] for source in sources]
-    index = matcher.RuleIndex(rules, runs)
+    runs = [[patterns.translate_regex(source, case_sensitive=False)[1]] for source in sources]
+    index = patterns.RuleIndex(rules, runs)
     for _ in range(500):
         message = " ".join(rng.choice(words) for _ in range(rng.randrange(1, 5)))
         message = rng.choice([message, message.upper(), message.title()])
@@ -346,10 +348,10 @@ def test_the_plain_scan_groups_rules_written_alike_under_the_literal_they_share(
     kinds += [("regex", rf"^order (?P<n>\d+) for {w}$") for w in ("alpha", "bravo")]
     kinds += [("regex", r"x?"), ("regex", r".*")]  # no literal: one group, always entered
     compiled = [
-        matcher.compile_pattern(kind, text, case_sensitive=False, ignore_punctuation=False)
+        patterns.compile_pattern(kind, text, case_sensitive=False, ignore_punctuation=False)
         for kind, text in kinds
     ]
-    index = matcher.RuleIndex(
+    index = patterns.RuleIndex(
         [[(rx, lit)] for rx, lit, _runs in compiled], [[runs] for _rx, _lit, runs in compiled]
     )
     groups = [
@@ -373,8 +375,8 @@ def test_a_negated_class_inside_brackets_becomes_an_alternation() -> None:
 
 
 def test_a_negated_class_inside_a_negated_class_is_refused_with_a_hint() -> None:
-    with pytest.raises(matcher.RegexRefused) as refused:
-        matcher.compile_pattern("regex", r"x[^\W]", case_sensitive=False, ignore_punctuation=False)
+    with pytest.raises(patterns.RegexRefused) as refused:
+        patterns.compile_pattern("regex", r"x[^\W]", case_sensitive=False, ignore_punctuation=False)
     assert refused.value.message == (
         "regex refused: \\W inside [^...] is not supported: use the class without ^ and \\w, "
         "or list the characters you mean"
@@ -383,8 +385,8 @@ def test_a_negated_class_inside_a_negated_class_is_refused_with_a_hint() -> None
 
 
 def test_a_regex_too_large_to_match_fast_is_refused_with_its_size() -> None:
-    with pytest.raises(matcher.RegexRefused) as refused:
-        matcher.compile_pattern(
+    with pytest.raises(patterns.RegexRefused) as refused:
+        patterns.compile_pattern(
             "regex", r"(\w+) (\w+) (\w+) (\w+) (\w+)", case_sensitive=False, ignore_punctuation=False
         )
     assert refused.value.message == (
@@ -392,7 +394,7 @@ def test_a_regex_too_large_to_match_fast_is_refused_with_its_size() -> None:
         "~1,350 steps as it covers every script, and counted repeats multiply them; use fewer, + instead "
         "of {n,m}, or classes like [^ ]"
     )
-    matcher.compile_pattern(
+    patterns.compile_pattern(
         "regex", r"(\w+) (\w+) (\w+) (\w+)", case_sensitive=False, ignore_punctuation=False
     )
 
@@ -404,7 +406,7 @@ def test_escaped_characters_match_the_character_they_name() -> None:
 
 
 def test_a_match_gives_every_group_stripped_by_number_and_by_name_and_empty_for_a_group_not_taken() -> None:
-    regex = matcher.Regex(r"(?P<first>\w+)( and +(?P<second>\w+) )?(x)?", case_sensitive=True)
+    regex = patterns.Regex(r"(?P<first>\w+)( and +(?P<second>\w+) )?(x)?", case_sensitive=True)
     found = regex.search("tea and  cake ", "tea and  cake ")
     assert found is not None
     assert found.captures() == {
