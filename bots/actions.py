@@ -32,6 +32,8 @@ class Outcome(enum.Enum):
     ABORT = "abort"
     #: The peer closed the connection without saying `exit`.
     PEER_LOST = "peer lost"
+    #: A bug in the bot ended the chat: an exception it does not expect, in a turn (never the peer's doing).
+    INTERNAL_ERROR = "internal error"
 
     @property
     def status(self) -> ExitStatus:
@@ -46,6 +48,7 @@ _STATUS = {
     Outcome.TIMEOUT: ExitStatus.TIMEOUT,
     Outcome.ABORT: ExitStatus.ABORT,
     Outcome.PEER_LOST: ExitStatus.PEER_LOST,
+    Outcome.INTERNAL_ERROR: ExitStatus.CHAT_ERROR,
 }
 
 

@@ -154,6 +154,7 @@ class BotServer:
             transcript=options.transcript,
             on_result=self._on_result,
             on_close=self._closed,
+            on_error=self._broken,
         )
         run.refuse_line = self._refuse_line
         self.run = run
@@ -281,6 +282,20 @@ class BotServer:
             if self._acceptor is not None:
                 self._acceptor.close()
         return None
+
+    def _broken(self, connection: BotConnection, exc: Exception) -> None:
+        # A bug in one chat: one line (rate-limited by kind, like every problem), its traceback
+        # under --verbose; the adapter ends that chat alone, as an internal error.
+        assert self._events is not None
+        self._events.report(
+            "internal error",
+            f"internal error in the chat with {connection.peer}: {type(exc).__name__}: {exc}; that chat "
+            "ended, the others go on (a bug: please report it; --verbose shows its traceback)",
+        )
+        if self._log is not None:
+            import traceback  # only when a bug happens
+
+            self._log("".join(traceback.format_exception(exc)).rstrip())
 
     def _closed(self, connection: BotConnection, outcome: Outcome, reason: str) -> None:
         if self._log is not None:

@@ -30,6 +30,8 @@ class ExitStatus(IntEnum):
     TIMEOUT = 7
     #: Test mode: an `abort` pattern was seen.
     ABORT = 8
+    #: chat-bot: a bug ended the chat (an exception in a turn); the bot's other chats went on.
+    CHAT_ERROR = 9
     #: Hung up by SIGHUP, e.g. its terminal window was closed (128 + SIGHUP).
     HANGUP = 129
     #: Interrupted by Ctrl-C (128 + SIGINT).
@@ -54,6 +56,7 @@ MEANINGS: dict[ExitStatus, str] = {
     ExitStatus.MISMATCH: "test mismatch",
     ExitStatus.TIMEOUT: "test timeout",
     ExitStatus.ABORT: "test abort",
+    ExitStatus.CHAT_ERROR: "internal error in a chat",
     ExitStatus.HANGUP: "SIGHUP",
     ExitStatus.INTERRUPTED: "Ctrl-C",
     ExitStatus.TERMINATED: "SIGTERM",
