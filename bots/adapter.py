@@ -454,9 +454,9 @@ class BotConnection(asyncio.Protocol):
             framed = kept.get(text)
             if framed is None:
                 framed = kept[text] = framable(codec, text)
-            text, data = framed
         else:
-            text, data = framable(codec, text)
+            framed = codec.frame_any(text) or framable(codec, text)
+        text, data = framed
         transport.write(data)
         run = self.run
         if run.transcript is not None:

@@ -1,34 +1,15 @@
 """One conversation with one peer, sans-IO: messages and the time go in, actions come out.
 
-No socket, no clock, no sleep: the transport passes ``now`` (seconds, any
-monotonic origin) into every call, carries out the :class:`Send` and
-:class:`Close` actions (a Send may ask to wait ``delay`` seconds first: see
-:mod:`bots.driver`), and calls :meth:`Conversation.tick` when
-:attr:`Conversation.deadline` passes. The same engine therefore drives the
-serving bot, the connecting bot, a client at its terminal, the Locust user, the
-in-memory pairs of :mod:`chat_testing.memory` and the unit tests, where time is
-just a number.
+No socket, no clock, no sleep: the transport passes ``now`` (seconds, any monotonic origin)
+into every call, carries out the :class:`Send` and :class:`Close` actions (a Send may ask to
+wait ``delay`` seconds first: :mod:`bots.driver`), and calls :meth:`Conversation.tick` when
+:attr:`Conversation.deadline` passes. The same engine drives the serving and connecting bots,
+a client at its terminal, the Locust user, :mod:`chat_testing.memory` and the unit tests.
 
-Turn rules (docs/dialogues.md, "Script: how a conversation runs"). A message
-from the peer is checked against the ``abort`` patterns, then against the
-current ``expect`` step: a match takes the line (its named captures become
-variables); a mismatch fails the test, or (``on_mismatch``) lets the rules
-answer, or (format 1.2) is passed over. The peer's ``exit`` ends the chat. The
-bot answers with the first matching rule (the current topic's, then the
-top-level ones, conditions and redirects heeded), a remembered reply, the
-fallback, or ends the chat when it has nothing to say.
-
-How the script runs depends on the format:
-
-* **Turns** (formats 1 and 1.1): each peer message gets one answer, the next
-  ``say`` step if the script is at one, else the rules. An expect step's timeout
-  counts from the bot's last message.
-* **A sequence** (format 1.2): ``say`` steps go out at once, one after the other;
-  each ``expect`` step (or block of lines) takes its own lines; its deadline is
-  armed when it becomes current. When the script of a test is done, the chat
-  ends the dialogue's way (``end: exit | close | wait``).
-
-A test passes only when every ``expect`` step passed.
+A turn: the ``abort`` patterns, the awaited ``expect`` step, the peer's ``exit``, then the
+bot's answer (a ``say`` step in turns, a rule, a memory, the fallback). Formats 1 and 1.1 take
+turns; format 1.2 runs its script as a sequence. The rules are in docs/dialogues.md ("Script:
+how a conversation runs"); a test passes only when every ``expect`` step passed.
 """
 
 from __future__ import annotations
@@ -219,8 +200,8 @@ class Conversation:
         max_turns = self.dialogue.max_turns
         if max_turns is not None and self.sent >= max_turns:
             self._end_of_chat(Outcome.ENDED_BY_BOT, f"max_turns ({max_turns}) reached", "", now, actions)
-        elif self._checks and not self._sequence and self._step_kind() is StepKind.SAY:
-            self._say_step(self.dialogue.script[self.position], {INPUT_NAME: text}, now, actions)
+        elif self._checks and not self._sequence and (step := self._step()) and step.kind is StepKind.SAY:
+            self._say_step(step, {INPUT_NAME: text}, now, actions)
         else:
             self._answer(text, prepared, now, actions)
         if self._timed:
@@ -469,10 +450,14 @@ class Conversation:
                 return
             values = {INPUT_NAME: text}
             self._rule_effects(rule, match, values)
-            if rule.redirect is None:
-                assert rule.reply is not None
-                self._send(self._render(rule.reply, values), now, actions)
+            reply = rule.reply
+            if reply is not None:
+                choices = reply.choices
+                template = choices[0] if len(choices) == 1 else self._choices.pick(reply)
+                reply_text = template.fill(values, self._variables)
+                self._send(reply_text, now, actions, may_exit=template.may_exit)
                 return
+            assert rule.redirect is not None
             redirect = self._fill(rule.redirect, values)
             found = self._match(redirect, prepare(redirect))
         if self._memories:  # no rule answered: a remembered reply before the fallback
@@ -512,7 +497,11 @@ class Conversation:
     def _rule_effects(self, rule: Rule, match: Match, values: dict[str, str]) -> None:
         """What a rule does besides its reply: captures into *values*, its `set`, its topic switch."""
         if rule.uses_captures:
-            values.update(self._captures(match))
+            found = match.captures()
+            reflect = self.dialogue.reflect
+            if reflect:
+                found = {k: " ".join(reflect.get(w.lower(), w) for w in v.split()) for k, v in found.items()}
+            values.update(found)
         if rule.sets:
             self._set_variables({name: self._fill(tpl, values) for name, tpl in rule.sets})
         if rule.topic is not None:
@@ -527,8 +516,17 @@ class Conversation:
         said = StepResult("PASS", step.where, step.label, None, quoted(text), 0.0, step)
         self._send(text, now, actions, said=said)
 
-    def _send(self, text: str, now: float, actions: list[Action], *, said: StepResult | None = None) -> None:
-        if self._classic and is_exit(text):
+    def _send(
+        self,
+        text: str,
+        now: float,
+        actions: list[Action],
+        *,
+        said: StepResult | None = None,
+        may_exit: bool = True,
+    ) -> None:
+        # *may_exit*: whether *text* may be `exit` (see Template.may_exit): it then ends the chat.
+        if may_exit and self._classic and is_exit(text):
             self._end_of_chat(
                 Outcome.ENDED_BY_BOT, "the bot said exit", "", now, actions, exit_text=text, said=said
             )
@@ -611,10 +609,6 @@ class Conversation:
         script = self.dialogue.script
         return script[self.position] if self.position < len(script) else None
 
-    def _step_kind(self) -> StepKind | None:
-        step = self._step()
-        return None if step is None else step.kind
-
     def _result(self, verdict: str, step: Step, received: str, now: float) -> StepResult:
         return StepResult(
             verdict,
@@ -625,13 +619,6 @@ class Conversation:
             max(0.0, now - self.waiting_since),
             step,
         )
-
-    def _captures(self, match: Match) -> dict[str, str]:
-        found = match.captures()
-        reflect = self.dialogue.reflect
-        if reflect:
-            found = {k: " ".join(reflect.get(w.lower(), w) for w in v.split()) for k, v in found.items()}
-        return found
 
     def _set_variables(self, values: dict[str, str]) -> None:
         if self._variables is self.dialogue.variables:

@@ -14,12 +14,15 @@ from __future__ import annotations
 import re
 
 from bots.limits import MAX_REPLY_CHARS, REPLY_REFUSED
+from chat.protocol import EXIT_WORD
 from chat.value import Value
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+_EXIT_LETTERS = frozenset(EXIT_WORD)  # what a text that says `exit` is made of, blanks aside
 
 # A placeholder is a variable name or a capture number; anything else in braces is an error.
 _TOKEN = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*|[0-9]+)\}|\{|\}")
@@ -36,7 +39,7 @@ class TemplateError(ValueError):
 class Template(Value):
     """A parsed reply text: literal parts and placeholder names, alternating."""
 
-    __slots__ = ("limit", "parts", "refusal", "source")
+    __slots__ = ("limit", "may_exit", "parts", "refusal", "source")
     __match_args__ = ("source", "parts")
 
     def __init__(
@@ -53,6 +56,11 @@ class Template(Value):
         self.limit = limit
         #: What a text over the limit renders as (a reply's notice); None: the text cut at the limit.
         self.refusal = refusal
+        #: Whether a fill can be the word `exit`: not when its literal text holds anything else but
+        #: blanks (a cut text might lose that text, so a template that cuts always may).
+        self.may_exit = refusal is None or all(
+            char.isspace() or set(char.lower()) <= _EXIT_LETTERS for char in "".join(parts[0::2])
+        )
 
     @property
     def names(self) -> tuple[str, ...]:

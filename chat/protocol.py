@@ -260,32 +260,30 @@ class ChatConnection:
         *text* must be sendable (:meth:`unsendable`): framing one that is not raises
         :class:`LocalProtocolError`, a bug of the caller.
         """
-        data = self._framed(text)
-        if data is None:
+        framed = self.frame_any(text)
+        if framed is None or framed[0] is not text:
             raise LocalProtocolError(self.unsendable(text) or "unsendable")
-        return data
+        return framed[1]
 
     def frame_any(self, text: str) -> tuple[str, bytes] | None:
         """Send any *text*: what travels (each CR and LF shown as ``\\x0d`` and ``\\x0a``, as
-        :func:`chat.display.visible` shows them) and its bytes; None when it is over the limit even so."""
-        data = self._framed(text)
-        if data is None and ("\r" in text or "\n" in text):
-            text = text.translate(_LINE_BREAKS)
-            data = self._framed(text)
-        return None if data is None else (text, data)
+        :func:`chat.display.visible` shows them) and its bytes; None when it is over the limit even so.
 
-    def _framed(self, text: str) -> bytes | None:
-        # The one framing: the bytes for this peer's style, or None for a text that cannot travel.
+        The one framing: :meth:`frame` is this for a text known to travel as it is.
+        """
         if "\n" in text or "\r" in text:
-            return None
-        data = _encode(text)
+            text = text.translate(_LINE_BREAKS)
+        try:
+            data = text.encode()  # strict UTF-8 first: the common case, and cheaper than "replace"
+        except UnicodeEncodeError:  # a lone surrogate
+            data = text.encode("utf-8", errors="replace")
         if len(data) > self.max_message_bytes:
             return None
         if self.peer_style is PeerStyle.CLASSIC:
             # A classic peer blocks in recv() until bytes come; an empty message
             # would send none and hang both sides, so it travels as one blank.
-            return data or b" "
-        return data + self.line_end
+            return text, data or b" "
+        return text, data + self.line_end
 
 
 def _encode(text: str) -> bytes:

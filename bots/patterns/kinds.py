@@ -47,7 +47,7 @@ class Exact:
     __slots__ = ("_program", "case_sensitive", "folded", "key", "text")
     groups = 0
     groupindex: dict[str, int] = {}  # noqa: RUF012  # read only: a fast kind has no groups
-    numbers: tuple[str, ...] = ()
+    keys: tuple[tuple[str, ...], ...] = ()
 
     def __init__(self, text: str, *, case_sensitive: bool) -> None:
         #: The pattern as written.
@@ -98,7 +98,7 @@ class Contains:
     __slots__ = ("_program", "case_sensitive", "end", "folded", "needle", "spaced", "start", "text")
     groups = 0
     groupindex: dict[str, int] = {}  # noqa: RUF012  # read only: a fast kind has no groups
-    numbers: tuple[str, ...] = ()
+    keys: tuple[tuple[str, ...], ...] = ()
 
     def __init__(self, text: str, *, case_sensitive: bool) -> None:
         self.text = text

@@ -36,15 +36,21 @@ class Found:
     what a reply's placeholders see.
     """
 
-    __slots__ = ("_names", "_numbers", "_spans", "_text")
+    __slots__ = ("_keys", "_names", "_spans", "_text")
 
     def __init__(
-        self, text: str, spans: list[tuple[int, int]], names: dict[str, int], numbers: tuple[str, ...]
+        self,
+        text: str,
+        spans: list[tuple[int, int]],
+        names: dict[str, int],
+        keys: tuple[tuple[str, ...], ...],
     ) -> None:
         self._text = text
         self._spans = spans
+        #: Group numbers by name.
         self._names = names
-        self._numbers = numbers
+        #: Per group (1, 2...), the keys its text goes under in captures(): its number, its name.
+        self._keys = keys
 
     def group(self, number: int = 0) -> str | None:
         """The text of group *number* (0: the whole match), None when it took no part."""
@@ -64,10 +70,15 @@ class Found:
     def captures(self) -> dict[str, str]:
         """Every group's text, blanks stripped, by number ("1", "2"...) and by name ("": no part)."""
         text = self._text
-        values = ["" if start < 0 else text[start:end].strip() for start, end in self._spans[1:]]
-        found = dict(zip(self._numbers, values, strict=True))
-        for name, number in self._names.items():
-            found[name] = values[number - 1]
+        spans = self._spans
+        found: dict[str, str] = {}
+        number = 1
+        for keys in self._keys:  # plain loops (no comprehension, no zip): a reply's captures, each turn
+            start, end = spans[number]
+            number += 1
+            value = text[start:end].strip() if start >= 0 else ""
+            for key in keys:
+                found[key] = value
         return found
 
 
@@ -121,7 +132,7 @@ class Regex:
         "folded",
         "groupindex",
         "groups",
-        "numbers",
+        "keys",
         "size",
         "source",
     )
@@ -139,8 +150,11 @@ class Regex:
         self.groupindex: dict[str, int] = {
             name.decode(): number for name, number in compiled.NamedCapturingGroups()
         }
-        #: The names of the numbered groups, "1" to str(groups): made once, not at each match.
-        self.numbers = tuple(str(number) for number in range(1, self.groups + 1))
+        names: dict[int, list[str]] = {}
+        for name, number in self.groupindex.items():
+            names.setdefault(number, []).append(name)
+        #: Per group, the keys a reply reads it by: "1", "2"... and its name: made once, not at each match.
+        self.keys = tuple((str(n), *names.get(n, ())) for n in range(1, self.groups + 1))
         self._ascii: Program = compiled.Match
         #: The ASCII program's size (RE2 instructions).
         self.ascii_size: int = compiled.ProgramSize()
@@ -211,7 +225,7 @@ class Regex:
                 (-1, -1) if a < 0 else (offsets[a], offsets[b - 1] + 1 if b > a else offsets[b])
                 for a, b in spans
             ]
-        return Found(text, spans, self.groupindex, self.numbers)
+        return Found(text, spans, self.groupindex, self.keys)
 
 
 def _misses(program: Program, data: bytes) -> bool:
