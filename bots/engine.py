@@ -57,6 +57,7 @@ class Conversation:
         "_deadline_s",
         "_input",
         "_instant",
+        "_lean",
         "_memories",
         "_message",
         "_plain_rules",
@@ -109,11 +110,12 @@ class Conversation:
         # What this dialogue's turns need, decided once, not at every turn: whether a send may wait
         # (a reply delay), whether anything comes before the rules (abort patterns, a script, a
         # screen), whether the rules see the message as it came (no clauses, no substitutions),
-        # and whether a deadline can ever be armed.
+        # whether a deadline can ever be armed, and whether a send is only that (no delay, no script).
         self._instant = not delays or dialogue.delay == (0.0, 0.0)
         self._checks = bool(dialogue.abort or dialogue.script) or screen
         self._plain_rules = dialogue.clauses is None and not dialogue.subs
         self._timed = bool(dialogue.script) or self._deadline_s is not None
+        self._lean = self._instant and not self._checks
         self._accepts = self._holds  # the conditions' judge, bound once
         #: Index of the current script step (len(script) when the script is done).
         self.position = 0
@@ -430,7 +432,10 @@ class Conversation:
         matched.
         """
         dialogue = self.dialogue
-        if self._plain_rules:
+        if self._plain_rules and self.topic is None:  # what _match does, for the usual turn
+            self._message = text
+            found = dialogue.ruleset.first(prepared[0], prepared[1], self._accepts)
+        elif self._plain_rules:
             found = self._match(text, prepared)
         else:
             clauses = dialogue.clauses
@@ -445,8 +450,14 @@ class Conversation:
             if found is None:
                 break
             rule, match = found
-            if rule.fixed is not None:  # always the same and never `exit`: nothing to choose, fill or set
-                self._say(rule.fixed, now, actions, send=rule.send)
+            send = rule.send
+            if send is not None:  # a fixed reply, never `exit`: nothing to choose, fill or set
+                if self._lean:  # what _say does, without a delay or a script to time
+                    actions.append(send)
+                    self._previous = send.text
+                    self.sent += 1
+                else:
+                    self._say(send.text, now, actions, send=send)
                 return
             values = {INPUT_NAME: text}
             self._rule_effects(rule, match, values)

@@ -39,7 +39,7 @@ class TemplateError(ValueError):
 class Template(Value):
     """A parsed reply text: literal parts and placeholder names, alternating."""
 
-    __slots__ = ("limit", "may_exit", "parts", "refusal", "source")
+    __slots__ = ("_literal", "_slots", "limit", "may_exit", "parts", "refusal", "source")
     __match_args__ = ("source", "parts")
 
     def __init__(
@@ -56,6 +56,9 @@ class Template(Value):
         self.limit = limit
         #: What a text over the limit renders as (a reply's notice); None: the text cut at the limit.
         self.refusal = refusal
+        # Per placeholder, its place in parts and its name; and the literal text's size: made once.
+        self._slots = tuple((position, parts[position]) for position in range(1, len(parts), 2))
+        self._literal = sum(map(len, parts[0::2]))
         #: Whether a fill can be the word `exit`: not when its literal text holds anything else but
         #: blanks (a cut text might lose that text, so a template that cuts always may).
         self.may_exit = refusal is None or all(
@@ -81,11 +84,14 @@ class Template(Value):
             text = parts[0]
             return text if len(text) <= self.limit else self._over([text])
         out = list(parts)
-        for position in range(1, len(parts), 2):
-            name = parts[position]
+        size = self._literal
+        for position, name in self._slots:
             value = values.get(name)
-            out[position] = value if value is not None else defaults.get(name, "")
-        if sum(map(len, out)) > self.limit:  # counted before joining: {input}{input}... is never built
+            if value is None:
+                value = defaults.get(name, "")
+            out[position] = value
+            size += len(value)
+        if size > self.limit:  # counted before joining: {input}{input}... is never built
             return self._over(out)
         return "".join(out)
 
@@ -106,7 +112,7 @@ class Template(Value):
     @property
     def literal_size(self) -> int:
         """Characters of literal text (what every fill holds, placeholders aside)."""
-        return sum(map(len, self.parts[0::2]))
+        return self._literal
 
 
 def parse_template(
