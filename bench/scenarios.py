@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import dialogues
+from bench import dialogues, inprocess
 from bench.load import Holders, drive_turns, generator_loop
 from bench.procs import BenchError, RssSampler, Server, console_script, module_env, python_module, running
 from bench.report import Row
@@ -62,6 +62,7 @@ class Plan:
     startup_runs: int
     locust_users: int  # --locust: Locust users, spread over LOCUST_WORKERS worker processes
     locust_run_s: int  # --locust: seconds each Locust run lasts (per server)
+    inprocess_turns: int  # beside scenarios 1 and 2: turns of each in-process run (bench.inprocess)
     time_limit_s: float  # one load run; a server slower than this gets an error, not a hang
     overall_limit_s: int  # the whole benchmark stops by itself after this
 
@@ -79,6 +80,7 @@ QUICK = Plan(
     startup_runs=3,
     locust_users=100,
     locust_run_s=5,
+    inprocess_turns=5_000,
     time_limit_s=30,
     overall_limit_s=180,
 )
@@ -97,6 +99,7 @@ FULL = Plan(
     startup_runs=7,
     locust_users=1000,
     locust_run_s=15,
+    inprocess_turns=20_000,
     time_limit_s=120,
     overall_limit_s=600,
 )
@@ -211,7 +214,7 @@ def many_clients(bench: Bench) -> list[Row]:
     finally:
         for server in servers.values():
             server.stop()
-    return _many_clients_rows(plan, results, peak, died)
+    return _many_clients_rows(plan, results, peak, died) + turn_parts(bench)
 
 
 def _median_of(runs: Sequence[dict[str, Any]], key: str) -> float:
@@ -356,6 +359,14 @@ def _many_clients_rows(
     return rows
 
 
+def turn_parts(bench: Bench) -> list[Row]:
+    """Beside scenario 1: a turn's own work in process, per pattern kind (bench.inprocess)."""
+    plan = bench.plan
+    progress(f"1: in process, {plan.inprocess_turns:,} turns of each kind, best of {plan.rounds} runs")
+    figures = inprocess.measure(plan.inprocess_turns, plan.rounds)
+    return inprocess.kind_rows(figures, f"best of {plan.rounds} runs of {plan.inprocess_turns:,} turns")
+
+
 def _floor_rows(
     label: str, of: str, echo: dict[str, float], bot: dict[str, float], floor: dict[str, float]
 ) -> list[Row]:
@@ -464,6 +475,46 @@ def rule_scaling(bench: Bench) -> list[Row]:
                 + ("; baseline: echo" if name == smallest else "")
                 + (f"; errors: {errors}" if errors else "")
                 + died[name],
+            )
+        )
+    return rows + scaling_parts(bench) + load_times(bench)
+
+
+def scaling_parts(bench: Bench) -> list[Row]:
+    """Beside scenario 2: the fallback turn in process, 1,000 rules against 10, short and long messages."""
+    plan = bench.plan
+    turns = plan.inprocess_turns // 4  # a 1,000-character turn costs several short ones
+    progress(
+        f"2: in process, {turns:,} fallback turns at 10 and 1,000 rules, best of {plan.latency_rounds + 1}"
+    )
+    figures = inprocess.scaling(turns, plan.latency_rounds + 1)
+    return inprocess.scaling_rows(figures, f"best of {plan.latency_rounds + 1} runs of {turns:,} turns")
+
+
+def load_times(bench: Bench) -> list[Row]:
+    """Beside scenario 2: how long its dialogues take to load (read, check, compile, index), in process."""
+    from bots.loader import load_dialogue
+
+    rows = []
+    first = float("nan")
+    for count in bench.plan.rule_counts:
+        path = bench.workdir / f"regex-{count}.yaml"
+        if not path.exists():
+            path = bench.file(path.name, dialogues.regex_rules(count))
+        began = time.perf_counter()
+        load_dialogue(str(path))
+        took = _ms(time.perf_counter() - began)
+        first = took if first != first else first  # the smallest dialogue is the baseline
+        rows.append(
+            Row(
+                f"2. loading {count:,} regex rules (in process)",
+                took,
+                "ms",
+                first,
+                ratio(took, first),
+                "-",
+                None,
+                "read, checked, compiled and indexed; the serving bot listens once this is done",
             )
         )
     return rows

@@ -17,7 +17,7 @@ from bots.loader import parse_dialogue
 # console script does not put the working directory on sys.path: import it from the tree.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import dialogues, report, scenarios
+from bench import dialogues, inprocess, report, scenarios
 from bench.cli import main as bench_main
 from bench.load import Holders, drive_turns, merge, split
 from bench.procs import (
@@ -461,3 +461,57 @@ def test_locust_without_the_load_extra_is_one_line_saying_how_to_get_it(
     assert capsys.readouterr().err == (
         "python -m bench: --locust needs Locust: pip install -e '.[load]' (the load extra), then retry\n"
     )
+
+
+# -- in process: a turn's own work per kind, and as the rules grow ------------------------------
+
+
+def test_in_process_turns_check_every_reply_and_give_one_row_per_kind() -> None:
+    figures = inprocess.measure(turns=200, rounds=1)
+
+    rows = inprocess.kind_rows(figures, "best of 1 run of 200 turns")
+
+    assert [row.name for row in rows] == [
+        "1. in process: a turn, exact rule (fixed reply)",
+        "1. in process: a turn, contains rule (fixed reply)",
+        "1. in process: a turn, glob rule (fixed reply)",
+        "1. in process: a turn, regex rule, captures in the reply",
+        "1. in process: a turn, fallback (no rule matches)",
+    ]
+    assert all(row.figure > 0 and row.baseline == figures["echo"] > 0 for row in rows)
+    assert all(row.unit == "us" and row.met is None for row in rows)
+
+
+def test_in_process_messages_are_scenario_ones_sorted_by_the_kind_that_answers() -> None:
+    by_kind = inprocess.messages_by_kind()
+
+    assert [len(by_kind[kind]) for kind in inprocess.KINDS] == [5, 5, 5, 5, 1]
+    assert by_kind["regex"][0] == (b"order 7 teas for alpha\n", "7 teas for alpha")
+    assert by_kind["fallback"] == [(f"{dialogues.UNMATCHED_MESSAGE}\n".encode(), dialogues.FALLBACK_REPLY)]
+
+
+@pytest.mark.parametrize("chars", inprocess.MESSAGE_CHARS)
+def test_the_scaling_message_has_its_length_and_only_the_fallback_takes_it(chars: int) -> None:
+    message = inprocess.fallback_message(chars)
+
+    assert len(message) == chars
+    assert parse_dialogue(dialogues.regex_rules(200), "regex.yaml").match(message) is None
+
+
+def test_scaling_rows_hold_a_thousand_rules_to_twice_the_ten_rule_turn() -> None:
+    figures = {(10, 40): 2.0, (1000, 40): 3.9, (10, 1000): 5.0, (1000, 1000): 10.5}
+
+    rows = inprocess.scaling_rows(figures, "best of 3")
+
+    assert [(row.figure, row.baseline, row.target, row.met) for row in rows] == [
+        (3.9, 2.0, "<= 2.00x", True),
+        (10.5, 5.0, "<= 2.00x", False),
+    ]
+    assert rows[0].name == "2. in process: fallback turn, 1,000 regex rules vs 10, 40 characters"
+
+
+def test_scaling_measures_every_rule_count_and_message_length() -> None:
+    figures = inprocess.scaling(turns=20, rounds=1)
+
+    assert sorted(figures) == [(10, 40), (10, 1000), (1000, 40), (1000, 1000)]
+    assert all(figure > 0 for figure in figures.values())
