@@ -321,7 +321,7 @@ def _many_clients_rows(
                 float("nan"),
                 f">= {UVLOOP_TARGET:.2f}x",
                 None,
-                "not measured: uvloop is not installed (pip install chat-classic[fast])",
+                "not measured: uvloop is not installed (none for Windows or PyPy; pip install uvloop)",
             )
         )
     else:

@@ -162,8 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--loop",
         choices=loops.LOOPS,
         default=loops.default_loop(),
-        help="the event loop of a chat: uvloop, the default wherever it is installed (pip install "
-        "chat-classic[fast]), costs less per turn; asyncio is the standard loop (default here: %(default)s)",
+        help="the event loop of a chat: uvloop, the default wherever it is installed (with the package, "
+        "except on Windows and PyPy), costs less per turn; asyncio is the standard loop (default here: "
+        "%(default)s)",
     )
     program.add_common_options(parser, VersionWithLoop)
     return parser

@@ -218,7 +218,7 @@ def _echo(tmp_path: Path, loop: str = loops.ASYNCIO) -> Server:
 @pytest.mark.parametrize("loop", loops.LOOPS)
 def test_echo_baseline_answers_every_turn_of_every_client(tmp_path: Path, loop: str) -> None:
     if loop == loops.UVLOOP and not loops.uvloop_installed():
-        pytest.skip("uvloop is not installed (the fast extra)")  # Windows has none; tox installs it
+        pytest.skip("uvloop is not installed (none for Windows or PyPy)")  # Windows has none; tox installs it
     script = dialogues.write_script(tmp_path / "s.json", [("one", "one"), ("two", "two")])
     with running(_echo(tmp_path, loop), timeout_s=20) as echo:
         result = drive_turns(echo.host, echo.port, clients=3, turns=4, script_file=script, time_limit_s=20)
@@ -260,7 +260,7 @@ def test_the_echo_ends_cleanly_on_sigterm_or_ctrl_c_within_2_s_while_clients_hol
     tmp_path: Path, loop: str, signum: signal.Signals
 ) -> None:
     if loop == loops.UVLOOP and not loops.uvloop_installed():
-        pytest.skip("uvloop is not installed (the fast extra)")
+        pytest.skip("uvloop is not installed (none for Windows or PyPy)")
     with (
         running(_echo(tmp_path, loop), timeout_s=20) as echo,
         Holders(echo.host, echo.port, 5, 20) as holders,
@@ -443,7 +443,10 @@ def test_many_clients_rows_miss_when_the_bot_costs_more_and_say_when_uvloop_is_m
     assert rows["load generator, cores busy"].met is False  # 0.5 busy against a server at 0.4
     missing = rows["throughput, bot on uvloop"]
     assert missing.met is None
-    assert missing.details == "not measured: uvloop is not installed (pip install chat-classic[fast])"
+    assert (
+        missing.details
+        == "not measured: uvloop is not installed (none for Windows or PyPy; pip install uvloop)"
+    )
 
 
 def test_locust_without_the_load_extra_is_one_line_saying_how_to_get_it(
