@@ -1,13 +1,15 @@
 """Matching time is bounded by construction (issue 14, item 1): no pattern and no message freezes the bot.
 
-Every pattern runs on RE2, linear in the message; what could still make one match
-costly (huge counted repeats, many Unicode classes) is refused at load. Three
-promises, measured: every accepted pattern against any message up to the pattern
-input cap costs under 10 ms a match; while one client floods the real bot with
-hostile messages another client's p99 stays under 100 ms; SIGTERM ends the bot
-within 2 s while it is matching. Matching stays right while it skips work: translated
-regexes mean what Python's mean, and the rule index, which runs a regex only where the
-message holds its literals, finds the rule that trying every rule in order finds.
+Every pattern matches in time linear in the message: RE2 is, and so are the comparison and
+``str.find`` that decide exact and contains patterns; what could still make one match costly
+(huge counted repeats, many Unicode classes) is refused at load. Three promises, measured:
+every accepted pattern against any message up to the pattern input cap costs under 10 ms a
+match; while one client floods the real bot with hostile messages another client's p99
+stays under 100 ms; SIGTERM ends the bot within 2 s while it is matching. Matching stays
+right while it skips work: translated regexes mean what Python's mean; each fast kind answers
+as its own RE2 program, on ASCII and on any Unicode (issue 24, item 2: uvicorn runs one
+suite over both its protocols); and the rule index, which runs a regex only where the
+message holds its literals, finds the rule that trying every rule's RE2 program in order finds.
 """
 
 from __future__ import annotations
@@ -337,6 +339,11 @@ def compiled_pattern(kind: str, text: str) -> tuple[patterns.Matcher, str | None
     return patterns.compile_pattern(kind, text, case_sensitive=False, ignore_punctuation=False)
 
 
+def program(matcher: patterns.Matcher) -> patterns.Regex:
+    """What a matcher means, as an RE2 program: its own, or the one a fast kind is held to."""
+    return matcher.program if isinstance(matcher, patterns.Exact | patterns.Contains) else matcher
+
+
 MESSAGES_OF_RULE_WORDS = st.lists(st.sampled_from([*RULE_WORDS, "STATUS", "Alpha", "!"]), max_size=6).map(
     " ".join
 )
@@ -352,12 +359,13 @@ def test_the_rule_index_finds_the_first_rule_that_trying_each_in_order_finds(
         (
             number
             for number, alts in enumerate(compiled)
-            if any(rx.search(*subject) for rx, _lit, _runs in alts)
+            if any(program(rx).search(*subject) for rx, _lit, _runs in alts)
         ),
         None,
     )
     # The same rules, then enough that no message here matches to take the index past the plain
-    # scan: both ways of skipping work must find the same rule.
+    # scan (to its table of exact patterns and its Set): both ways of skipping work must find the
+    # rule that RE2, trying every rule's program in order, finds.
     padded = compiled + [[compiled_pattern("exact", f"zzz{n}")] for n in range(patterns.LINEAR_SCAN_MAX)]
     for rule_set in (compiled, padded):
         index = patterns.RuleIndex(
@@ -366,6 +374,72 @@ def test_the_rule_index_finds_the_first_rule_that_trying_each_in_order_finds(
         )
         found = index.match(message)
         assert (None if found is None else found[0]) == first
+
+
+# -- the fast kinds, held to their RE2 programs (issue 24, item 2) ----------------------
+
+# Words that make near misses: prefixes of one another, a word character at an edge or not,
+# folding that changes length (ß, ﬁ), scripts written without spaces, composed and decomposed
+# letters, and blanks of every kind Python and RE2 know.
+FAST_WORDS = [
+    "hi",
+    "this",
+    "a",
+    "ab",
+    "x_1",
+    "?",
+    "why?",
+    "don't",
+    "ß",
+    "SS",
+    "Straße",
+    "ﬁn",
+    "É",
+    "e\u0301",
+    "東京",
+    "ラーメン",
+    "ー",
+    "Ωμέγα",
+    "٣",
+    "i̇",
+    "K",
+]
+BLANKS = [" ", "  ", "\t", "\u00a0", "\u3000", "\x85", "\x1c", "\u2028", "\u200b"]
+FAST_PATTERNS = st.lists(st.sampled_from(FAST_WORDS), min_size=1, max_size=3).map(" ".join)
+ASCII_MESSAGES = st.text(alphabet="abhisx_1? .!'\t", max_size=30)
+
+
+@st.composite
+def near_messages(draw: st.DrawFn, pattern: str) -> str:
+    """A message built around *pattern*'s words: other blanks, case, neighbours that touch a word."""
+    parts = [draw(st.sampled_from(["", *BLANKS, "a", "_", "!", "字", "é"]))]
+    for word in pattern.split():
+        parts.append(draw(st.sampled_from([word, word.upper(), word.lower(), word.casefold(), word + "s"])))
+        parts.append(draw(st.sampled_from([" ", *BLANKS])))
+    parts.append(draw(st.sampled_from(["", "x", "?", "字", " more"])))
+    return "".join(parts)
+
+
+@given(
+    st.sampled_from(["exact", "contains"]),
+    FAST_PATTERNS,
+    st.booleans(),
+    st.data(),
+)
+def test_each_fast_kind_answers_as_its_re2_program_on_ascii_and_unicode_messages(
+    kind: str, pattern: str, case_sensitive: bool, data: st.DataObject
+) -> None:
+    matcher, _literal, _runs = patterns.compile_pattern(
+        kind, pattern, case_sensitive=case_sensitive, ignore_punctuation=False
+    )
+    assert isinstance(matcher, patterns.Exact | patterns.Contains)
+    message = data.draw(
+        st.one_of(ASCII_MESSAGES, st.text(max_size=30), near_messages(pattern)), label="message"
+    )
+    subject = patterns.prepare(message)
+    expected = matcher.program.search(*subject) is not None
+    assert (matcher.hit(*subject) is not None) is expected
+    assert (matcher.search(*subject) is not None) is expected
 
 
 # -- the real program ----------------------------------------------------------------
