@@ -14,28 +14,21 @@ how a conversation runs"); a test passes only when every ``expect`` step passed.
 
 from __future__ import annotations
 
-import collections
-
 from bots import notices
 from bots.actions import Action, Close, Outcome, Send, StepResult
+from bots.answering import Answering
 from bots.awaiting import Awaiting
 from bots.choices import Choices
 from bots.model import (
     DEFAULT_GREETING,
     INPUT_NAME,
-    MAX_MEMORIES,
-    MAX_REDIRECTS,
-    NO_TOPIC,
     Dialogue,
     Ending,
     OnMismatch,
-    Reply,
-    Rule,
     Step,
     StepKind,
 )
-from bots.patterns import Match, prepare
-from bots.template import Template
+from bots.patterns import prepare
 from chat.display import quoted
 from chat.protocol import EXIT_WORD, is_exit
 
@@ -43,11 +36,13 @@ from chat.protocol import EXIT_WORD, is_exit
 SCRIPT_DONE = "the script ran to its end"
 
 
-class Conversation:
-    """The state of one chat with one peer; create one per connection."""
+class Conversation(Answering):
+    """The state of one chat with one peer; create one per connection.
+
+    How it answers a message is its base's (:class:`bots.answering.Answering`).
+    """
 
     __slots__ = (
-        "_accepts",
         "_awaiting",
         "_chat_deadline",
         "_checks",
@@ -58,25 +53,18 @@ class Conversation:
         "_input",
         "_instant",
         "_lean",
-        "_memories",
-        "_message",
-        "_plain_rules",
-        "_previous",
         "_screen",
         "_sends_until",
         "_sequence",
         "_step_deadline",
         "_timed",
-        "_variables",
         "deadline",
         "delays",
         "dialogue",
         "done",
         "outcome",
         "position",
-        "sent",
         "started",
-        "topic",
         "waiting_since",
     )
 
@@ -113,10 +101,8 @@ class Conversation:
         # whether a deadline can ever be armed, and whether a send is only that (no delay, no script).
         self._instant = not delays or dialogue.delay == (0.0, 0.0)
         self._checks = bool(dialogue.abort or dialogue.script) or screen
-        self._plain_rules = dialogue.clauses is None and not dialogue.subs
         self._timed = bool(dialogue.script) or self._deadline_s is not None
         self._lean = self._instant and not self._checks
-        self._accepts = self._holds  # the conditions' judge, bound once
         #: Index of the current script step (len(script) when the script is done).
         self.position = 0
         #: Messages the bot sent, `exit` not counted (for max_turns).
@@ -137,16 +123,11 @@ class Conversation:
         self.started = False
         self.done = False
         self.outcome: Outcome | None = None
-        #: The topic the chat is in (format 1.1); None: only the top-level rules.
-        self.topic: str | None = None
         # What the bot said last (for the rules' `after` patterns).
         self._previous = ""
-        # The message the rules are looking at now (the peer's, or a redirect's).
-        self._message = ""
         # The peer's last message ({input} of a say step).
         self._input = ""
-        # Replies rules asked to remember (oldest first), for turns no rule answers.
-        self._memories: collections.deque[str] = collections.deque(maxlen=MAX_MEMORIES)
+        self._begin_answering()
 
     # -- inputs ------------------------------------------------------------
 
@@ -421,105 +402,6 @@ class Conversation:
                 soonest = when
         self.deadline = None if self.done else soonest
 
-    # -- the bot's turn ----------------------------------------------------
-
-    def _answer(self, text: str, prepared: tuple[str, str], now: float, actions: list[Action]) -> None:
-        """Reply with the first matching rule (its `set` done), else a memory, else the fallback, else `exit`.
-
-        With `clauses`, the first clause some rule matches is the message the rules
-        answer. A rule's redirect hands its text back to the rules: at most
-        MAX_REDIRECTS in a row, then the message gets the fallback, as if no rule had
-        matched.
-        """
-        dialogue = self.dialogue
-        if self._plain_rules and self.topic is None:  # what _match does, for the usual turn
-            self._message = text
-            found = dialogue.ruleset.first(prepared[0], prepared[1], self._accepts)
-        elif self._plain_rules:
-            found = self._match(text, prepared)
-        else:
-            clauses = dialogue.clauses
-            found = None
-            # The rules see each clause with the dialogue's substitutions made; {input} stays the message.
-            for clause in (text,) if clauses is None else clauses.split(text):
-                message = dialogue.substitute(clause)
-                found = self._match(message, prepare(message))
-                if found is not None:
-                    break
-        for _hop in range(MAX_REDIRECTS + 1):
-            if found is None:
-                break
-            rule, match = found
-            send = rule.send
-            if send is not None:  # a fixed reply, never `exit`: nothing to choose, fill or set
-                if self._lean:  # what _say does, without a delay or a script to time
-                    actions.append(send)
-                    self._previous = send.text
-                    self.sent += 1
-                else:
-                    self._say(send.text, now, actions, send=send)
-                return
-            values = {INPUT_NAME: text}
-            self._rule_effects(rule, match, values)
-            reply = rule.reply
-            if reply is not None:
-                choices = reply.choices
-                template = choices[0] if len(choices) == 1 else self._choices.pick(reply)
-                reply_text = template.fill(values, self._variables)
-                self._send(reply_text, now, actions, may_exit=template.may_exit)
-                return
-            assert rule.redirect is not None
-            redirect = self._fill(rule.redirect, values)
-            found = self._match(redirect, prepare(redirect))
-        if self._memories:  # no rule answered: a remembered reply before the fallback
-            self._send(self._memories.popleft(), now, actions)
-            return
-        topic = self.dialogue.topics.get(self.topic) if self.topic is not None else None
-        fallback = topic.fallback if topic is not None and topic.fallback is not None else dialogue.fallback
-        if fallback is None:
-            self._end_of_chat(Outcome.ENDED_BY_BOT, "nothing left to say", "", now, actions)
-        elif fallback.fixed is not None:
-            self._say(fallback.fixed, now, actions, send=fallback.send)
-        else:
-            self._send(self._render(fallback, {INPUT_NAME: text}), now, actions)
-
-    def _match(self, message: str, prepared: tuple[str, str]) -> tuple[Rule, Match] | None:
-        """The current topic's first rule for *message* (*prepared*) that holds, else the top-level one's."""
-        self._message = message  # what a `when` reads as {input}
-        text, folded = prepared
-        if self.topic is not None:
-            found = self.dialogue.topics[self.topic].ruleset.first(text, folded, self._accepts)
-            if found is not None:
-                return found
-        return self.dialogue.ruleset.first(text, folded, self._accepts)
-
-    def _holds(self, rule: Rule) -> bool:
-        """Whether a rule's `when` and `after` hold now (asked only of rules that have one)."""
-        if rule.after is not None and rule.after.search(self._previous) is None:
-            return False
-        when = rule.when
-        if when is not None:
-            variables = self._variables
-            if INPUT_NAME in when.names:
-                variables = {**variables, INPUT_NAME: self._message}
-            return when.holds(variables, case_sensitive=self.dialogue.case_sensitive)
-        return True
-
-    def _rule_effects(self, rule: Rule, match: Match, values: dict[str, str]) -> None:
-        """What a rule does besides its reply: captures into *values*, its `set`, its topic switch."""
-        if rule.uses_captures:
-            found = match.captures()
-            reflect = self.dialogue.reflect
-            if reflect:
-                found = {k: " ".join(reflect.get(w.lower(), w) for w in v.split()) for k, v in found.items()}
-            values.update(found)
-        if rule.sets:
-            self._set_variables({name: self._fill(tpl, values) for name, tpl in rule.sets})
-        if rule.topic is not None:
-            self.topic = None if rule.topic == NO_TOPIC else rule.topic
-        if rule.remember is not None:
-            self._memories.append(self._render(rule.remember, values))
-
     def _say_step(self, step: Step, values: dict[str, str], now: float, actions: list[Action]) -> None:
         assert step.reply is not None
         text = self._render(step.reply, values)
@@ -630,19 +512,6 @@ class Conversation:
             max(0.0, now - self.waiting_since),
             step,
         )
-
-    def _set_variables(self, values: dict[str, str]) -> None:
-        if self._variables is self.dialogue.variables:
-            self._variables = dict(self._variables)
-        self._variables.update(values)
-
-    def _fill(self, template: Template, values: dict[str, str]) -> str:
-        return template.fill(values, self._variables)
-
-    def _render(self, reply: Reply, values: dict[str, str]) -> str:
-        choices = reply.choices
-        template = choices[0] if len(choices) == 1 else self._choices.pick(reply)
-        return template.fill(values, self._variables)
 
     @property
     def variables(self) -> dict[str, str]:
