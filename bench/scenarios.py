@@ -35,11 +35,13 @@ BIG_START_TIMEOUT_S = 180.0  # loading 10,000 rules may be slow; that is reporte
 SETTLE_S = 0.5  # lets a server finish the work of the last burst before its memory is read
 COMMAND_TIMEOUT_S = 30.0  # one start-up command; far above any plausible start-up time
 
-# Scenario 1, issue 15's targets: the bot on the standard asyncio loop against the echo on the same loop.
-CPU_TARGET = 1.10  # bot CPU per turn at most this times the echo's
-THROUGHPUT_TARGET = 0.95  # bot turns/s at least this times the echo's
+# Scenario 1, issue 24's targets, all against the echo on the standard asyncio loop: the bot on its
+# default loop (uvloop where installed), and on --loop asyncio; throughput is reported, beside the
+# echo on uvloop's (the floor of any server on that loop), without a target of its own.
+CPU_TARGET = 1.20  # bot CPU per turn at most this times the echo's, on its default loop
+CPU_AIM = 1.10  # ... and what to aim for
+ASYNCIO_CPU_TARGET = 1.35  # the bot on --loop asyncio (where uvloop is the default): CPU per turn
 P99_TARGET = 1.2  # bot p99 latency at most this times the echo's
-UVLOOP_TARGET = 1.5  # the bot on uvloop: turns/s at least this times the asyncio echo's
 SCALING_TARGET = 2.0  # scenario 2: the largest dialogue's turn at most this times the 10-rule one's
 RSS_TARGET_KIB = 10.0  # scenario 3: RSS per idle connection
 STARTUP_TARGET_MS = 150.0  # scenario 4: each command's wall time
@@ -247,6 +249,13 @@ def _many_clients_rows(
         f"on {generator_loop()}; cores busy (server / busiest generator process): "
         + ", ".join(busy(name) for name in fig)
     )
+    floor = fig.get(ECHO_UVLOOP)
+    beside = (
+        f"; the echo on uvloop {floor['turns_per_s']:,.0f} turns/s "
+        f"({ratio(floor['turns_per_s'], echo['turns_per_s']):.2f}x)"
+        if floor is not None
+        else ""
+    )
     rows = [
         Row(
             f"{label}: bot CPU per turn ({on})",
@@ -257,23 +266,33 @@ def _many_clients_rows(
             f"<= {CPU_TARGET:.2f}x",
             cpu <= CPU_TARGET,
             f"{of}; server CPU from the first turn to the last reply (connecting left out); "
-            "baseline: the echo on asyncio"
-            + (
-                f"; bot on asyncio {alt['server_us_per_turn']:.1f} us "
-                f"({ratio(alt['server_us_per_turn'], echo['server_us_per_turn']):.2f}x)"
-                if alt
-                else ""
-            ),
+            f"baseline: the echo on asyncio; the aim: {CPU_AIM:.2f}x",
         ),
+    ]
+    if alt is not None:
+        alt_cpu = ratio(alt["server_us_per_turn"], echo["server_us_per_turn"])
+        rows.append(
+            Row(
+                f"{label}: bot CPU per turn (--loop asyncio)",
+                alt["server_us_per_turn"],
+                "us",
+                echo["server_us_per_turn"],
+                alt_cpu,
+                f"<= {ASYNCIO_CPU_TARGET:.2f}x",
+                alt_cpu <= ASYNCIO_CPU_TARGET,
+                f"{of}; the bot on the standard loop, against the echo on the same loop",
+            )
+        )
+    rows += [
         Row(
             f"{label}: throughput ({on})",
             bot["turns_per_s"],
             "turns/s",
             echo["turns_per_s"],
             tps,
-            f">= {THROUGHPUT_TARGET:.2f}x",
-            tps >= THROUGHPUT_TARGET,
-            f"{of}; {generator}; server peak RSS: "
+            "-",
+            None,
+            f"{of}{beside}; {generator}; server peak RSS: "
             + ", ".join(f"{name} {mib:.1f} MiB" for name, mib in peak.items())
             + died,
         ),
@@ -319,7 +338,7 @@ def _many_clients_rows(
                 "turns/s",
                 echo["turns_per_s"],
                 float("nan"),
-                f">= {UVLOOP_TARGET:.2f}x",
+                "-",
                 None,
                 "not measured: uvloop is not installed (none for Windows or PyPy; pip install uvloop)",
             )
@@ -333,13 +352,12 @@ def _many_clients_rows(
                 "turns/s",
                 echo["turns_per_s"],
                 uv_tps,
-                f">= {UVLOOP_TARGET:.2f}x",
-                uv_tps >= UVLOOP_TARGET,
+                "-",
+                None,
                 f"{of}; against the echo on asyncio; the same generator drove both, so a ratio above 1 "
                 "also shows the generator was not the echo's limit",
             )
         )
-    floor = fig.get(ECHO_UVLOOP)
     if floor is not None and uv is not None:
         rows.extend(_floor_rows(label, of, echo, uv, floor))
     bot_runs = [run for name, runs in results.items() if name not in (ECHO, ECHO_UVLOOP) for run in runs]
@@ -372,9 +390,9 @@ def _floor_rows(
 ) -> list[Row]:
     """The echo on uvloop against the echo on asyncio: what any server on uvloop can reach here.
 
-    Informative rows (no target of their own): the CPU row says how much room the 1.10x target
-    leaves the bot's own work on uvloop, the throughput row whether any server on uvloop could
-    reach the 1.50x target with this load generator.
+    Informative rows (no target of their own): the CPU row says how much room the CPU target
+    leaves the bot's own work on uvloop, the throughput row what any server on uvloop reaches
+    with this load generator (the bot's throughput is reported beside it).
     """
     room = CPU_TARGET * echo["server_us_per_turn"] - floor["server_us_per_turn"]
     work = bot["server_us_per_turn"] - floor["server_us_per_turn"]
@@ -399,8 +417,8 @@ def _floor_rows(
             floor_tps,
             "-",
             None,
-            f"{of}; against the echo on asyncio, with the same generator: below {UVLOOP_TARGET:.2f}x, "
-            "no server on uvloop reaches the uvloop target with this generator on this machine",
+            f"{of}; against the echo on asyncio, with the same generator: what any server on uvloop "
+            "reaches with this generator on this machine",
         ),
     ]
 
