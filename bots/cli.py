@@ -573,7 +573,7 @@ def serve_role(dialogue: Dialogue, args: argparse.Namespace, transcript: Transcr
         return status
     if show_chat:
         _end_line(server.outcome, "Server", "Client")
-    reason = "the chat ended" if server.outcome.status is ExitStatus.SUCCESS else server.outcome.value
+    reason = "the chat ended" if server.outcome.status is ExitStatus.SUCCESS else server.reason
     return _finish(dialogue, args, server.outcome, reason, results, time.monotonic() - started[0], started[1])
 
 

@@ -131,8 +131,9 @@ class BotServer:
         self._max_refusals = REFUSALS_WITHOUT_LIMIT
         #: The exit status the run ends with (set by stop(), or by the chat in --once).
         self.status = ExitStatus.SUCCESS
-        #: In --once mode: how the one chat ended, and whether it has begun.
+        #: In --once mode: how the one chat ended (and why), and whether it has begun.
         self.outcome: Outcome | None = None
+        self.reason = ""
         self._once_begun = False
         self.port = 0
 
@@ -304,6 +305,7 @@ class BotServer:
             self._on_close(connection, outcome, reason)
         if self.options.once and not self._stopping:
             self.outcome = outcome
+            self.reason = reason
             self.status = outcome.status
             asyncio.get_running_loop().call_soon(self._finish_once)
 
