@@ -173,11 +173,14 @@ class Answering:
     def _rule_effects(self, rule: Rule, match: Match, values: dict[str, str]) -> None:
         """What a rule does besides its reply: captures into *values*, its `set`, its topic switch."""
         if rule.uses_captures:
-            found = match.captures()
             reflect = self.dialogue.reflect
             if reflect:
-                found = {k: " ".join(reflect.get(w.lower(), w) for w in v.split()) for k, v in found.items()}
-            values.update(found)
+                found = match.captures()
+                values.update(
+                    {k: " ".join(reflect.get(w.lower(), w) for w in v.split()) for k, v in found.items()}
+                )
+            else:
+                match.captures(values)
         if rule.sets:
             self._set_variables({name: self._fill(tpl, values) for name, tpl in rule.sets})
         if rule.topic is not None:

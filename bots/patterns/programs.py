@@ -67,11 +67,13 @@ class Found:
         groups = self.groups()
         return {name: groups[number - 1] for name, number in self._names.items()}
 
-    def captures(self) -> dict[str, str]:
-        """Every group's text, blanks stripped, by number ("1", "2"...) and by name ("": no part)."""
+    def captures(self, found: dict[str, str] | None = None) -> dict[str, str]:
+        """Every group's text, blanks stripped, by number ("1", "2"...) and by name ("": no part);
+        put into *found* when given (a reply's values: no dictionary made to be copied)."""
         text = self._text
         spans = self._spans
-        found: dict[str, str] = {}
+        if found is None:
+            found = {}
         number = 1
         for keys in self._keys:  # plain loops (no comprehension, no zip): a reply's captures, each turn
             start, end = spans[number]
