@@ -78,6 +78,7 @@ NOTICE_LINGER_S = 3.0
 # (its window full, a few MB queued) held its socket and our buffers until the bot stopped,
 # even after --idle-timeout had ended its chat. asyncio's own TLS close waits as long.
 CLOSE_TIMEOUT_S = 30.0
+_LINE, _CLASSIC = PeerStyle.LINE, PeerStyle.CLASSIC  # read at every turn: one name, not two look-ups
 
 
 def framable(codec: ChatConnection, text: str) -> tuple[str, bytes]:
@@ -241,7 +242,7 @@ class BotConnection(asyncio.Protocol):
         except Exception as exc:  # a bug: see the error edge (module docstring)
             self._broken(exc)
             return
-        if not self.closing and codec.peer_style is not PeerStyle.LINE and codec.wants_silence_timer:
+        if not self.closing and codec.peer_style is not _LINE and codec.wants_silence_timer:
             self.silence_at = now + CLASSIC_SILENCE_S
             if self.silence_handle is None:
                 self.silence_handle = self.loop.call_at(self.silence_at, self._silence)
@@ -350,24 +351,26 @@ class BotConnection(asyncio.Protocol):
                     self._release()
                 return
             event = events.popleft()
-            self.handled += 1  # across reads: see MESSAGES_PER_CALLBACK
             if driver is None:
                 driver = self.driver = run.driver()
             if type(event) is str:  # a message: the usual event
-                # Issue 19 (bounds-load): a long message counts as many, one more per 16 KiB, so a peer
-                # flooding 1 MB messages gets one a turn, not the 8 MB uvloop reads in one turn.
-                self.handled += len(event) >> MESSAGE_WEIGHT_SHIFT
+                # Counted across reads (see MESSAGES_PER_CALLBACK); a long message counts as many, one
+                # more per 16 KiB, so a peer flooding 1 MB messages gets one a turn, not the 8 MB uvloop
+                # reads in one turn (issue 19).
+                self.handled += 1 + (len(event) >> MESSAGE_WEIGHT_SHIFT)
                 if run.transcript is not None:
                     run.transcript.record(time.time(), "in", event, self._transcript_peer())
                 if run.screen is not None:
                     run.screen("in", event)
                 actions = driver.receive(event, now)
             elif type(event) is MessageTooLong:
+                self.handled += 1
                 if run.screen is not None:
                     run.screen("in", f"[message over the {event.limit:,}-byte limit, not shown]")
                 actions = driver.receive_oversize(event.limit, now)
             else:
                 assert isinstance(event, ConnectionClosed)
+                self.handled += 1
                 actions = driver.peer_closed(now)
             self._perform(actions)
 
@@ -405,12 +408,9 @@ class BotConnection(asyncio.Protocol):
     def _perform(self, actions: list[Action]) -> None:
         """Carry out the driver's actions, in order; then wait for what it awaits next."""
         for action in actions:
-            kind = type(action)
-            if kind is Send:
-                assert isinstance(action, Send)
+            if type(action) is Send:
                 self._write(action.text, action.fixed)
-            elif kind is StepResult:
-                assert isinstance(action, StepResult)
+            elif type(action) is StepResult:
                 self._result(action)
             else:
                 assert isinstance(action, Close)
@@ -450,7 +450,7 @@ class BotConnection(asyncio.Protocol):
         codec = self.codec if self.codec is not None else self._make_codec()
         if fixed:
             run = self.run
-            kept = run.framed_classic if codec.peer_style is PeerStyle.CLASSIC else run.framed_lines
+            kept = run.framed_classic if codec.peer_style is _CLASSIC else run.framed_lines
             framed = kept.get(text)
             if framed is None:
                 framed = kept[text] = framable(codec, text)

@@ -111,9 +111,9 @@ class Answering:
                 found = self._match(message, prepare(message))
                 if found is not None:
                     break
-        for _hop in range(MAX_REDIRECTS + 1):
-            if found is None:
-                break
+        hops = 0  # rules answered in a row: the first, then each redirect's (at most MAX_REDIRECTS)
+        while found is not None and hops <= MAX_REDIRECTS:
+            hops += 1
             rule, match = found
             send = rule.send
             if send is not None:  # a fixed reply, never `exit`: nothing to choose, fill or set
