@@ -47,7 +47,7 @@ class Answering:
     #: The topic the chat is in (format 1.1); None: only the top-level rules.
     topic: str | None
     # Replies rules asked to remember (oldest first), for turns no rule answers.
-    _memories: collections.deque[str]
+    _memories: collections.deque[str] | None  # made at the first `remember` (most chats have none)
     # The message the rules are looking at now (the peer's, or a redirect's): a `when` reads it as {input}.
     _message: str
     # Whether the rules see the message as it came (no clauses, no substitutions).
@@ -83,7 +83,7 @@ class Answering:
         """The rules' side of a new chat: no topic, nothing remembered."""
         self._accepts = self._holds  # the conditions' judge, bound once
         self.topic = None
-        self._memories = collections.deque(maxlen=MAX_MEMORIES)
+        self._memories = None
         self._message = ""
         dialogue = self.dialogue
         self._plain_rules = dialogue.clauses is None and not dialogue.subs
@@ -186,6 +186,8 @@ class Answering:
         if rule.topic is not None:
             self.topic = None if rule.topic == NO_TOPIC else rule.topic
         if rule.remember is not None:
+            if self._memories is None:
+                self._memories = collections.deque(maxlen=MAX_MEMORIES)
             self._memories.append(self._render(rule.remember, values))
 
     def _set_variables(self, values: dict[str, str]) -> None:
