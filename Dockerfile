@@ -36,10 +36,10 @@ RUN python3 -m venv /opt/build \
 
 WORKDIR /src
 # The runtime dependencies first, read from pyproject.toml: this layer stays cached while only code changes,
-# so a rebuild after a code change needs no network at all. With them the `fast` extra: the bot runs on
-# uvloop wherever it is installed, and an image is where a serving bot runs.
+# so a rebuild after a code change needs no network at all. uvloop is one of them: the bot runs on it
+# wherever it is installed, and an image is where a serving bot runs.
 COPY pyproject.toml ./
-RUN /opt/build/bin/python -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; print(*p["dependencies"], *p["optional-dependencies"]["fast"], sep="\n")' \
+RUN /opt/build/bin/python -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; print(*p["dependencies"], sep="\n")' \
         > /tmp/requirements.txt \
     && /opt/chat/bin/pip install --quiet --requirement /tmp/requirements.txt
 # Likewise the harness's: the runtime dependencies and the `test` extra (pytest, pexpect, ...).

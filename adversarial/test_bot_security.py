@@ -227,7 +227,9 @@ def test_idle_timeout_closes_only_the_silent_client_with_one_line(echo_bot: Any)
 
 LOOPS = [
     "asyncio",
-    pytest.param("uvloop", marks=pytest.mark.skipif(not uvloop_installed(), reason="no fast extra (uvloop)")),
+    pytest.param(
+        "uvloop", marks=pytest.mark.skipif(not uvloop_installed(), reason="no uvloop here (Windows, PyPy)")
+    ),
 ]
 
 

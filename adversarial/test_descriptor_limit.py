@@ -35,7 +35,9 @@ IDLE_CPU_S = 0.3  # bound: a paused accept loop costs next to nothing (spinning 
 ANSWER_S = 1.0  # a client turned away hears so within this (before: never, or 10 s over TLS)
 LOOPS = [
     "asyncio",
-    pytest.param("uvloop", marks=pytest.mark.skipif(not uvloop_installed(), reason="no fast extra (uvloop)")),
+    pytest.param(
+        "uvloop", marks=pytest.mark.skipif(not uvloop_installed(), reason="no uvloop here (Windows, PyPy)")
+    ),
 ]
 CAPPED = re.compile(
     r"chat-bot: --max-clients 10,000 is more than the open-file limit allows "

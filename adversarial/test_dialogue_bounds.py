@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from bots import matcher
+from bots import patterns
 from bots.loader import MAX_DIALOGUE_BYTES
 from chat.status import ExitStatus
 from chat_testing import child_env, program
@@ -152,7 +152,9 @@ def test_a_dialogue_file_of_any_shape_loads_in_seconds_in_bounded_memory(
 def test_the_rule_index_builds_in_time_linear_in_the_alternatives(figures: Any) -> None:
     # The index alone, on one rule of 120,000 alternatives sharing one compiled regex: grouping them
     # for the plain scan copied the rest of the list for each one (50 s for this file's shape).
-    regex, _lit, _runs = matcher.compile_pattern("exact", "w", case_sensitive=False, ignore_punctuation=False)
+    regex, _lit, _runs = patterns.compile_pattern(
+        "exact", "w", case_sensitive=False, ignore_punctuation=False
+    )
     costs = []
     for count in (15_000, 120_000):
         alternatives = [[(regex, f"w{n}") for n in range(count)]]
@@ -160,7 +162,7 @@ def test_the_rule_index_builds_in_time_linear_in_the_alternatives(figures: Any) 
         gc.disable()  # the algorithm's time, not the collector's (which grows with what is alive)
         try:
             started = time.thread_time()
-            matcher.RuleIndex(alternatives, runs)
+            patterns.RuleIndex(alternatives, runs)
             costs.append(time.thread_time() - started)
         finally:
             gc.enable()

@@ -1,13 +1,15 @@
 """Matching time is bounded by construction (issue 14, item 1): no pattern and no message freezes the bot.
 
-Every pattern runs on RE2, linear in the message; what could still make one match
-costly (huge counted repeats, many Unicode classes) is refused at load. Three
-promises, measured: every accepted pattern against any message up to the pattern
-input cap costs under 10 ms a match; while one client floods the real bot with
-hostile messages another client's p99 stays under 100 ms; SIGTERM ends the bot
-within 2 s while it is matching. Matching stays right while it skips work: translated
-regexes mean what Python's mean, and the rule index, which runs a regex only where the
-message holds its literals, finds the rule that trying every rule in order finds.
+Every pattern matches in time linear in the message: RE2 is, and so are the comparison and
+``str.find`` that decide exact and contains patterns; what could still make one match costly
+(huge counted repeats, many Unicode classes) is refused at load. Three promises, measured:
+every accepted pattern against any message up to the pattern input cap costs under 10 ms a
+match; while one client floods the real bot with hostile messages another client's p99
+stays under 100 ms; SIGTERM ends the bot within 2 s while it is matching. Matching stays
+right while it skips work: translated regexes mean what Python's mean; each fast kind answers
+as its own RE2 program, on ASCII and on any Unicode (issue 24, item 2: uvicorn runs one
+suite over both its protocols); and the rule index, which runs a regex only where the
+message holds its literals, finds the rule that trying every rule's RE2 program in order finds.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import pytest
 from hypothesis import example, given, reject
 from hypothesis import strategies as st
 
-from bots import loops, matcher
+from bots import loops, patterns
 from chat_testing import Daemon, LineClient
 from chat_testing.text import REDOS_REGEXES
 
@@ -38,7 +40,7 @@ MATCH_LIMIT_S = 0.010  # the issue: every accepted pattern, any message up to th
 P99_LIMIT_S = 0.100  # the issue: the other client's p99 under a hostile flood
 STOP_LIMIT_S = 2.0  # the issue: SIGTERM ends the bot within 2 s in every state
 TURNS = 300  # the other client's round trips: enough for a p99 (its 3rd slowest)
-CAP = matcher.MAX_MATCH_CHARS
+CAP = patterns.MAX_MATCH_CHARS
 
 # Shapes that make a backtracking engine explode (and the issue's two), shapes that make
 # an automaton large (counted repeats, Unicode classes), and the other kinds' worst cases.
@@ -103,13 +105,13 @@ def match_cost(kind: str, text: str, message: str, *, ignore_punctuation: bool =
     best = float("inf")
     for _ in range(3):
         try:
-            regex, _literal, _runs = matcher.compile_pattern(
+            regex, _literal, _runs = patterns.compile_pattern(
                 kind, text, case_sensitive=False, ignore_punctuation=ignore_punctuation
             )
-        except matcher.RegexRefused:
+        except patterns.RegexRefused:
             return None
-        regex.search(*matcher.prepare("é"))  # builds its Unicode program (once per pattern, on first need)
-        subject = matcher.prepare(message)
+        regex.search(*patterns.prepare("é"))  # builds its Unicode program (once per pattern, on first need)
+        subject = patterns.prepare(message)
         started = time.thread_time()
         regex.search(*subject)
         best = min(best, time.thread_time() - started)
@@ -198,14 +200,14 @@ PROPERTY_INPUTS = ["a" * CAP, "a" + " " * (CAP - 4) + "y x", ("aé字1 ,!" * CAP
 @example(r"(\S{0,20}b|a*?a{0,20}[^x]{0,20}){1,5}aaa\b")
 def test_any_accepted_regex_matches_messages_at_the_cap_in_under_10_ms(source: str) -> None:
     try:
-        regex, _literal, _runs = matcher.compile_pattern(
+        regex, _literal, _runs = patterns.compile_pattern(
             "regex", source, case_sensitive=False, ignore_punctuation=False
         )
-    except matcher.RegexRefused:
+    except patterns.RegexRefused:
         return  # refused at load: the bound does not concern it
-    regex.search(*matcher.prepare("é"))  # builds its Unicode program
+    regex.search(*patterns.prepare("é"))  # builds its Unicode program
     for message in PROPERTY_INPUTS:
-        subject = matcher.prepare(message)
+        subject = patterns.prepare(message)
         started = time.thread_time()
         regex.search(*subject)
         if time.thread_time() - started >= MATCH_LIMIT_S:  # measure it again, cold, the best of 3
@@ -274,28 +276,28 @@ def cpu_deadline(seconds: float) -> Iterator[None]:
 @given(regexes(atoms=MEANING_ATOMS), SHORT_MESSAGES)
 def test_a_translated_regex_matches_what_pythons_re_matches(source: str, message: str) -> None:
     try:
-        regex, _literal, _runs = matcher.compile_pattern(
+        regex, _literal, _runs = patterns.compile_pattern(
             "regex", source, case_sensitive=True, ignore_punctuation=False
         )
-    except matcher.RegexRefused:
+    except patterns.RegexRefused:
         return
     try:
         with cpu_deadline(REFERENCE_CPU_S):
             expected = re.search(source, message) is not None
     except ReferenceTooSlow:
         reject()  # the reference's backtracking exploded: no answer to compare with
-    assert (regex.search(*matcher.prepare(message)) is not None) is expected
+    assert (regex.search(*patterns.prepare(message)) is not None) is expected
 
 
 @given(regexes(), st.text(alphabet="ab x!1_\t", max_size=40))
 def test_the_ascii_twin_answers_as_the_unicode_program_on_ascii_messages(source: str, message: str) -> None:
     try:
-        regex, _literal, _runs = matcher.compile_pattern(
+        regex, _literal, _runs = patterns.compile_pattern(
             "regex", source, case_sensitive=False, ignore_punctuation=False
         )
-    except matcher.RegexRefused:
+    except patterns.RegexRefused:
         return
-    unicode_program = matcher.Regex(regex.source, case_sensitive=False)  # one program, Unicode classes
+    unicode_program = patterns.Regex(regex.source, case_sensitive=False)  # one program, Unicode classes
     twin, plain = regex.search(message, message.lower()), unicode_program.search(message, message.lower())
     assert (twin is None) is (plain is None)
     if twin is not None and plain is not None:
@@ -335,9 +337,14 @@ RULE_SETS = st.lists(st.lists(_PATTERNS, min_size=1, max_size=2), min_size=1, ma
 
 
 @functools.cache
-def compiled_pattern(kind: str, text: str) -> tuple[matcher.Regex, str | None, tuple[str, ...]]:
+def compiled_pattern(kind: str, text: str) -> tuple[patterns.Matcher, str | None, tuple[str, ...]]:
     """compile_pattern, once per pattern: the rule sets draw from a few words, so patterns repeat."""
-    return matcher.compile_pattern(kind, text, case_sensitive=False, ignore_punctuation=False)
+    return patterns.compile_pattern(kind, text, case_sensitive=False, ignore_punctuation=False)
+
+
+def program(matcher: patterns.Matcher) -> patterns.Regex:
+    """What a matcher means, as an RE2 program: its own, or the one a fast kind is held to."""
+    return matcher.program if isinstance(matcher, patterns.Exact | patterns.Contains) else matcher
 
 
 MESSAGES_OF_RULE_WORDS = st.lists(st.sampled_from([*RULE_WORDS, "STATUS", "Alpha", "!"]), max_size=6).map(
@@ -350,25 +357,92 @@ def test_the_rule_index_finds_the_first_rule_that_trying_each_in_order_finds(
     rules: list[list[tuple[str, str]]], message: str
 ) -> None:
     compiled = [[compiled_pattern(kind, text) for kind, text in alts] for alts in rules]
-    subject = matcher.prepare(message)
+    subject = patterns.prepare(message)
     first = next(
         (
             number
             for number, alts in enumerate(compiled)
-            if any(rx.search(*subject) for rx, _lit, _runs in alts)
+            if any(program(rx).search(*subject) for rx, _lit, _runs in alts)
         ),
         None,
     )
     # The same rules, then enough that no message here matches to take the index past the plain
-    # scan: both ways of skipping work must find the same rule.
-    padded = compiled + [[compiled_pattern("exact", f"zzz{n}")] for n in range(matcher.LINEAR_SCAN_MAX)]
+    # scan (to its table of exact patterns and its Set): both ways of skipping work must find the
+    # rule that RE2, trying every rule's program in order, finds.
+    padded = compiled + [[compiled_pattern("exact", f"zzz{n}")] for n in range(patterns.LINEAR_SCAN_MAX)]
     for rule_set in (compiled, padded):
-        index = matcher.RuleIndex(
+        index = patterns.RuleIndex(
             [[(regex, literal) for regex, literal, _runs in alts] for alts in rule_set],
             [[runs for _regex, _literal, runs in alts] for alts in rule_set],
         )
         found = index.match(message)
         assert (None if found is None else found[0]) == first
+
+
+# -- the fast kinds, held to their RE2 programs (issue 24, item 2) ----------------------
+
+# Words that make near misses: prefixes of one another, a word character at an edge or not,
+# folding that changes length (ß, ﬁ), scripts written without spaces, composed and decomposed
+# letters, and blanks of every kind Python and RE2 know.
+FAST_WORDS = [
+    "hi",
+    "this",
+    "a",
+    "ab",
+    "x_1",
+    "?",
+    "why?",
+    "don't",
+    "ß",
+    "SS",
+    "Straße",
+    "ﬁn",
+    "É",
+    "e\u0301",
+    "東京",
+    "ラーメン",
+    "ー",
+    "Ωμέγα",
+    "٣",
+    "i̇",
+    "K",
+]
+BLANKS = [" ", "  ", "\t", "\u00a0", "\u3000", "\x85", "\x1c", "\u2028", "\u200b"]
+FAST_PATTERNS = st.lists(st.sampled_from(FAST_WORDS), min_size=1, max_size=3).map(" ".join)
+ASCII_MESSAGES = st.text(alphabet="abhisx_1? .!'\t", max_size=30)
+
+
+@st.composite
+def near_messages(draw: st.DrawFn, pattern: str) -> str:
+    """A message built around *pattern*'s words: other blanks, case, neighbours that touch a word."""
+    parts = [draw(st.sampled_from(["", *BLANKS, "a", "_", "!", "字", "é"]))]
+    for word in pattern.split():
+        parts.append(draw(st.sampled_from([word, word.upper(), word.lower(), word.casefold(), word + "s"])))
+        parts.append(draw(st.sampled_from([" ", *BLANKS])))
+    parts.append(draw(st.sampled_from(["", "x", "?", "字", " more"])))
+    return "".join(parts)
+
+
+@given(
+    st.sampled_from(["exact", "contains"]),
+    FAST_PATTERNS,
+    st.booleans(),
+    st.data(),
+)
+def test_each_fast_kind_answers_as_its_re2_program_on_ascii_and_unicode_messages(
+    kind: str, pattern: str, case_sensitive: bool, data: st.DataObject
+) -> None:
+    matcher, _literal, _runs = patterns.compile_pattern(
+        kind, pattern, case_sensitive=case_sensitive, ignore_punctuation=False
+    )
+    assert isinstance(matcher, patterns.Exact | patterns.Contains)
+    message = data.draw(
+        st.one_of(ASCII_MESSAGES, st.text(max_size=30), near_messages(pattern)), label="message"
+    )
+    subject = patterns.prepare(message)
+    expected = matcher.program.search(*subject) is not None
+    assert (matcher.hit(*subject) is not None) is expected
+    assert (matcher.search(*subject) is not None) is expected
 
 
 # -- the real program ----------------------------------------------------------------
@@ -408,7 +482,7 @@ BUNDLED_FLOOD_LINES = [
     "x" * CAP,
     (WORDS * CAP)[:CAP],
 ]
-DIALOGUES = Path(matcher.__file__).parent / "dialogues"
+DIALOGUES = Path(patterns.__file__).parent.parent / "dialogues"
 #: Every bundled dialogue that serves chats (the *_test.yaml ones test a bot; helpdesk_common.yaml is
 #: included by helpdesk.yaml), by file name.
 SERVED = ["default.yaml", "doctor.yaml", "eliza.yaml", "helpdesk.yaml", "quiz.yaml"]

@@ -20,9 +20,9 @@ from chat.protocol import (
     ChatConnection,
     ConnectionClosed,
     Event,
-    Message,
     MessageTooLong,
     PeerStyle,
+    Received,
 )
 
 pytestmark = [pytest.mark.adversarial, pytest.mark.timeout(600)]
@@ -39,19 +39,19 @@ SIZES = profiles.active_sizes()
 FEW = settings(max_examples=SIZES.codec_angles)
 
 
-def drain(conn: ChatConnection) -> list[Event]:
+def drain(conn: ChatConnection) -> list[Received]:
     """Every event the codec has ready."""
-    events: list[Event] = []
+    events: list[Received] = []
     while (event := conn.next_event()) is not NEED_DATA:
-        assert isinstance(event, Event)
+        assert isinstance(event, str | Event)
         events.append(event)
     return events
 
 
-def feed(stream: bytes, cuts: list[int], limit: int) -> list[Event]:
+def feed(stream: bytes, cuts: list[int], limit: int) -> list[Received]:
     """Feed *stream* cut at *cuts*, then end of file; check the memory bound after every piece."""
     conn = ChatConnection(limit)
-    events: list[Event] = []
+    events: list[Received] = []
     start = 0
     for cut in [*sorted(cuts), len(stream)]:
         if cut == start:
@@ -65,7 +65,7 @@ def feed(stream: bytes, cuts: list[int], limit: int) -> list[Event]:
     return events + drain(conn)
 
 
-def model(stream: bytes, limit: int) -> list[Event]:
+def model(stream: bytes, limit: int) -> list[Received]:
     """The framing rules written plainly: lines end at LF, one CR before it dropped, oversize reported.
 
     A last line without LF counts as a message too (a classic peer's ``exit``), CR dropped alike.
@@ -73,13 +73,13 @@ def model(stream: bytes, limit: int) -> list[Event]:
     *lines, tail = stream.split(b"\n")
     if tail:
         lines.append(tail)  # a classic peer's last message has no newline
-    events: list[Event] = []
+    events: list[Received] = []
     for line in lines:
         text = line[:-1] if line.endswith(b"\r") else line
         if len(text) > limit:  # the limit counts the message, not the CR of its CRLF
             events.append(MessageTooLong(limit))
         else:
-            events.append(Message(text.decode("utf-8", errors="replace")))
+            events.append(text.decode("utf-8", errors="replace"))
     return [*events, ConnectionClosed()]
 
 
@@ -107,9 +107,9 @@ def test_every_message_sent_arrives_once_in_order_byte_for_byte_under_any_split(
     data: st.DataObject, texts: list[str]
 ) -> None:
     sender = ChatConnection()
-    stream = b"".join(sender.send(Message(text)) for text in texts)
+    stream = b"".join(sender.frame(text) for text in texts)
     received = feed(stream, data.draw(cuts_for(stream), label="cuts"), MAX_MESSAGE_BYTES)
-    assert received == [*(Message(text) for text in texts), ConnectionClosed()]
+    assert received == [*texts, ConnectionClosed()]
 
 
 @FEW
@@ -120,9 +120,9 @@ def test_classic_messages_ended_by_silence_arrive_whole_under_any_split(
     # A classic peer sends bare messages and waits; the adapter reports the silence.
     sender = ChatConnection(classic=True)
     receiver = ChatConnection()
-    received: list[Event] = []
+    received: list[Received] = []
     for text in texts:
-        payload = sender.send(Message(text))
+        payload = sender.frame(text)
         cuts = sorted(set(data.draw(cuts_for(payload), label="cuts")) - {0, len(payload)})
         for start, end in zip([0, *cuts], [*cuts, len(payload)], strict=True):
             receiver.receive_data(payload[start:end])
@@ -132,7 +132,7 @@ def test_classic_messages_ended_by_silence_arrive_whole_under_any_split(
         received += drain(receiver)
     assert receiver.peer_style is PeerStyle.CLASSIC
     # An empty classic message travels as one blank (a bare empty send would hang both sides).
-    assert received == [Message(text or " ") for text in texts]
+    assert received == [text or " " for text in texts]
 
 
 @FEW
@@ -150,9 +150,9 @@ def test_no_sequence_of_calls_raises_or_lets_memory_grow(
             conn.silence()
         assert conn.pending_bytes <= limit + 1
         for event in drain(conn):
-            assert isinstance(event, Message | MessageTooLong)
-            if isinstance(event, Message):
-                assert len(event.text.encode("utf-8", errors="surrogatepass")) <= 3 * limit
+            assert isinstance(event, str | MessageTooLong)
+            if isinstance(event, str):
+                assert len(event.encode("utf-8", errors="surrogatepass")) <= 3 * limit
     conn.receive_data(b"")
     assert drain(conn)[-1] == ConnectionClosed()
     conn.receive_data(b"")  # a second end of file is harmless
@@ -167,15 +167,15 @@ def test_sending_never_raises_anything_but_a_clear_local_protocol_error(text: st
     if "\n" in text or "\r" in text:
         line_break = r"^a chat message is one line: it cannot contain a line break$"
         with pytest.raises(LocalProtocolError, match=line_break):
-            conn.send(Message(text))
+            conn.frame(text)
         return
     size = len(text.encode("utf-8", errors="replace"))
     if size > limit:
         over = rf"^message of {size} bytes is over the {limit}-byte limit$"
         with pytest.raises(LocalProtocolError, match=over):
-            conn.send(Message(text))
+            conn.frame(text)
         return
-    data = conn.send(Message(text))
+    data = conn.frame(text)
     assert data.endswith(b"\n")
     assert data.count(b"\n") == 1
     assert b"\r" not in data

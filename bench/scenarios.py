@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import dialogues
+from bench import dialogues, inprocess
 from bench.load import Holders, drive_turns, generator_loop
 from bench.procs import BenchError, RssSampler, Server, console_script, module_env, python_module, running
 from bench.report import Row
@@ -35,11 +35,13 @@ BIG_START_TIMEOUT_S = 180.0  # loading 10,000 rules may be slow; that is reporte
 SETTLE_S = 0.5  # lets a server finish the work of the last burst before its memory is read
 COMMAND_TIMEOUT_S = 30.0  # one start-up command; far above any plausible start-up time
 
-# Scenario 1, issue 15's targets: the bot on the standard asyncio loop against the echo on the same loop.
-CPU_TARGET = 1.10  # bot CPU per turn at most this times the echo's
-THROUGHPUT_TARGET = 0.95  # bot turns/s at least this times the echo's
+# Scenario 1, issue 24's targets, all against the echo on the standard asyncio loop: the bot on its
+# default loop (uvloop where installed), and on --loop asyncio; throughput is reported, beside the
+# echo on uvloop's (the floor of any server on that loop), without a target of its own.
+CPU_TARGET = 1.20  # bot CPU per turn at most this times the echo's, on its default loop
+CPU_AIM = 1.10  # ... and what to aim for
+ASYNCIO_CPU_TARGET = 1.35  # the bot on --loop asyncio (where uvloop is the default): CPU per turn
 P99_TARGET = 1.2  # bot p99 latency at most this times the echo's
-UVLOOP_TARGET = 1.5  # the bot on uvloop: turns/s at least this times the asyncio echo's
 SCALING_TARGET = 2.0  # scenario 2: the largest dialogue's turn at most this times the 10-rule one's
 RSS_TARGET_KIB = 10.0  # scenario 3: RSS per idle connection
 STARTUP_TARGET_MS = 150.0  # scenario 4: each command's wall time
@@ -62,6 +64,7 @@ class Plan:
     startup_runs: int
     locust_users: int  # --locust: Locust users, spread over LOCUST_WORKERS worker processes
     locust_run_s: int  # --locust: seconds each Locust run lasts (per server)
+    inprocess_turns: int  # beside scenarios 1 and 2: turns of each in-process run (bench.inprocess)
     time_limit_s: float  # one load run; a server slower than this gets an error, not a hang
     overall_limit_s: int  # the whole benchmark stops by itself after this
 
@@ -79,6 +82,7 @@ QUICK = Plan(
     startup_runs=3,
     locust_users=100,
     locust_run_s=5,
+    inprocess_turns=5_000,
     time_limit_s=30,
     overall_limit_s=180,
 )
@@ -97,6 +101,7 @@ FULL = Plan(
     startup_runs=7,
     locust_users=1000,
     locust_run_s=15,
+    inprocess_turns=20_000,
     time_limit_s=120,
     overall_limit_s=600,
 )
@@ -211,7 +216,7 @@ def many_clients(bench: Bench) -> list[Row]:
     finally:
         for server in servers.values():
             server.stop()
-    return _many_clients_rows(plan, results, peak, died)
+    return _many_clients_rows(plan, results, peak, died) + turn_parts(bench)
 
 
 def _median_of(runs: Sequence[dict[str, Any]], key: str) -> float:
@@ -244,6 +249,13 @@ def _many_clients_rows(
         f"on {generator_loop()}; cores busy (server / busiest generator process): "
         + ", ".join(busy(name) for name in fig)
     )
+    floor = fig.get(ECHO_UVLOOP)
+    beside = (
+        f"; the echo on uvloop {floor['turns_per_s']:,.0f} turns/s "
+        f"({ratio(floor['turns_per_s'], echo['turns_per_s']):.2f}x)"
+        if floor is not None
+        else ""
+    )
     rows = [
         Row(
             f"{label}: bot CPU per turn ({on})",
@@ -254,23 +266,33 @@ def _many_clients_rows(
             f"<= {CPU_TARGET:.2f}x",
             cpu <= CPU_TARGET,
             f"{of}; server CPU from the first turn to the last reply (connecting left out); "
-            "baseline: the echo on asyncio"
-            + (
-                f"; bot on asyncio {alt['server_us_per_turn']:.1f} us "
-                f"({ratio(alt['server_us_per_turn'], echo['server_us_per_turn']):.2f}x)"
-                if alt
-                else ""
-            ),
+            f"baseline: the echo on asyncio; the aim: {CPU_AIM:.2f}x",
         ),
+    ]
+    if alt is not None:
+        alt_cpu = ratio(alt["server_us_per_turn"], echo["server_us_per_turn"])
+        rows.append(
+            Row(
+                f"{label}: bot CPU per turn (--loop asyncio)",
+                alt["server_us_per_turn"],
+                "us",
+                echo["server_us_per_turn"],
+                alt_cpu,
+                f"<= {ASYNCIO_CPU_TARGET:.2f}x",
+                alt_cpu <= ASYNCIO_CPU_TARGET,
+                f"{of}; the bot on the standard loop, against the echo on the same loop",
+            )
+        )
+    rows += [
         Row(
             f"{label}: throughput ({on})",
             bot["turns_per_s"],
             "turns/s",
             echo["turns_per_s"],
             tps,
-            f">= {THROUGHPUT_TARGET:.2f}x",
-            tps >= THROUGHPUT_TARGET,
-            f"{of}; {generator}; server peak RSS: "
+            "-",
+            None,
+            f"{of}{beside}; {generator}; server peak RSS: "
             + ", ".join(f"{name} {mib:.1f} MiB" for name, mib in peak.items())
             + died,
         ),
@@ -316,9 +338,9 @@ def _many_clients_rows(
                 "turns/s",
                 echo["turns_per_s"],
                 float("nan"),
-                f">= {UVLOOP_TARGET:.2f}x",
+                "-",
                 None,
-                "not measured: uvloop is not installed (pip install chat-classic[fast])",
+                "not measured: uvloop is not installed (none for Windows or PyPy; pip install uvloop)",
             )
         )
     else:
@@ -330,13 +352,12 @@ def _many_clients_rows(
                 "turns/s",
                 echo["turns_per_s"],
                 uv_tps,
-                f">= {UVLOOP_TARGET:.2f}x",
-                uv_tps >= UVLOOP_TARGET,
+                "-",
+                None,
                 f"{of}; against the echo on asyncio; the same generator drove both, so a ratio above 1 "
                 "also shows the generator was not the echo's limit",
             )
         )
-    floor = fig.get(ECHO_UVLOOP)
     if floor is not None and uv is not None:
         rows.extend(_floor_rows(label, of, echo, uv, floor))
     bot_runs = [run for name, runs in results.items() if name not in (ECHO, ECHO_UVLOOP) for run in runs]
@@ -356,14 +377,22 @@ def _many_clients_rows(
     return rows
 
 
+def turn_parts(bench: Bench) -> list[Row]:
+    """Beside scenario 1: a turn's own work in process, per pattern kind (bench.inprocess)."""
+    plan = bench.plan
+    progress(f"1: in process, {plan.inprocess_turns:,} turns of each kind, best of {plan.rounds} runs")
+    figures = inprocess.measure(plan.inprocess_turns, plan.rounds)
+    return inprocess.kind_rows(figures, f"best of {plan.rounds} runs of {plan.inprocess_turns:,} turns")
+
+
 def _floor_rows(
     label: str, of: str, echo: dict[str, float], bot: dict[str, float], floor: dict[str, float]
 ) -> list[Row]:
     """The echo on uvloop against the echo on asyncio: what any server on uvloop can reach here.
 
-    Informative rows (no target of their own): the CPU row says how much room the 1.10x target
-    leaves the bot's own work on uvloop, the throughput row whether any server on uvloop could
-    reach the 1.50x target with this load generator.
+    Informative rows (no target of their own): the CPU row says how much room the CPU target
+    leaves the bot's own work on uvloop, the throughput row what any server on uvloop reaches
+    with this load generator (the bot's throughput is reported beside it).
     """
     room = CPU_TARGET * echo["server_us_per_turn"] - floor["server_us_per_turn"]
     work = bot["server_us_per_turn"] - floor["server_us_per_turn"]
@@ -388,8 +417,8 @@ def _floor_rows(
             floor_tps,
             "-",
             None,
-            f"{of}; against the echo on asyncio, with the same generator: below {UVLOOP_TARGET:.2f}x, "
-            "no server on uvloop reaches the uvloop target with this generator on this machine",
+            f"{of}; against the echo on asyncio, with the same generator: what any server on uvloop "
+            "reaches with this generator on this machine",
         ),
     ]
 
@@ -464,6 +493,46 @@ def rule_scaling(bench: Bench) -> list[Row]:
                 + ("; baseline: echo" if name == smallest else "")
                 + (f"; errors: {errors}" if errors else "")
                 + died[name],
+            )
+        )
+    return rows + scaling_parts(bench) + load_times(bench)
+
+
+def scaling_parts(bench: Bench) -> list[Row]:
+    """Beside scenario 2: the fallback turn in process, 1,000 rules against 10, short and long messages."""
+    plan = bench.plan
+    turns = plan.inprocess_turns // 4  # a 1,000-character turn costs several short ones
+    progress(
+        f"2: in process, {turns:,} fallback turns at 10 and 1,000 rules, best of {plan.latency_rounds + 1}"
+    )
+    figures = inprocess.scaling(turns, plan.latency_rounds + 1)
+    return inprocess.scaling_rows(figures, f"best of {plan.latency_rounds + 1} runs of {turns:,} turns")
+
+
+def load_times(bench: Bench) -> list[Row]:
+    """Beside scenario 2: how long its dialogues take to load (read, check, compile, index), in process."""
+    from bots.loader import load_dialogue
+
+    rows = []
+    first = float("nan")
+    for count in bench.plan.rule_counts:
+        path = bench.workdir / f"regex-{count}.yaml"
+        if not path.exists():
+            path = bench.file(path.name, dialogues.regex_rules(count))
+        began = time.perf_counter()
+        load_dialogue(str(path))
+        took = _ms(time.perf_counter() - began)
+        first = took if first != first else first  # the smallest dialogue is the baseline
+        rows.append(
+            Row(
+                f"2. loading {count:,} regex rules (in process)",
+                took,
+                "ms",
+                first,
+                ratio(took, first),
+                "-",
+                None,
+                "read, checked, compiled and indexed; the serving bot listens once this is done",
             )
         )
     return rows

@@ -32,6 +32,8 @@ class Outcome(enum.Enum):
     ABORT = "abort"
     #: The peer closed the connection without saying `exit`.
     PEER_LOST = "peer lost"
+    #: A bug in the bot ended the chat: an exception it does not expect, in a turn (never the peer's doing).
+    INTERNAL_ERROR = "internal error"
 
     @property
     def status(self) -> ExitStatus:
@@ -46,18 +48,24 @@ _STATUS = {
     Outcome.TIMEOUT: ExitStatus.TIMEOUT,
     Outcome.ABORT: ExitStatus.ABORT,
     Outcome.PEER_LOST: ExitStatus.PEER_LOST,
+    Outcome.INTERNAL_ERROR: ExitStatus.CHAT_ERROR,
 }
 
 
 class Send(Value):
-    """Send *text* to the peer, after waiting *delay* seconds."""
+    """Send *text* to the peer, after waiting *delay* seconds.
 
-    __slots__ = ("delay", "text")
-    __match_args__ = ("text", "delay")
+    *fixed*: the text is one of the dialogue's own, the same at every turn (a reply with
+    nothing to choose or fill), so a transport may frame it once and keep the bytes.
+    """
 
-    def __init__(self, text: str, delay: float = 0.0) -> None:
+    __slots__ = ("delay", "fixed", "text")
+    __match_args__ = ("text", "delay")  # what a Send says; *fixed* only tells how it may be sent
+
+    def __init__(self, text: str, delay: float = 0.0, *, fixed: bool = False) -> None:
         self.text = text
         self.delay = delay
+        self.fixed = fixed
 
 
 class Close(Value):

@@ -22,7 +22,14 @@ when neither reason to pause (a backlog, a full write buffer) still holds.
 A reply that cannot be framed is never dropped silently: one with a line break
 goes out with each CR and LF shown as ``\\x0d`` and ``\\x0a`` (as
 :func:`chat.display.visible` shows them); one over the size limit is replaced by
-a notice saying so, shortened to fit when the limit is tiny.
+a notice saying so, shortened to fit when the limit is tiny. A fixed reply (the
+dialogue's own text, the same at every turn) is framed once per peer style.
+
+The error edge (h11's rule, uvicorn's serving edge): any exception in a turn other than
+the ones the bot expects is a bug. It ends that chat alone, with the outcome
+``internal error`` (told to the program through ``Run.on_error`` once, and to the peer
+as a notice and ``exit`` where the dialogue ends chats that way); every other chat goes
+on, and the peer is never blamed for it.
 """
 
 from __future__ import annotations
@@ -36,15 +43,14 @@ from bots import notices
 from bots.actions import Action, Close, Outcome, Send, StepResult
 from bots.driver import Driver
 from bots.engine import Conversation
-from chat.errors import LocalProtocolError
+from bots.model import Ending
 from chat.protocol import (
     CLASSIC_SILENCE_S,
     EXIT_WORD,
-    NEED_DATA,
     ChatConnection,
     ConnectionClosed,
-    Message,
     MessageTooLong,
+    PeerStyle,
 )
 
 if TYPE_CHECKING:
@@ -73,24 +79,21 @@ NOTICE_LINGER_S = 3.0
 # (its window full, a few MB queued) held its socket and our buffers until the bot stopped,
 # even after --idle-timeout had ended its chat. asyncio's own TLS close waits as long.
 CLOSE_TIMEOUT_S = 30.0
-# Line breaks in a reply travel as visible escapes, the notation of chat.display.visible.
-_LINE_BREAKS = str.maketrans({"\r": "\\x0d", "\n": "\\x0a"})
+_LINE, _CLASSIC = PeerStyle.LINE, PeerStyle.CLASSIC  # read at every turn: one name, not two look-ups
 
 
 def framable(codec: ChatConnection, text: str) -> tuple[str, bytes]:
-    """What goes out instead of a reply *codec* cannot frame, and its bytes.
+    """What goes out for the reply *text*, and its bytes: never fails.
 
     A reply is one line: each CR and LF in it (an echo of ``a\\rb``) is sent as its
-    visible escape, ``\\x0d`` or ``\\x0a``, so the peer still gets the message. A
-    reply (so escaped) over the size limit becomes a notice saying so; under a limit
-    too small for any notice, the shortest notice cut to the limit. Never raises.
+    visible escape, ``\\x0d`` or ``\\x0a``, so the peer still gets the message
+    (:meth:`ChatConnection.frame_any`). A reply (so escaped) over the size limit becomes
+    a notice saying so; under a limit too small for any notice, the shortest notice cut
+    to the limit.
     """
-    if "\r" in text or "\n" in text:
-        text = text.translate(_LINE_BREAKS)
-        try:
-            return text, codec.frame(text)
-        except LocalProtocolError:
-            pass  # the escaped reply is over the limit: a notice below
+    framed = codec.frame_any(text)
+    if framed is not None:
+        return framed
     text = notices.fit(notices.OVERSIZE_OUT, codec.max_message_bytes, limit=codec.max_message_bytes)
     return text, codec.frame(text)
 
@@ -112,6 +115,7 @@ class Run:
         screen: Callable[[str, str], None] | None = None,
         on_result: Callable[[BotConnection, StepResult], None] | None = None,
         on_close: Callable[[BotConnection, Outcome, str], None] | None = None,
+        on_error: Callable[[BotConnection, Exception], None] | None = None,
     ) -> None:
         self.dialogue = dialogue
         self.seed = seed
@@ -126,6 +130,12 @@ class Run:
         self.screen = screen
         self.on_result = on_result
         self.on_close = on_close
+        #: Told once of a bug in a chat (an exception the bot does not expect), before that chat ends.
+        self.on_error = on_error
+        #: Fixed replies framed once (what goes out, its bytes), for a line peer (or one not yet
+        #: known) and for a classic peer.
+        self.framed_lines: dict[str, tuple[str, bytes]] = {}
+        self.framed_classic: dict[str, tuple[str, bytes]] = {}
         #: Open connections (the server's max-clients and shutdown use it).
         self.connections: set[BotConnection] = set()
         #: Conversations begun so far; numbers them for per-chat seeds.
@@ -223,16 +233,23 @@ class BotConnection(asyncio.Protocol):
         if run.speaks_first or run.dialogue.starts_at_connection:
             self._make_codec()
             self.driver = run.driver()
-            self._perform(self.driver.start(self.loop.time(), dialling=run.speaks_first))
+            try:
+                self._perform(self.driver.start(self.loop.time(), dialling=run.speaks_first))
+            except Exception as exc:  # a bug: see the error edge (module docstring)
+                self._broken(exc)
 
     def data_received(self, data: bytes) -> None:
         if self.closing:
             return
         self.last_seen = now = self.loop.time()
         codec = self.codec if self.codec is not None else self._make_codec()
-        codec.receive_data(data)
-        self._drain(MESSAGES_PER_CALLBACK, now)
-        if not self.closing and codec.wants_silence_timer:
+        try:
+            codec.receive_data(data)
+            self._drain(MESSAGES_PER_CALLBACK, now)
+        except Exception as exc:  # a bug: see the error edge (module docstring)
+            self._broken(exc)
+            return
+        if not self.closing and codec.peer_style is not _LINE and codec.wants_silence_timer:
             self.silence_at = now + CLASSIC_SILENCE_S
             if self.silence_handle is None:
                 self.silence_handle = self.loop.call_at(self.silence_at, self._silence)
@@ -241,8 +258,11 @@ class BotConnection(asyncio.Protocol):
         if self.closing:
             return False  # a lingering chat ends here: the peer has read our `exit`
         codec = self.codec if self.codec is not None else self._make_codec()
-        codec.receive_data(b"")
-        self._drain(None)
+        try:
+            codec.receive_data(b"")
+            self._drain(None)
+        except Exception as exc:  # a bug: see the error edge (module docstring)
+            self._broken(exc)
         # A half-closed peer still reads: while replies wait for their delay (and the
         # messages behind them for their turn), keep our side open; the chat's Close shuts it.
         return not self.closing
@@ -261,7 +281,10 @@ class BotConnection(asyncio.Protocol):
         self.linger_handle = self.close_handle = None
         self.transport = None  # nothing more can be written
         if not self.closing:
-            self._lost()
+            try:
+                self._lost()
+            except Exception as exc:  # a bug: see the error edge (module docstring)
+                self._broken(exc)
         self.run.connections.discard(self)
         if self.run.on_lost is not None:
             self.run.on_lost(self)
@@ -305,8 +328,11 @@ class BotConnection(asyncio.Protocol):
         if now < self.silence_at:  # more bytes came meanwhile: wait for the quiet again
             self.silence_handle = self.loop.call_at(self.silence_at, self._silence)
             return
-        codec.silence()
-        self._drain()
+        try:
+            codec.silence()
+            self._drain()
+        except Exception as exc:  # a bug: see the error edge (module docstring)
+            self._broken(exc)
 
     def _drain(self, limit: int | None = MESSAGES_PER_CALLBACK, now: float | None = None) -> None:
         """Handle the codec's events in order, at most *limit* of them (None: all) in this callback."""
@@ -315,42 +341,43 @@ class BotConnection(asyncio.Protocol):
         codec = self.codec
         assert codec is not None
         run = self.run
-        next_event = codec.next_event
+        events = codec.events
         while not self.closing:
-            if self.driver is not None and self.driver.busy:
+            driver = self.driver
+            if driver is not None and driver.outbox:
                 # A reply waits for its delay: the next message waits for its turn (draining
                 # goes on when the driver's outbox empties). Stop reading meanwhile.
-                if codec.has_events:
+                if events:
                     self._hold(later=False)
                 return
             if limit is not None and (self.handled >= limit or self.write_paused):
                 self._hold()
                 return
-            event = next_event()
-            if event is NEED_DATA:
+            if not events:
                 if self.backlogged:
                     self._release()
                 return
-            self.handled += 1  # across reads: see MESSAGES_PER_CALLBACK
-            driver = self.driver
+            event = events.popleft()
             if driver is None:
                 driver = self.driver = run.driver()
-            if type(event) is Message:
-                text = event.text
-                # Issue 19 (bounds-load): a long message counts as many, one more per 16 KiB, so a peer
-                # flooding 1 MB messages gets one a turn, not the 8 MB uvloop reads in one turn.
-                self.handled += len(text) >> MESSAGE_WEIGHT_SHIFT
+            if type(event) is str:  # a message: the usual event
+                # Counted across reads (see MESSAGES_PER_CALLBACK); a long message counts as many, one
+                # more per 16 KiB, so a peer flooding 1 MB messages gets one a turn, not the 8 MB uvloop
+                # reads in one turn (issue 19).
+                self.handled += 1 + (len(event) >> MESSAGE_WEIGHT_SHIFT)
                 if run.transcript is not None:
-                    run.transcript.record(time.time(), "in", text, self._transcript_peer())
+                    run.transcript.record(time.time(), "in", event, self._transcript_peer())
                 if run.screen is not None:
-                    run.screen("in", text)
-                actions = driver.receive(text, now)
+                    run.screen("in", event)
+                actions = driver.receive(event, now)
             elif type(event) is MessageTooLong:
+                self.handled += 1
                 if run.screen is not None:
                     run.screen("in", f"[message over the {event.limit:,}-byte limit, not shown]")
                 actions = driver.receive_oversize(event.limit, now)
             else:
                 assert isinstance(event, ConnectionClosed)
+                self.handled += 1
                 actions = driver.peer_closed(now)
             self._perform(actions)
 
@@ -374,7 +401,10 @@ class BotConnection(asyncio.Protocol):
         self.backlog_handle = None
         self.handled = 0
         if not self.closing and self.codec is not None:
-            self._drain()
+            try:
+                self._drain()
+            except Exception as exc:  # a bug: see the error edge (module docstring)
+                self._broken(exc)
 
     def _release(self) -> None:
         # The backlog is handled: read again, unless the peer is still not reading our replies.
@@ -385,20 +415,21 @@ class BotConnection(asyncio.Protocol):
     def _perform(self, actions: list[Action]) -> None:
         """Carry out the driver's actions, in order; then wait for what it awaits next."""
         for action in actions:
-            kind = type(action)
-            if kind is Send:
-                assert isinstance(action, Send)
-                self._write(action.text)
-            elif kind is StepResult:
-                assert isinstance(action, StepResult)
+            if type(action) is Send:
+                self._write(action.text, action.fixed)
+            elif type(action) is StepResult:
                 self._result(action)
             else:
                 assert isinstance(action, Close)
                 self._finished(action)
                 self._shut()
         driver = self.driver
-        wakeup = None if driver is None or self.closing else driver.wakeup
+        wakeup = None
+        if driver is not None and not self.closing and (driver.outbox or driver.conv.deadline is not None):
+            wakeup = driver.wakeup
         handle = self.wake_handle
+        if handle is None and wakeup is None:
+            return  # the usual turn: nothing waits
         if handle is not None and (wakeup is None or handle.when() != wakeup):
             handle.cancel()
             self.wake_handle = handle = None
@@ -411,19 +442,28 @@ class BotConnection(asyncio.Protocol):
         driver = self.driver
         if driver is None or self.closing:
             return
-        self._perform(driver.poll(self.loop.time()))
-        if not self.closing and self.codec is not None and not driver.busy:
-            self._drain()
+        try:
+            self._perform(driver.poll(self.loop.time()))
+            if not self.closing and self.codec is not None and not driver.busy:
+                self._drain()
+        except Exception as exc:  # a bug: see the error edge (module docstring)
+            self._broken(exc)
 
-    def _write(self, text: str) -> None:
+    def _write(self, text: str, fixed: bool = False) -> None:
+        """Send *text* (*fixed*: the dialogue's own, framed once per peer style and kept)."""
         transport = self.transport
         if transport is None or transport.is_closing():
             return
         codec = self.codec if self.codec is not None else self._make_codec()
-        try:
-            data = codec.frame(text)
-        except LocalProtocolError:
-            text, data = framable(codec, text)
+        if fixed:
+            run = self.run
+            kept = run.framed_classic if codec.peer_style is _CLASSIC else run.framed_lines
+            framed = kept.get(text)
+            if framed is None:
+                framed = kept[text] = framable(codec, text)
+        else:
+            framed = codec.frame_any(text) or framable(codec, text)
+        text, data = framed
         transport.write(data)
         run = self.run
         if run.transcript is not None:
@@ -462,6 +502,24 @@ class BotConnection(asyncio.Protocol):
     def _transcript_peer(self) -> str | None:
         return None if self.run.speaks_first else self.peer
 
+    def _broken(self, exc: Exception) -> None:
+        """A bug in this chat (an exception the bot does not expect): it ends alone, as an internal error.
+
+        Told to the program once (``Run.on_error``), and to the peer as a notice and ``exit`` where the
+        dialogue ends chats that way; then the connection closes. Never reported as the peer's doing.
+        """
+        run = self.run
+        if run.on_error is not None:
+            run.on_error(self, exc)
+        self.linger = False
+        if not self.closing:
+            if run.dialogue.ending is Ending.EXIT and self.transport is not None:
+                limit = self.codec.max_message_bytes if self.codec is not None else run.max_message_bytes
+                self._write(notices.fit(notices.INTERNAL_ERROR, limit))
+                self._write(EXIT_WORD)
+            self._finished(Close(Outcome.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}"))
+        self._shut()
+
     # -- ending from outside -----------------------------------------------
 
     def end(self, reason: str, notice: str | None = None) -> None:
@@ -481,11 +539,14 @@ class BotConnection(asyncio.Protocol):
             driver = self.driver = self.run.driver()
         # What is owed goes first, then the messages held behind it: a peer's `exit` waiting
         # there ends the chat its own way.
-        self._perform(driver.hurry_up())
-        if not self.closing:
-            self._drain()
-        if not self.closing:
-            self._perform(driver.end(reason, self.loop.time(), notice=notice))
+        try:
+            self._perform(driver.hurry_up())
+            if not self.closing:
+                self._drain()
+            if not self.closing:
+                self._perform(driver.end(reason, self.loop.time(), notice=notice))
+        except Exception as exc:  # a bug: see the error edge (module docstring)
+            self._broken(exc)
 
     def abort(self) -> None:
         """Drop the connection at once (after the shutdown grace period)."""

@@ -7,8 +7,8 @@ it, and says when the step is done.
 
 from __future__ import annotations
 
-from bots.matcher import Match
 from bots.model import Block, Pattern, Step
+from bots.patterns import Match, prepare
 from chat.display import quoted
 
 SHOWN_LINES = 3  # lines a report shows of those a step passed over: the last few tell what came instead
@@ -27,18 +27,18 @@ class Awaiting:
         #: Lines it passed over (they matched nothing), for a report of what came instead.
         self.seen: list[str] = []
 
-    def offer(self, text: str) -> tuple[Match | None, bool] | None:
-        """Offer the line *text*: None when the step declines it; else the match (if the line is one of
-        the step's patterns, not a line an ``expect_until`` block takes on its way) and whether the
-        step is done."""
+    def offer(self, text: str, folded: str) -> tuple[Match | None, bool] | None:
+        """Offer a line, prepared (:func:`bots.patterns.prepare`: *text* its NFC form, *folded* that
+        case-folded): None when the step declines it; else the match (if the line is one of the step's
+        patterns, not a line an ``expect_until`` block takes on its way) and whether the step is done."""
         step = self.step
         left = self._left
         if step.block is Block.UNTIL:
-            found = left[0].search(text)
+            found = left[0].find(text, folded)
             self.taken += 1
             return found, found is not None
         for position, pattern in enumerate(left if step.any_order else left[:1]):
-            found = pattern.search(text)
+            found = pattern.find(text, folded)
             if found is not None:
                 del left[position]
                 self.taken += 1
@@ -48,9 +48,10 @@ class Awaiting:
     def would_take(self, text: str) -> bool:
         """Whether *text* matches a pattern the step awaits now (a peek: nothing changes)."""
         left = self._left
+        prepared = prepare(text)
         if self.step.block is Block.UNTIL or not self.step.any_order:
-            return left[0].search(text) is not None
-        return any(pattern.search(text) is not None for pattern in left)
+            return left[0].find(*prepared) is not None
+        return any(pattern.find(*prepared) is not None for pattern in left)
 
     def took(self, text: str) -> str:
         """What the report shows as received when *text* completed the step."""

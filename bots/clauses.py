@@ -6,7 +6,7 @@ message they answer (bots.engine). Pure: no state, no I/O.
 
 from __future__ import annotations
 
-from bots import matcher
+from bots import patterns
 from bots.normalize import nfc
 from bots.subs import Phrases
 from chat.value import Value
@@ -47,7 +47,7 @@ class Clauses(Value):
         the former cut ran Python's re over the whole message, and a 1 MB message of
         delimiters made 500,000 clauses, each substituted and matched (0.5 s of CPU).
         """
-        subject = nfc(text[: matcher.MAX_MATCH_CHARS])
+        subject = nfc(text[: patterns.MAX_MATCH_CHARS])
         clauses: list[str] = []
         done = 0
         for start, stop, _value in (*self._cut.find(subject), (len(subject), len(subject), "")):

@@ -161,8 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--loop",
         choices=loops.LOOPS,
         default=loops.default_loop(),
-        help="the event loop of a chat: uvloop, the default wherever it is installed (pip install "
-        "chat-classic[fast]), costs less per turn; asyncio is the standard loop (default here: %(default)s)",
+        help="the event loop of a chat: uvloop, the default wherever it is installed (with the package, "
+        "except on Windows and PyPy), costs less per turn; asyncio is the standard loop (default here: "
+        "%(default)s)",
     )
     record_options.add(parser)
     coverage_options.add(parser)
@@ -466,7 +467,7 @@ def serve_role(dialogue: Dialogue, args: argparse.Namespace, transcript: Transcr
         return status
     if show_chat:
         _end_line(server.outcome, "Server", "Client")
-    reason = "the chat ended" if server.outcome.status is ExitStatus.SUCCESS else server.outcome.value
+    reason = "the chat ended" if server.outcome.status is ExitStatus.SUCCESS else server.reason
     return _finish(dialogue, args, server.outcome, reason, results, time.monotonic() - started[0], started[1])
 
 

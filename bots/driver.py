@@ -51,7 +51,10 @@ class Driver:
 
     def receive(self, text: str, now: float) -> list[Action]:
         """A whole message from the peer (call only while not :attr:`busy`)."""
-        return self._schedule(self.conv.receive(text, now), now)
+        actions = self.conv.receive(text, now)
+        if self.outbox or (self._delays and not self.hurry):  # else every action is due at once
+            return self._schedule(actions, now)
+        return actions
 
     def receive_oversize(self, limit: int, now: float) -> list[Action]:
         """A message over the size limit, discarded unread."""

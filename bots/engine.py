@@ -1,61 +1,35 @@
 """One conversation with one peer, sans-IO: messages and the time go in, actions come out.
 
-No socket, no clock, no sleep: the transport passes ``now`` (seconds, any
-monotonic origin) into every call, carries out the :class:`Send` and
-:class:`Close` actions (a Send may ask to wait ``delay`` seconds first: see
-:mod:`bots.driver`), and calls :meth:`Conversation.tick` when
-:attr:`Conversation.deadline` passes. The same engine therefore drives the
-serving bot, the connecting bot, a client at its terminal, the Locust user, the
-in-memory pairs of :mod:`chat_testing.memory` and the unit tests, where time is
-just a number.
+No socket, no clock, no sleep: the transport passes ``now`` (seconds, any monotonic origin)
+into every call, carries out the :class:`Send` and :class:`Close` actions (a Send may ask to
+wait ``delay`` seconds first: :mod:`bots.driver`), and calls :meth:`Conversation.tick` when
+:attr:`Conversation.deadline` passes. The same engine drives the serving and connecting bots,
+a client at its terminal, the Locust user, :mod:`chat_testing.memory` and the unit tests.
 
-Turn rules (docs/dialogues.md, "Script: how a conversation runs"). A message
-from the peer is checked against the ``abort`` patterns, then against the
-current ``expect`` step: a match takes the line (its named captures become
-variables); a mismatch fails the test, or (``on_mismatch``) lets the rules
-answer, or (format 1.2) is passed over. The peer's ``exit`` ends the chat. The
-bot answers with the first matching rule (the current topic's, then the
-top-level ones, conditions and redirects heeded), a remembered reply, the
-fallback, or ends the chat when it has nothing to say.
-
-How the script runs depends on the format:
-
-* **Turns** (formats 1 and 1.1): each peer message gets one answer, the next
-  ``say`` step if the script is at one, else the rules. An expect step's timeout
-  counts from the bot's last message.
-* **A sequence** (format 1.2): ``say`` steps go out at once, one after the other;
-  each ``expect`` step (or block of lines) takes its own lines; its deadline is
-  armed when it becomes current. When the script of a test is done, the chat
-  ends the dialogue's way (``end: exit | close | wait``).
-
-A test passes only when every ``expect`` step passed.
+A turn: the ``abort`` patterns, the awaited ``expect`` step, the peer's ``exit``, then the
+bot's answer (a ``say`` step in turns, a rule, a memory, the fallback). Formats 1 and 1.1 take
+turns; format 1.2 runs its script as a sequence. The rules are in docs/dialogues.md ("Script:
+how a conversation runs"); a test passes only when every ``expect`` step passed.
 """
 
 from __future__ import annotations
 
-import collections
-
 from bots import notices
 from bots.actions import Action, Close, Outcome, Send, StepResult
+from bots.answering import Answering
 from bots.awaiting import Awaiting
 from bots.choices import Choices
-from bots.matcher import Match
 from bots.model import (
     DEFAULT_GREETING,
     INPUT_NAME,
-    MAX_MEMORIES,
-    MAX_REDIRECTS,
-    NO_TOPIC,
     Dialogue,
     Ending,
     OnMismatch,
-    Reply,
-    Rule,
     Step,
     StepKind,
 )
 from bots.observer import Observer
-from bots.template import Template
+from bots.patterns import prepare
 from chat.display import quoted
 from chat.protocol import EXIT_WORD, is_exit
 
@@ -63,25 +37,28 @@ from chat.protocol import EXIT_WORD, is_exit
 SCRIPT_DONE = "the script ran to its end"
 
 
-class Conversation:
-    """The state of one chat with one peer; create one per connection."""
+class Conversation(Answering):
+    """The state of one chat with one peer; create one per connection.
+
+    How it answers a message is its base's (:class:`bots.answering.Answering`).
+    """
 
     __slots__ = (
         "_awaiting",
         "_chat_deadline",
+        "_checks",
         "_choices",
         "_classic",
         "_close_deadline",
         "_deadline_s",
         "_input",
-        "_memories",
-        "_message",
-        "_previous",
+        "_instant",
+        "_lean",
         "_screen",
         "_sends_until",
         "_sequence",
         "_step_deadline",
-        "_variables",
+        "_timed",
         "deadline",
         "delays",
         "dialogue",
@@ -89,9 +66,7 @@ class Conversation:
         "observer",
         "outcome",
         "position",
-        "sent",
         "started",
-        "topic",
         "waiting_since",
     )
 
@@ -119,11 +94,21 @@ class Conversation:
         # Copy on first write: until a rule sets something, every chat shares the defaults.
         self._variables: dict[str, str] = dialogue.variables
         self._screen = screen
+        #: --coverage (bots.observer): None unless asked, so a turn pays one check at most.
+        self.observer = observer
         self._sequence = dialogue.sequence or screen
         # `exit` ends the chat, both ways (the classic programs' rule), unless the dialogue
         # ends chats another way (format 1.2's `end: close | wait`): then it is a line like any.
         self._classic = dialogue.ending is Ending.EXIT
         self._deadline_s = dialogue.deadline if deadline is None else deadline
+        # What this dialogue's turns need, decided once, not at every turn: whether a send may wait
+        # (a reply delay), whether anything comes before the rules (abort patterns, a script, a
+        # screen), whether the rules see the message as it came (no clauses, no substitutions),
+        # whether a deadline can ever be armed, and whether a send is only that (no delay, no script).
+        self._instant = not delays or dialogue.delay == (0.0, 0.0)
+        self._checks = bool(dialogue.abort or dialogue.script) or screen
+        self._timed = bool(dialogue.script) or self._deadline_s is not None
+        self._lean = self._instant and not self._checks
         #: Index of the current script step (len(script) when the script is done).
         self.position = 0
         #: Messages the bot sent, `exit` not counted (for max_turns).
@@ -144,18 +129,11 @@ class Conversation:
         self.started = False
         self.done = False
         self.outcome: Outcome | None = None
-        #: The topic the chat is in (format 1.1); None: only the top-level rules.
-        self.topic: str | None = None
         # What the bot said last (for the rules' `after` patterns).
         self._previous = ""
-        # The message the rules are looking at now (the peer's, or a redirect's).
-        self._message = ""
         # The peer's last message ({input} of a say step).
         self._input = ""
-        # Replies rules asked to remember (oldest first), for turns no rule answers.
-        self._memories: collections.deque[str] = collections.deque(maxlen=MAX_MEMORIES)
-        #: --coverage (bots.observer): None unless asked, so a turn pays one check at most.
-        self.observer = observer
+        self._begin_answering()
 
     # -- inputs ------------------------------------------------------------
 
@@ -197,11 +175,36 @@ class Conversation:
         actions: list[Action] = []
         if not self.started:
             self._begin(now)
+        prepared = prepare(text)  # once: the abort patterns, the awaited step and the rules see it
+        if self._checks and self._before_rules(text, prepared, now, actions):
+            return actions
+        if self._screen:
+            return actions  # a screen's lines are not messages: none is answered, none ends the chat
+        if self._classic and is_exit(text):
+            self._end_of_chat(
+                Outcome.ENDED_BY_PEER, "the peer said exit", "the peer ended the chat", now, actions
+            )
+            return actions
+        # The bot's turn: past max_turns it ends the chat; else a say step (turns), a rule, the fallback.
+        max_turns = self.dialogue.max_turns
+        if max_turns is not None and self.sent >= max_turns:
+            self._end_of_chat(Outcome.ENDED_BY_BOT, f"max_turns ({max_turns}) reached", "", now, actions)
+        elif self._checks and not self._sequence and (step := self._step()) and step.kind is StepKind.SAY:
+            self._say_step(step, {INPUT_NAME: text}, now, actions)
+        else:
+            self._answer(text, prepared, now, actions)
+        if self._timed:
+            self._arm()
+        return actions
+
+    def _before_rules(self, text: str, prepared: tuple[str, str], now: float, actions: list[Action]) -> bool:
+        """What a turn checks before the bot answers, in a dialogue with abort patterns, a script or a
+        screen: an abort pattern, the awaited expect step. True when that ends the turn."""
         if not self._sequence:
             self._step_deadline = None  # turns: the bot's next message re-arms it
         self._input = text
         for pattern in self.dialogue.abort:
-            if pattern.search(text) is not None:
+            if pattern.find(*prepared) is not None:
                 actions.append(
                     StepResult(
                         "FAIL",
@@ -213,46 +216,29 @@ class Conversation:
                     )
                 )
                 self._fail(Outcome.ABORT, f"abort pattern {pattern.describe()} seen", actions)
-                return actions
+                return True
         if self._close_deadline is not None:
-            return actions  # `end: wait`: the script is done; lines before the peer's close are passed over
+            return True  # `end: wait`: the script is done; lines before the peer's close are passed over
         step = self._step()
         if step is not None and step.kind is StepKind.EXPECT:
-            taken = self._take(step, text, now, actions)
+            taken = self._take(step, text, prepared, now, actions)
             if taken is not None:
                 if self._sequence:
                     if taken:  # the step is done: what follows it runs
                         self._advance(now, actions)
                     self._arm()
-                    return actions
-                # turns: the bot's turn follows, below
+                    return True
+                # turns: the bot's turn follows
             elif self._screen or step.on_mismatch is OnMismatch.SKIP:
                 self._passed_over(text)
-                return actions
+                return True
             elif step.on_mismatch is OnMismatch.RULES:
-                self._passed_over(text)  # the rules answer below; the step waits for the next message
+                self._passed_over(text)  # the rules answer; the step waits for the next message
             else:
                 actions.append(self._result("FAIL", step, quoted(text), now))
                 self._fail(Outcome.MISMATCH, f"step {step.number} did not match", actions)
-                return actions
-        if self._screen:
-            return actions  # a screen's lines are not messages: none is answered, none ends the chat
-        if self._classic and is_exit(text):
-            self._end_of_chat(
-                Outcome.ENDED_BY_PEER, "the peer said exit", "the peer ended the chat", now, actions
-            )
-            return actions
-        # The bot's turn: past max_turns it ends the chat; else a say step (turns), a rule, the fallback.
-        max_turns = self.dialogue.max_turns
-        script = self.dialogue.script
-        if max_turns is not None and self.sent >= max_turns:
-            self._end_of_chat(Outcome.ENDED_BY_BOT, f"max_turns ({max_turns}) reached", "", now, actions)
-        elif not self._sequence and self._step_kind() is StepKind.SAY:
-            self._say_step(script[self.position], {INPUT_NAME: text}, now, actions)
-        else:
-            self._answer(text, now, actions)
-        self._arm()
-        return actions
+                return True
+        return False
 
     def receive_oversize(self, limit: int, now: float) -> list[Action]:
         """The peer sent a message over the size limit: it was discarded unread."""
@@ -384,12 +370,14 @@ class Conversation:
         self._step_deadline = at + step.timeout
         self._awaiting = Awaiting(step)
 
-    def _take(self, step: Step, text: str, now: float, actions: list[Action]) -> bool | None:
+    def _take(
+        self, step: Step, text: str, prepared: tuple[str, str], now: float, actions: list[Action]
+    ) -> bool | None:
         """Offer *text* to the expect step: None when it does not take it; True when the step is done."""
         awaiting = self._awaiting
         if awaiting is None or awaiting.step is not step:  # turns: the step became current by a say
             awaiting = self._awaiting = Awaiting(step)
-        offered = awaiting.offer(text)
+        offered = awaiting.offer(*prepared)
         if offered is None:
             return None
         found, done = offered
@@ -422,90 +410,6 @@ class Conversation:
                 soonest = when
         self.deadline = None if self.done else soonest
 
-    # -- the bot's turn ----------------------------------------------------
-
-    def _answer(self, text: str, now: float, actions: list[Action]) -> None:
-        """Reply with the first matching rule (its `set` done), else a memory, else the fallback, else `exit`.
-
-        With `clauses`, the first clause some rule matches is the message the rules
-        answer. A rule's redirect hands its text back to the rules: at most
-        MAX_REDIRECTS in a row, then the message gets the fallback, as if no rule had
-        matched.
-        """
-        dialogue = self.dialogue
-        clauses = dialogue.clauses
-        found = None
-        # The rules see each clause with the dialogue's substitutions made; {input} stays the message.
-        for clause in (text,) if clauses is None else clauses.split(text):
-            found = self._match(dialogue.substitute(clause))
-            if found is not None:
-                break
-        for _hop in range(MAX_REDIRECTS + 1):
-            if found is None:
-                break
-            rule, match = found
-            if self.observer is not None:  # --coverage: the rule, and which alternative matched
-                self.observer.rule(rule, self._message)
-            if rule.fixed is not None:  # always the same and never `exit`: nothing to choose, fill or set
-                self._say(rule.fixed, now, actions)
-                return
-            values = {INPUT_NAME: text}
-            self._rule_effects(rule, match, values)
-            if rule.redirect is None:
-                assert rule.reply is not None
-                self._send(self._render(rule.reply, values), now, actions)
-                return
-            found = self._match(self._fill(rule.redirect, values))
-            if self.observer is not None:  # --coverage
-                self.observer.redirect(rule, found is not None)
-        if self._memories:  # no rule answered: a remembered reply before the fallback
-            if self.observer is not None:  # --coverage
-                self.observer.recalled()
-            self._send(self._memories.popleft(), now, actions)
-            return
-        topic = self.dialogue.topics.get(self.topic) if self.topic is not None else None
-        fallback = topic.fallback if topic is not None and topic.fallback is not None else dialogue.fallback
-        if self.observer is not None and fallback is not None:  # --coverage
-            self.observer.fallback(fallback)
-        if fallback is None:
-            self._end_of_chat(Outcome.ENDED_BY_BOT, "nothing left to say", "", now, actions)
-        elif fallback.fixed is not None:
-            self._say(fallback.fixed, now, actions)
-        else:
-            self._send(self._render(fallback, {INPUT_NAME: text}), now, actions)
-
-    def _match(self, message: str) -> tuple[Rule, Match] | None:
-        """The current topic's first rule for *message* that holds, else the top-level one's."""
-        self._message = message  # what a `when` reads as {input}
-        if self.topic is not None:
-            found = self.dialogue.topics[self.topic].ruleset.first(message, self._holds)
-            if found is not None:
-                return found
-        return self.dialogue.ruleset.first(message, self._holds)
-
-    def _holds(self, rule: Rule) -> bool:
-        """Whether a rule's `when` and `after` hold now (asked only of rules that have one)."""
-        if rule.after is not None and rule.after.search(self._previous) is None:
-            return False
-        when = rule.when
-        if when is not None:
-            variables = self._variables
-            if INPUT_NAME in when.names:
-                variables = {**variables, INPUT_NAME: self._message}
-            return when.holds(variables, case_sensitive=self.dialogue.case_sensitive)
-        return True
-
-    def _rule_effects(self, rule: Rule, match: Match, values: dict[str, str]) -> None:
-        """What a rule does besides its reply: captures into *values*, its `set`, its topic switch."""
-        if rule.uses_captures:
-            values.update(self._captures(match))
-        if rule.sets:
-            self._set_variables({name: self._fill(tpl, values) for name, tpl in rule.sets})
-        if rule.topic is not None:
-            self.topic = None if rule.topic == NO_TOPIC else rule.topic
-        if rule.remember is not None:
-            self._memories.append(self._render(rule.remember, values))
-
     def _say_step(self, step: Step, values: dict[str, str], now: float, actions: list[Action]) -> None:
         assert step.reply is not None
         text = self._render(step.reply, values)
@@ -515,23 +419,46 @@ class Conversation:
         said = StepResult("PASS", step.where, step.label, None, quoted(text), 0.0, step)
         self._send(text, now, actions, said=said)
 
-    def _send(self, text: str, now: float, actions: list[Action], *, said: StepResult | None = None) -> None:
-        if self._classic and is_exit(text):
+    def _send(
+        self,
+        text: str,
+        now: float,
+        actions: list[Action],
+        *,
+        said: StepResult | None = None,
+        may_exit: bool = True,
+    ) -> None:
+        # *may_exit*: whether *text* may be `exit` (see Template.may_exit): it then ends the chat.
+        if may_exit and self._classic and is_exit(text):
             self._end_of_chat(
                 Outcome.ENDED_BY_BOT, "the bot said exit", "", now, actions, exit_text=text, said=said
             )
         else:
             self._say(text, now, actions, said)
 
-    def _say(self, text: str, now: float, actions: list[Action], said: StepResult | None = None) -> None:
-        # Send *text*, known not to end the chat. A say step's PASS follows its Send: the
-        # transport reports it once the text is written.
-        delay = self._choices.delay(*self.dialogue.delay) if self.delays else 0.0
-        actions.append(Send(text, delay))
+    def _say(
+        self,
+        text: str,
+        now: float,
+        actions: list[Action],
+        said: StepResult | None = None,
+        *,
+        send: Send | None = None,
+    ) -> None:
+        # Send *text*, known not to end the chat (*send*: its Send made at load, when the text is fixed).
+        # A say step's PASS follows its Send: the transport reports it once the text is written.
+        if self._instant:
+            delay = 0.0
+            actions.append(Send(text) if send is None else send)
+        else:
+            delay = self._choices.delay(*self.dialogue.delay)
+            actions.append(Send(text, delay, fixed=send is not None))
         self._previous = text
         if said is not None:
             actions.append(said)
         self.sent += 1
+        if not self._checks:
+            return  # no script: nothing times a step from this message
         # Sends with delays go out one after the other (bots.driver), each after its own delay.
         self._sends_until = max(now, self._sends_until) + delay
         if not self._sequence:  # turns: the awaited step's timeout counts from this message
@@ -585,10 +512,6 @@ class Conversation:
         script = self.dialogue.script
         return script[self.position] if self.position < len(script) else None
 
-    def _step_kind(self) -> StepKind | None:
-        step = self._step()
-        return None if step is None else step.kind
-
     def _result(self, verdict: str, step: Step, received: str, now: float) -> StepResult:
         return StepResult(
             verdict,
@@ -599,26 +522,6 @@ class Conversation:
             max(0.0, now - self.waiting_since),
             step,
         )
-
-    def _captures(self, match: Match) -> dict[str, str]:
-        found = match.captures()
-        reflect = self.dialogue.reflect
-        if reflect:
-            found = {k: " ".join(reflect.get(w.lower(), w) for w in v.split()) for k, v in found.items()}
-        return found
-
-    def _set_variables(self, values: dict[str, str]) -> None:
-        if self._variables is self.dialogue.variables:
-            self._variables = dict(self._variables)
-        self._variables.update(values)
-
-    def _fill(self, template: Template, values: dict[str, str]) -> str:
-        return template.fill(values, self._variables)
-
-    def _render(self, reply: Reply, values: dict[str, str]) -> str:
-        choices = reply.choices
-        template = choices[0] if len(choices) == 1 else self._choices.pick(reply)
-        return template.fill(values, self._variables)
 
     @property
     def variables(self) -> dict[str, str]:

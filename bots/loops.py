@@ -1,8 +1,9 @@
 """Which asyncio event loop the bot runs on: uvloop whenever it is installed, else the standard one.
 
-uvloop (``pip install chat-classic[fast]``) is a drop-in event loop on libuv; the serving
-bot's per-turn cost is mostly the loop and its socket calls, so it is the default where it
-can be imported; ``--loop asyncio`` chooses the standard loop. Both keep a flooding client
+uvloop is a drop-in event loop on libuv, and a dependency of the package wherever it exists
+(CPython outside Windows), so a plain ``pip install`` gets it; the serving bot's per-turn cost
+is mostly the loop and its socket calls, so it is the default where it can be imported;
+``--loop asyncio`` chooses the standard loop. Both keep a flooding client
 from delaying the others (bots.adapter counts a peer's messages across reads, as libuv
 delivers up to 32 reads of one socket per loop turn). The classic programs use blocking
 sockets and no event loop at all.
@@ -47,8 +48,8 @@ def check(loop: str) -> str:
     """*loop* if it can run here; a UsageError saying how to get it otherwise."""
     if loop == UVLOOP and not uvloop_installed():
         raise UsageError(
-            "--loop uvloop: uvloop is not installed; install it with `pip install chat-classic[fast]` "
-            "(there is no uvloop for Windows), or use --loop asyncio"
+            "--loop uvloop: uvloop is not installed; install it with `pip install uvloop` "
+            "(there is none for Windows or PyPy), or use --loop asyncio"
         )
     return loop
 

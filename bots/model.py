@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from enum import Enum
 from typing import TYPE_CHECKING
 
-from bots import matcher
+from bots import patterns
+from bots.actions import Send
 from bots.clauses import Clauses
 from bots.conditions import Condition
 from bots.ruleset import RuleList
@@ -134,14 +135,14 @@ class Where(Value):
 class Pattern(Value):
     """What a message must look like: one or more alternatives of one kind."""
 
-    __slots__ = ("captures", "kind", "literals", "regexes", "runs", "sources", "where")
+    __slots__ = ("_finds", "captures", "kind", "literals", "regexes", "runs", "sources", "where")
     __match_args__ = ("kind", "sources", "regexes", "literals", "captures", "where")
 
     def __init__(
         self,
         kind: PatternKind,
         sources: tuple[str, ...],
-        regexes: tuple[matcher.Regex, ...],
+        regexes: tuple[patterns.Matcher, ...],
         literals: tuple[str | None, ...],
         captures: frozenset[str],
         where: Where,
@@ -149,7 +150,7 @@ class Pattern(Value):
     ) -> None:
         self.kind = kind
         self.sources = sources
-        #: Per alternative, its RE2 regex (which knows whether it runs on the folded message).
+        #: Per alternative, its compiled matcher (which knows whether it runs on the folded message).
         self.regexes = regexes
         #: Per alternative, text every match contains (folded), for the rule index.
         self.literals = literals
@@ -158,12 +159,18 @@ class Pattern(Value):
         self.where = where
         #: Per alternative, every text a match contains (folded), for the rule index.
         self.runs = runs
+        # The match record is built only when the pattern has groups to read.
+        self._finds = tuple(rx.search if captures else rx.hit for rx in regexes)
 
-    def search(self, text: str) -> matcher.Match | None:
+    def search(self, text: str) -> patterns.Match | None:
         """The first alternative's match in *text*, or None."""
-        subject, folded = matcher.prepare(text)
-        for rx in self.regexes:
-            found = rx.search(subject, folded)
+        return self.find(*patterns.prepare(text))
+
+    def find(self, text: str, folded: str) -> patterns.Match | None:
+        """As :meth:`search`, in a prepared message (:func:`bots.patterns.prepare`); without groups to
+        read, the match is :data:`~bots.patterns.NO_CAPTURES`."""
+        for find in self._finds:
+            found = find(text, folded)
             if found is not None:
                 return found
         return None
@@ -177,7 +184,7 @@ class Pattern(Value):
 class Reply(Value):
     """The text(s) the bot may send, and how it picks among several."""
 
-    __slots__ = ("choices", "fixed", "key", "order", "totals", "weights", "where")
+    __slots__ = ("choices", "fixed", "key", "order", "send", "totals", "weights", "where")
     __match_args__ = ("choices", "order", "key", "where", "weights")
 
     def __init__(
@@ -206,8 +213,11 @@ class Reply(Value):
         #: The text when this reply is always the same and is not `exit` (one choice, no
         #: placeholder): a turn sends it with nothing to choose or fill; else None.
         self.fixed: str | None = None
+        #: The Send of the fixed text without a delay, made once: a turn hands it on as it is.
+        self.send: Send | None = None
         if len(choices) == 1 and len(choices[0].parts) == 1 and not is_exit(choices[0].parts[0]):
             self.fixed = choices[0].parts[0]
+            self.send = Send(self.fixed, fixed=True)
 
 
 class Rule(Value):
@@ -224,6 +234,7 @@ class Rule(Value):
         "redirect",
         "remember",
         "reply",
+        "send",
         "sets",
         "topic",
         "uses_captures",
@@ -291,6 +302,8 @@ class Rule(Value):
         #: The reply's fixed text when the rule does nothing else either; else None.
         plain = not sets and topic is None and redirect is None and remember is None
         self.fixed = reply.fixed if plain and reply is not None else None
+        #: Its Send when the reply is fixed and the rule does nothing else (see Reply.send).
+        self.send = reply.send if plain and reply is not None else None
         #: Whether the rule may decline a message its pattern matches (`when` or `after`).
         self.conditional = when is not None or after is not None
 
@@ -451,7 +464,7 @@ class Dialogue(Value):
         delay: tuple[float, float],
         max_turns: int | None,
         timeout: float,
-        index: matcher.RuleIndex,
+        index: patterns.RuleIndex,
         topics: dict[str, Topic] | None = None,
         version: str = "1",
         target: Target | None = None,
@@ -510,7 +523,7 @@ class Dialogue(Value):
         """
         return self.subs.apply(text)
 
-    def match(self, text: str) -> tuple[Rule, matcher.Match] | None:
+    def match(self, text: str) -> tuple[Rule, patterns.Match] | None:
         """The first top-level rule whose pattern matches *text* and its match, or None."""
         return self.ruleset.match(text)
 

@@ -37,6 +37,13 @@ OVERSIZE_OUT = (
     "[not sent]",
 )
 
+#: A bug ended this chat (an exception in a turn): the notice, then `exit` (every other chat goes on).
+INTERNAL_ERROR = (
+    "[the bot hit an internal error and ends this chat; please report it]",
+    "[internal error: chat ended]",
+    "[internal error]",
+)
+
 
 def fit(forms: tuple[str, ...], max_bytes: int, /, **values: object) -> str:
     """The first (longest) of *forms*, filled with *values*, whose UTF-8 fits *max_bytes*.
@@ -51,4 +58,4 @@ def fit(forms: tuple[str, ...], max_bytes: int, /, **values: object) -> str:
     return text.encode()[:max_bytes].decode(errors="ignore")
 
 
-__all__ = ["BUSY", "IDLE", "OVERSIZE_IN", "OVERSIZE_OUT", "STOPPING", "fit"]
+__all__ = ["BUSY", "IDLE", "INTERNAL_ERROR", "OVERSIZE_IN", "OVERSIZE_OUT", "STOPPING", "fit"]

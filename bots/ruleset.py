@@ -1,7 +1,10 @@
 """The runtime search over a dialogue's rules: the first rule that matches and whose conditions hold.
 
 Built once per rule list at load (the top-level rules, each topic's); a turn asks it
-with the message and a callback that judges conditional rules.
+with the prepared message (:func:`bots.patterns.prepare`) and a callback that judges
+conditional rules. A rule's match carries its groups only when the rule reads them (a
+reply, `set`, `remember` or redirect using a capture); else it is
+:data:`~bots.patterns.NO_CAPTURES`.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from bots import matcher
+from bots import patterns
 
 if TYPE_CHECKING:
     from bots.model import Rule
@@ -31,24 +34,27 @@ class RuleList:
 
     __slots__ = ("_blocks", "_segments", "_starts", "index", "rules")
 
-    def __init__(self, rules: tuple[Rule, ...], index: matcher.RuleIndex | None = None) -> None:
+    def __init__(self, rules: tuple[Rule, ...], index: patterns.RuleIndex | None = None) -> None:
         self.rules = rules
         self.index = rule_index(rules) if index is None else index
-        self._segments: list[tuple[int, matcher.RuleIndex]] = []
-        self._blocks: list[tuple[int, matcher.RuleIndex]] = []
+        self._segments: list[tuple[int, patterns.RuleIndex]] = []
+        self._blocks: list[tuple[int, patterns.RuleIndex]] = []
         #: For each conditional rule (and the last), the number of the segment it ends.
         self._starts: dict[int, int] = {}
         if any(rule.conditional for rule in rules):
             self._cut()
 
-    def match(self, text: str) -> tuple[Rule, matcher.Match] | None:
+    def match(self, text: str) -> tuple[Rule, patterns.Match] | None:
         """The first rule whose pattern matches *text* (conditions not asked), or None."""
         found = self.index.match(text)
         return None if found is None else (self.rules[found[0]], found[1])
 
-    def first(self, text: str, accepts: Callable[[Rule], bool]) -> tuple[Rule, matcher.Match] | None:
-        """The first rule matching *text* that *accepts* (asked only of conditional rules) allows."""
-        found = self.index.match(text)
+    def first(
+        self, text: str, folded: str, accepts: Callable[[Rule], bool]
+    ) -> tuple[Rule, patterns.Match] | None:
+        """The first rule matching the prepared message (*text* its NFC form, *folded* that case-folded)
+        that *accepts* (asked only of conditional rules) allows."""
+        found = self.index.search(text, folded)
         if found is None:
             return None
         rule = self.rules[found[0]]
@@ -58,7 +64,7 @@ class RuleList:
         while segment < len(self._segments):
             whole = segment % SEGMENTS_PER_BLOCK == 0
             offset, index = self._blocks[segment // SEGMENTS_PER_BLOCK] if whole else self._segments[segment]
-            later = index.match(text)
+            later = index.search(text, folded)
             if later is None:
                 segment += SEGMENTS_PER_BLOCK if whole else 1
                 continue
@@ -84,9 +90,10 @@ class RuleList:
             self._blocks.append((begin, rule_index(self.rules[begin:end])))
 
 
-def rule_index(rules: tuple[Rule, ...]) -> matcher.RuleIndex:
+def rule_index(rules: tuple[Rule, ...]) -> patterns.RuleIndex:
     """The index that finds the first of *rules* whose pattern matches a message."""
-    return matcher.RuleIndex(
+    return patterns.RuleIndex(
         [list(zip(r.pattern.regexes, r.pattern.literals, strict=True)) for r in rules],
         [r.pattern.runs for r in rules],
+        [r.uses_captures for r in rules],
     )

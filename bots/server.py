@@ -135,8 +135,9 @@ class BotServer:
         self._max_refusals = REFUSALS_WITHOUT_LIMIT
         #: The exit status the run ends with (set by stop(), or by the chat in --once).
         self.status = ExitStatus.SUCCESS
-        #: In --once mode: how the one chat ended, and whether it has begun.
+        #: In --once mode: how the one chat ended (and why), and whether it has begun.
         self.outcome: Outcome | None = None
+        self.reason = ""
         self._once_begun = False
         self.port = 0
 
@@ -158,6 +159,7 @@ class BotServer:
             transcript=options.transcript,
             on_result=self._on_result,
             on_close=self._closed,
+            on_error=self._broken,
         )
         run.refuse_line = self._refuse_line
         run.coverage = options.coverage
@@ -287,6 +289,20 @@ class BotServer:
                 self._acceptor.close()
         return None
 
+    def _broken(self, connection: BotConnection, exc: Exception) -> None:
+        # A bug in one chat: one line (rate-limited by kind, like every problem), its traceback
+        # under --verbose; the adapter ends that chat alone, as an internal error.
+        assert self._events is not None
+        self._events.report(
+            "internal error",
+            f"internal error in the chat with {connection.peer}: {type(exc).__name__}: {exc}; that chat "
+            "ended, the others go on (a bug: please report it; --verbose shows its traceback)",
+        )
+        if self._log is not None:
+            import traceback  # only when a bug happens
+
+            self._log("".join(traceback.format_exception(exc)).rstrip())
+
     def _closed(self, connection: BotConnection, outcome: Outcome, reason: str) -> None:
         if self._log is not None:
             self._log(f"chat with {connection.peer} ended: {outcome.value} ({reason})")
@@ -294,6 +310,7 @@ class BotServer:
             self._on_close(connection, outcome, reason)
         if self.options.once and not self._stopping:
             self.outcome = outcome
+            self.reason = reason
             self.status = outcome.status
             asyncio.get_running_loop().call_soon(self._finish_once)
 

@@ -8,7 +8,7 @@ replacement is never itself substituted again (``i am`` -> ``you are`` and ``you
 -> ``i am`` swap, they do not undo each other). Pure: no state, no I/O.
 
 Substitutions see what patterns see (issue 19, item 3): the first
-:data:`~bots.matcher.MAX_MATCH_CHARS` characters of the message, in NFC and
+:data:`~bots.patterns.MAX_MATCH_CHARS` characters of the message, in NFC and
 case-folded as patterns compare them (issue 20: ``café`` typed with a combining accent
 is ``café``, ``Straße`` is ``strasse``), in time linear in those characters whatever
 the table. :class:`Phrases` does the finding, for the clause delimiters too: the text
@@ -27,8 +27,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from bots.matcher import MAX_MATCH_CHARS
 from bots.normalize import fold, fold_offsets, nfc
+from bots.patterns import MAX_MATCH_CHARS
 from chat.value import Value
 
 MAX_SUBSTITUTIONS = 1000  # RiveScript's and ELIZA's tables hold a few dozen; the bound keeps

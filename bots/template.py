@@ -14,12 +14,15 @@ from __future__ import annotations
 import re
 
 from bots.limits import MAX_REPLY_CHARS, REPLY_REFUSED
+from chat.protocol import EXIT_WORD
 from chat.value import Value
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+_EXIT_LETTERS = frozenset(EXIT_WORD)  # what a text that says `exit` is made of, blanks aside
 
 # A placeholder is a variable name or a capture number; anything else in braces is an error.
 _TOKEN = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*|[0-9]+)\}|\{|\}")
@@ -36,7 +39,7 @@ class TemplateError(ValueError):
 class Template(Value):
     """A parsed reply text: literal parts and placeholder names, alternating."""
 
-    __slots__ = ("limit", "parts", "refusal", "source")
+    __slots__ = ("_literal", "_slots", "limit", "may_exit", "parts", "refusal", "source")
     __match_args__ = ("source", "parts")
 
     def __init__(
@@ -53,6 +56,14 @@ class Template(Value):
         self.limit = limit
         #: What a text over the limit renders as (a reply's notice); None: the text cut at the limit.
         self.refusal = refusal
+        # Per placeholder, its place in parts and its name; and the literal text's size: made once.
+        self._slots = tuple((position, parts[position]) for position in range(1, len(parts), 2))
+        self._literal = sum(map(len, parts[0::2]))
+        #: Whether a fill can be the word `exit`: not when its literal text holds anything else but
+        #: blanks (a cut text might lose that text, so a template that cuts always may).
+        self.may_exit = refusal is None or all(
+            char.isspace() or set(char.lower()) <= _EXIT_LETTERS for char in "".join(parts[0::2])
+        )
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -73,11 +84,14 @@ class Template(Value):
             text = parts[0]
             return text if len(text) <= self.limit else self._over([text])
         out = list(parts)
-        for position in range(1, len(parts), 2):
-            name = parts[position]
+        size = self._literal
+        for position, name in self._slots:
             value = values.get(name)
-            out[position] = value if value is not None else defaults.get(name, "")
-        if sum(map(len, out)) > self.limit:  # counted before joining: {input}{input}... is never built
+            if value is None:
+                value = defaults.get(name, "")
+            out[position] = value
+            size += len(value)
+        if size > self.limit:  # counted before joining: {input}{input}... is never built
             return self._over(out)
         return "".join(out)
 
@@ -98,7 +112,7 @@ class Template(Value):
     @property
     def literal_size(self) -> int:
         """Characters of literal text (what every fill holds, placeholders aside)."""
-        return sum(map(len, self.parts[0::2]))
+        return self._literal
 
 
 def parse_template(

@@ -22,8 +22,13 @@ class UsageError(ChatError):
     status = ExitStatus.USAGE
 
 
-class LocalProtocolError(ChatError):
-    """We were misused: our own code asked the protocol for something it cannot do."""
+class LocalProtocolError(Exception):
+    """We were misused: our own code asked the protocol for something it cannot do.
+
+    A bug, not an expected error (h11's rule): not a :class:`ChatError`, so the program's
+    edge reports it as an internal error. Code that may hold a text the protocol cannot
+    carry asks first (:meth:`chat.protocol.ChatConnection.unsendable`, ``frame_any``).
+    """
 
 
 class ConnectError(ChatError):

@@ -3,6 +3,11 @@
 This module never touches a socket, a clock or a terminal, so one codec serves
 the server, the client and the bot, and it is unit-tested without a network.
 
+What comes out (:meth:`ChatConnection.next_event`, or :attr:`ChatConnection.events`
+directly): a message as its ``str``, the usual event, and the rare ones as records
+(:class:`MessageTooLong`, :class:`ConnectionClosed`), as uvicorn's fast protocol hands
+on what it parsed without an event object per request.
+
 The wire format (README, "Wire protocol"):
 
 * A message is UTF-8 text ending in ``\\n``; a ``\\r`` before the ``\\n`` is
@@ -18,6 +23,10 @@ The wire format (README, "Wire protocol"):
   reported once as :class:`MessageTooLong` and the rest of it, up to its
   newline, is discarded as it arrives. Memory per peer stays bounded even when
   a peer streams forever without a newline.
+* A message we send is one line within the limit. :meth:`ChatConnection.unsendable` says
+  why a text is not; :meth:`ChatConnection.frame_any` sends any text, each line break
+  shown as its visible escape. Framing one that is not is a bug of the caller
+  (:class:`~chat.errors.LocalProtocolError`), never a way to find out.
 """
 
 from __future__ import annotations
@@ -52,21 +61,6 @@ class Event(Value):
     __slots__ = ()
 
 
-class Message(Event):
-    """One whole chat message, already decoded, without its line ending."""
-
-    __slots__ = ("text",)
-    __match_args__ = ("text",)
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    @property
-    def is_exit(self) -> bool:
-        """True when this message ends the chat, as the classic programs decide it."""
-        return is_exit(self.text)
-
-
 class MessageTooLong(Event):
     """The peer's current message passed the size limit; its bytes are being discarded."""
 
@@ -92,6 +86,12 @@ class _NeedData:
 
 NEED_DATA = _NeedData()
 
+#: What the codec hands on: a whole message (its text, decoded, without its line ending), or a rare event.
+Received = str | Event
+
+# Line breaks in a text sent as visible escapes: the notation of chat.display.visible.
+_LINE_BREAKS = str.maketrans({"\r": "\\x0d", "\n": "\\x0a"})
+
 
 def _size(raw: bytes | bytearray) -> int:
     # The one place the size limit's measure is taken: a message's bytes, not counting a
@@ -111,8 +111,8 @@ class ChatConnection:
     """One side of a chat connection: a framing codec plus the peer's style.
 
     Feed received bytes to :meth:`receive_data` (``b""`` at end of file), then
-    drain :meth:`next_event` until it returns :data:`NEED_DATA`. Turn a message
-    into bytes with :meth:`send`.
+    drain :meth:`next_event` until it returns :data:`NEED_DATA` (or pop :attr:`events`
+    until it is empty). Turn a message into bytes with :meth:`frame`.
     """
 
     def __init__(
@@ -129,9 +129,10 @@ class ChatConnection:
         # newline, so a long message arriving in many small pieces costs linear time.
         self._buffer = bytearray()
         self._discarding = False
-        # A deque: one read can hold thousands of tiny messages, and popping the head of a
-        # list costs its whole length each time (a 64 KiB flood of newlines took seconds).
-        self._events: deque[Event] = deque()
+        #: What was received and not yet taken, oldest first: each message as its text, or an Event.
+        #: A deque: one read can hold thousands of tiny messages, and popping the head of a
+        #: list costs its whole length each time (a 64 KiB flood of newlines took seconds).
+        self.events: deque[Received] = deque()
         self._closed = False
 
     # -- receiving ---------------------------------------------------------
@@ -153,7 +154,7 @@ class ChatConnection:
                 # A classic peer's last message (typically "exit") has no newline.
                 self._line(bytes(self._buffer))
             self._buffer.clear()
-            self._events.append(ConnectionClosed())
+            self.events.append(ConnectionClosed())
             return
         newline = data.find(b"\n")
         if newline < 0:
@@ -182,15 +183,16 @@ class ChatConnection:
             # The tail of an oversize message: already reported, dropped here.
             self._discarding = False
             return
-        size = _size(raw)
-        if size > self.max_message_bytes:
-            self._events.append(MessageTooLong(self.max_message_bytes))
+        if raw.endswith(b"\r"):  # the CR of a CRLF: not part of the text, nor of its size (see _size)
+            raw = raw[:-1]
+        if len(raw) > self.max_message_bytes:
+            self.events.append(MessageTooLong(self.max_message_bytes))
             return
         try:  # strict first: the same text for valid UTF-8, and cheaper than errors="replace"
-            text = raw[:size].decode()
+            text = raw.decode()
         except UnicodeDecodeError:
-            text = raw[:size].decode("utf-8", errors="replace")
-        self._events.append(Message(text))
+            text = raw.decode("utf-8", errors="replace")
+        self.events.append(text)
 
     def _hold(self, part: bytes) -> None:
         # Bytes of a message whose newline has not come: buffered up to the limit, then
@@ -199,7 +201,7 @@ class ChatConnection:
             return
         self._buffer += part
         if _size(self._buffer) > self.max_message_bytes:
-            self._events.append(MessageTooLong(self.max_message_bytes))
+            self.events.append(MessageTooLong(self.max_message_bytes))
             self._discarding = True
             self._buffer.clear()
 
@@ -228,39 +230,64 @@ class ChatConnection:
     @property
     def has_events(self) -> bool:
         """True when :meth:`next_event` has a whole event to give."""
-        return bool(self._events)
+        return bool(self.events)
 
     @property
     def pending_bytes(self) -> int:
         """Bytes buffered for a message not yet complete (bounded by the size limit)."""
         return len(self._buffer)
 
-    def next_event(self) -> Event | _NeedData:
-        """Return the next whole event, or :data:`NEED_DATA`."""
-        if self._events:
-            return self._events.popleft()
+    def next_event(self) -> Received | _NeedData:
+        """Return the next whole event (a message as its text), or :data:`NEED_DATA`."""
+        if self.events:
+            return self.events.popleft()
         return NEED_DATA
 
     # -- sending -----------------------------------------------------------
 
-    def send(self, message: Message) -> bytes:
-        """Return the bytes that carry *message* to this peer, framed for its style."""
-        return self.frame(message.text)
+    def unsendable(self, text: str) -> str | None:
+        """Why *text* cannot travel as one message (a line break, over the limit); None when it can."""
+        if "\n" in text or "\r" in text:
+            return "a chat message is one line: it cannot contain a line break"
+        size = len(_encode(text))
+        if size > self.max_message_bytes:
+            return f"message of {size} bytes is over the {self.max_message_bytes}-byte limit"
+        return None
 
     def frame(self, text: str) -> bytes:
-        """Return the bytes that carry the message *text* to this peer (as :meth:`send`)."""
+        """Return the bytes that carry the message *text* to this peer, framed for its style.
+
+        *text* must be sendable (:meth:`unsendable`): framing one that is not raises
+        :class:`LocalProtocolError`, a bug of the caller.
+        """
+        framed = self.frame_any(text)
+        if framed is None or framed[0] is not text:
+            raise LocalProtocolError(self.unsendable(text) or "unsendable")
+        return framed[1]
+
+    def frame_any(self, text: str) -> tuple[str, bytes] | None:
+        """Send any *text*: what travels (each CR and LF shown as ``\\x0d`` and ``\\x0a``, as
+        :func:`chat.display.visible` shows them) and its bytes; None when it is over the limit even so.
+
+        The one framing: :meth:`frame` is this for a text known to travel as it is.
+        """
         if "\n" in text or "\r" in text:
-            raise LocalProtocolError("a chat message is one line: it cannot contain a line break")
+            text = text.translate(_LINE_BREAKS)
         try:
             data = text.encode()  # strict UTF-8 first: the common case, and cheaper than "replace"
         except UnicodeEncodeError:  # a lone surrogate
             data = text.encode("utf-8", errors="replace")
         if len(data) > self.max_message_bytes:
-            raise LocalProtocolError(
-                f"message of {len(data)} bytes is over the {self.max_message_bytes}-byte limit"
-            )
+            return None
         if self.peer_style is PeerStyle.CLASSIC:
             # A classic peer blocks in recv() until bytes come; an empty message
             # would send none and hang both sides, so it travels as one blank.
-            return data or b" "
-        return data + self.line_end
+            return text, data or b" "
+        return text, data + self.line_end
+
+
+def _encode(text: str) -> bytes:
+    try:
+        return text.encode()  # strict UTF-8 first: the common case, and cheaper than "replace"
+    except UnicodeEncodeError:  # a lone surrogate
+        return text.encode("utf-8", errors="replace")

@@ -32,6 +32,8 @@ class ExitStatus(IntEnum):
     ABORT = 8
     #: --coverage-report --fail-under: the dialogues' coverage is under the threshold.
     COVERAGE_UNDER = 9
+    #: chat-bot: a bug ended the chat (an exception in a turn); the bot's other chats went on.
+    CHAT_ERROR = 10
     #: Hung up by SIGHUP, e.g. its terminal window was closed (128 + SIGHUP).
     HANGUP = 129
     #: Interrupted by Ctrl-C (128 + SIGINT).
@@ -57,6 +59,7 @@ MEANINGS: dict[ExitStatus, str] = {
     ExitStatus.TIMEOUT: "test timeout",
     ExitStatus.ABORT: "test abort",
     ExitStatus.COVERAGE_UNDER: "coverage under threshold",
+    ExitStatus.CHAT_ERROR: "internal error in a chat",
     ExitStatus.HANGUP: "SIGHUP",
     ExitStatus.INTERRUPTED: "Ctrl-C",
     ExitStatus.TERMINATED: "SIGTERM",

@@ -37,7 +37,7 @@ from bots.engine import Conversation
 from bots.loader import load_dialogue
 from bots.model import Dialogue
 from bots.report import format_result
-from chat.protocol import NEED_DATA, ChatConnection, ConnectionClosed, Message, MessageTooLong
+from chat.protocol import NEED_DATA, ChatConnection, ConnectionClosed, MessageTooLong
 
 REQUEST_TYPE = "chat"  # the request type every turn is reported under
 UNEXPECTED = "reply"  # the name of a message that no expect step was waiting for
@@ -130,8 +130,8 @@ class _Chat:
             self.codec.receive_data(data)
             while not self.closing and (event := self.codec.next_event()) is not NEED_DATA:
                 now = time.monotonic()
-                if isinstance(event, Message):
-                    self.turn(event.text, self.driver.receive(event.text, now))
+                if isinstance(event, str):  # a message
+                    self.turn(event, self.driver.receive(event, now))
                 elif isinstance(event, MessageTooLong):
                     self.turn("", self.driver.receive_oversize(event.limit, now))
                 else:
@@ -158,7 +158,9 @@ class _Chat:
         """Send what the driver says; a failure not tied to a message (a timeout) is reported here."""
         for action in actions:
             if isinstance(action, Send):
-                self.sock.sendall(self.codec.frame(action.text))
+                framed = self.codec.frame_any(action.text)  # a line break travels as its escape
+                if framed is not None:  # over the size limit even so: not sent, as the bot's notice says
+                    self.sock.sendall(framed[1])
                 self.sent_at = time.perf_counter()
             elif isinstance(action, Close):
                 self.closing = True

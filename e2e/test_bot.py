@@ -264,7 +264,7 @@ def test_sigterm_ends_every_chat_with_exit_and_flushes_the_transcript(
         "asyncio",
         pytest.param(
             "uvloop",
-            marks=pytest.mark.skipif(not uvloop_installed(), reason="no fast extra (uvloop)"),
+            marks=pytest.mark.skipif(not uvloop_installed(), reason="no uvloop here (Windows, PyPy)"),
         ),
     ],
 )

@@ -189,7 +189,9 @@ def _seed_for_a_quick_greeting_then_a_long_delay(script: str) -> str:
 ENDING_SIGNALS = [(signal.SIGTERM, 143), (signal.SIGINT, 130), (signal.SIGHUP, 129)]
 LOOPS = [
     "asyncio",
-    pytest.param("uvloop", marks=pytest.mark.skipif(not uvloop_installed(), reason="no fast extra (uvloop)")),
+    pytest.param(
+        "uvloop", marks=pytest.mark.skipif(not uvloop_installed(), reason="no uvloop here (Windows, PyPy)")
+    ),
 ]
 
 

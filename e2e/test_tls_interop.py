@@ -29,7 +29,9 @@ PING_DIALOGUE = "version: 1\nrules:\n  - contains: ping\n    reply: pong over TL
 PING_TEST = "version: 1\ntimeout: 5\nscript:\n  - say: ping\n  - expect: pong over TLS\n  - say: exit\n"
 LOOPS = [
     "asyncio",
-    pytest.param("uvloop", marks=pytest.mark.skipif(not uvloop_installed(), reason="no fast extra (uvloop)")),
+    pytest.param(
+        "uvloop", marks=pytest.mark.skipif(not uvloop_installed(), reason="no uvloop here (Windows, PyPy)")
+    ),
 ]
 
 

@@ -18,7 +18,7 @@ EVENT_LOOPS = [
     loops.ASYNCIO,
     pytest.param(
         loops.UVLOOP,
-        marks=pytest.mark.skipif(not loops.uvloop_installed(), reason="the fast extra (uvloop) is missing"),
+        marks=pytest.mark.skipif(not loops.uvloop_installed(), reason="no uvloop here (Windows, PyPy)"),
     ),
 ]
 BUSY = b"busy: try again later\nexit\n"

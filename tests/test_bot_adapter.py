@@ -14,6 +14,7 @@ from bots.adapter import MESSAGES_PER_CALLBACK, BotConnection, Run, framable
 from bots.loader import parse_dialogue
 from bots.model import Dialogue
 from chat.protocol import ChatConnection
+from chat.status import ExitStatus
 
 DIALOGUE = parse_dialogue(
     textwrap.dedent(
@@ -421,3 +422,115 @@ def test_a_peer_that_takes_the_rest_in_time_is_closed_not_dropped(monkeypatch: p
         assert aborted == []
 
     asyncio.run(run())
+
+
+# -- fixed replies, framed once ----------------------------------------------------------------
+
+
+def test_a_fixed_reply_is_framed_once_per_peer_style_and_shared_by_every_chat() -> None:
+    dialogue = parse_dialogue(
+        'version: 1\nrules:\n  - exact: hi\n    reply: "hello there"\nfallback: "{input}"\n', "f.yaml"
+    )
+
+    async def chat() -> tuple[Run, list[bytes], list[bytes]]:
+        run = Run(dialogue, seed=None, delays=False, max_message_bytes=64)
+        line, classic = Wire(), Wire()
+        for wire, chunks in ((line, [b"hi\n", b"hi\n"]), (classic, [b"hi"])):
+            connection = BotConnection(run)
+            connection.connection_made(wire)
+            for chunk in chunks:
+                connection.data_received(chunk)
+            if wire is classic:
+                assert connection.codec is not None
+                connection.codec.silence()  # what the silence timer does for a classic peer
+                connection._drain()
+        return run, line.written, classic.written
+
+    run, line, classic = asyncio.run(chat())
+
+    assert line == [b"hello there\n", b"hello there\n"]
+    assert classic == [b"hello there"]
+    assert run.framed_lines == {"hello there": ("hello there", b"hello there\n")}
+    assert run.framed_classic == {"hello there": ("hello there", b"hello there")}
+
+
+# -- the error edge: a bug in a turn ends that chat alone ---------------------------------------
+
+
+class Broken(Exception):
+    """A bug: an exception the adapter does not expect."""
+
+
+def _broken_chat(
+    dialogue: Dialogue, monkeypatch: pytest.MonkeyPatch, where: str, chunks: list[bytes]
+) -> tuple[Wire, list[Exception], list[tuple[Outcome, str]], BotConnection]:
+    """Feed *chunks* to a chat whose Driver method *where* raises Broken."""
+    from bots.driver import Driver
+
+    def broken(*_args: object, **_kwargs: object) -> list[object]:
+        raise Broken(f"in {where}")
+
+    monkeypatch.setattr(Driver, where, broken)
+    errors: list[Exception] = []
+    ends: list[tuple[Outcome, str]] = []
+
+    async def run() -> tuple[Wire, BotConnection]:
+        run = Run(
+            dialogue,
+            seed=None,
+            delays=False,
+            max_message_bytes=64,
+            on_close=lambda _connection, outcome, reason: ends.append((outcome, reason)),
+            on_error=lambda _connection, exc: errors.append(exc),
+        )
+        wire = Wire()
+        connection = BotConnection(run)
+        connection.connection_made(wire)
+        for chunk in chunks:
+            connection.data_received(chunk)
+        if where == "poll":
+            connection._wake()  # what the deadline's timer calls
+        connection.connection_lost(None)
+        return wire, connection
+
+    wire, connection = asyncio.run(run())
+    return wire, errors, ends, connection
+
+
+def test_a_bug_in_a_turn_ends_the_chat_as_an_internal_error_told_once_never_as_the_peers_doing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    wire, errors, ends, _connection = _broken_chat(ECHO, monkeypatch, "receive", [b"hi\n", b"more\n"])
+
+    assert [str(exc) for exc in errors] == ["in receive"]
+    assert ends == [(Outcome.INTERNAL_ERROR, "Broken: in receive")]
+    assert wire.written == [b"[internal error: chat ended]\n", b"exit\n"]  # the form that fits 64 bytes
+    assert wire.closed
+
+
+def test_a_bug_at_a_deadline_ends_the_chat_as_an_internal_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    timed = parse_dialogue("version: 1.2\nscript:\n  - expect: {exact: hi}\n    timeout: 5\n", "t.yaml")
+
+    wire, errors, ends, _connection = _broken_chat(timed, monkeypatch, "poll", [])
+
+    assert [str(exc) for exc in errors] == ["in poll"]
+    assert ends == [(Outcome.INTERNAL_ERROR, "Broken: in poll")]
+    assert wire.written[-1] == b"exit\n"
+
+
+def test_a_bug_in_a_chat_that_ends_by_closing_closes_without_a_notice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    closing = parse_dialogue('version: 1.2\nend: close\nfallback: "{input}"\n', "c.yaml")
+
+    wire, errors, ends, _connection = _broken_chat(closing, monkeypatch, "receive", [b"HELO\n"])
+
+    assert len(errors) == 1
+    assert ends == [(Outcome.INTERNAL_ERROR, "Broken: in receive")]
+    assert wire.written == []
+    assert wire.closed
+
+
+def test_the_internal_error_outcome_has_its_own_exit_status() -> None:
+    assert Outcome.INTERNAL_ERROR.status is ExitStatus.CHAT_ERROR
+    assert Outcome.INTERNAL_ERROR.value == "internal error"

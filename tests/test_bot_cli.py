@@ -85,9 +85,7 @@ def test_usage_errors_exit_2_with_one_clear_line(
 
 # -- --loop: the event loop of a chat ----------------------------------------------------------
 
-UVLOOP_MISSING = pytest.mark.skipif(
-    not loops.uvloop_installed(), reason="the fast extra (uvloop) is not installed in this env"
-)
+UVLOOP_MISSING = pytest.mark.skipif(not loops.uvloop_installed(), reason="no uvloop here (Windows, PyPy)")
 
 
 @pytest.mark.parametrize(
@@ -132,7 +130,7 @@ def test_loop_uvloop_where_it_is_missing_is_one_usage_line_before_anything_start
     assert capsys.readouterr() == (
         "",
         "chat-bot: --loop uvloop: uvloop is not installed; install it with "
-        "`pip install chat-classic[fast]` (there is no uvloop for Windows), or use --loop asyncio\n",
+        "`pip install uvloop` (there is none for Windows or PyPy), or use --loop asyncio\n",
     )
 
 

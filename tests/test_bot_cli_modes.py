@@ -6,9 +6,17 @@ the plain serving form (``chat-bot --script d.yaml``) is unchanged.
 
 from __future__ import annotations
 
+import re
+import socket
+import threading
+import time
+from pathlib import Path
+
 import pytest
 
-from bots import cli, roles
+from bots import cli, loops, notices, roles
+from bots.actions import Action
+from chat.errors import ChatError
 from chat.program import run
 from chat.status import ExitStatus
 
@@ -154,3 +162,65 @@ def test_an_option_left_at_its_default_is_not_taken_as_given() -> None:
 def test_options_that_apply_choose_their_role(argv: list[str], role: str) -> None:
     args = cli.build_parser().parse_args(argv)
     assert roles.choose_role(args, cli.given_options(argv)) == role
+
+
+# -- --once: a bug in its chat -------------------------------------------------------------------
+
+EVENT_LOOPS = [
+    loops.ASYNCIO,
+    pytest.param(
+        loops.UVLOOP,
+        marks=pytest.mark.skipif(not loops.uvloop_installed(), reason="no uvloop here (Windows, PyPy)"),
+    ),
+]
+WAIT_S = 10.0  # generous for a loaded machine; each step takes milliseconds
+
+
+@pytest.mark.parametrize("loop", EVENT_LOOPS)
+def test_once_ends_with_status_10_and_one_line_when_a_bug_ends_its_chat(
+    loop: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bots.engine import Conversation
+
+    receive = Conversation.receive
+
+    def buggy(self: Conversation, text: str, now: float) -> list[Action]:
+        if text == "boom":
+            raise KeyError("x")  # a bug in the turn: nothing the bot expects
+        return receive(self, text, now)
+
+    monkeypatch.setattr(Conversation, "receive", buggy)
+    script = tmp_path / "echo.yaml"
+    script.write_text('version: 1\nfallback: "{input}"\n', encoding="utf-8")
+    ended: list[BaseException | int] = []
+
+    def serve() -> None:
+        try:
+            ended.append(
+                cli.main(["--once", "--quiet", "--port", "0", "--loop", loop, "--script", str(script)])
+            )
+        except ChatError as exc:
+            ended.append(exc)
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    shown = ""
+    deadline = time.monotonic() + WAIT_S
+    while (found := re.search(r"listening on [^:]*:(\d+)\.\.\.", shown)) is None:  # its own line, once said
+        assert time.monotonic() < deadline, shown
+        shown += capsys.readouterr().out
+        time.sleep(0.01)
+    with socket.create_connection(("127.0.0.1", int(found.group(1))), timeout=WAIT_S) as client:
+        client.sendall(b"hi\nboom\n")
+        received = b""
+        while chunk := client.recv(4096):  # until the bot closes
+            received += chunk
+    server.join(WAIT_S)
+
+    assert received.splitlines() == [b"hi", notices.INTERNAL_ERROR[0].encode(), b"exit"]
+    assert len(ended) == 1
+    error = ended[0]
+    assert isinstance(error, ChatError)
+    assert error.status is ExitStatus.CHAT_ERROR
+    assert str(error) == "test failed (internal error): KeyError: 'x'"
+    assert "internal error in the chat with 127.0.0.1:" in capsys.readouterr().err

@@ -24,7 +24,7 @@ from chat.classic import channel as channel_module
 from chat.classic.channel import Channel, bound_port, connect, listen
 from chat.errors import ConnectError, PeerLost
 from chat.net import endpoint
-from chat.protocol import ChatConnection, ConnectionClosed, Message, MessageTooLong, PeerStyle
+from chat.protocol import ChatConnection, ConnectionClosed, MessageTooLong, PeerStyle
 
 
 @pytest.fixture
@@ -205,8 +205,8 @@ def test_a_channel_receives_messages_one_event_at_a_time(pair: tuple[Channel, so
     theirs.sendall(b"one\ntwo\n")
     theirs.close()
 
-    assert channel.receive() == Message("one")
-    assert channel.receive() == Message("two")
+    assert channel.receive() == "one"
+    assert channel.receive() == "two"
     assert channel.receive() == ConnectionClosed()
 
 
@@ -214,7 +214,7 @@ def test_a_channel_ends_a_classic_message_at_silence(pair: tuple[Channel, socket
     channel, theirs = pair
     theirs.sendall(b"bare")
 
-    assert channel.receive() == Message("bare")
+    assert channel.receive() == "bare"
     assert channel.conn.peer_style is PeerStyle.CLASSIC
     channel.send("reply")
     assert theirs.recv(100) == b"reply"
@@ -226,7 +226,7 @@ def test_a_channel_reports_an_oversize_message(pair: tuple[Channel, socket.socke
     theirs.sendall(b"x" * 100 + b"\nok\n")
 
     assert channel.receive() == MessageTooLong(10)
-    assert channel.receive() == Message("ok")
+    assert channel.receive() == "ok"
 
 
 def test_a_reset_becomes_peer_lost_with_one_line() -> None:
@@ -277,7 +277,7 @@ def test_check_takes_what_arrived_without_blocking_and_receive_still_gets_it(
     theirs.sendall(b"out of turn\n")
 
     assert wait_for_check(channel, lambda: not channel.watching or channel.check() is False)
-    assert channel.receive() == Message("out of turn")
+    assert channel.receive() == "out of turn"
 
 
 def test_check_is_true_once_the_peer_s_exit_or_close_is_here(pair: tuple[Channel, socket.socket]) -> None:
@@ -286,7 +286,7 @@ def test_check_is_true_once_the_peer_s_exit_or_close_is_here(pair: tuple[Channel
     theirs.close()
 
     assert wait_for_check(channel, channel.check)
-    assert [channel.receive(), channel.receive()] == [Message("hi"), Message("exit")]
+    assert [channel.receive(), channel.receive()] == ["hi", "exit"]
 
 
 def test_check_keeps_a_reset_for_receive_to_raise() -> None:
@@ -311,7 +311,7 @@ def test_check_reads_ahead_at_most_read_ahead_events(pair: tuple[Channel, socket
     wait_for_check(channel, lambda: not channel.watching)
     assert channel.check() is False  # the exit is behind the backlog: left in the kernel's buffer
     received = [channel.receive() for _ in range(lines + 1)]
-    assert received[-1] == Message("exit")
+    assert received[-1] == "exit"
 
 
 def test_a_classic_exit_without_newline_ends_the_chat_once_the_peer_is_silent(
@@ -326,7 +326,7 @@ def test_a_classic_exit_without_newline_ends_the_chat_once_the_peer_is_silent(
     assert delay is not None
     time.sleep(delay)  # exactly the silence the timer waits for
     assert channel.check() is True
-    assert channel.receive() == Message("exit")
+    assert channel.receive() == "exit"
     assert channel.conn.peer_style is PeerStyle.CLASSIC
 
 

@@ -8,7 +8,6 @@ import pytest
 
 from bots.clauses import MAX_CLAUSES, Clauses
 from bots.loader import parse_dialogue
-from bots.matcher import MAX_MATCH_CHARS
 from bots.model import (
     Block,
     Ending,
@@ -21,6 +20,7 @@ from bots.model import (
     StepKind,
     Where,
 )
+from bots.patterns import MAX_MATCH_CHARS, prepare
 from bots.ruleset import SEGMENTS_PER_BLOCK
 
 
@@ -58,14 +58,14 @@ def test_a_rule_list_goes_on_past_declined_rules_in_order() -> None:
         asked.append(rule.number)
         return rule.when is not None and rule.when.holds({"pick": "5"})
 
-    found = d.ruleset.first("a word", accepts)
+    found = d.ruleset.first(*prepare("a word"), accepts)
     assert found is not None
     assert found[0].number == 5
     assert asked == [1, 3, 5]  # each conditional rule that matched, in order, until one holds
-    declined = d.ruleset.first("a word", lambda rule: False)
+    declined = d.ruleset.first(*prepare("a word"), lambda rule: False)
     assert declined is not None
     assert declined[0].number == 8
-    assert d.ruleset.first("nothing", accepts) is None
+    assert d.ruleset.first(*prepare("nothing"), accepts) is None
 
 
 def test_a_rule_list_finds_what_a_plain_scan_finds_across_segments_and_blocks() -> None:
@@ -93,7 +93,7 @@ def test_a_rule_list_finds_what_a_plain_scan_finds_across_segments_and_blocks() 
             ),
             None,
         )
-        found = d.ruleset.first(text, accepts)
+        found = d.ruleset.first(*prepare(text), accepts)
         assert (None if found is None else found[0].number) == expected, (text, sorted(allowed))
 
 

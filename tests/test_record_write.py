@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from bots import matcher
+from bots import patterns
 from bots.loader import parse_dialogue
 from bots.record import write
 from bots.record.session import CLIENT, SERVER, Recording
@@ -118,7 +118,7 @@ def test_an_empty_line_is_expected_as_blank_and_one_to_say_is_a_comment() -> Non
 
 
 def test_a_line_too_long_to_be_seen_whole_is_expected_by_its_start() -> None:
-    assert write.SEEN_BYTES == matcher.MAX_MATCH_BYTES
+    assert write.SEEN_BYTES == patterns.MAX_MATCH_BYTES
     long = "é" * 600  # 1,200 bytes
     text = write.dialogue(recording((SERVER, long, 0.1)), CLIENT, name="t", source="x")
     assert script(text) == f"  - expect: {{regex: '^{'é' * 256}'}}\n"

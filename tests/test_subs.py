@@ -8,8 +8,8 @@ import pytest
 from bots.actions import Send
 from bots.engine import Conversation
 from bots.loader import DialogueError, parse_dialogue
-from bots.matcher import MAX_MATCH_CHARS
 from bots.model import Dialogue
+from bots.patterns import MAX_MATCH_CHARS
 from bots.subs import MAX_KEY_CHARS, MAX_SUBSTITUTIONS, Substitutions
 
 

@@ -23,7 +23,7 @@ from chat import net, program, tls
 from chat.classic import session
 from chat.classic.channel import Channel
 from chat.errors import ConnectError, PeerLost, UsageError
-from chat.protocol import ChatConnection, Message
+from chat.protocol import ChatConnection
 
 CA = trustme.CA()
 SERVER_CERT = CA.issue_cert("localhost", "127.0.0.1")
@@ -201,8 +201,8 @@ def test_a_trusted_handshake_carries_the_chat(
     ours = Channel(secure, ChatConnection(), "the server")
     served.sendall(b"hello\nexit\n")
 
-    assert ours.receive() == Message("hello")
-    assert ours.receive() == Message("exit")
+    assert ours.receive() == "hello"
+    assert ours.receive() == "exit"
     tls.close(served)
     ours.close()
 
@@ -329,7 +329,7 @@ def test_a_tls_peer_closing_without_close_notify_is_a_plain_close(
     served.sendall(b"last words\n")
     os.close(served.detach())  # TCP ends without TLS's close_notify, as when a peer is killed
 
-    assert ours.receive() == Message("last words")
+    assert ours.receive() == "last words"
     select.select([ours.fileno()], [], [], 5)
     assert ours.check() is True  # its close shows at the prompt
     with pytest.raises(PeerLost, match="closed the connection without saying 'exit'"):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import collections
 
-from bots import matcher
+from bots import patterns
 from bots.coverage import data, items
 from bots.model import MAX_MEMORIES, NO_TOPIC, Dialogue, Reply, Rule, Step
 
@@ -24,7 +24,7 @@ def alternative_index(rule: Rule, message: str) -> int | None:
     the alternatives are tried again, in order, only for a rule that has several, and only
     when coverage is on. The first that matches is the one credited.
     """
-    subject, folded = matcher.prepare(message)
+    subject, folded = patterns.prepare(message)
     for index, regex in enumerate(rule.pattern.regexes):
         if regex.search(subject, folded) is not None:
             return index

@@ -17,14 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from bots import matcher
+from bots import patterns
 from bots.limits import MAX_VALUE_CHARS
 from bots.model import Where
 from bots.ruleset import RuleList
 from bots.template import Template
 
 #: What compiling one alternative gives: its regex, its literal (None: always tried), its runs.
-Compiled = tuple[matcher.Regex, str | None, tuple[str, ...]]
+Compiled = tuple[patterns.Matcher, str | None, tuple[str, ...]]
 
 MAX_TOTAL_ALTERNATIVES = 20_000  # pattern alternatives in a whole dialogue, after word lists are
 # expanded: each is an RE2 program, ~4 KB and ~50 us to build, so any load stays near 100 MB and
@@ -49,11 +49,11 @@ class Budget:
         self._compiled: dict[tuple[str, str, bool, bool], Compiled] = {}
 
     def compile(self, kind: str, text: str, case_sensitive: bool, ignore_punctuation: bool) -> Compiled:
-        """:func:`bots.matcher.compile_pattern`, once per load for the same arguments."""
+        """:func:`bots.patterns.compile_pattern`, once per load for the same arguments."""
         key = (kind, text, case_sensitive, ignore_punctuation)
         found = self._compiled.get(key)
         if found is None:
-            found = self._compiled[key] = matcher.compile_pattern(
+            found = self._compiled[key] = patterns.compile_pattern(
                 kind, text, case_sensitive=case_sensitive, ignore_punctuation=ignore_punctuation
             )
         return found
@@ -92,7 +92,7 @@ UNCHECKED = (
 
 def example_tries(ruleset: RuleList, text: str) -> int:
     """The pattern alternatives routing *text* through *ruleset* may try (the index's candidates)."""
-    _subject, folded = matcher.prepare(text)
+    _subject, folded = patterns.prepare(text)
     rules = ruleset.rules
     return 1 + sum(len(rules[number].pattern.regexes) for number in ruleset.index.candidates(folded))
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from bots import matcher
+from bots import patterns
 from bots.clauses import Clauses
 from bots.conditions import Condition, ConditionError, parse_condition
 from bots.limits import MAX_REPLY_CHARS, MAX_VALUE_CHARS, MAX_VARIABLES, REPLY_REFUSED
@@ -302,7 +302,7 @@ class Builder(NodeReader):
     def pattern(
         self, kind: str, node: Node, case_sensitive: bool, *, blank_ok: bool = False
     ) -> Pattern | None:
-        regexes: list[matcher.Regex] = []
+        regexes: list[patterns.Matcher] = []
         literals: list[str | None] = []
         runs: list[tuple[str, ...]] = []
         captures: set[str] = set()
@@ -313,7 +313,7 @@ class Builder(NodeReader):
                 compiled, literal, required = self.budget.compile(
                     kind, text, case_sensitive, self.draft.ignore_punctuation
                 )
-            except matcher.RegexRefused as exc:
+            except patterns.RegexRefused as exc:
                 self.problem(item, exc.message, exc.position if kind == "regex" else None)
                 continue
             regexes.append(compiled)
@@ -446,7 +446,7 @@ class Builder(NodeReader):
         Cut where the rules stop reading a message (a `when:` reads it as {input} too).
         """
         text = self.string(node, "redirect")
-        return None if text is None else self.template(text, node, local, matcher.MAX_MATCH_CHARS, None)
+        return None if text is None else self.template(text, node, local, patterns.MAX_MATCH_CHARS, None)
 
     def condition(self, node: Node) -> Condition | None:
         """A ``when:`` expression, parsed (see :mod:`bots.conditions`); bad syntax points at its column."""

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from bots.loader.bounds import MAX_EXAMPLE_TRIES, UNCHECKED, example_tries
 from bots.loader.problems import Problem
-from bots.matcher import Match
 from bots.model import INPUT_NAME, MAX_REDIRECTS, NO_TOPIC, Dialogue, Rule
+from bots.patterns import Match, prepare
 from bots.ruleset import RuleList
 
 
@@ -110,11 +110,12 @@ class ExampleRouter:
         if topic is not None and topic in self.dialogue.topics:
             lists.append(self.dialogue.topics[topic].ruleset)
         lists.append(self.dialogue.ruleset)
+        prepared = prepare(message)  # once, as a turn prepares it
         for ruleset in lists:
             self.tries += example_tries(ruleset, message)
             if self.tries > MAX_EXAMPLE_TRIES:
                 raise _Spent
-            found = ruleset.first(message, accepts)
+            found = ruleset.first(*prepared, accepts)
             if found is not None:
                 return found
         return None

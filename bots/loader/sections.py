@@ -40,7 +40,7 @@ FORMAT_VERSION = 1
 #: redirects and weights; 1.2 runs scripts as sequences (blocks of lines, endings, deadlines).
 #: Each reads every file of the versions before it the same way.
 FORMAT_VERSIONS = {float(version): version for version in VERSIONS}
-PUNCTUATION = DIALOGUE["punctuation"].words_in(VERSIONS[-1])  # keep or ignore: see bots.matcher
+PUNCTUATION = DIALOGUE["punctuation"].words_in(VERSIONS[-1])  # keep or ignore: see bots.patterns.kinds
 #: A clause delimiter: a word (cut only where it stands alone) or punctuation (cut anywhere).
 DELIMITER = re.compile(r"\w+|[^\w\s]+")
 

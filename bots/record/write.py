@@ -39,7 +39,7 @@ MIN_TIMEOUT_S = 2.0  # a step's floor: a server on a busy CI machine answers wit
 TIMEOUT_FACTOR = 2.0  # the delay seen, doubled: a replay may run on a slower machine
 TIMEOUT_EXTRA_S = 1.0  # plus a second, for a delay seen of a few milliseconds
 TIMEOUT_STEP_S = 0.5  # rounded up to this: the file reads 2, 2.5, 9.5, not 2.3417
-SEEN_BYTES = 1024  # patterns see this much of a message's UTF-8 (bots.matcher.MAX_MATCH_BYTES): a
+SEEN_BYTES = 1024  # patterns see this much of a message's UTF-8 (bots.patterns.MAX_MATCH_BYTES): a
 PREFIX_BYTES = 512  # longer line is expected by a prefix of this much, well inside what is seen
 DEADLINE_FROM_S = 60.0  # the harness's own bound on a test (chat_testing.TEST_DEADLINE_S): a
 # recording that may replay longer names its own deadline

@@ -29,7 +29,15 @@ from chat.net import (
     prepare_listener,
     resolve_error,
 )
-from chat.protocol import CLASSIC_SILENCE_S, NEED_DATA, ChatConnection, ConnectionClosed, Event, Message
+from chat.protocol import (
+    CLASSIC_SILENCE_S,
+    NEED_DATA,
+    ChatConnection,
+    ConnectionClosed,
+    Event,
+    Received,
+    is_exit,
+)
 
 if TYPE_CHECKING:
     import ssl
@@ -129,9 +137,9 @@ def _is_tls(sock: socket.socket) -> bool:
     return ssl is not None and isinstance(sock, ssl.SSLSocket)
 
 
-def ends_chat(event: Event) -> bool:
+def ends_chat(event: Received) -> bool:
     """True for the events after which the peer says nothing more: its `exit`, or its close."""
-    return isinstance(event, ConnectionClosed) or (isinstance(event, Message) and event.is_exit)
+    return isinstance(event, ConnectionClosed) or (isinstance(event, str) and is_exit(event))
 
 
 class Channel:
@@ -174,7 +182,7 @@ class Channel:
                 self._resets = (ssl.SSLEOFError,)
             else:
                 self._unannounced_close = (ssl.SSLEOFError,)
-        self._events: deque[Event] = deque()
+        self._events: deque[Received] = deque()
         self._lost: ChatError | None = None
         self._last_data = time.monotonic()
         # The message being sent and how much of it the kernel has taken: a signal can stop a
@@ -187,7 +195,7 @@ class Channel:
         Raises :class:`PeerLost` when the connection fails. A signal's exception (Ctrl-C,
         SIGTERM) may stop it half-way: :meth:`end` then sends the rest first.
         """
-        data = self.conn.send(Message(text))
+        data = self.conn.frame(text)
         self._unsent = memoryview(data)
         self._flush(deadline=None)
 
@@ -196,7 +204,7 @@ class Channel:
         signal stopped; raises :class:`PeerLost` when it cannot (:meth:`close` then resets)."""
         deadline = time.monotonic() + END_GRACE_S
         self._flush(deadline)
-        self._unsent = memoryview(self.conn.send(Message(text)))
+        self._unsent = memoryview(self.conn.frame(text))
         self._flush(deadline)
 
     def _flush(self, deadline: float | None) -> None:
@@ -234,8 +242,8 @@ class Channel:
         if not any(ready):  # only with a deadline: without one, select waits for the socket
             raise late
 
-    def receive(self) -> Event:
-        """Block until the next event: a message, an oversize notice or the peer's close."""
+    def receive(self) -> Received:
+        """Block until the next event: a message (its text), an oversize notice or the peer's close."""
         while not self._events:
             if self._lost is not None:
                 raise self._lost
@@ -302,7 +310,7 @@ class Channel:
                     self.conn.receive_data(data)
                     came = bool(data)
         while (event := self.conn.next_event()) is not NEED_DATA:
-            assert isinstance(event, Event)
+            assert isinstance(event, str | Event)
             self._events.append(event)
         return came
 

@@ -12,8 +12,8 @@ from chat import signals
 from chat.classic.channel import Channel
 from chat.classic.terminal import ask
 from chat.display import say, visible
-from chat.errors import ChatError, LocalProtocolError, PeerLost, Terminated
-from chat.protocol import EXIT_WORD, ConnectionClosed, Message, MessageTooLong, is_exit
+from chat.errors import ChatError, PeerLost, Terminated
+from chat.protocol import EXIT_WORD, ConnectionClosed, MessageTooLong, is_exit
 from chat.status import ExitStatus
 
 
@@ -31,9 +31,9 @@ def _end_by_us(channel: Channel, me: str) -> None:
 
 def _show(event: object, channel: Channel, peer: str) -> bool:
     """Show what the peer sent; return True when the peer ended the chat."""
-    if isinstance(event, Message):
-        say(f"{peer}: {visible(event.text)}")
-        if event.is_exit:
+    if isinstance(event, str):  # a message
+        say(f"{peer}: {visible(event)}")
+        if is_exit(event):
             say(f"{peer} ended the chat.")
             return True
         return False
@@ -74,13 +74,13 @@ def _take_turns(channel: Channel, *, me: str, peer: str, speak_first: bool) -> E
                 while not _show(channel.receive(), channel, peer):
                     pass
                 return ExitStatus.SUCCESS
-            try:
-                channel.send(text)
-            except LocalProtocolError as exc:
-                # Too long for the limit, or a pasted line break: nothing was
+            problem = channel.conn.unsendable(text)
+            if problem is not None:
+                # Too long for the limit, or a pasted line break: nothing is
                 # sent, so the turn is still ours; say why and ask again.
-                say(f"[{exc}; not sent, type it again]")
+                say(f"[{problem}; not sent, type it again]")
                 continue
+            channel.send(text)
             if is_exit(text):
                 say(f"{me} ended the chat.")
                 return ExitStatus.SUCCESS

@@ -13,7 +13,7 @@ from chat import __version__
 pytestmark = pytest.mark.docker
 
 # The runtime stage adds a virtual environment with the package, PyYAML and google-re2 (about 10 MB), uvloop
-# (the fast extra, 14 MB) and, on the public python image, tini; more than this means build tools or caches
+# (uvloop, 14 MB) and, on the public python image, tini; more than this means build tools or caches
 # leaked into the image.
 MAX_INCREMENT_BYTES = 40_000_000
 
@@ -50,7 +50,7 @@ def test_the_image_has_no_health_check_that_could_take_the_servers_one_chat(conf
 
 @pytest.mark.parametrize("program", ["chat-server", "chat-client", "chat-bot"])
 def test_every_program_runs_from_the_one_image(docker_cli: Docker, chat_image: str, program: str) -> None:
-    # chat-bot adds the event loop it runs on: uvloop, which the image installs (the fast extra).
+    # chat-bot adds the event loop it runs on: uvloop, which the image installs (a dependency).
     shown = docker_cli("run", "--rm", chat_image, program, "--version").strip()
     if program == "chat-bot":
         assert shown.startswith(f"chat-bot {__version__}, event loop uvloop ")
