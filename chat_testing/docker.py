@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Literal
 
 from chat_testing import reaper
+from chat_testing.env import START_TIMEOUT_S
 from chat_testing.reaper import IMAGE_REPOSITORY, LABEL_REAPER, LABEL_SESSION, session_of_tag
 
 if TYPE_CHECKING:
@@ -492,9 +493,6 @@ class DockerSession:
 
 
 # -- containers under pexpect --------------------------------------------------------------------------
-
-#: A container's first line: `docker run` creates, starts and attaches, and the interpreter starts.
-START_TIMEOUT_S = 30.0 * float(os.environ.get("CHAT_E2E_TIMEOUT_SCALE", "1"))
 
 
 class Container:

@@ -10,6 +10,10 @@ from pathlib import Path
 
 #: How long one wait on expected output lasts; CHAT_E2E_TIMEOUT_SCALE stretches it on slow machines.
 EXPECT_TIMEOUT_S = 5.0 * float(os.environ.get("CHAT_E2E_TIMEOUT_SCALE", "1"))
+#: How long a started program may take to be ready (its listening line, a container's first line): an
+#: interpreter, a JVM or a container starting, on a machine whose cores other work keeps busy (a bot
+#: started at a low CPU priority beside CI's other stages once took over 5 s). Only a failure waits it out.
+START_TIMEOUT_S = 30.0 * float(os.environ.get("CHAT_E2E_TIMEOUT_SCALE", "1"))
 
 # A fixed, plain terminal: no colours, no cursor queries, the same width everywhere.
 CHILD_ENV_OVERRIDES = {

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from chat_testing.env import EXPECT_TIMEOUT_S, child_env
+from chat_testing.env import START_TIMEOUT_S, child_env
 
 
 def count_fds(pid: int) -> int:
@@ -85,7 +85,7 @@ class Daemon:
         """Everything the program printed on stderr so far."""
         return self.stderr_path.read_bytes().decode("utf-8", errors="replace")
 
-    def listening(self, timeout: float = EXPECT_TIMEOUT_S) -> tuple[str, int]:
+    def listening(self, timeout: float = START_TIMEOUT_S) -> tuple[str, int]:
         """Wait for the ``... listening on HOST:PORT...`` line; return host and port."""
         from chat_testing.programs import LISTENING  # there with the pty programs; pexpect only when asked
 

@@ -19,7 +19,6 @@ dialogue file's ``target:`` key):
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import secrets
 import shlex
@@ -31,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bots.target import Target, split_target
-from chat_testing.env import child_env
+from chat_testing.env import START_TIMEOUT_S, child_env
 from chat_testing.listening import port_listening
 from chat_testing.processes import Daemon, stop_process_group
 
@@ -40,8 +39,6 @@ if TYPE_CHECKING:
     from bots.server import ServerThread
     from chat_testing.terminal import Terminal
 
-#: How long a started server may take to be ready: an interpreter, a JVM or a container starting.
-START_TIMEOUT_S = 30.0 * float(os.environ.get("CHAT_E2E_TIMEOUT_SCALE", "1"))
 #: After SIGTERM a server gets this long to end by itself before it is killed
 #: (the chat programs end within 2 s; docker stop's own default is 10 s).
 STOP_GRACE_S = 5.0
