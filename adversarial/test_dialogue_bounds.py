@@ -27,7 +27,9 @@ from bots.loader import MAX_DIALOGUE_BYTES
 from chat.status import ExitStatus
 from chat_testing import child_env, program
 
-pytestmark = [pytest.mark.adversarial, pytest.mark.timing, pytest.mark.timeout(300)]
+# Not marked timing: the bounds are CPU time (wait4's, thread_time) and peak RSS, which other work on the
+# cores does not stretch, so these run in the first pass beside the rest (about 25 s of CPU).
+pytestmark = [pytest.mark.adversarial, pytest.mark.timeout(300)]
 
 LOAD_CPU_LIMIT_S = 8.0  # "in seconds": the costliest shape takes about 3 s of CPU here
 LOAD_RSS_LIMIT_MIB = 300  # every shape stays under this (the costliest, 9,000 topics, 210 MiB; at rest 25)
