@@ -22,6 +22,7 @@ from __future__ import annotations
 from bots.patterns.dialect import translate_regex
 from bots.patterns.index import LINEAR_SCAN_MAX, RuleIndex
 from bots.patterns.kinds import (
+    MAX_CAPTURE_WORK,
     MAX_GLOB_STARS,
     MAX_PROGRAM_SIZE,
     Contains,
@@ -35,6 +36,7 @@ from bots.patterns.subject import MAX_MATCH_BYTES, MAX_MATCH_CHARS, prepare
 
 __all__ = [
     "LINEAR_SCAN_MAX",
+    "MAX_CAPTURE_WORK",
     "MAX_GLOB_STARS",
     "MAX_MATCH_BYTES",
     "MAX_MATCH_CHARS",

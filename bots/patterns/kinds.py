@@ -29,6 +29,13 @@ MAX_PROGRAM_SIZE = 6000  # RE2 instructions of a user regex: building the matche
 # costs up to ~1.5 ms per 1,000 on a 4,096-character message (measured, adversarial suite),
 # so this keeps one match under 10 ms; a Unicode \w is ~1,350 of them, plain text ~1 a letter
 WIDE_CLASS_STEPS = 1341  # RE2 steps a Unicode word class adds over its ASCII part: [\pL\pN_] is 1,347
+MAX_CAPTURE_WORK = 2500  # a user regex with groups: its ASCII program's RE2 steps times (1 + its
+# groups). Once the match is found, RE2 finds the groups' text by running every step that can be
+# alive at each byte of it, copying the groups' positions along; the cold search that finds the
+# match grows with the steps too. Measured at worst ~2.5 us a unit on a 1,024-byte message
+# ((\S{0,13}b|a*?a{0,13}[^x]{0,13}){1,5}aaa\b, 2,988 units: 7.4 ms; the issue's
+# (\S{0,20}b|a*?a{0,20}[^x]{0,20}){1,5}aaa\b, 4,528 units: 12.5 ms), so 2,500 keeps a match near
+# 6 ms, under 10 ms on a busy machine; the hostile suite's largest, (.?){100}!, is 2,210
 MAX_GLOB_STARS = 20  # wildcards in one glob: each is a capture, which RE2 tracks along the
 # whole message; 20 cost ~3 ms at the cap and 80 ~20 ms (adversarial suite: test_matching)
 
@@ -266,6 +273,21 @@ def word_runs(text: str, kind: str, ignore_punctuation: bool) -> tuple[str, ...]
     return tuple(dict.fromkeys(runs))
 
 
+def _refuse_costly_groups(matcher: Regex) -> None:
+    """Refuse a user regex whose groups would make one match cost more than the bound (see
+    MAX_CAPTURE_WORK); a regex without groups never runs the program that tracks them."""
+    if not matcher.groups:
+        return
+    work = matcher.ascii_size * (1 + matcher.groups)
+    if work > MAX_CAPTURE_WORK:
+        groups = f"{matcher.groups} group" + ("s" if matcher.groups > 1 else "")
+        raise RegexRefused(
+            f"regex refused: its groups make matching slow (~{matcher.ascii_size} RE2 steps x (1 + "
+            f"{groups}) = {work}, over {MAX_CAPTURE_WORK}); use (?:...) for groups whose text no "
+            "reply reads, or fewer and smaller counted repeats"
+        )
+
+
 def compile_pattern(
     kind: str, text: str, *, case_sensitive: bool, ignore_punctuation: bool
 ) -> tuple[Matcher, str | None, tuple[str, ...]]:
@@ -298,6 +320,7 @@ def compile_pattern(
                 f"{MAX_PROGRAM_SIZE}): each \\w or \\W is ~1,350 steps as it covers every script, and "
                 "counted repeats multiply them; use fewer, + instead of {n,m}, or classes like [^ ]"
             )
+        _refuse_costly_groups(matcher)
     else:
         stars = text.count("*") if kind == "glob" else 0
         if stars > MAX_GLOB_STARS:
@@ -317,6 +340,7 @@ def compile_pattern(
 
 
 __all__ = [
+    "MAX_CAPTURE_WORK",
     "MAX_GLOB_STARS",
     "MAX_PROGRAM_SIZE",
     "WIDE_CLASS_STEPS",

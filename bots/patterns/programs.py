@@ -24,9 +24,11 @@ if TYPE_CHECKING:
 FILTER_FROM_BYTES = 64  # from this length, a regex with groups is first run without them: RE2 then
 # answers "no match" with its DFA (3.5 us on 1,024 bytes) instead of tracking the groups (70 us),
 # so a 1 KB message no rule of doctor.yaml matches costs 0.24 ms, not 3 ms (issue 19, item 4); on
-# shorter messages both cost about a microsecond, and the groups are tracked at once
+# shorter messages both cost about a microsecond, and the groups are tracked at once. When it
+# matches, the groups are then read on the match alone (see _groups_in_match)
 
 _UNANCHORED = _re2.RE2.Anchor.UNANCHORED
+_ANCHOR_BOTH = _re2.RE2.Anchor.ANCHOR_BOTH
 
 
 class Found:
@@ -120,8 +122,8 @@ class Regex:
     their ASCII part, which gives the same matches on an ASCII message and is far cheaper
     to build. The Unicode one is built now when *eager* (a user regex: its size is checked
     at load), else at the first message that is not ASCII. A regex with groups also has each
-    program's twin without them: :meth:`hit` runs it, as does :meth:`search` first on a long
-    message (see FILTER_FROM_BYTES).
+    program's twin without them: :meth:`hit` runs it, as does :meth:`search` on a long message
+    to find the match whose groups it then reads (see FILTER_FROM_BYTES).
     """
 
     __slots__ = (
@@ -206,16 +208,18 @@ class Regex:
         data = subject.encode()
         size = len(data)
         if size == len(subject):  # ASCII
-            if size >= FILTER_FROM_BYTES and self.groups and _misses(self._ascii_any, data):
-                return None
-            spans = self._ascii(_UNANCHORED, data, 0, size)
+            if size >= FILTER_FROM_BYTES and self.groups:
+                spans = _groups_in_match(self._ascii_any, self._ascii, data)
+            else:
+                spans = self._ascii(_UNANCHORED, data, 0, size)
             if spans[0][0] < 0:
                 return None
         else:
             search = self._unicode or self._unicode_program()
-            if size >= FILTER_FROM_BYTES and self.groups and _misses(self._unicode_any, data):  # type: ignore[arg-type]
-                return None
-            spans = search(_UNANCHORED, data, 0, size)
+            if size >= FILTER_FROM_BYTES and self.groups:
+                spans = _groups_in_match(self._unicode_any, search, data)  # type: ignore[arg-type]
+            else:
+                spans = search(_UNANCHORED, data, 0, size)
             if spans[0][0] < 0:
                 return None
             spans = [  # byte offsets -> character offsets
@@ -230,9 +234,16 @@ class Regex:
         return Found(text, spans, self.groupindex, self.keys)
 
 
-def _misses(program: Program, data: bytes) -> bool:
-    """Whether a program without groups finds no match in *data*."""
-    return program(_UNANCHORED, data, 0, len(data))[0][0] < 0
+def _groups_in_match(find: Program, groups: Program, data: bytes) -> list[tuple[int, int]]:
+    """The spans of the first match in *data*: *find* (without groups) says where it is, then
+    *groups* runs on that match alone, anchored at both its ends, as RE2 itself does once its DFA
+    has found the match; RE2's unanchored search with groups would first find it again with
+    the groups' own program, cold: twice the cost on a long message."""
+    found = find(_UNANCHORED, data, 0, len(data))
+    start, end = found[0]
+    if start < 0:
+        return found
+    return groups(_ANCHOR_BOTH, data, start, end)
 
 
 __all__ = ["FILTER_FROM_BYTES", "NO_CAPTURES", "Found", "Match", "Regex", "compile_program"]
