@@ -43,15 +43,13 @@ MAX_GLOB_STARS = 20  # wildcards in one glob: each is a capture, which RE2 track
 _ASCII_WORD = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
 
 
-class Exact:
-    """An exact pattern with its punctuation kept, decided without a regex engine.
+class _Words:
+    """A pattern of words decided without a regex engine (exact and contains, punctuation kept):
+    what both kinds share, their RE2 program built only when asked for (what the pattern means)."""
 
-    The message matches when it is the pattern's words, blanks around and between them
-    (``\\A\\s*word\\s+word\\s*\\z``): its words joined by one space equal :attr:`key`. Python's
-    blanks (``str.split``) are the pattern's ``\\s``, Unicode's alike (tested on every code point).
-    """
-
-    __slots__ = ("_program", "case_sensitive", "folded", "key", "text")
+    __slots__ = ("_program", "case_sensitive", "folded", "text")
+    #: The kind, as a dialogue names it (its RE2 program is that kind's).
+    kind = ""
     groups = 0
     groupindex: dict[str, int] = {}  # noqa: RUF012  # read only: a fast kind has no groups
     keys: tuple[tuple[str, ...], ...] = ()
@@ -62,10 +60,41 @@ class Exact:
         self.case_sensitive = case_sensitive
         #: Whether it runs on the case-folded message.
         self.folded = not case_sensitive
-        words = _words(nfc(text), False)
-        #: The pattern's words joined by one space (folded unless case-sensitive).
-        self.key = " ".join(words if case_sensitive else [fold(word) for word in words])
         self._program: Regex | None = None
+
+    def _key(self) -> tuple[list[str], str]:
+        """The pattern's words, and them joined by one space (folded unless case-sensitive)."""
+        words = _words(nfc(self.text), False)
+        return words, " ".join(words if self.case_sensitive else [fold(word) for word in words])
+
+    @property
+    def program(self) -> Regex:
+        """Its RE2 program: what it means, written as a regex (built on first use)."""
+        if self._program is None:
+            self._program = _kind_regex(self.kind, self.text, self.case_sensitive, False)
+        return self._program
+
+    @property
+    def source(self) -> str:
+        """Its RE2 program's source (Unicode classes)."""
+        return self.program.source
+
+
+class Exact(_Words):
+    """An exact pattern with its punctuation kept, decided without a regex engine.
+
+    The message matches when it is the pattern's words, blanks around and between them
+    (``\\A\\s*word\\s+word\\s*\\z``): its words joined by one space equal :attr:`key`. Python's
+    blanks (``str.split``) are the pattern's ``\\s``, Unicode's alike (tested on every code point).
+    """
+
+    __slots__ = ("key",)
+    kind = "exact"
+
+    def __init__(self, text: str, *, case_sensitive: bool) -> None:
+        super().__init__(text, case_sensitive=case_sensitive)
+        #: The pattern's words joined by one space (folded unless case-sensitive).
+        self.key = self._key()[1]
 
     def hit(self, text: str, folded: str) -> Found | None:
         """Whether the prepared message matches: :data:`NO_CAPTURES`, or None."""
@@ -81,20 +110,8 @@ class Exact:
         """The match: the whole message (an exact pattern has no groups)."""
         return None if self.hit(text, folded) is None else Found(text, [(0, len(text))], {}, ())
 
-    @property
-    def program(self) -> Regex:
-        """Its RE2 program: what it means, written as a regex (built on first use)."""
-        if self._program is None:
-            self._program = _kind_regex("exact", self.text, self.case_sensitive, False)
-        return self._program
 
-    @property
-    def source(self) -> str:
-        """Its RE2 program's source (Unicode classes)."""
-        return self.program.source
-
-
-class Contains:
+class Contains(_Words):
     """A contains pattern with its punctuation kept: ``str.find`` and the word-boundary test.
 
     The words appear in the message in order, separated by blanks, as whole words where the
@@ -102,25 +119,20 @@ class Contains:
     usual one); on any other, by its RE2 program.
     """
 
-    __slots__ = ("_program", "case_sensitive", "end", "folded", "needle", "spaced", "start", "text")
-    groups = 0
-    groupindex: dict[str, int] = {}  # noqa: RUF012  # read only: a fast kind has no groups
-    keys: tuple[tuple[str, ...], ...] = ()
+    __slots__ = ("end", "needle", "spaced", "start")
+    kind = "contains"
 
     def __init__(self, text: str, *, case_sensitive: bool) -> None:
-        self.text = text
-        self.case_sensitive = case_sensitive
-        self.folded = not case_sensitive
-        words = _words(nfc(text), False)
+        super().__init__(text, case_sensitive=case_sensitive)
+        words, needle = self._key()
         #: The words joined by one space (folded unless case-sensitive): what the message must hold.
-        self.needle = " ".join(words if case_sensitive else [fold(word) for word in words])
+        self.needle = needle
         #: Whether the word before the needle must end (the pattern starts with a word character).
         self.start = _bounded(words[0][0])
         #: Whether the word after it must end.
         self.end = _bounded(words[-1][-1])
         #: Whether it has several words: blanks between the message's words then count as one.
         self.spaced = len(words) > 1
-        self._program: Regex | None = None
 
     def hit(self, text: str, folded: str) -> Found | None:
         """Whether the prepared message matches: :data:`NO_CAPTURES`, or None."""
@@ -151,18 +163,6 @@ class Contains:
     def search(self, text: str, folded: str) -> Found | None:
         """The match, with where it is (its RE2 program's, once this kind says it matches)."""
         return None if self.hit(text, folded) is None else self.program.search(text, folded)
-
-    @property
-    def program(self) -> Regex:
-        """Its RE2 program: what it means, written as a regex (built on first use)."""
-        if self._program is None:
-            self._program = _kind_regex("contains", self.text, self.case_sensitive, False)
-        return self._program
-
-    @property
-    def source(self) -> str:
-        """Its RE2 program's source (Unicode classes)."""
-        return self.program.source
 
 
 #: A compiled pattern alternative, whatever decides it.
