@@ -199,7 +199,9 @@ def test_the_html_report_opens_in_headless_chromium_and_the_screenshot_is_kept(
     assert '<tr class="partial" id="L26">' in page.read_text(encoding="utf-8")
     keep = Path(os.environ.get("CHAT_TRANSCRIPT_DIR") or tmp_path)
     keep.mkdir(parents=True, exist_ok=True)
-    shot = keep / f"{request.node.name}.png"
+    # One name per Python: .ci/run's e2e runs on two Pythons at once share CHAT_TRANSCRIPT_DIR, and one
+    # removed the other's screenshot before it was read (FileNotFoundError, 1 run in 6).
+    shot = keep / f"{request.node.name}-py{sys.version_info[0]}{sys.version_info[1]}.png"
     shot.unlink(missing_ok=True)
     browsed = subprocess.run(
         [

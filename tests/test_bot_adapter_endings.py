@@ -48,6 +48,12 @@ def run_on(request: pytest.FixtureRequest) -> RunOn:
 
 LIMIT_S = 5.0  # every chat here ends in well under a second; this only bounds a broken one
 DELAY_S = 0.3
+# The reset test's reply waits RESET_DELAY_S and the peer resets RESET_AFTER_S after its line: the
+# reset must win even when a loaded machine stalls this process (with 0.3 s against 0.1 s, a stall
+# in CI's readme container let the delayed reply go out first, 1 run in 6). The reset ends the chat
+# at once, so the long delay costs only the first say's wait.
+RESET_DELAY_S = 1.5
+RESET_AFTER_S = 0.1
 T = TypeVar("T")
 
 
@@ -56,8 +62,7 @@ def dialogue(text: str) -> Dialogue:
 
 
 SLOW = dialogue(f"version: 1\ndelay: {DELAY_S}\nfallback: slow reply\n")
-SLOW_TEST = dialogue(
-    f"""
+SLOW_TEST_TEXT = f"""
     version: 1
     delay: {DELAY_S}
     script:
@@ -66,7 +71,7 @@ SLOW_TEST = dialogue(
       - say: second
       - expect: {{contains: more}}
     """
-)
+SLOW_TEST = dialogue(SLOW_TEST_TEXT)
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
@@ -113,7 +118,7 @@ async def answer_hi_and_reset(reader: asyncio.StreamReader, writer: asyncio.Stre
     await reader.readline()
     writer.write(b"hi\n")
     await writer.drain()
-    await asyncio.sleep(DELAY_S / 3)  # the bot's reply is waiting for its delay
+    await asyncio.sleep(RESET_AFTER_S)  # the bot has read "hi"; its reply is waiting for its delay
     reset(writer)
 
 
@@ -143,7 +148,8 @@ def test_a_connecting_test_reports_the_say_step_sent_after_a_close_and_fails_the
 
 
 def test_a_reset_during_a_reply_delay_reports_no_pass_for_the_say_step_never_sent(run_on: RunOn) -> None:
-    _elapsed, chat = run_on(connect_and_end(SLOW_TEST, answer_hi_and_reset))
+    slow_test = dialogue(SLOW_TEST_TEXT.replace(f"delay: {DELAY_S}", f"delay: {RESET_DELAY_S}"))
+    _elapsed, chat = run_on(connect_and_end(slow_test, answer_hi_and_reset))
 
     assert chat.outcome is Outcome.PEER_LOST
     assert said(chat.results) == [
