@@ -120,6 +120,15 @@ def _install_wake_handler() -> None:
     assert WAKE_SIGNAL is not None
     if signal.getsignal(WAKE_SIGNAL) is not _on_wake:
         signal.signal(WAKE_SIGNAL, _on_wake)
+        if "readline" in sys.modules:
+            # readline waits in select(), which a signal always interrupts (restarting never
+            # applies to it), so the wake still reaches input(). Its writes, though, go through
+            # C stdio, which gives up on EINTR: a wake landing while readline wrote the prompt
+            # left it cut ("Client " on a busy machine, once in nine CI runs: TLS 1.3's session
+            # tickets make the socket readable just as the first prompt is shown). Restarted
+            # writes finish the prompt. Without readline, input() waits in read(), which must
+            # stay interruptible for the wake to reach it.
+            signal.siginterrupt(WAKE_SIGNAL, False)
 
 
 class _Watcher:
