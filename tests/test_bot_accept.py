@@ -106,10 +106,10 @@ def test_a_refusal_says_busy_and_exit_drops_what_the_client_typed_and_leaves_the
         client.sendall(b"hello before I read\n")  # dropped; the exit still arrives, not a reset
         got = await asyncio.to_thread(read_to_the_end, client)
         client.close()
-        for _ in range(100):  # our close follows the client's
+        for _ in range(100):  # our close follows the client's: poll for it, up to 1 s
             if not refusing:
                 break
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0.01)  # a poll interval, not a wait for it to happen
         return got
 
     assert loops.run(main(), loop) == BUSY
@@ -138,10 +138,10 @@ def test_out_of_descriptors_accepting_pauses_and_every_waiting_client_gets_the_n
         acceptor.start()  # with its reserve descriptor
         resource.setrlimit(resource.RLIMIT_NOFILE, (len(os.listdir("/proc/self/fd")) + 3, hard))
         try:
-            for _ in range(int(TIMEOUT_S / 0.01)):
+            for _ in range(int(TIMEOUT_S / 0.01)):  # poll for the first report, up to TIMEOUT_S
                 if reports:
                     break
-                await asyncio.sleep(0.01)
+                await asyncio.sleep(0.01)  # a poll interval, not a wait for it to happen
             first = len(reports)
             await asyncio.sleep(0.5)  # still out of descriptors: how often does it try again?
             return len(reports) - first

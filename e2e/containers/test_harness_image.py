@@ -62,13 +62,13 @@ def test_the_greeter_learns_my_name(chat_programs):
 """
 
 
-def e2e_command(suite: str | None = None) -> list[str]:
+def e2e_command() -> list[str]:
     """The command of `tox -e e2e`, from tox.ini (one place for the suite's marker expression): the
-    whole suite when *suite* (default: CHAT_HARNESS_IMAGE_SUITE) is "full", else IMAGE_FILES."""
+    whole suite when CHAT_HARNESS_IMAGE_SUITE is "full", else IMAGE_FILES."""
     tox = configparser.ConfigParser(interpolation=None)
     tox.read(REPO / "tox.ini", encoding="utf-8")
     command = [arg for arg in shlex.split(tox["testenv:e2e"]["commands"]) if arg != "{posargs}"]
-    if (os.environ.get(IMAGE_SUITE_ENV) if suite is None else suite) == "full":
+    if os.environ.get(IMAGE_SUITE_ENV) == "full":
         return command
     at = command.index("e2e")
     return [*command[:at], *IMAGE_FILES, *command[at + 1 :]]
