@@ -76,9 +76,18 @@ LONGEST_FIRST = (
 )
 
 
+#: The timing tests that keep both cores busy (a flood beside a measured client, a thousand peers, a match
+#: timed in CPU time): the timing pass (tox -e adversarial-timing: pytest-xdist, --dist loadgroup) runs
+#: them one after the other on one worker, and the tests that mostly wait (a 2 s exit, a handshake
+#: timeout) beside them on the other. Alone, one after the other, the pass took 75 s of .ci/run's 288.
+BUSY_TIMING_MODULES = frozenset({"test_bot_load.py", "test_matching.py"})
+BUSY_GROUP = "busy"
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups into the test ids
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Refuse a test of this folder that forgot the ``adversarial`` marker (it would never run);
-    put the longest first (the rest keep their order)."""
+    put the busy timing tests in one xdist group; put the longest first (the rest keep their order)."""
     here = Path(__file__).resolve().parent
     for item in items:
         if (
@@ -86,6 +95,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             and item.get_closest_marker("adversarial") is None
         ):
             raise pytest.UsageError(f"{item.nodeid}: every adversarial test needs pytest.mark.adversarial")
+        if item.path.name in BUSY_TIMING_MODULES and item.get_closest_marker("timing"):
+            item.add_marker(pytest.mark.xdist_group(BUSY_GROUP))
     rank = {name: at for at, name in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(Path(str(item.fspath)).name, len(rank)))
 
