@@ -235,9 +235,12 @@ def test_a_thousand_abrupt_disconnects_leak_no_descriptor_and_print_no_traceback
     for thread in workers:
         thread.join(timeout=120)
     assert sum(done.values()) == DISCONNECTS
-    wait_until(lambda: count_fds(bot.pid) <= fds_before, 10, "the bot to close every lost connection")
     probe.round_trip("after")  # and it still serves
     probe.sock.close()
+    # Every lost connection closed, and the probe's: polled, because a connection lost while it waited in
+    # the listen queue is accepted (one descriptor more) and closed after the others (17 against 16 once,
+    # counted at once when the count had first come down).
+    wait_until(lambda: count_fds(bot.pid) < fds_before, 10, "the bot to close every lost connection")
     fds_after = count_fds(bot.pid)
     rss_after = rss_kib(bot.pid)
     bot.assert_no_crash()
@@ -245,5 +248,5 @@ def test_a_thousand_abrupt_disconnects_leak_no_descriptor_and_print_no_traceback
     figures("abrupt disconnects", ", ".join(f"{n} {p}" for p, n in done.items()))
     figures("bot descriptors before / after", f"{fds_before} / {fds_after}")
     figures("bot RSS before / after", f"{rss_before / 1024:.1f} / {rss_after / 1024:.1f} MiB")
-    assert fds_after <= fds_before
+    assert fds_after < fds_before  # the probe's descriptor went too
     assert rss_after - rss_before < 32 * 1024
