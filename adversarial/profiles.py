@@ -38,6 +38,9 @@ class Sizes:
     integrity_messages: int
     #: Runs of each 1 MiB message to a slow reader, per program and TLS setting (about 8 s each).
     long_message_runs: int
+    #: Shapes of adversarial/test_dialogue_bounds.py's dialogue files loaded, cheapest first (the
+    #: last three, 1 MiB of rule lists, 9,000 topics and 18,000 conditional rules, take 3 to 6 s each).
+    dialogue_shapes: int
 
 
 #: Steps of one run of the endings state machine, in every profile.
@@ -63,6 +66,7 @@ PROFILES: Mapping[str, Sizes] = {
         endings_runs=1_000,
         integrity_messages=100_000,
         long_message_runs=5,
+        dialogue_shapes=8,  # every shape (adversarial/test_dialogue_bounds.py checks it)
     ),
     # Sized so that `bash .ci/run` stays under 240 s on a 2-core machine (issue 22): at 1,000 examples
     # a property, the suite's first pass took 52 of the run's 350 CPU-seconds; at 500, 83 of 445 (the
@@ -74,6 +78,7 @@ PROFILES: Mapping[str, Sizes] = {
         endings_runs=100,
         integrity_messages=5_000,
         long_message_runs=1,
+        dialogue_shapes=5,
     ),
     # For editing a test: seconds a property.
     "quick": Sizes(
@@ -83,6 +88,7 @@ PROFILES: Mapping[str, Sizes] = {
         endings_runs=50,
         integrity_messages=2_000,
         long_message_runs=1,
+        dialogue_shapes=5,
     ),
 }
 

@@ -406,6 +406,7 @@ ISSUE_COUNTS = {
     "endings_runs": 1_000,  # issue 14's state machine: 1,000 runs of up to 30 steps
     "integrity_messages": 100_000,  # issue 7: two peers exchange 100,000 messages
     "long_message_runs": 5,  # issue 19: 1 MiB to a slow reader "many times" (a cut came 2 runs of 3)
+    "dialogue_shapes": 8,  # issue 19's dialogue files of any shape: all eight of the bounds test
 }
 LOAD_COUNTS = {"SLOW_PEERS": 1_000, "FLOOD_MESSAGES": 100_000, "DISCONNECTS": 1_000}  # issue 7
 
@@ -444,7 +445,8 @@ def test_every_change_runs_every_check_and_each_python_is_tested_on_every_change
     assert [env for env in checks if not python_of(env)] == [env for env in env_list if not python_of(env)]
     # The nonposix stage runs the unit tests on its basepython.
     nonposix = read_tox()["testenv:nonposix"]["basepython"].removeprefix("python")
-    per_change = {python_of(env) for env in [*ci, *checks]} | {nonposix}
+    per_change = {python_of(env.removesuffix("-unit").removesuffix("-e2e")) for env in [*ci, *checks]}
+    per_change |= {nonposix}
     for version in env_list_pythons():
         assert version in per_change or py_env(version) in nightly, f"Python {version} goes untested"
 
@@ -464,18 +466,22 @@ def test_ci_run_runs_the_checks_label_in_the_readme_stage_or_else_in_the_tox_sta
 def test_every_change_runs_the_e2e_suite_on_the_newest_python_and_the_unit_tests_on_the_oldest() -> None:
     ci = tox_labels()["ci"]
     pythons = env_list_pythons()
-    assert py_env(pythons[-1]) in ci
+    assert {py_env(pythons[-1]), py_env(pythons[-1]) + "-e2e"} & set(ci)
     assert read_tox()["testenv:nonposix"]["basepython"] == f"python{pythons[0]}"
 
 
-def test_a_unit_env_runs_the_unit_tests_and_a_full_env_the_e2e_suite_too() -> None:
+def test_a_unit_env_runs_the_unit_tests_an_e2e_env_the_e2e_tests_and_a_full_env_both() -> None:
     commands = read_tox()["testenv"]["commands"]
     unit = re.findall(r"^\s*unit: (pytest .*)$", commands, re.M)
-    full = re.findall(r"^\s*!unit: (pytest .*)$", commands, re.M)
-    assert len(unit) == len(full) == 1, commands
+    e2e = re.findall(r"^\s*e2e: (pytest .*)$", commands, re.M)
+    full = re.findall(r"^\s*!unit-!e2e: (pytest .*)$", commands, re.M)
+    assert len(unit) == len(e2e) == len(full) == 1, commands
     assert unit[0].split()[:2] == ["pytest", "tests"]
     assert "e2e" not in unit[0].split()
+    assert e2e[0].split()[:2] == ["pytest", "e2e"]
+    assert "tests" not in e2e[0].split()
     assert full[0].split()[:3] == ["pytest", "tests", "e2e"]
+    assert e2e[0].split()[2:] == full[0].split()[3:]  # the same selection of the e2e suite
 
 
 def test_the_nightly_label_runs_every_python_in_full_and_the_adversarial_suite_at_full_counts() -> None:
