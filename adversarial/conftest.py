@@ -79,7 +79,7 @@ LONGEST_FIRST = (
 #: The timing tests that keep both cores busy (a flood beside a measured client, a thousand peers, a match
 #: timed in CPU time): the timing pass (tox -e adversarial-timing: pytest-xdist, --dist loadgroup) runs
 #: them one after the other on one worker, and the tests that mostly wait (a 2 s exit, a handshake
-#: timeout) beside them on the other. Alone, one after the other, the pass took 75 s of .ci/run's 288.
+#: timeout) beside them on the others. Alone, one after the other, the pass took 75 s of .ci/run's 288.
 BUSY_TIMING_MODULES = frozenset({"test_bot_load.py", "test_matching.py"})
 BUSY_GROUP = "busy"
 

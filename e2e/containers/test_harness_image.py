@@ -31,15 +31,18 @@ BOT_READY = f"Bot listening on 0.0.0.0:{CHAT_PORT}..."
 SUITE_TIMEOUT_S = 240
 #: Set to "full", the whole e2e suite runs in the image (the docker workflow, on a runner of its own).
 #: Otherwise (.ci/run, where the suite already runs on the host and in the README's container beside
-#: this) only IMAGE_FILES: what the image adds is its line tools and the worked examples' servers (nc,
-#: socat and telnet in the classic interop, ncat and ngircd in the line protocols, openssl in the TLS
-#: interop), and a fourth whole run of the suite on the same two cores starved the timing-bound tests
-#: (a 2 s stop took 2.9 s).
+#: this) only IMAGE_TESTS: what the image adds is its line tools and the worked examples' servers (nc,
+#: socat and telnet in the classic interop, ncat and ngircd in the line protocols, openssl, socat and
+#: ncat in the TLS tests named here), and a fourth whole run of the suite on the same two cores starved
+#: the timing-bound tests (a 2 s stop took 2.9 s).
 IMAGE_SUITE_ENV = "CHAT_HARNESS_IMAGE_SUITE"
-IMAGE_FILES = (
+IMAGE_TESTS = (
     "e2e/test_line_protocols.py",
     "e2e/test_classic_interop.py",
-    "e2e/test_tls_interop.py",
+    "e2e/test_tls_interop.py::test_a_tls_line_tool_chats_with_chat_server",
+    "e2e/test_tls_interop.py::test_a_tls_line_tool_chats_with_a_tls_chat_bot",
+    "e2e/test_tls_interop.py::test_chat_client_chats_with_a_tls_line_tool_server",
+    "e2e/test_tls_interop.py::test_chat_bot_connect_tests_a_tls_line_tool_server",
 )
 LINE_TOOLS = ("nc", "socat", "telnet", "openssl", "ncat")
 
@@ -65,14 +68,14 @@ def test_the_greeter_learns_my_name(chat_programs):
 
 def e2e_command() -> list[str]:
     """The command of `tox -e e2e`, from tox.ini (one place for the suite's marker expression): the
-    whole suite when CHAT_HARNESS_IMAGE_SUITE is "full", else IMAGE_FILES."""
+    whole suite when CHAT_HARNESS_IMAGE_SUITE is "full", else IMAGE_TESTS."""
     tox = configparser.ConfigParser(interpolation=None)
     tox.read(REPO / "tox.ini", encoding="utf-8")
     command = [arg for arg in shlex.split(tox["testenv:e2e"]["commands"]) if arg != "{posargs}"]
     if os.environ.get(IMAGE_SUITE_ENV) == "full":
         return command
     at = command.index("e2e")
-    return [*command[:at], *IMAGE_FILES, *command[at + 1 :]]
+    return [*command[:at], *IMAGE_TESTS, *command[at + 1 :]]
 
 
 def test_the_harness_image_runs_pytest_with_the_chat_plugin(
