@@ -41,6 +41,9 @@ class Sizes:
     #: Shapes of adversarial/test_dialogue_bounds.py's dialogue files loaded, cheapest first (the
     #: last three, 1 MiB of rule lists, 9,000 topics and 18,000 conditional rules, take 3 to 6 s each).
     dialogue_shapes: int
+    #: Dialogues flooded while another client's p99 is measured, each on both loops: the hostile
+    #: regexes, then the bundled ones (adversarial/test_matching.py's FLOODED; 2 to 4 s each on uvloop).
+    flood_dialogues: int
 
 
 #: Steps of one run of the endings state machine, in every profile.
@@ -67,6 +70,7 @@ PROFILES: Mapping[str, Sizes] = {
         integrity_messages=100_000,
         long_message_runs=5,
         dialogue_shapes=8,  # every shape (adversarial/test_dialogue_bounds.py checks it)
+        flood_dialogues=6,  # every one (adversarial/test_matching.py checks it)
     ),
     # Sized so that `bash .ci/run` stays under 240 s on a 2-core machine (issue 22): at 1,000 examples
     # a property, the suite's first pass took 52 of the run's 350 CPU-seconds; at 500, 83 of 445 (the
@@ -79,6 +83,7 @@ PROFILES: Mapping[str, Sizes] = {
         integrity_messages=5_000,
         long_message_runs=1,
         dialogue_shapes=5,
+        flood_dialogues=2,
     ),
     # For editing a test: seconds a property.
     "quick": Sizes(
@@ -89,6 +94,7 @@ PROFILES: Mapping[str, Sizes] = {
         integrity_messages=2_000,
         long_message_runs=1,
         dialogue_shapes=5,
+        flood_dialogues=2,
     ),
 }
 

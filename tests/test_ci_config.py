@@ -407,6 +407,7 @@ ISSUE_COUNTS = {
     "integrity_messages": 100_000,  # issue 7: two peers exchange 100,000 messages
     "long_message_runs": 5,  # issue 19: 1 MiB to a slow reader "many times" (a cut came 2 runs of 3)
     "dialogue_shapes": 8,  # issue 19's dialogue files of any shape: all eight of the bounds test
+    "flood_dialogues": 6,  # issue 14: another client's p99 under a hostile flood (every served dialogue)
 }
 LOAD_COUNTS = {"SLOW_PEERS": 1_000, "FLOOD_MESSAGES": 100_000, "DISCONNECTS": 1_000}  # issue 7
 
