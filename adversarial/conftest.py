@@ -11,6 +11,8 @@ pytest-timeout, and the load tests by their own counts and deadlines. The harnes
 
 from __future__ import annotations
 
+import fcntl
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
@@ -80,6 +82,7 @@ LONGEST_FIRST = (
 #: timed in CPU time): the timing pass (tox -e adversarial-timing: pytest-xdist, --dist loadgroup) runs
 #: them one after the other on one worker, and the tests that mostly wait (a 2 s exit, a handshake
 #: timeout) beside them on the others. Alone, one after the other, the pass took 75 s of .ci/run's 288.
+#: Last in the group, the ones marked cpu_timed: see _alone_when_timed_in_cpu.
 BUSY_TIMING_MODULES = frozenset({"test_bot_load.py", "test_matching.py"})
 BUSY_GROUP = "busy"
 
@@ -98,7 +101,33 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if item.path.name in BUSY_TIMING_MODULES and item.get_closest_marker("timing"):
             item.add_marker(pytest.mark.xdist_group(BUSY_GROUP))
     rank = {name: at for at, name in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(Path(str(item.fspath)).name, len(rank)))
+    items.sort(
+        key=lambda item: (
+            item.get_closest_marker("cpu_timed") is not None,
+            rank.get(Path(str(item.fspath)).name, len(rank)),
+        )
+    )
+
+
+@pytest.fixture(autouse=True)
+def _alone_when_timed_in_cpu(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """Under pytest-xdist, a test marked cpu_timed runs with no other timing test beside it.
+
+    A thread's CPU time grows when the other core is busy (a match of 4.4 ms measured 11.5 ms beside the
+    timing pass's other workers). Every timing test holds a shared lock on a file of this run while it
+    runs, one marked cpu_timed an exclusive one: it waits for the others to end, and they for it.
+    """
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if run is None or request.node.get_closest_marker("timing") is None:
+        yield  # alone already (no xdist), or not in the timing pass
+        return
+    exclusive = request.node.get_closest_marker("cpu_timed") is not None
+    # Each xdist worker's temporary folder is in the run's own (pytest keeps the last few, then removes them).
+    with open(tmp_path_factory.getbasetemp().parent / f"timing-{run}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)  # released when the file closes
+        yield
 
 
 # -- figures for the report -----------------------------------------------------
