@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import signal
+import socket
 import sys
+import threading
+import time
 import types
 from collections.abc import Iterator
 
@@ -48,3 +51,65 @@ def test_without_readline_the_wake_still_interrupts_the_read_input_waits_in(
 
     assert signal.getsignal(terminal.WAKE_SIGNAL) is terminal._on_wake  # type: ignore[arg-type]
     assert fresh_wake == []
+
+
+class _Readable:
+    """A watched connection with data waiting: the watcher's select returns at once."""
+
+    def __init__(self) -> None:
+        self.ours, self.theirs = socket.socketpair()
+        self.theirs.sendall(b"session tickets")
+
+    def fileno(self) -> int:
+        return self.ours.fileno()
+
+    def wait_time(self) -> float | None:
+        return None
+
+    def check(self) -> bool:
+        return False  # the watcher never calls it: the wake's handler does
+
+    @property
+    def watching(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self.ours.close()
+        self.theirs.close()
+
+
+@needs_wake
+def test_a_prompt_answered_as_the_connection_wakes_the_watcher_stops_it_at_once(
+    fresh_wake: list[tuple[int, bool]],
+) -> None:
+    # The race of a TLS chat-client under load: the line is read (the main thread stops the watcher)
+    # just as the server's session tickets make the socket readable. The stop's answer lands between
+    # the watcher's select and its clear of the answer: the watcher used to wait for an answer that
+    # had come, resending the wake forever, and the main thread's join with it (chat-client hung at
+    # its first prompt, futex wait, once in ten tries on a loaded machine).
+    terminal._install_wake_handler()
+    watched = _Readable()
+    watcher = terminal._Watcher(watched)
+
+    stopper = threading.Thread(target=watcher.stop, daemon=True)  # the main thread, its line read
+
+    class StoppedBeforeTheClear(threading.Event):
+        def clear(self) -> None:
+            if stopper.ident is None:  # the first clear: stop() runs now, and answers
+                stopper.start()
+                assert self.wait(2.0), "stop() did not answer"
+            super().clear()
+
+    watcher._resumed = StoppedBeforeTheClear()
+    watcher.start()
+    try:
+        deadline = time.monotonic() + 2.0
+        while stopper.ident is None and time.monotonic() < deadline:
+            time.sleep(0.01)  # polled: the watcher's select returns at once, then its clear starts stop()
+        stopper.join(timeout=2.0)
+        assert stopper.ident is not None, "the watcher never reached its clear"
+        assert not stopper.is_alive(), "stop() waits for the watcher thread"
+    finally:
+        watcher._keep_watching = False
+        watcher._resumed.set()  # frees a watcher still waiting, so that the test ends either way
+        watched.close()

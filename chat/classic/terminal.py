@@ -163,6 +163,10 @@ class _Watcher:
                 if self._stop_read in ready:
                     return
                 self._resumed.clear()
+                if not self._keep_watching:
+                    # stop() came between the select and the clear: its answer is spent, and
+                    # waiting for another would keep the main thread in its join forever.
+                    return
                 signal.pthread_kill(self._main, self._wake)
                 # A signal that lands just before readline enters its select() is seen
                 # only at the next key press: until the handler answers, signal again.
