@@ -139,14 +139,25 @@ def _default_loop() -> str:
     return loops.UVLOOP if loops.uvloop_installed() else loops.ASYNCIO
 
 
+def count(text: str) -> int:
+    """argparse type: a number of clients or turns, at least 1."""
+    try:
+        value = int(text, 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is too few: at least 1")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Scenario 1's turn in machine instructions (valgrind's callgrind): the echo and the bot.",
         epilog="exit status: 0 when it ran, 1 when it could not, 2 bad usage.",
     )
-    parser.add_argument("--clients", type=int, default=100, help="clients at once (default 100)")
-    parser.add_argument("--turns", type=int, default=30, help="turns per client (default 30)")
+    parser.add_argument("--clients", type=count, default=100, help="clients at once (default 100)")
+    parser.add_argument("--turns", type=count, default=30, help="turns per client (default 30)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the rows as JSON to FILE")
     return parser
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import math
 from pathlib import Path
 
@@ -82,3 +83,18 @@ def test_without_valgrind_it_says_what_to_install_and_runs_nothing(
         "valgrind and callgrind_control not found on PATH: "
         "install valgrind (Debian: apt-get install valgrind)"
     )
+
+
+def test_no_turns_is_a_usage_error_that_says_how_many_it_takes(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stop:
+        instructions.main(["--turns", "0"])
+    assert stop.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "python -m bench.instructions: error: argument --turns: 0 is too few: at least 1"
+    )
+
+
+def test_a_count_must_be_a_whole_number() -> None:
+    with pytest.raises(argparse.ArgumentTypeError) as caught:
+        instructions.count("1.5")
+    assert str(caught.value) == "'1.5' is not a whole number"
