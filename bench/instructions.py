@@ -3,7 +3,7 @@
 CPU time per turn on a shared 2-core VM moves by a fifth to a third between runs of the same
 code (scenario 1's bot ratio on uvloop: 1.41x in one full run, 1.64x to 1.96x in three more the
 same day), and with it every ratio built on it. The instructions a server executes per turn do
-not (within about 1%), so this command gives scenario 1's figures a steady companion: the echo
+not (within 2% in two runs), so this command gives scenario 1's figures a steady companion: the echo
 on asyncio (the baseline), the echo on uvloop (the floor), and the bot on its default loop and
 on ``--loop asyncio``, each started under valgrind's callgrind and driven by the same load
 generator with scenario 1's dialogue and script. The counters are zeroed once every client is
@@ -120,17 +120,13 @@ def rows(counts: dict[str, float], clients: int, turns: int) -> list[Row]:
     details = {
         ECHO: "the baseline: the echo on asyncio",
         ECHO_UVLOOP: "the floor: a turn on uvloop with no dialogue logic",
-        BOT: f"the bot on its default loop ({_default_loop()}); {HELD} {CPU_TARGET:.2f}x",
+        BOT: f"the bot on its default loop ({loops.default_loop()}); {HELD} {CPU_TARGET:.2f}x",
         BOT_ASYNCIO: f"the bot on --loop asyncio; {HELD} {ASYNCIO_CPU_TARGET:.2f}x",
     }
     return [
         Row(f"{label}: {name}", count, "instr", echo, ratio(count, echo), "-", None, details[name])
         for name, count in counts.items()
     ]
-
-
-def _default_loop() -> str:
-    return loops.UVLOOP if loops.uvloop_installed() else loops.ASYNCIO
 
 
 def count(text: str) -> int:
